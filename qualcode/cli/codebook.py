@@ -1,0 +1,104 @@
+"""``qualcode codebook``: check, show, load and export the codebook."""
+
+from pathlib import Path
+
+import click
+
+from qualcode.cli.common import emit, format_option, project_option
+
+
+@click.group()
+def codebook():
+    """Check a codebook file, or show, load and export a project's codebook."""
+
+
+@codebook.command()
+@click.argument("file", type=click.Path(path_type=Path))
+def check(file):
+    """Validate a codebook YAML file; list every problem with its line number.
+
+    \b
+    Example:
+        qualcode codebook check codebooks/professioneel-handelen.yaml
+    """
+    from qualcode import codebook as codebook_mod  # noqa: PLC0415 - PyYAML loads only here
+
+    problems = codebook_mod.check(file)
+    for line, message in problems:
+        click.echo(f"{file}:{line}: {message}", err=True)
+    if problems:
+        raise click.exceptions.Exit(2)
+    book = codebook_mod.read(file)
+    n_top = len(book.codes)
+    click.echo(f"{file}: ok, {len(book.ids())} codes ({n_top} top-level)")
+
+
+@codebook.command()
+@format_option()
+@project_option
+def show(project, fmt):
+    """Print the project's code tree, with the number of codings per code.
+
+    \b
+    Example:
+        qualcode codebook show --format csv > codes.csv
+    """
+    table = project.codes()
+    if fmt != "table":
+        emit(table, fmt)
+        return
+    if table.empty:
+        click.echo("the project has no codes yet; load some with 'qualcode codebook load FILE'")
+        return
+    from rich.console import Console  # noqa: PLC0415 - only the tree view needs rich
+    from rich.tree import Tree  # noqa: PLC0415
+
+    info = project.status()["codebook"]
+    root = Tree(f"[bold]{info['title'] or 'codebook'}[/bold] {info['version']}")
+    nodes = {}
+    for row in table.itertuples(index=False):
+        label = f"[bold]{row.id}[/bold]  {row.name}"
+        if row.label:
+            label += f" [dim]({row.label})[/dim]"
+        if row.exclusive:
+            label += " [italic]exclusive[/italic]"
+        if row.codings:
+            label += f"  [cyan]{row.codings}[/cyan]"
+        parent = nodes.get(row.parent_id, root)
+        nodes[row.id] = parent.add(label)
+    Console().print(root)
+
+
+@codebook.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@project_option
+def load(project, file):
+    """Add and update codes from FILE by id; codings are kept. A code that has codings
+    cannot be dropped this way (merge it into another code first).
+
+    \b
+    Example:
+        qualcode codebook load codebooks/professioneel-handelen.yaml
+    """
+    report = project.load_codebook(file)
+    click.echo(
+        f"{file}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+    )
+
+
+@codebook.command(name="export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def export_codebook(project, file):
+    """Write the project's current codebook to FILE as YAML, so the codebook in git
+    follows the project.
+
+    \b
+    Example:
+        qualcode codebook export codebooks/my-study.yaml
+    """
+    from qualcode import codebook as codebook_mod  # noqa: PLC0415
+
+    file.write_text(codebook_mod.dump(project.codebook()), encoding="utf-8")
+    click.echo(f"wrote {file} ({len(project.codebook().ids())} codes)")

@@ -1,0 +1,71 @@
+"""Commands about the project as a whole: init, status, demo."""
+
+from pathlib import Path
+
+import click
+
+from qualcode.cli.common import emit, emit_json, format_option, project_option
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML to load into the new project.")
+def init(directory, codebook):
+    """Create a project (one SQLite file, qualcode.sqlite) in DIRECTORY.
+
+    \b
+    Example:
+        qualcode init my-study --codebook codebooks/professioneel-handelen.yaml
+    """
+    from qualcode.project import Project  # noqa: PLC0415 - keeps --help fast
+
+    with Project.init(directory, codebook=codebook) as project:
+        n_codes = project.status()["codes"]
+        click.echo(f"created {project.path}" + (f" with {n_codes} codes from {codebook}" if codebook else ""))
+
+
+@click.command()
+@format_option(("table", "json"))
+@project_option
+def status(project, fmt):
+    """Documents, segments, codes, and codings and share reviewed per coder.
+
+    \b
+    Example:
+        qualcode status --format json
+    """
+    info = project.status()
+    if fmt == "json":
+        emit_json(info)
+        return
+    book = info["codebook"]
+    click.echo(f"project   {info['project']}")
+    click.echo(f"codebook  {book['title'] or '(none)'} {book['version']}".rstrip())
+    click.echo(f"documents {info['documents']}   segments {info['segments']}   codes {info['codes']}   codings {info['codings']}")
+    rows = [
+        {"coder": name, "codings": c["codings"], "reviewed": c["reviewed"],
+         "share reviewed": "" if c["share_reviewed"] is None else f"{c['share_reviewed']:.1%}"}
+        for name, c in info["coders"].items()
+    ]
+    emit(rows, "table", empty="no coders yet")
+
+
+@click.command()
+@click.argument("directory", default="qualcode-demo", type=click.Path(file_okay=False, path_type=Path))
+def demo(directory):
+    """Build a demo project from the bundled codebook and fictional interviews, and run the
+    whole pipeline on it, offline. A folder from an earlier demo is rebuilt; any other
+    non-empty folder is left alone.
+
+    \b
+    Example:
+        qualcode demo /tmp/qualcode-demo
+    """
+    from qualcode.demo import run_demo  # noqa: PLC0415 - keeps --help fast
+
+    def report(step: str, detail: str = "") -> None:
+        click.secho(f"== {step}", bold=True)
+        if detail:
+            click.echo(detail)
+
+    run_demo(directory, report)

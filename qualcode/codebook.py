@@ -1,0 +1,389 @@
+"""Codebooks: the YAML format researchers read, diff and review, and its place in a project.
+
+Takes a YAML file, gives a :class:`Codebook` (``read(path) -> Codebook``), or every problem in
+it with its line number (``check(path) -> list[(line, message)]``); :func:`load` merges a
+codebook into a project by code id, :func:`from_store` and :func:`dump` write it back out.
+
+The format, per code: ``id`` (short, stable), ``name``, optional ``label`` (a second-language
+name), ``definition``, ``include``, ``exclude``, ``examples``, ``keywords``, optional ``color``
+(``#RRGGBB``), ``shortcut`` (one key for the coder), ``exclusive`` (children are mutually
+exclusive categories) and ``children``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qualcode.errors import BadFile, Conflict, InvalidCodebook
+
+TOP_KEYS = {"title", "version", "language", "description", "codes"}
+TEXT_FIELDS = ("name", "label", "definition", "include", "exclude")
+LIST_FIELDS = ("examples", "keywords")
+CODE_KEYS = {"id", *TEXT_FIELDS, *LIST_FIELDS, "color", "shortcut", "exclusive", "children"}
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+COLOR_PATTERN = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
+MAX_CODEBOOK_BYTES = 5_000_000
+
+
+@dataclass
+class Code:
+    id: str
+    name: str
+    label: str | None = None
+    definition: str = ""
+    include: str = ""
+    exclude: str = ""
+    examples: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    color: str | None = None
+    shortcut: str | None = None
+    exclusive: bool = False
+    children: list[Code] = field(default_factory=list)
+    line: int = 0
+
+    def walk(self, parent: str | None = None, depth: int = 0):
+        """Yield (code, parent id, depth) for this code and its descendants, parents first."""
+        yield self, parent, depth
+        for child in self.children:
+            yield from child.walk(self.id, depth + 1)
+
+
+@dataclass
+class Codebook:
+    title: str = ""
+    version: str = ""
+    language: str = ""
+    description: str = ""
+    codes: list[Code] = field(default_factory=list)
+
+    def walk(self):
+        for code in self.codes:
+            yield from code.walk()
+
+    def ids(self) -> list[str]:
+        return [code.id for code, _, _ in self.walk()]
+
+
+class _Reader:
+    """Builds a Codebook from PyYAML's node tree, which knows the line of every value."""
+
+    def __init__(self):
+        self.problems: list[tuple[int, str]] = []
+        self.seen_ids: dict[str, int] = {}
+        self.seen_shortcuts: dict[str, str] = {}
+
+    def problem(self, node, message: str) -> None:
+        self.problems.append((node.start_mark.line + 1, message))
+
+    def mapping(self, node, where: str) -> dict[str, tuple]:
+        """Return {key: (key_node, value_node)}, reporting duplicate and non-text keys."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{where} must be a mapping of keys to values")
+            return {}
+        found: dict[str, tuple] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                self.problem(key_node, f"{where} has a key that is not text")
+            elif key in found:
+                self.problem(key_node, f"{where} has the key '{key}' twice")
+            else:
+                found[key] = (key_node, value_node)
+        return found
+
+    def text(self, node, what: str) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            return str(node.value).strip()
+        self.problem(node, f"{what} must be text")
+        return None
+
+    def text_list(self, node, what: str) -> list[str]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, f"{what} must be a list (one '- item' per line)")
+            return []
+        items = [self.text(item, f"each item of {what}") for item in node.value]
+        return [item for item in items if item]
+
+    def unknown_keys(self, found: dict, allowed: set[str], where: str) -> None:
+        for key, (key_node, _) in found.items():
+            if key not in allowed:
+                self.problem(key_node, f"unknown key '{key}' in {where}; allowed: {', '.join(sorted(allowed))}")
+
+    def code(self, node) -> Code | None:
+        found = self.mapping(node, "a code")
+        if not found and isinstance(node, yaml.MappingNode):
+            self.problem(node, "a code is empty; give it at least an id and a name")
+            return None
+        if not found:
+            return None
+        code_id = self.text(found["id"][1], "id") if "id" in found else None
+        where = f"code '{code_id}'" if code_id else "a code"
+        self.unknown_keys(found, CODE_KEYS, where)
+        if "id" not in found:
+            self.problem(node, "a code has no id; add 'id: SHORT_ID'")
+        elif code_id is not None:
+            if not ID_PATTERN.match(code_id):
+                self.problem(found["id"][1], f"code id '{code_id}' must start with a letter and hold only letters, digits, '-', '_' or '.' (at most 32)")
+            if code_id in self.seen_ids:
+                self.problem(found["id"][1], f"duplicate code id '{code_id}' (first at line {self.seen_ids[code_id]})")
+            else:
+                self.seen_ids[code_id] = found["id"][1].start_mark.line + 1
+        if "name" not in found:
+            self.problem(node, f"{where} has no name; add 'name: ...'")
+        values: dict = {}
+        for key in TEXT_FIELDS:
+            if key in found:
+                values[key] = self.text(found[key][1], f"{key} of {where}") or ""
+        if "name" in found and not values.get("name"):
+            self.problem(found["name"][1], f"{where} has an empty name")
+        for key in LIST_FIELDS:
+            if key in found:
+                values[key] = self.text_list(found[key][1], f"{key} of {where}")
+        if "color" in found:
+            color = self.text(found["color"][1], f"color of {where}")
+            if color is not None and not COLOR_PATTERN.match(color):
+                self.problem(found["color"][1], f"bad colour '{color}' in {where}: use #RRGGBB, e.g. \"#1F77B4\" (quoted)")
+            values["color"] = color
+        if "shortcut" in found:
+            shortcut = self.text(found["shortcut"][1], f"shortcut of {where}")
+            if shortcut is not None and len(shortcut) != 1:
+                self.problem(found["shortcut"][1], f"shortcut '{shortcut}' of {where} must be one character")
+            elif shortcut in self.seen_shortcuts:
+                self.problem(found["shortcut"][1], f"shortcut '{shortcut}' of {where} is already used by {self.seen_shortcuts[shortcut]}")
+            elif shortcut:
+                self.seen_shortcuts[shortcut] = code_id or "?"
+            values["shortcut"] = shortcut
+        if "exclusive" in found:
+            exclusive_node = found["exclusive"][1]
+            if exclusive_node.tag != "tag:yaml.org,2002:bool":
+                self.problem(exclusive_node, f"exclusive of {where} must be true or false")
+            else:
+                values["exclusive"] = exclusive_node.value.lower() in ("true", "yes", "on")
+        children = []
+        if "children" in found:
+            children_node = found["children"][1]
+            if not isinstance(children_node, yaml.SequenceNode):
+                self.problem(children_node, f"children of {where} must be a list of codes")
+            else:
+                children = [c for c in (self.code(child) for child in children_node.value) if c]
+        if values.get("exclusive") and len(children) < 2:
+            self.problem(found["exclusive"][1], f"{where} is exclusive but has fewer than two children")
+        if code_id is None or not values.get("name"):
+            return None
+        return Code(id=code_id, children=children, line=node.start_mark.line + 1, **values)
+
+    def codebook(self, root) -> Codebook:
+        found = self.mapping(root, "the codebook")
+        self.unknown_keys(found, TOP_KEYS, "the codebook")
+        book = Codebook()
+        for key in ("title", "version", "language", "description"):
+            if key in found:
+                setattr(book, key, self.text(found[key][1], key) or "")
+        if "codes" not in found:
+            self.problem(root, "the codebook has no 'codes:' list")
+            return book
+        codes_node = found["codes"][1]
+        if not isinstance(codes_node, yaml.SequenceNode) or not codes_node.value:
+            self.problem(codes_node, "'codes' must be a non-empty list of codes")
+            return book
+        book.codes = [c for c in (self.code(node) for node in codes_node.value) if c]
+        return book
+
+
+def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[int, str]]]:
+    """Parse codebook YAML; return the codebook and every problem found, by line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return Codebook(), [(line, f"not valid YAML: {problem}")]
+    if root is None:
+        return Codebook(), [(1, "the file is empty; a codebook needs a 'codes:' list")]
+    reader = _Reader()
+    book = reader.codebook(root)
+    return book, sorted(reader.problems)
+
+
+def _read_text(path: Path) -> str:
+    path = Path(path)
+    if not path.is_file():
+        raise BadFile(path, "no such codebook file; give the path of a .yaml codebook")
+    if path.stat().st_size > MAX_CODEBOOK_BYTES:
+        raise BadFile(path, f"larger than {MAX_CODEBOOK_BYTES // 1_000_000} MB; is this really a codebook?")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadFile(path, "not UTF-8 text; save the codebook as UTF-8") from None
+
+
+def check(path: Path) -> list[tuple[int, str]]:
+    """Every problem of a codebook file as (line, message); empty when it is valid."""
+    return parse(_read_text(path), str(path))[1]
+
+
+def read(path: Path) -> Codebook:
+    """Read a valid codebook or raise :class:`InvalidCodebook` listing its problems."""
+    book, problems = parse(_read_text(path), str(path))
+    if problems:
+        raise InvalidCodebook(path, problems)
+    return book
+
+
+def code_rows(book: Codebook) -> list[dict]:
+    """The codebook as rows of the ``codes`` table (without guids), parents before children."""
+    rows = []
+    positions: dict[str | None, int] = {}
+    for code, parent, _depth in book.walk():
+        position = positions.get(parent, 0)
+        positions[parent] = position + 1
+        rows.append({
+            "id": code.id,
+            "parent_id": parent,
+            "position": position,
+            "name": code.name,
+            "label": code.label,
+            "definition": code.definition,
+            "include": code.include,
+            "exclude": code.exclude,
+            "examples": json.dumps(code.examples, ensure_ascii=False),
+            "keywords": json.dumps(code.keywords, ensure_ascii=False),
+            "color": code.color,
+            "exclusive": code.exclusive,
+            "shortcut": code.shortcut,
+        })
+    return rows
+
+
+@dataclass
+class LoadReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def load(store, conn, book: Codebook, source: str = "") -> LoadReport:
+    """Merge a codebook into a project by code id, inside the caller's transaction.
+
+    Codes are added or updated in place (codings keep pointing at them). A project code that
+    the codebook no longer has is removed only if nobody coded with it; otherwise the whole
+    load is refused, because dropping it would lose work.
+    """
+    import sqlalchemy as sa
+
+    from qualcode.store import codes, codings, new_guid
+
+    report = LoadReport()
+    rows = code_rows(book)
+    existing = {row.id: row._asdict() for row in conn.execute(sa.select(codes))}
+    wanted = {row["id"] for row in rows}
+    dropped = [code_id for code_id in existing if code_id not in wanted]
+    if dropped:
+        counts = dict(
+            conn.execute(
+                sa.select(codings.c.code_id, sa.func.count())
+                .where(codings.c.code_id.in_(dropped))
+                .group_by(codings.c.code_id)
+            ).all()
+        )
+        if counts:
+            listed = ", ".join(f"{code_id} ({n} codings)" for code_id, n in sorted(counts.items()))
+            raise Conflict(
+                f"{source or 'the codebook'} drops codes that have codings: {listed}; keep them in "
+                f"the codebook, or merge them first with 'qualcode codes merge SRC --into DEST'"
+            )
+    # Detach children of codes being dropped before deleting, deepest first.
+    for code_id in dropped:
+        conn.execute(codes.update().where(codes.c.parent_id == code_id).values(parent_id=None))
+    for code_id in dropped:
+        conn.execute(codes.delete().where(codes.c.id == code_id))
+        store.log(conn, "code.delete", code_id, {"via": "codebook load"})
+        report.removed.append(code_id)
+    for row in rows:
+        old = existing.get(row["id"])
+        if old is None:
+            conn.execute(codes.insert().values(guid=new_guid(), **row))
+            store.log(conn, "code.add", row["id"], {"name": row["name"]})
+            report.added.append(row["id"])
+            continue
+        changed = {k: v for k, v in row.items() if old.get(k) != v}
+        if changed:
+            conn.execute(codes.update().where(codes.c.id == row["id"]).values(**changed))
+            store.log(conn, "code.update", row["id"], {k: [old.get(k), v] for k, v in changed.items()})
+            report.updated.append(row["id"])
+        else:
+            report.unchanged.append(row["id"])
+    for key in ("title", "version", "language", "description"):
+        store.set_meta(conn, f"codebook.{key}", getattr(book, key))
+    return report
+
+
+def from_store(conn) -> Codebook:
+    """The project's current codebook, rebuilt from its ``codes`` table."""
+    import sqlalchemy as sa
+
+    from qualcode.store import codes, meta
+
+    info = dict(conn.execute(sa.select(meta.c.key, meta.c.value).where(meta.c.key.like("codebook.%"))).all())
+    rows = conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings().all()
+    built: dict[str, Code] = {}
+    for row in rows:
+        built[row["id"]] = Code(
+            id=row["id"],
+            name=row["name"],
+            label=row["label"],
+            definition=row["definition"],
+            include=row["include"],
+            exclude=row["exclude"],
+            examples=json.loads(row["examples"]),
+            keywords=json.loads(row["keywords"]),
+            color=row["color"],
+            shortcut=row["shortcut"],
+            exclusive=bool(row["exclusive"]),
+        )
+    top = []
+    for row in rows:
+        code = built[row["id"]]
+        (built[row["parent_id"]].children if row["parent_id"] else top).append(code)
+    return Codebook(
+        title=info.get("codebook.title", ""),
+        version=info.get("codebook.version", ""),
+        language=info.get("codebook.language", ""),
+        description=info.get("codebook.description", ""),
+        codes=top,
+    )
+
+
+def _code_as_dict(code: Code) -> dict:
+    out: dict = {"id": code.id, "name": code.name}
+    if code.label:
+        out["label"] = code.label
+    if code.color:
+        out["color"] = code.color
+    if code.shortcut:
+        out["shortcut"] = code.shortcut
+    for key in ("definition", "include", "exclude"):
+        if getattr(code, key):
+            out[key] = getattr(code, key)
+    for key in LIST_FIELDS:
+        if getattr(code, key):
+            out[key] = list(getattr(code, key))
+    if code.exclusive:
+        out["exclusive"] = True
+    if code.children:
+        out["children"] = [_code_as_dict(child) for child in code.children]
+    return out
+
+
+def dump(book: Codebook) -> str:
+    """The codebook as YAML in the same format :func:`read` takes, so it round-trips through git."""
+    head = {k: getattr(book, k) for k in ("title", "version", "language", "description") if getattr(book, k)}
+    head["codes"] = [_code_as_dict(code) for code in book.codes]
+    return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)

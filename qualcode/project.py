@@ -1,0 +1,176 @@
+"""``qualcode.Project``: the library object the CLI, the terminal UI and notebooks all use.
+
+A method per pipeline stage; each opens one transaction when it writes and returns plain
+values or pandas DataFrames. Example::
+
+    >>> from qualcode import Project                                    # doctest: +SKIP
+    >>> project = Project.init("study", codebook="codebooks/professioneel-handelen.yaml")
+    >>> project.codes()[["id", "name"]].head(3)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from qualcode import codebook as codebook_mod
+from qualcode.errors import BadInput, ProjectNotFound
+from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
+
+PROJECT_ENV = "QUALCODE_PROJECT"
+CODER_ENV = "QUALCODE_CODER"
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The project file: ``QUALCODE_PROJECT`` if set, else the nearest one upward from ``start``."""
+    if os.environ.get(PROJECT_ENV):
+        return resolve_project_path(Path(os.environ[PROJECT_ENV]))
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder / PROJECT_FILE
+    raise ProjectNotFound(
+        f"no qualcode project in {here} or above; run 'qualcode init' here, or pass "
+        f"--project PATH (or set {PROJECT_ENV})"
+    )
+
+
+def resolve_project_path(path: Path) -> Path:
+    """Accept a project folder or its project file."""
+    path = Path(path)
+    candidate = path / PROJECT_FILE if path.is_dir() else path
+    if not candidate.is_file():
+        raise ProjectNotFound(f"{path}: no qualcode project there; run 'qualcode init {path}' first")
+    return candidate
+
+
+class Project:
+    """An open qualcode project (one SQLite file)."""
+
+    def __init__(self, path: str | Path | None = None, *, coder: str | None = None):
+        self.path = resolve_project_path(Path(path)) if path else find_project()
+        self._coder = coder
+        self.store = Store.open(self.path, actor=coder or os.environ.get(CODER_ENV) or default_actor())
+
+    @classmethod
+    def init(cls, directory: str | Path = ".", *, codebook: str | Path | None = None) -> Project:
+        """Create a project in ``directory`` (made if missing), optionally loading a codebook."""
+        folder = Path(directory)
+        book = codebook_mod.read(Path(codebook)) if codebook else None
+        target = folder / PROJECT_FILE
+        if target.exists():
+            raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            store = Store.create(target)
+            if book is not None:
+                with store.atomic("codebook.load", str(codebook)) as conn:
+                    codebook_mod.load(store, conn, book, str(codebook))
+            store.close()
+        except BaseException:
+            for leftover in folder.glob(PROJECT_FILE + "*"):
+                leftover.unlink()
+            raise
+        return cls(target)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- coders --------------------------------------------------------------------------
+
+    def coder(self, explicit: str | None = None) -> str | None:
+        """Who is coding: ``explicit``, else the one given at opening, else ``QUALCODE_CODER``,
+        else the coder this project remembers; None if nobody was ever named."""
+        name = explicit or self._coder or os.environ.get(CODER_ENV)
+        if name:
+            return name
+        with self.store.reading() as conn:
+            return self.store.get_meta(conn, "default_coder")
+
+    def remember_coder(self, name: str) -> None:
+        """Remember ``name`` as this project's coder, so the next session need not ask."""
+        with self.store.atomic("coder.remember", name) as conn:
+            self.store.ensure_coder(conn, name)
+            self.store.set_meta(conn, "default_coder", name)
+
+    def coders(self) -> list[str]:
+        with self.store.reading() as conn:
+            return list(conn.execute(sa.select(coders.c.name).order_by(coders.c.name)).scalars())
+
+    # ---- codebook ------------------------------------------------------------------------
+
+    def load_codebook(self, path: str | Path) -> codebook_mod.LoadReport:
+        """Add and update codes from a codebook file by id; codings are never touched."""
+        book = codebook_mod.read(Path(path))
+        with self.store.atomic("codebook.load", str(path)) as conn:
+            return codebook_mod.load(self.store, conn, book, str(path))
+
+    def codebook(self) -> codebook_mod.Codebook:
+        with self.store.reading() as conn:
+            return codebook_mod.from_store(conn)
+
+    def codes(self):
+        """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, codings."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        book = self.codebook()
+        counts = self._coding_counts()
+        rows = [
+            {
+                "id": code.id,
+                "parent_id": parent,
+                "depth": depth,
+                "name": code.name,
+                "label": code.label,
+                "color": code.color,
+                "exclusive": code.exclusive,
+                "codings": counts.get(code.id, 0),
+            }
+            for code, parent, depth in book.walk()
+        ]
+        columns = ["id", "parent_id", "depth", "name", "label", "color", "exclusive", "codings"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _coding_counts(self) -> dict[str, int]:
+        with self.store.reading() as conn:
+            return dict(conn.execute(sa.select(codings.c.code_id, sa.func.count()).group_by(codings.c.code_id)).all())
+
+    # ---- overview ------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        """Counts a researcher checks first: documents, segments, codes, codings per coder."""
+        with self.store.reading() as conn:
+            n_segments = conn.execute(sa.select(sa.func.count()).select_from(segments)).scalar()
+            per_coder = {}
+            for name in conn.execute(sa.select(coders.c.name).order_by(coders.c.name)).scalars():
+                n_codings = conn.execute(
+                    sa.select(sa.func.count()).select_from(codings).where(codings.c.coder == name)
+                ).scalar()
+                n_reviewed = conn.execute(
+                    sa.select(sa.func.count()).select_from(reviews).where(reviews.c.coder == name)
+                ).scalar()
+                per_coder[name] = {
+                    "codings": n_codings,
+                    "reviewed": n_reviewed,
+                    "share_reviewed": round(n_reviewed / n_segments, 4) if n_segments else None,
+                }
+            return {
+                "project": str(self.path),
+                "documents": conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar(),
+                "segments": n_segments,
+                "codes": conn.execute(sa.select(sa.func.count()).select_from(codes)).scalar(),
+                "codings": conn.execute(sa.select(sa.func.count()).select_from(codings)).scalar(),
+                "coders": per_coder,
+                "codebook": {
+                    "title": self.store.get_meta(conn, "codebook.title") or "",
+                    "version": self.store.get_meta(conn, "codebook.version") or "",
+                },
+            }

@@ -1,0 +1,418 @@
+"""The project store: one SQLite file (or, later, a PostgreSQL database) through SQLAlchemy Core.
+
+Takes a path, gives a :class:`Store` with the tables below, a read connection and
+:meth:`Store.atomic`, the one way to write: every command that writes runs inside one
+transaction, and everything it changes is recorded in the append-only ``audit`` table.
+Other modules build their queries from these ``Table`` objects (Core expressions, no raw SQL),
+so the same code runs on PostgreSQL. Schema changes are numbered migrations in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from qualcode.errors import BadFile, SchemaTooNew
+
+PROJECT_FILE = "qualcode.sqlite"
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("source_file", sa.String(1024), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # Non-speech found in the file (preambles, page headers, core properties), as JSON.
+    sa.Column("metadata", sa.Text, nullable=False, default="{}"),
+    sa.Column("guid", sa.String(40), nullable=False, unique=True),
+)
+
+document_attributes = sa.Table(
+    "document_attributes",
+    metadata,
+    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),  # category | number | date
+)
+
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),  # 1-based, in document order
+    sa.Column("speaker", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # interviewer | respondent
+    sa.Column("start", sa.Integer, nullable=False),  # character offsets into documents.text
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("time_start", sa.Float),  # seconds from the start of the recording
+    sa.Column("time_end", sa.Float),
+    sa.UniqueConstraint("document_id", "number"),
+)
+
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),  # turn | sentence | paragraph
+    sa.Column("number", sa.Integer, nullable=False),  # 1-based: the N of DOC:N
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("speaker", sa.String(255)),
+    sa.Column("turn_id", sa.ForeignKey("turns.id", ondelete="SET NULL")),
+    sa.UniqueConstraint("document_id", "number"),
+)
+
+codes = sa.Table(
+    "codes",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("parent_id", sa.ForeignKey("codes.id", onupdate="CASCADE")),
+    sa.Column("position", sa.Integer, nullable=False, default=0),  # order among siblings
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("label", sa.String(255)),
+    sa.Column("definition", sa.Text, nullable=False, default=""),
+    sa.Column("include", sa.Text, nullable=False, default=""),
+    sa.Column("exclude", sa.Text, nullable=False, default=""),
+    sa.Column("examples", sa.Text, nullable=False, default="[]"),  # JSON list
+    sa.Column("keywords", sa.Text, nullable=False, default="[]"),  # JSON list
+    sa.Column("color", sa.String(16)),
+    sa.Column("exclusive", sa.Boolean, nullable=False, default=False),
+    sa.Column("shortcut", sa.String(8)),
+    sa.Column("guid", sa.String(40), nullable=False, unique=True),
+)
+
+coders = sa.Table(
+    "coders",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("guid", sa.String(40), nullable=False, unique=True),
+)
+
+codings = sa.Table(
+    "codings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("segment_id", sa.ForeignKey("segments.id"), nullable=False),
+    sa.Column("code_id", sa.ForeignKey("codes.id", onupdate="CASCADE"), nullable=False),
+    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False, default="manual"),  # manual|suggestion|import
+    # An exact span (document offsets) when the coding came from a selection, else NULL.
+    sa.Column("start", sa.Integer),
+    sa.Column("end", sa.Integer),
+    sa.Column("guid", sa.String(40), nullable=False, unique=True),
+    sa.UniqueConstraint("segment_id", "code_id", "coder"),
+)
+
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("segment_id", sa.ForeignKey("segments.id"), primary_key=True),
+    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), primary_key=True),
+    sa.Column("reviewed_at", sa.String(32), nullable=False),
+)
+
+memos = sa.Table(
+    "memos",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("target_type", sa.String(16), nullable=False),  # project|document|segment|code
+    sa.Column("target_id", sa.String(64)),  # documents.id, segments.id or codes.id as text
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("guid", sa.String(40), nullable=False, unique=True),
+)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False, default=""),
+    sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON
+)
+
+sa.Index("ix_turns_document", turns.c.document_id)
+sa.Index("ix_segments_document", segments.c.document_id)
+sa.Index("ix_codings_code", codings.c.code_id)
+sa.Index("ix_codings_coder", codings.c.coder)
+sa.Index("ix_reviews_coder", reviews.c.coder)
+sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
+
+
+def _create_schema_v1(conn: sa.Connection) -> None:
+    metadata.create_all(conn)
+    if conn.dialect.name == "sqlite":
+        # The audit log is append-only: the database itself refuses to rewrite history.
+        for verb in ("UPDATE", "DELETE"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
+                f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+            )
+
+
+# MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
+MIGRATIONS = {0: _create_schema_v1}
+
+
+def now() -> str:
+    """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def new_guid() -> str:
+    """A GUID for an item, kept for its life so REFI-QDA exports are stable."""
+    return str(uuid.uuid4())
+
+
+def default_actor() -> str:
+    """Who a change is attributed to when no coder is named: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _make_engine(url: str) -> sa.Engine:
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        # pysqlite's own transaction handling does not cover DDL; take it over, as the
+        # SQLAlchemy documentation recommends, so a whole command is one real transaction.
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@dataclass
+class Store:
+    """An open project database. Create with :meth:`create`, open with :meth:`open`."""
+
+    url: str
+    actor: str = field(default_factory=default_actor)
+    engine: sa.Engine = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.engine = _make_engine(self.url)
+
+    @classmethod
+    def create(cls, path: Path, **kwargs) -> Store:
+        if Path(path).exists():
+            raise BadFile(path, "a project already exists here; open it instead of creating it")
+        store = cls(f"sqlite:///{path}", **kwargs)
+        with store.atomic("init", str(path)) as conn:
+            conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])
+        return store
+
+    @classmethod
+    def open(cls, path: Path, **kwargs) -> Store:
+        path = Path(path)
+        if not path.is_file():
+            raise BadFile(path, "no project file here; create one with 'qualcode init'")
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise BadFile(path, "not a qualcode project (not an SQLite file)")
+        store = cls(f"sqlite:///{path}", **kwargs)
+        store.check_version()
+        return store
+
+    def schema_version(self, conn: sa.Connection) -> int:
+        if not sa.inspect(conn).has_table("meta"):
+            return 0
+        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        return int(value) if value is not None else 0
+
+    def check_version(self) -> None:
+        with self.engine.connect() as conn:
+            found = self.schema_version(conn)
+        if found > SCHEMA_VERSION:
+            from qualcode import __version__
+
+            raise SchemaTooNew(
+                f"{self.url.removeprefix('sqlite:///')}: written by a newer qualcode (schema "
+                f"{found}; qualcode {__version__} knows up to {SCHEMA_VERSION}); "
+                f"upgrade with 'pip install -U qualcode'"
+            )
+
+    def _migrate(self, conn: sa.Connection) -> None:
+        found = self.schema_version(conn)
+        if found == SCHEMA_VERSION:
+            return
+        if found > SCHEMA_VERSION:
+            self.check_version()
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
+        conn.execute(meta.delete().where(meta.c.key == "schema_version"))
+        conn.execute(meta.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+        self.log(conn, "migrate", "schema", {"from": found, "to": SCHEMA_VERSION})
+
+    @contextmanager
+    def atomic(self, action: str, target: str = "", detail: dict | None = None) -> Iterator[sa.Connection]:
+        """One transaction for one user action: all of it is written, or (on any error) none.
+
+        The action itself is logged first; the body may log finer steps with :meth:`log`.
+        """
+        with self.engine.begin() as conn:
+            self._migrate(conn)
+            self.log(conn, action, target, detail or {})
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def log(self, conn: sa.Connection, action: str, target: str = "", detail: dict | None = None) -> None:
+        """Append one entry to the audit log (inside the caller's transaction)."""
+        conn.execute(
+            audit.insert(),
+            [{
+                "at": now(),
+                "actor": self.actor,
+                "action": action,
+                "target": str(target),
+                "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+            }],
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- small shared reads and writes --------------------------------------------------
+
+    def get_meta(self, conn: sa.Connection, key: str) -> str | None:
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
+        conn.execute(meta.delete().where(meta.c.key == key))
+        conn.execute(meta.insert(), [{"key": key, "value": value}])
+
+    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human") -> None:
+        """Create a coder on first use; coders are identified by name."""
+        found = conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
+        if found is None:
+            conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": now(), "guid": new_guid()}])
+            self.log(conn, "coder.add", name, {"kind": kind})
+
+
+@dataclass
+class NewTurn:
+    """A speaker turn to store: offsets into the document text, times in seconds."""
+
+    speaker: str
+    role: str
+    start: int
+    end: int
+    time_start: float | None = None
+    time_end: float | None = None
+
+
+@dataclass
+class NewSegment:
+    """A coding unit to store; ``turn`` is the 0-based index of its turn in the same document."""
+
+    unit: str
+    start: int
+    end: int
+    speaker: str | None = None
+    turn: int | None = None
+
+
+@dataclass
+class NewDocument:
+    """Everything one imported transcript adds to the store."""
+
+    name: str
+    source_file: str
+    sha256: str
+    text: str
+    metadata: dict = field(default_factory=dict)
+    attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, type)
+    turns: list[NewTurn] = field(default_factory=list)
+    segments: list[NewSegment] = field(default_factory=list)
+
+
+def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
+    """Insert a document with its attributes, turns and segments; returns the document id."""
+    document_id = conn.execute(
+        documents.insert().values(
+            name=doc.name,
+            source_file=doc.source_file,
+            sha256=doc.sha256,
+            imported_at=now(),
+            text=doc.text,
+            metadata=json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
+            guid=new_guid(),
+        )
+    ).inserted_primary_key[0]
+    if doc.attributes:
+        conn.execute(
+            document_attributes.insert(),
+            [{"document_id": document_id, "key": k, "value": v, "type": t} for k, (v, t) in doc.attributes.items()],
+        )
+    turn_ids = []
+    for number, turn in enumerate(doc.turns, start=1):
+        turn_ids.append(
+            conn.execute(
+                turns.insert().values(document_id=document_id, number=number, **vars(turn))
+            ).inserted_primary_key[0]
+        )
+    if doc.segments:
+        conn.execute(
+            segments.insert(),
+            [
+                {
+                    "document_id": document_id,
+                    "unit": seg.unit,
+                    "number": number,
+                    "start": seg.start,
+                    "end": seg.end,
+                    "speaker": seg.speaker,
+                    "turn_id": turn_ids[seg.turn] if seg.turn is not None else None,
+                }
+                for number, seg in enumerate(doc.segments, start=1)
+            ],
+        )
+    store.log(conn, "document.add", doc.name, {"sha256": doc.sha256, "segments": len(doc.segments)})
+    return document_id

@@ -1,0 +1,83 @@
+"""Shared fixtures: real projects in temp folders, the CLI run as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
+TRANSCRIPTS = REPO / "transcripts"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch):
+    """Tests never see the developer's own project or coder."""
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A new project with the shipped codebook, in a temp folder."""
+    from qualcode import Project
+
+    with Project.init(tmp_path / "study", codebook=CODEBOOK) as opened:
+        yield opened
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """Run the CLI in-process (click's runner) from a given folder; returns the Result."""
+    from qualcode.cli import cli as command
+
+    def run(*args, cwd=None, env=None, input=None):
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        runner = CliRunner()
+        return runner.invoke(command, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
+
+    return run
+
+
+def run_qualcode(*args, cwd=None, env=None, timeout=120):
+    """Run ``python -m qualcode`` in a subprocess, exactly as a user's shell would."""
+    inherited = {k: v for k, v in os.environ.items() if k not in ("QUALCODE_PROJECT", "QUALCODE_CODER")}
+    full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "qualcode", *map(str, args)],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def make_document(project):
+    """Insert a document straight into the store: ``make_document(name, [(speaker, role, text), ...])``.
+
+    Each respondent turn becomes one turn segment; interviewer turns are stored but not segmented.
+    Returns the document id.
+    """
+    from qualcode.store import NewDocument, NewSegment, NewTurn, insert_document
+
+    def make(name, turns, attributes=None):
+        text, new_turns, new_segments = "", [], []
+        for index, (speaker, role, said) in enumerate(turns):
+            if text:
+                text += "\n\n"
+            start = len(text)
+            text += said
+            new_turns.append(NewTurn(speaker=speaker, role=role, start=start, end=len(text), time_start=float(index * 10)))
+            if role == "respondent":
+                new_segments.append(NewSegment(unit="turn", start=start, end=len(text), speaker=speaker, turn=index))
+        doc = NewDocument(
+            name=name, source_file=f"{name}.txt", sha256=f"{name:0>64}"[-64:], text=text,
+            attributes={k: (str(v), "number" if isinstance(v, (int, float)) else "category") for k, v in (attributes or {}).items()},
+            turns=new_turns, segments=new_segments,
+        )
+        with project.store.atomic("test.add_document", name) as conn:
+            return insert_document(project.store, conn, doc)
+
+    return make

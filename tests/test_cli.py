@@ -1,0 +1,75 @@
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+
+from conftest import CODEBOOK, REPO, run_qualcode
+from qualcode.cli import cli as root
+
+
+def _all_commands(group=root, prefix=()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path,command", list(_all_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help_with_an_example(path, command, cli):
+    result = cli(*path, "--help")
+    assert result.exit_code == 0
+    if not isinstance(command, click.Group):
+        assert "Example:" in result.output, f"qualcode {' '.join(path)} --help has no example"
+        assert "qualcode " + path[0] in result.output
+
+
+def test_help_and_version_do_not_import_heavy_libraries():
+    code = (
+        "import sys\nfrom qualcode.cli import cli\n"
+        "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('pandas', 'spacy', 'sklearn', 'sqlalchemy', 'numpy', 'rich') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_version():
+    from qualcode import __version__
+
+    result = run_qualcode("--version")
+    assert result.stdout == f"qualcode, version {__version__}\n"
+
+
+def test_bad_usage_exits_2_without_traceback(tmp_path):
+    result = run_qualcode("status", "--format", "xml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Invalid value for '--format'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_project_is_one_line_and_exit_2(tmp_path):
+    result = run_qualcode("status", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"qualcode: error: no qualcode project in {tmp_path.resolve()} or above; run 'qualcode init' here, "
+        "or pass --project PATH (or set QUALCODE_PROJECT)\n"
+    )
+
+
+def test_init_then_status_as_json(tmp_path):
+    created = run_qualcode("init", tmp_path / "study", "--codebook", CODEBOOK)
+    assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 54 codes from {CODEBOOK}\n"
+    status = json.loads(run_qualcode("status", "--format", "json", "--project", tmp_path / "study").stdout)
+    assert (status["documents"], status["codes"], status["coders"]) == (0, 54, {})
+
+
+def test_codebook_export_writes_the_projects_codebook(tmp_path, project, cli):
+    out = tmp_path / "exported.yaml"
+    result = cli("codebook", "export", out, "--project", project.path)
+    assert result.output == f"wrote {out} (54 codes)\n"
+    check = cli("codebook", "check", out)
+    assert check.exit_code == 0

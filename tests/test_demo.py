@@ -1,0 +1,24 @@
+from conftest import run_qualcode
+from qualcode.store import PROJECT_FILE
+
+
+def test_demo_builds_the_project_and_can_be_rerun(tmp_path):
+    target = tmp_path / "demo"
+    first = run_qualcode("demo", target)
+    assert first.returncode == 0, first.stderr
+    assert "== 1. project and codebook" in first.stdout
+    assert "KV    Knowledge acquisition" in first.stdout
+    assert (target / PROJECT_FILE).is_file()
+    again = run_qualcode("demo", target)
+    assert again.returncode == 0, again.stderr
+
+
+def test_demo_never_overwrites_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "thesis.docx").write_text("my work")
+    result = run_qualcode("demo", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"qualcode: error: {tmp_path}: folder is not empty and not an earlier demo; give another folder, "
+        "e.g. 'qualcode demo /tmp/qualcode-demo'\n"
+    )
+    assert (tmp_path / "thesis.docx").read_text() == "my work"

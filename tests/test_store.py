@@ -1,0 +1,107 @@
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import run_qualcode
+from qualcode import Project
+from qualcode.errors import ProjectNotFound, SchemaTooNew
+from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, codes, new_guid
+
+
+def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
+    Project.init(tmp_path / "study").close()
+    db = tmp_path / "study" / PROJECT_FILE
+    assert db.read_bytes()[:16] == b"SQLite format 3\x00"
+    with Project(db) as project, project.store.reading() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION)
+    tables = {row[0] for row in sqlite3.connect(db).execute("select name from sqlite_master where type='table'")}
+    assert {"documents", "document_attributes", "turns", "segments", "codes", "coders",
+            "codings", "reviews", "memos", "audit", "meta"} <= tables
+
+
+def test_init_refuses_an_existing_project(tmp_path):
+    Project.init(tmp_path).close()
+    result = run_qualcode("init", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"qualcode: error: {tmp_path}: already holds a qualcode project; use it, or pick another folder\n"
+
+
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    Project.init(tmp_path).close()
+    db = tmp_path / PROJECT_FILE
+    with sqlite3.connect(db) as raw:
+        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    with pytest.raises(SchemaTooNew):
+        Project(tmp_path)
+    result = run_qualcode("status", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"qualcode: error: {db}: written by a newer qualcode (schema 99; ")
+    assert result.stderr.endswith("upgrade with 'pip install -U qualcode'\n")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_failed_transaction_leaves_the_file_byte_for_byte_unchanged(project):
+    project.close()
+    before = project.path.read_bytes()
+    store = Store.open(project.path)
+    with pytest.raises(RuntimeError), store.atomic("test.fail") as conn:
+        conn.execute(codes.insert().values(id="NEW", name="new", guid=new_guid()))
+        raise RuntimeError("halfway")
+    store.close()
+    assert project.path.read_bytes() == before
+    with Project(project.path) as reopened:
+        assert "NEW" not in reopened.codebook().ids()
+
+
+def test_the_audit_log_is_append_only(project):
+    with project.store.reading() as conn:
+        actions = conn.exec_driver_sql("select action from audit order by id").scalars().all()
+    assert actions[:3] == ["migrate", "init", "codebook.load"]
+    assert actions.count("code.add") == len(project.codebook().ids())
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), project.store.atomic("tamper") as conn:
+        conn.exec_driver_sql("delete from audit")
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), project.store.atomic("tamper") as conn:
+        conn.exec_driver_sql("update audit set actor = 'someone else'")
+
+
+def test_the_project_is_found_upward_from_the_working_folder(tmp_path, monkeypatch):
+    Project.init(tmp_path / "study").close()
+    deep = tmp_path / "study" / "notes" / "week1"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    with Project() as project:
+        assert project.path == tmp_path / "study" / PROJECT_FILE
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ProjectNotFound, match="no qualcode project in"):
+        Project()
+    monkeypatch.setenv("QUALCODE_PROJECT", str(tmp_path / "study"))
+    with Project() as project:
+        assert project.path == tmp_path / "study" / PROJECT_FILE
+
+
+def test_status_counts(project, make_document):
+    make_document("int01", [("I", "interviewer", "Wat doet u?"), ("R", "respondent", "Ik help klanten."),
+                            ("I", "interviewer", "En verder?"), ("R", "respondent", "Werkgevers bellen.")])
+    info = project.status()
+    assert (info["documents"], info["segments"], info["codes"], info["codings"]) == (1, 2, 54, 0)
+    assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
+
+
+def test_a_non_project_file_is_refused(tmp_path):
+    fake = tmp_path / PROJECT_FILE
+    fake.write_text("hello")
+    result = run_qualcode("status", "--project", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"qualcode: error: {fake}: not a qualcode project (not an SQLite file)\n"
+
+
+def test_init_with_a_bad_codebook_creates_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("codes:\n  - id: A\n")
+    result = run_qualcode("init", tmp_path / "study", "--codebook", bad)
+    assert result.returncode == 2
+    assert result.stderr == f"qualcode: error: {bad}:2: code 'A' has no name; add 'name: ...'\n"
+    assert not (tmp_path / "study" / PROJECT_FILE).exists()
