@@ -48,5 +48,17 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
             f"created {directory / PROJECT_FILE} with {len(project.codebook().ids())} codes from {CODEBOOK}:\n"
             + "\n".join(f"   {row.id:<5} {row.name}" for row in top.itertuples()),
         )
+        # 2. import the fictional interviews (issue 3)
+
+        # 3. apply the reference coding of two coders (issues 4, 5)
+
+        # 4. agreement between the coders (issue 6)
+
+        # 5. suggestions and their measured quality (issue 5)
+
+        # 6. theme matrices for the survey pipeline (issue 7)
+
+        # 7. REFI-QDA export for other QDA tools (issue 8)
+
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")
     return directory / PROJECT_FILE

@@ -16,7 +16,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from qualcode import codebook as codebook_mod
-from qualcode.errors import BadInput, ProjectNotFound
+from qualcode import coding
+from qualcode.errors import BadInput, ProjectNotFound, UnknownItem
 from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
 
 PROJECT_ENV = "QUALCODE_PROJECT"
@@ -142,6 +143,79 @@ class Project:
     def _coding_counts(self) -> dict[str, int]:
         with self.store.reading() as conn:
             return dict(conn.execute(sa.select(codings.c.code_id, sa.func.count()).group_by(codings.c.code_id)).all())
+
+    # ---- coding --------------------------------------------------------------------------
+
+    def require_coder(self, explicit: str | None = None) -> str:
+        """The coder for a write; an error that says how to name one if nobody is known."""
+        name = self.coder(explicit)
+        if not name:
+            raise BadInput(f"no coder named: pass --coder NAME, or set {CODER_ENV}=NAME")
+        return name
+
+    def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
+        """Apply codes to segment ``DOC:N``; returns the codes newly applied."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
+            return coding.tag(self.store, conn, coding.resolve_segment(conn, ref), code_ids, coder, origin)
+
+    def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
+        """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("untag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
+            return coding.untag(self.store, conn, coding.resolve_segment(conn, ref), code_ids, coder)
+
+    def review(self, ref: str, *, coder: str | None = None) -> bool:
+        """Mark segment ``DOC:N`` as looked at (with or without codes); False if it already was."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("review", ref, {"coder": coder}) as conn:
+            return coding.mark_reviewed(self.store, conn, coding.resolve_segment(conn, ref), coder)
+
+    def unreview(self, ref: str, *, coder: str | None = None) -> bool:
+        """Withdraw the review mark and the coder's codes on ``DOC:N`` (the undo of a first look)."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("unreview", ref, {"coder": coder}) as conn:
+            return coding.unmark_reviewed(self.store, conn, coding.resolve_segment(conn, ref), coder)
+
+    def add_memo(self, text: str, *, document: str | None = None, segment: str | None = None,
+                 code: str | None = None, author: str | None = None) -> int:
+        """Write a memo on a document (by name), a segment (``DOC:N``), a code, or the project."""
+        author = self.require_coder(author)
+        with self.store.atomic("memo", segment or document or code or "project", {"author": author}) as conn:
+            if segment:
+                target = ("segment", str(coding.resolve_segment(conn, segment)))
+            elif document:
+                document_id = conn.execute(sa.select(documents.c.id).where(documents.c.name == document)).scalar()
+                if document_id is None:
+                    known = conn.execute(sa.select(documents.c.name)).scalars().all()
+                    raise UnknownItem("document", document, known, "see 'qualcode documents'")
+                target = ("document", str(document_id))
+            elif code:
+                target = ("code", coding.check_codes(conn, [code])[0])
+            else:
+                target = ("project", None)
+            return coding.add_memo(self.store, conn, *target, author, text)
+
+    def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None):
+        """Segments as a DataFrame: ref, document, segment, unit, speaker, time_start, text, ..."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = coding.segment_rows(conn, documents_=documents, speaker=speaker, attributes=attributes)
+        columns = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
+        return pd.DataFrame(rows, columns=columns)
+
+    # ---- import and segmentation (ingest, segment) ----------------------------------------
+
+    # ---- retrieval, quotes, codebook evolution, memos, audit (coding) ---------------------
+
+    # ---- suggestions (suggest) -------------------------------------------------------------
+
+    # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
+
+    # ---- matrices and survey export (matrices, export) -------------------------------------
+
+    # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
     # ---- overview ------------------------------------------------------------------------
 

@@ -19,6 +19,18 @@ COMMANDS = {
     "status": "project:status",
     "demo": "project:demo",
     "codebook": "codebook:codebook",
+    # import and look (issue 3)
+
+    # coding (issue 4)
+
+    # suggestions (issue 5)
+
+    # agreement (issue 6)
+
+    # matrices (issue 7)
+
+    # REFI-QDA (issue 8)
+
 }
 
 
