@@ -57,22 +57,25 @@ def _trimmed_blocks(text: str, separator: str) -> list[tuple[int, int]]:
 
 
 def segment_text(text: str) -> tuple[list[NewTurn], list[NewSegment]]:
-    """Segments of an imported text: paragraphs (blank lines, else line breaks), or speaker turns
-    when most paragraphs open with ``Name:``; a turn's segment starts after the label."""
-    separator = r"\n[ \t]*\n\s*" if re.search(r"\n[ \t]*\n", text) else r"\n"
-    blocks = _trimmed_blocks(text, separator)
-    labels = [SPEAKER.match(text[begin:end]) for begin, end in blocks]
-    if len(blocks) < 2 or sum(1 for label in labels if label) < 0.6 * len(blocks):
-        return [], [NewSegment(unit="paragraph", start=begin, end=end) for begin, end in blocks]
-    turns, found, speaker = [], [], None
-    for (begin, end), label in zip(blocks, labels):
-        if label:
-            speaker = label["speaker"].strip()
-            begin += label.end()
-        speaker = speaker or "?"
-        role = "interviewer" if INTERVIEWER.match(speaker) else "respondent"
-        turns.append(NewTurn(speaker=speaker, role=role, start=begin, end=end))
-        found.append(NewSegment(unit="turn", start=begin, end=end, speaker=speaker, turn=len(turns) - 1))
+    """Segments of an imported text: speaker turns when most paragraphs open with ``Name:``
+    (a label starts a turn, other lines continue it; the segment starts after the label), else
+    paragraphs (split on blank lines, or on line breaks when there are none)."""
+    lines = _trimmed_blocks(text, r"\n")
+    paragraphs = _trimmed_blocks(text, r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else lines
+    labels = [SPEAKER.match(text[begin:end]) for begin, end in lines]
+    labelled = sum(1 for label in labels if label)
+    if labelled < 2 or labelled < 0.6 * len(paragraphs):
+        return [], [NewSegment(unit="paragraph", start=begin, end=end) for begin, end in paragraphs]
+    turns: list[NewTurn] = []
+    for (begin, end), label in zip(lines, labels):
+        if label or not turns:
+            speaker = label["speaker"].strip() if label else "?"
+            role = "interviewer" if INTERVIEWER.match(speaker) else "respondent"
+            turns.append(NewTurn(speaker=speaker, role=role, start=begin + (label.end() if label else 0), end=end))
+        else:
+            turns[-1].end = end
+    found = [NewSegment(unit="turn", start=turn.start, end=turn.end, speaker=turn.speaker, turn=index)
+             for index, turn in enumerate(turns)]
     return turns, found
 
 
