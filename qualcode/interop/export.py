@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from lxml import etree
 
 from qualcode import __version__
+from qualcode.errors import BadInput
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
 from qualcode.store import coders, codes, codings, document_attributes, documents, memos, meta, segments
@@ -87,10 +88,10 @@ def export_codebook(store, path: Path) -> dict:
     """Write the project's codebook as a ``.qdc`` file; returns ``{"codes": n}``."""
     with store.reading() as conn:
         by_parent = _code_rows(conn)
+    if not by_parent:
+        raise BadInput(f"{path}: the project has no codes, and a REFI-QDA codebook needs one; load a codebook first ('qualcode codebook load FILE')")
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": ORIGIN}, nsmap={None: CODEBOOK_NS})
     count = _add_codes(_sub(root, "Codes"), by_parent, None)
-    if not count:
-        root.remove(root[0])
     validate(root, "codebook", str(path))
     data = _serialise(root)
     _write_atomically(path, lambda out: out.write(data))

@@ -123,12 +123,13 @@ class _ProjectLoader:
         key = guid_key(user_guid)
         if key in self.coders:
             return self.coders[key]
-        name = (self.refi.users.get(key) or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
+        written, name = self.refi.users.get(key, (user_guid, ""))
+        name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
         exists = self.conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
         if not exists:
-            self.conn.execute(coders.insert().values(name=name, kind="human", created_at=now(), guid=self.keep_guid(coders, user_guid)))
+            self.conn.execute(coders.insert().values(name=name, kind="human", created_at=now(), guid=self.keep_guid(coders, written)))
             self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import"})
             self.counts["coders_added"] += 1
         self.coders[key] = name
@@ -142,8 +143,8 @@ class _ProjectLoader:
         self.report.decisions += [f"code {code_id}: a folder (isCodable false) in the file; codable here" for code_id in merge.folders]
         for code_key, code_id in merge.ids.items():
             self.holders[code_key] = ("code", code_id)
-        for user_guid in self.refi.users:
-            self.coder(user_guid)
+        for written, _name in self.refi.users.values():
+            self.coder(written)
         for source in self.refi.sources:
             self.load_source(source)
         self.load_notes()

@@ -75,7 +75,7 @@ class Note:
 class RefiProject:
     name: str
     origin: str
-    users: dict[str, str] = field(default_factory=dict)  # GUID key -> name
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)  # GUID key -> (GUID as written, name)
     codes: list[IncomingCode] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
@@ -162,7 +162,7 @@ class _ProjectReader:
         root, project = self.root, self.project
         users = child(root, "Users")
         for user in children(users, "User") if users is not None else []:
-            project.users[guid_key(user.get("guid"))] = (user.get("name") or user.get("id") or "").strip()
+            project.users[guid_key(user.get("guid"))] = (user.get("guid"), (user.get("name") or user.get("id") or "").strip())
         self.read_notes()
         codebook = child(root, "CodeBook")
         codes_element = child(codebook, "Codes") if codebook is not None else None
