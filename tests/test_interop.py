@@ -463,3 +463,16 @@ def test_cli_exports_and_the_export_imports_again(coded, cli, tmp_path):
     with Project.init(tmp_path / "copy") as copy:
         copy.import_refi(tmp_path / "book.qdc")
         assert copy.import_refi(out).counts["codings"] == 5
+
+
+def test_demo_step_7_writes_valid_refi_qda_files(tmp_path):
+    from qualcode.demo import run_demo
+
+    steps = {}
+    run_demo(tmp_path / "demo", lambda step, detail: steps.setdefault(step, detail))
+    exports = tmp_path / "demo" / "exports"
+    official("project").assertValid(qde_of(exports / "demo.qdpx"))
+    official("codebook").assertValid(etree.parse(str(exports / "demo.qdc")))
+    detail = steps["7. REFI-QDA export for other QDA tools"]
+    assert detail.startswith(f"wrote {exports / 'demo.qdpx'} (")
+    assert f"and {exports / 'demo.qdc'} (54 codes), both valid against the REFI-QDA schemas;" in detail

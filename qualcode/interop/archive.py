@@ -30,6 +30,8 @@ class Archive:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        if not self.path.is_file():
+            raise BadFile(self.path, "no such file; give the path of a .qdpx project")
         try:
             self.zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError) as exc:

@@ -306,7 +306,7 @@ class _ProjectReader:
                 f"{round(100 * scores[unit])}% of selection edges at word boundaries)"
             )
         elif unit != STANDARD:
-            self.project.decisions.append(f"positions would be read as {unit} (origin {self.project.origin}); no text where it matters")
+            self.project.decisions.append(f"positions counted as {unit} (origin {self.project.origin}); no text here where that differs")
         for source in self.project.sources:
             mapped = convert(source.raw, unit)
             for selection in source.selections:
