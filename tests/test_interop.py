@@ -4,10 +4,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from qualcode import Project
 from qualcode.errors import BadFile, BadInput, Conflict, QualcodeError
+from qualcode.interop.offsets import UNITS, convert, normalise
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, validate
 from qualcode.store import audit, coders, codes, codings, document_attributes, documents, memos, segments
 
@@ -210,6 +213,19 @@ def test_round_trip_into_a_project_with_the_codebook_matches_codes_by_id(coded, 
         with other.store.reading() as conn:
             rows = conn.execute(sa.select(codings.c.code_id, codings.c.coder).order_by(codings.c.code_id, codings.c.coder)).all()
     assert rows == [("KD", "anna"), ("KG", "anna"), ("KT", "bram"), ("KV-LEER", "anna"), ("KV-LEER", "bram")]
+
+
+@given(st.lists(st.sampled_from(["a", "b", " ", "\r\n", "\n", "😀", "é", "𝄞"]), max_size=30))
+def test_every_unit_maps_each_place_to_the_same_place_in_the_stored_text(tokens):
+    raw = "".join(tokens)
+    for unit in UNITS:
+        mapped = convert(raw, unit)
+        for cut in range(len(tokens) + 1):
+            before = "".join(tokens[:cut])
+            counted = len(before.encode("utf-16-le")) // 2 if unit.utf16 else len(before)
+            counted -= 0 if unit.crlf_two else before.count("\r\n")
+            assert mapped(counted) == len(normalise(before))
+        assert mapped(-1) is None
 
 
 def make_qdpx(path, qde, files=(), qde_name="project.qde"):

@@ -20,7 +20,20 @@ from qualcode.errors import Conflict
 from qualcode.interop.codes import merge_codes
 from qualcode.interop.reader import RefiProject, Source
 from qualcode.interop.schema import guid_key, is_guid
-from qualcode.store import NewDocument, NewSegment, NewTurn, coders, codings, documents, insert_document, memos, new_guid, now, segments
+from qualcode.store import (
+    NewDocument,
+    NewSegment,
+    NewTurn,
+    coders,
+    codings,
+    documents,
+    insert_document,
+    memos,
+    new_guid,
+    now,
+    reviews,
+    segments,
+)
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
@@ -184,6 +197,7 @@ class _ProjectLoader:
         self.holders[guid_key(source.guid)] = ("document", str(document_id))
         if source.description.strip():
             self.memo(source.description, ("document", str(document_id)), source.user, None)
+        rows: dict[tuple[int, str, str], dict] = {}
         for selection in source.selections:
             targets = covered(spans, selection.start, selection.end)
             if not targets:
@@ -195,30 +209,36 @@ class _ProjectLoader:
             if selection.codings:
                 self.counts["selections"] += 1
             for coding_guid, code_guid, user in selection.codings:
-                self.add_coding(source, selection, targets, coding_guid, code_guid, user)
+                self.add_coding(rows, source.name, selection, targets, coding_guid, code_guid, user)
+        self.insert_codings(source.name, list(rows.values()))
 
-    def add_coding(self, source, selection, targets, coding_guid, code_guid, user) -> None:
+    def add_coding(self, rows: dict, source_name: str, selection, targets, coding_guid, code_guid, user) -> None:
+        """Queue one codings row per covered segment; a segment/code/coder seen before is collapsed."""
         code_id = self.codes.get(guid_key(code_guid))
-        where = f"{source.name} {selection.start}-{selection.end}"
+        where = f"{source_name} {selection.start}-{selection.end}"
         if code_id is None:
             self.report.skipped.append(f"coding {coding_guid} in {where}: code {code_guid} is not in the file's codebook")
             return
-        coder = self.coder(user)
-        guid = coding_guid
+        coder, guid = self.coder(user), coding_guid
         for segment_id in targets:
-            taken = self.conn.execute(sa.select(codings.c.id).where(
-                codings.c.segment_id == segment_id, codings.c.code_id == code_id, codings.c.coder == coder)).first()
-            if taken:
+            if (segment_id, code_id, coder) in rows:
                 self.report.collapsed.append(f"{where} {code_id} by {coder}: segment {segment_id} already has this code from this coder")
                 continue
-            coding.mark_reviewed(self.store, self.conn, segment_id, coder)
-            self.conn.execute(codings.insert().values(
-                segment_id=segment_id, code_id=code_id, coder=coder, created_at=now(), origin="import",
-                start=selection.start, end=selection.end, guid=self.keep_guid(codings, guid),
-            ))
+            rows[(segment_id, code_id, coder)] = {
+                "segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": now(), "origin": "import",
+                "start": selection.start, "end": selection.end, "guid": self.keep_guid(codings, guid),
+            }
             guid = None
-            self.counts["codings"] += 1
-        self.store.log(self.conn, "coding.add", source.name, {"coder": coder, "code": code_id, "span": [selection.start, selection.end], "via": "REFI-QDA import"})
+
+    def insert_codings(self, source_name: str, rows: list[dict]) -> None:
+        """Codings and the review marks they imply, in bulk, with one audit line per document."""
+        if not rows:
+            return
+        self.conn.execute(codings.insert(), rows)
+        marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
+        self.conn.execute(reviews.insert(), [{"segment_id": s, "coder": c, "reviewed_at": now()} for s, c in marks])
+        self.store.log(self.conn, "coding.import", source_name, {"codings": len(rows), "reviews": len(marks)})
+        self.counts["codings"] += len(rows)
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
         author = self.coder(user) if user else self.fallback

@@ -9,7 +9,11 @@ which most selections start and end at word boundaries wins, the origin's unit o
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
+
+SPECIAL = re.compile("\r\n|[\U00010000-\U0010FFFF]")
 
 
 @dataclass(frozen=True)
@@ -32,40 +36,41 @@ def normalise(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def needs_table(raw: str) -> bool:
-    return "\r\n" in raw or any(ord(ch) > 0xFFFF for ch in raw)
-
-
-def position_table(raw: str, unit: Unit) -> tuple[dict[int, int], int]:
-    """Map each position counted in ``unit`` in ``raw`` to a code point in ``normalise(raw)``.
-
-    Positions inside a surrogate pair are missing from the map; the second number is the
-    length of ``raw`` in ``unit``.
-    """
-    table: dict[int, int] = {}
-    here = out = index = 0
-    while index < len(raw):
-        table[here] = out
-        if raw[index] == "\r" and raw[index + 1: index + 2] == "\n":
-            if unit.crlf_two:
-                table[here + 1] = out
-            here += 2 if unit.crlf_two else 1
-            index += 2
-        else:
-            here += 2 if unit.utf16 and ord(raw[index]) > 0xFFFF else 1
-            index += 1
-        out += 1
-    table[here] = out
-    return table, here
+def _has_special(raw: str) -> bool:
+    return SPECIAL.search(raw) is not None
 
 
 def convert(raw: str, unit: Unit):
-    """A function from a position in ``unit`` to a code point in the normalised text, or None."""
-    if not needs_table(raw):
-        length = len(raw)
-        return lambda position: position if 0 <= position <= length else None
-    table, _ = position_table(raw, unit)
-    return table.get
+    """A function from a position counted in ``unit`` in ``raw`` to a code point in
+    ``normalise(raw)``; it returns None for a position outside the text or inside a surrogate pair.
+
+    Positions shift only at CRLFs and characters beyond the BMP, so only those are listed.
+    """
+    starts, marks = [], []
+    extra = removed = 0
+    for match in SPECIAL.finditer(raw):
+        crlf = match.group() == "\r\n"
+        width = (2 if unit.crlf_two else 1) if crlf else (2 if unit.utf16 else 1)
+        starts.append(match.start() + extra)
+        marks.append((match.start() + extra, width, match.start() - removed, crlf))
+        extra += width - len(match.group())
+        removed += len(match.group()) - 1
+    total = len(raw) + extra
+
+    def mapped(position: int) -> int | None:
+        if not 0 <= position <= total:
+            return None
+        index = bisect.bisect_right(starts, position) - 1
+        if index < 0:
+            return position
+        begin, width, normal, crlf = marks[index]
+        if position == begin or (crlf and position < begin + width):
+            return normal
+        if position < begin + width:
+            return None
+        return normal + 1 + position - begin - width
+
+    return mapped
 
 
 def at_boundary(text: str, position: int) -> bool:
@@ -79,7 +84,7 @@ def choose_unit(spans: list[tuple[str, list[tuple[int, int]]]], origin: str) -> 
     """
     preferred = NVIVO if "nvivo" in (origin or "").lower() else STANDARD
     order = [preferred, *(unit for unit in UNITS if unit != preferred)]
-    if not any(needs_table(raw) for raw, found in spans if found):
+    if not any(_has_special(raw) for raw, found in spans if found):
         return preferred, {}
     scores = {}
     for unit in order:
