@@ -33,15 +33,15 @@ def build(project: Project, documents: int, paragraphs: int, rng: random.Random)
     n_codings = 0
     with project.store.atomic("benchmark.build") as conn:
         for number in range(documents):
-            text, segments = "", []
+            text, parts = "", []
             for _ in range(paragraphs):
                 if text:
                     text += "\n\n"
                 start = len(text)
                 text += " ".join(rng.choice(WORDS) for _ in range(45)).capitalize() + "."
-                segments.append(NewSegment(unit="paragraph", start=start, end=len(text)))
+                parts.append(NewSegment(unit="paragraph", start=start, end=len(text)))
             document_id = insert_document(project.store, conn, NewDocument(
-                name=f"doc{number:03}", source_file="synthetic", sha256=f"{number:064}", text=text, segments=segments))
+                name=f"doc{number:03}", source_file="synthetic", sha256=f"{number:064}", text=text, segments=parts))
             ids = conn.execute(sa.select(segments.c.id).where(segments.c.document_id == document_id)).scalars().all()
             for segment_id in rng.sample(ids, len(ids) // 3):
                 for coder in ("anna", "bram"):
