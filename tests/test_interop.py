@@ -1,4 +1,5 @@
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -492,3 +493,17 @@ def test_demo_step_7_writes_valid_refi_qda_files(tmp_path):
     detail = steps["7. REFI-QDA export for other QDA tools"]
     assert detail.startswith(f"wrote {exports / 'demo.qdpx'} (")
     assert f"and {exports / 'demo.qdc'} (54 codes), both valid against the REFI-QDA schemas;" in detail
+
+
+def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys):
+    from qualcode.cli.interop import show_import_report
+
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(nvivo_fixture(tmp_path))
+    show_import_report(report)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"imported {tmp_path / 'nvivo.qdpx'}: 2 documents, 6 segments, 2 codes added, 0 codes matched, "
+                        "1 coders added, 4 selections, 4 codings, 2 attributes, 1 memos")
+    assert "  skipped: PDF source Beleidsnota: qualcode holds text only" in lines
+    show_import_report(report, "json")
+    assert json.loads(capsys.readouterr().out)["skipped"] == ["PDF source Beleidsnota: qualcode holds text only"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import emit_json, project_option
 
 
 @click.group()
@@ -44,3 +44,15 @@ def project(project, file):
         f"in {counts['selections']} selections, {counts['users']} users, {counts['memos']} memos, "
         f"{counts['variables']} variables; valid against Project.xsd"
     )
+
+
+def show_import_report(report, fmt: str = "table") -> None:
+    """Print a REFI-QDA import report; ``qualcode import`` calls this for .qdc and .qdpx files."""
+    if fmt == "json":
+        emit_json(report.as_dict())
+        return
+    counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in report.counts.items())
+    click.echo(f"imported {report.path}: {counts}")
+    for title, lines in (("decided", report.decisions), ("collapsed", report.collapsed), ("skipped", report.skipped)):
+        for line in lines:
+            click.echo(f"  {title}: {line}")
