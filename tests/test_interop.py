@@ -388,7 +388,7 @@ def test_codebook_namespace_variants_and_set_members(tmp_path, namespace):
     assert rows == [("Samenwerken", None, "Samenwerken", "#00AA00", "{11111111-0000-4000-8000-000000000001}"),
                     ("Met-werkgevers", "Samenwerken", "Met werkgevers", "#00AA00", "11111111-0000-4000-8000-000000000002")]
     assert report.skipped == ["set 'Kern' (1 members): qualcode has no sets; its codes and sources are imported as they are"]
-    assert report.decisions == ["code Samenwerken: a folder (isCodable false) elsewhere; codable here"]
+    assert report.decisions == ["code Samenwerken: a folder (isCodable false) in the file; codable here"]
 
 
 def test_codebook_merge_keeps_the_projects_codes_and_adds_new_ones_under_their_parent(project, tmp_path):

@@ -105,8 +105,12 @@ def load_codebook(store, conn, codes, path: str, skipped: list[str]) -> ImportRe
     merge = merge_codes(store, conn, codes)
     report = ImportReport(path=path, kind="codebook", skipped=list(skipped))
     report.counts = {"codes_added": len(merge.added), "codes_matched": len(merge.matched)}
-    report.decisions += [f"code {code_id}: a folder (isCodable false) elsewhere; codable here" for code_id in merge.folders]
+    report.decisions += _folder_notes(merge)
     return report
+
+
+def _folder_notes(merge) -> list[str]:
+    return [f"code {code_id}: a folder (isCodable false) in the file; codable here" for code_id in merge.folders]
 
 
 class _ProjectLoader:
@@ -153,7 +157,7 @@ class _ProjectLoader:
         merge = merge_codes(self.store, self.conn, self.refi.codes)
         self.codes = merge.ids
         self.counts["codes_added"], self.counts["codes_matched"] = len(merge.added), len(merge.matched)
-        self.report.decisions += [f"code {code_id}: a folder (isCodable false) in the file; codable here" for code_id in merge.folders]
+        self.report.decisions += _folder_notes(merge)
         for code_key, code_id in merge.ids.items():
             self.holders[code_key] = ("code", code_id)
         for written, _name in self.refi.users.values():
