@@ -507,3 +507,12 @@ def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys
     assert "  skipped: PDF source Beleidsnota: qualcode holds text only" in lines
     show_import_report(report, "json")
     assert json.loads(capsys.readouterr().out)["skipped"] == ["PDF source Beleidsnota: qualcode holds text only"]
+
+
+def test_a_control_character_is_named_not_a_traceback(coded, tmp_path):
+    coded.add_memo("Pauze\x07 hier", author="anna")
+    with pytest.raises(BadInput) as caught:
+        coded.export_refi_project(tmp_path / "x.qdpx")
+    assert str(caught.value) == (f"{tmp_path / 'x.qdpx'}: the Note 'Pauze\\x07 hier' holds a control character "
+                                 "XML cannot carry; remove it in qualcode and export again")
+    assert list(tmp_path.glob("x.qdpx*")) == []

@@ -34,15 +34,29 @@ VALUE_TYPES = {  # REFI-QDA type -> (pattern every value must match, element)
     "DateTime": (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"), "DateTimeValue"),
     "Text": (re.compile(r"", re.DOTALL), "TextValue"),
 }
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 CANDIDATES = {"number": ("Integer", "Float"), "date": ("Date", "DateTime")}
 
 
+class _NotXml(ValueError):
+    """A name or text holds a character XML cannot carry (a control character)."""
+
+
 def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):
-    element = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{tag}",
-                               {k: str(v) for k, v in (attrib or {}).items() if v is not None})
-    if text is not None:
-        element.text = text
+    try:
+        element = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{tag}",
+                                   {k: str(v) for k, v in (attrib or {}).items() if v is not None})
+        if text is not None:
+            element.text = text
+    except ValueError:
+        values = [text, *(attrib or {}).values()]
+        shown = next((str(value) for value in values if value is not None and CONTROL.search(str(value))), tag)
+        raise _NotXml(f"{tag} {shown[:40]!r}") from None
     return element
+
+
+def _not_xml(path, exc: _NotXml) -> BadInput:
+    return BadInput(f"{path}: the {exc} holds a control character XML cannot carry; remove it in qualcode and export again")
 
 
 def _write_atomically(path: Path, fill) -> None:
@@ -91,7 +105,10 @@ def export_codebook(store, path: Path) -> dict:
     if not by_parent:
         raise BadInput(f"{path}: the project has no codes, and a REFI-QDA codebook needs one; load a codebook first ('qualcode codebook load FILE')")
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": ORIGIN}, nsmap={None: CODEBOOK_NS})
-    count = _add_codes(_sub(root, "Codes"), by_parent, None)
+    try:
+        count = _add_codes(_sub(root, "Codes"), by_parent, None)
+    except _NotXml as exc:
+        raise _not_xml(path, exc) from None
     validate(root, "codebook", str(path))
     data = _serialise(root)
     _write_atomically(path, lambda out: out.write(data))
@@ -257,7 +274,10 @@ def export_project(store, path: Path, name: str) -> dict:
     """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
     with store.reading() as conn:
         writer = _ProjectWriter(conn, name)
-        root = writer.build()
+        try:
+            root = writer.build()
+        except _NotXml as exc:
+            raise _not_xml(path, exc) from None
         texts = {doc["guid"]: doc["text"] for doc in writer.docs}
     validate(root, "project", f"{path} (project.qde)")
     data = _serialise(root)
