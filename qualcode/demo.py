@@ -59,6 +59,16 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 6. theme matrices for the survey pipeline (issue 7)
 
         # 7. REFI-QDA export for other QDA tools (issue 8)
+        exports = directory / "exports"
+        book = project.export_refi_codebook(exports / "demo.qdc")
+        counts = project.export_refi_project(exports / "demo.qdpx")
+        report(
+            "7. REFI-QDA export for other QDA tools",
+            f"wrote {exports / 'demo.qdpx'} ({counts['documents']} documents, {counts['codes']} codes, "
+            f"{counts['codings']} codings, {counts['users']} coders, {counts['memos']} memos) and "
+            f"{exports / 'demo.qdc'} ({book['codes']} codes), both valid against the REFI-QDA schemas;\n"
+            f"   open them in ATLAS.ti, NVivo, MAXQDA, QualCoder or Taguette",
+        )
 
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")
     return directory / PROJECT_FILE

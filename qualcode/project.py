@@ -217,6 +217,29 @@ class Project:
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
+    def export_refi_codebook(self, path: str | Path) -> dict:
+        """Write the codebook as a REFI-QDA ``.qdc`` file other QDA programs load."""
+        from qualcode import interop  # noqa: PLC0415 - lxml loads only for REFI-QDA work
+
+        return interop.export_codebook(self, path)
+
+    def export_refi_project(self, path: str | Path) -> dict:
+        """Write the whole project as a REFI-QDA ``.qdpx`` archive, validated against the schemas."""
+        from qualcode import interop  # noqa: PLC0415
+
+        return interop.export_project(self, path)
+
+    def import_refi(self, path: str | Path):
+        """Import a REFI-QDA codebook (``.qdc``) or project (``.qdpx``); returns the import report."""
+        from qualcode import interop  # noqa: PLC0415
+
+        suffix = Path(path).suffix.lower()
+        if suffix == ".qdc":
+            return interop.import_codebook(self, path)
+        if suffix == ".qdpx":
+            return interop.import_project(self, path)
+        raise BadInput(f"{path}: not a REFI-QDA file; give a .qdc codebook or a .qdpx project")
+
     # ---- overview ------------------------------------------------------------------------
 
     def status(self) -> dict:

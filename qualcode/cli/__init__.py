@@ -30,6 +30,7 @@ COMMANDS = {
     # matrices (issue 7)
 
     # REFI-QDA (issue 8)
+    "export": "interop:export",
 
 }
 

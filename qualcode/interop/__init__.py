@@ -1,0 +1,48 @@
+"""REFI-QDA exchange with ATLAS.ti, NVivo, MAXQDA, QualCoder and Taguette.
+
+Export writes strictly (``.qdc`` codebooks, ``.qdpx`` projects, validated against the official
+schemas shipped in ``qualcode/data/refi-qda``); import reads leniently what those programs
+actually write and reports everything it could not carry. Example::
+
+    >>> from qualcode import Project, interop                          # doctest: +SKIP
+    >>> interop.export_project(Project("study"), "study.qdpx")
+    >>> interop.import_project(Project.init("copy"), "study.qdpx").counts
+
+The parts: :mod:`~qualcode.interop.schema` (XML, schemas, GUIDs), :mod:`~qualcode.interop.export`,
+:mod:`~qualcode.interop.archive` (safe zip reading), :mod:`~qualcode.interop.offsets` (selection
+positions), :mod:`~qualcode.interop.reader` (files to structures), :mod:`~qualcode.interop.codes`
+(the code merge rule) and :mod:`~qualcode.interop.load` (structures into the project).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualcode.interop import export, load, reader
+from qualcode.interop.load import ImportReport
+
+FALLBACK_CODER = "refi-import"
+
+
+def export_codebook(project, path: str | Path) -> dict:
+    """Write the project's codebook as a REFI-QDA ``.qdc`` file; returns ``{"codes": n}``."""
+    return export.export_codebook(project.store, Path(path))
+
+
+def export_project(project, path: str | Path) -> dict:
+    """Write the project as a REFI-QDA ``.qdpx`` archive; returns counts of what it holds."""
+    return export.export_project(project.store, Path(path), project.path.parent.name)
+
+
+def import_codebook(project, path: str | Path) -> ImportReport:
+    """Merge the codes of a ``.qdc`` file into the project's codebook, in one transaction."""
+    codes, skipped = reader.read_codebook(Path(path))
+    with project.store.atomic("refi.import.codebook", str(path)) as conn:
+        return load.load_codebook(project.store, conn, codes, str(path), skipped)
+
+
+def import_project(project, path: str | Path) -> ImportReport:
+    """Add a ``.qdpx`` project's sources, codes, coders, codings, attributes and memos."""
+    refi = reader.read_project(Path(path))
+    with project.store.atomic("refi.import.project", str(path)) as conn:
+        return load.load_project(project.store, conn, refi, str(path), project.coder() or FALLBACK_CODER)

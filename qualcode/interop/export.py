@@ -1,0 +1,292 @@
+"""REFI-QDA export: a project's codebook as ``.qdc``, the whole project as ``.qdpx``.
+
+Takes an open store and a path, writes the file and returns counts
+(``export_codebook(store, path) -> dict``, ``export_project(store, path, name) -> dict``).
+Every XML document is validated against the shipped schemas before the file appears; the file
+is written beside its target and renamed into place, so a failed export leaves nothing behind.
+GUIDs come from the store (documents, codes, coders, codings, memos) or are derived from stable
+keys (variables, cases, selections), so exporting twice gives the same GUIDs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import sqlalchemy as sa
+from lxml import etree
+
+from qualcode import __version__
+from qualcode.errors import BadInput
+from qualcode.interop.codes import describe
+from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
+from qualcode.store import coders, codes, codings, document_attributes, documents, memos, meta, segments
+
+ORIGIN = f"qualcode {__version__}"
+VALUE_TYPES = {  # REFI-QDA type -> (pattern every value must match, element)
+    "Integer": (re.compile(r"^[+-]?\d+$"), "IntegerValue"),
+    "Float": (re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$"), "FloatValue"),
+    "Date": (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "DateValue"),
+    "DateTime": (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"), "DateTimeValue"),
+    "Text": (re.compile(r"", re.DOTALL), "TextValue"),
+}
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+CANDIDATES = {"number": ("Integer", "Float"), "date": ("Date", "DateTime")}
+
+
+class _NotXml(ValueError):
+    """A name or text holds a character XML cannot carry (a control character)."""
+
+
+def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):
+    try:
+        element = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{tag}",
+                                   {k: str(v) for k, v in (attrib or {}).items() if v is not None})
+        if text is not None:
+            element.text = text
+    except ValueError:
+        values = [text, *(attrib or {}).values()]
+        shown = next((str(value) for value in values if value is not None and CONTROL.search(str(value))), tag)
+        raise _NotXml(f"{tag} {shown[:40]!r}") from None
+    return element
+
+
+def _not_xml(path, exc: _NotXml) -> BadInput:
+    return BadInput(f"{path}: the {exc} holds a control character XML cannot carry; remove it in qualcode and export again")
+
+
+def _write_atomically(path: Path, fill) -> None:
+    """Write through a temporary file in the target folder; ``fill(handle)`` writes the bytes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            fill(out)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _serialise(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+def _code_rows(conn) -> dict[str | None, list]:
+    by_parent = defaultdict(list)
+    for row in conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings():
+        by_parent[row["parent_id"]].append(row)
+    return by_parent
+
+
+def _add_codes(parent, by_parent, parent_id, notes_by_code=None) -> int:
+    count = 0
+    for row in by_parent.get(parent_id, []):
+        element = _sub(parent, "Code", {"guid": row["guid"], "name": row["name"], "isCodable": "true",
+                                        "color": colour(row["color"])})
+        description = describe(row)
+        if description:
+            _sub(element, "Description", text=description)
+        for note_guid in (notes_by_code or {}).get(row["id"], []):
+            _sub(element, "NoteRef", {"targetGUID": note_guid})
+        count += 1 + _add_codes(element, by_parent, row["id"], notes_by_code)
+    return count
+
+
+def export_codebook(store, path: Path) -> dict:
+    """Write the project's codebook as a ``.qdc`` file; returns ``{"codes": n}``."""
+    with store.reading() as conn:
+        by_parent = _code_rows(conn)
+    if not by_parent:
+        raise BadInput(f"{path}: the project has no codes, and a REFI-QDA codebook needs one; load a codebook first ('qualcode codebook load FILE')")
+    root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": ORIGIN}, nsmap={None: CODEBOOK_NS})
+    try:
+        count = _add_codes(_sub(root, "Codes"), by_parent, None)
+    except _NotXml as exc:
+        raise _not_xml(path, exc) from None
+    validate(root, "codebook", str(path))
+    data = _serialise(root)
+    _write_atomically(path, lambda out: out.write(data))
+    return {"codes": count}
+
+
+def _variable_types(rows) -> dict[str, str]:
+    """The REFI-QDA type of each attribute: the narrowest type every value of it fits, else Text."""
+    by_key = defaultdict(list)
+    for row in rows:
+        by_key[row["key"]].append(row)
+    types = {}
+    for key, values in by_key.items():
+        kinds = {row["type"] for row in values}
+        chosen = "Text"
+        if len(kinds) == 1 and kinds <= set(CANDIDATES):
+            for candidate in CANDIDATES[kinds.pop()]:
+                if all(VALUE_TYPES[candidate][0].match(row["value"]) for row in values):
+                    chosen = candidate
+                    break
+        types[key] = chosen
+    return types
+
+
+class _ProjectWriter:
+    """Builds ``project.qde`` from the store, in the element order the schema fixes."""
+
+    def __init__(self, conn, name: str):
+        self.conn = conn
+        self.root = etree.Element(
+            f"{{{PROJECT_NS}}}Project",
+            {"name": name, "origin": ORIGIN},
+            nsmap={None: PROJECT_NS},
+        )
+        created = conn.execute(sa.select(meta.c.value).where(meta.c.key == "created_at")).scalar()
+        if created:
+            self.root.set("creationDateTime", created)
+        self.users = {row.name: row.guid for row in conn.execute(sa.select(coders.c.name, coders.c.guid))}
+        self.memos = conn.execute(sa.select(memos).order_by(memos.c.id)).mappings().all()
+        for memo in self.memos:
+            self.users.setdefault(memo["author"], derived_guid("user", memo["author"]))
+        self.docs = conn.execute(sa.select(documents).order_by(documents.c.name)).mappings().all()
+        self.counts = {"codes": 0, "documents": len(self.docs), "selections": 0, "codings": 0,
+                       "memos": len(self.memos), "users": len(self.users), "variables": 0}
+
+    def container(self, tag: str):
+        return _sub(self.root, tag)
+
+    def drop_if_empty(self, element) -> None:
+        if len(element) == 0:
+            self.root.remove(element)
+
+    def build(self) -> etree._Element:
+        if self.users:
+            users = self.container("Users")
+            for name, guid in sorted(self.users.items()):
+                _sub(users, "User", {"guid": guid, "name": name})
+        notes_on = defaultdict(list)
+        for memo in self.memos:
+            notes_on[(memo["target_type"], memo["target_id"])].append(memo["guid"])
+        codebook = self.container("CodeBook")
+        code_notes = {target: guids for (kind, target), guids in notes_on.items() if kind == "code"}
+        self.counts["codes"] = _add_codes(_sub(codebook, "Codes"), _code_rows(self.conn), None, code_notes)
+        if not self.counts["codes"]:
+            self.root.remove(codebook)
+        self.cases()
+        self.sources(notes_on)
+        self.notes()
+        for guid in notes_on.get(("project", None), []):
+            _sub(self.root, "NoteRef", {"targetGUID": guid})
+        return self.root
+
+    def cases(self) -> None:
+        rows = self.conn.execute(
+            sa.select(document_attributes).order_by(document_attributes.c.document_id, document_attributes.c.key)
+        ).mappings().all()
+        types = _variable_types(rows)
+        self.counts["variables"] = len(types)
+        if types:
+            variables = self.container("Variables")
+            for key in sorted(types):
+                _sub(variables, "Variable", {"guid": derived_guid("variable", key), "name": key, "typeOfVariable": types[key]})
+        if not self.docs:
+            return
+        by_document = defaultdict(list)
+        for row in rows:
+            by_document[row["document_id"]].append(row)
+        cases = self.container("Cases")
+        for doc in self.docs:
+            case = _sub(cases, "Case", {"guid": derived_guid("case", doc["guid"]), "name": doc["name"]})
+            for row in by_document.get(doc["id"], []):
+                value = _sub(case, "VariableValue")
+                _sub(value, "VariableRef", {"targetGUID": derived_guid("variable", row["key"])})
+                _sub(value, VALUE_TYPES[types[row["key"]]][1], text=row["value"])
+            _sub(case, "SourceRef", {"targetGUID": doc["guid"]})
+
+    def selections(self) -> dict:
+        """Codings and segment memos grouped by (document id, start, end): one selection each."""
+        grouped = defaultdict(lambda: {"codings": {}, "notes": []})
+        query = (
+            sa.select(codings.c.guid, codings.c.code_id, codings.c.coder, codings.c.created_at,
+                      sa.func.coalesce(codings.c.start, segments.c.start).label("start"),
+                      sa.func.coalesce(codings.c.end, segments.c.end).label("end"),
+                      segments.c.document_id, codes.c.guid.label("code_guid"))
+            .join(segments, segments.c.id == codings.c.segment_id)
+            .join(codes, codes.c.id == codings.c.code_id)
+            .order_by(codings.c.id)
+        )
+        for row in self.conn.execute(query).mappings():
+            selection = grouped[(row["document_id"], row["start"], row["end"])]
+            selection["codings"].setdefault((row["code_id"], row["coder"]), row)
+        spans = dict(
+            ((str(row.id)), (row.document_id, row.start, row.end))
+            for row in self.conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end))
+        )
+        for memo in self.memos:
+            if memo["target_type"] == "segment" and memo["target_id"] in spans:
+                grouped[spans[memo["target_id"]]]["notes"].append(memo["guid"])
+        return grouped
+
+    def sources(self, notes_on) -> None:
+        if not self.docs:
+            return
+        grouped = self.selections()
+        sources = self.container("Sources")
+        for doc in self.docs:
+            source = _sub(sources, "TextSource", {"guid": doc["guid"], "name": doc["name"],
+                                                  "plainTextPath": f"internal://{doc['guid']}.txt",
+                                                  "creationDateTime": doc["imported_at"]})
+            spans = sorted((start, end) for (doc_id, start, end) in grouped if doc_id == doc["id"])
+            for start, end in spans:
+                selection = grouped[(doc["id"], start, end)]
+                attributes = {"guid": derived_guid("selection", doc["guid"], start, end),
+                              "startPosition": start, "endPosition": end}
+                first = next(iter(selection["codings"].values()), None)
+                if first is not None:
+                    attributes |= {"creatingUser": self.users[first["coder"]], "creationDateTime": first["created_at"]}
+                element = _sub(source, "PlainTextSelection", attributes)
+                for (_, coder), row in sorted(selection["codings"].items()):
+                    coding = _sub(element, "Coding", {"guid": row["guid"], "creatingUser": self.users[coder],
+                                                      "creationDateTime": row["created_at"]})
+                    _sub(coding, "CodeRef", {"targetGUID": row["code_guid"]})
+                    self.counts["codings"] += 1
+                for guid in selection["notes"]:
+                    _sub(element, "NoteRef", {"targetGUID": guid})
+                self.counts["selections"] += 1
+            for guid in notes_on.get(("document", str(doc["id"])), []):
+                _sub(source, "NoteRef", {"targetGUID": guid})
+
+    def notes(self) -> None:
+        if not self.memos:
+            return
+        notes = self.container("Notes")
+        for memo in self.memos:
+            first_line = memo["text"].strip().splitlines()[0]
+            note = _sub(notes, "Note", {"guid": memo["guid"], "name": first_line[:60],
+                                        "creatingUser": self.users[memo["author"]],
+                                        "creationDateTime": memo["created_at"], "modifiedDateTime": memo["updated_at"]})
+            _sub(note, "PlainTextContent", text=memo["text"])
+
+
+def export_project(store, path: Path, name: str) -> dict:
+    """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
+    with store.reading() as conn:
+        writer = _ProjectWriter(conn, name)
+        try:
+            root = writer.build()
+        except _NotXml as exc:
+            raise _not_xml(path, exc) from None
+        texts = {doc["guid"]: doc["text"] for doc in writer.docs}
+    validate(root, "project", f"{path} (project.qde)")
+    data = _serialise(root)
+
+    def fill(out):
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("project.qde", data)
+            for guid, text in texts.items():
+                archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+
+    _write_atomically(path, fill)
+    return writer.counts

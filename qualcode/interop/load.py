@@ -1,0 +1,268 @@
+"""Writing what :mod:`qualcode.interop.reader` read into a project, in one transaction.
+
+``load_codebook(store, codes, ...) -> ImportReport`` merges codes (rule in
+:mod:`qualcode.interop.codes`); ``load_project(store, refi, ...) -> ImportReport`` adds sources
+as documents with paragraph or speaker-turn segments, users as coders, variables as document
+attributes, selections as codings on their exact spans (one row per covered segment) and notes
+as memos. The caller opens the transaction; any error leaves the project as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
+
+from qualcode import coding
+from qualcode.errors import Conflict
+from qualcode.interop.codes import merge_codes
+from qualcode.interop.reader import RefiProject, Source
+from qualcode.interop.schema import guid_key, is_guid
+from qualcode.store import (
+    NewDocument,
+    NewSegment,
+    NewTurn,
+    coders,
+    codings,
+    documents,
+    insert_document,
+    memos,
+    new_guid,
+    now,
+    reviews,
+    segments,
+)
+
+SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
+INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
+CODER_LENGTH = coders.c.name.type.length
+
+
+@dataclass
+class ImportReport:
+    """What an import added, what it merged, and everything it skipped, with reasons."""
+
+    path: str
+    kind: str
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    collapsed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _trimmed_blocks(text: str, separator: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in re.finditer(separator, text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    blocks = []
+    for begin, end in spans:
+        chunk = text[begin:end]
+        if chunk.strip():
+            blocks.append((begin + len(chunk) - len(chunk.lstrip()), begin + len(chunk.rstrip())))
+    return blocks
+
+
+def segment_text(text: str) -> tuple[list[NewTurn], list[NewSegment]]:
+    """Segments of an imported text: speaker turns when most paragraphs open with ``Name:``
+    (a label starts a turn, other lines continue it; the segment starts after the label), else
+    paragraphs (split on blank lines, or on line breaks when there are none)."""
+    lines = _trimmed_blocks(text, r"\n")
+    paragraphs = _trimmed_blocks(text, r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else lines
+    labels = [SPEAKER.match(text[begin:end]) for begin, end in lines]
+    labelled = sum(1 for label in labels if label)
+    if labelled < 2 or labelled < 0.6 * len(paragraphs):
+        return [], [NewSegment(unit="paragraph", start=begin, end=end) for begin, end in paragraphs]
+    turns: list[NewTurn] = []
+    for (begin, end), label in zip(lines, labels):
+        if label or not turns:
+            speaker = label["speaker"].strip() if label else "?"
+            role = "interviewer" if INTERVIEWER.match(speaker) else "respondent"
+            turns.append(NewTurn(speaker=speaker, role=role, start=begin + (label.end() if label else 0), end=end))
+        else:
+            turns[-1].end = end
+    found = [NewSegment(unit="turn", start=turn.start, end=turn.end, speaker=turn.speaker, turn=index)
+             for index, turn in enumerate(turns)]
+    return turns, found
+
+
+def covered(spans: list[tuple[int, int, int]], start: int, end: int) -> list[int]:
+    """Ids of the segments ``[start, end)`` overlaps; the nearest one when it falls between them."""
+    hit = [segment_id for segment_id, begin, stop in spans if begin < end and stop > start]
+    if hit or not spans:
+        return hit
+    after = [segment_id for segment_id, begin, _ in spans if begin >= end]
+    return [after[0] if after else spans[-1][0]]
+
+
+def load_codebook(store, conn, codes, path: str, skipped: list[str]) -> ImportReport:
+    merge = merge_codes(store, conn, codes)
+    report = ImportReport(path=path, kind="codebook", skipped=list(skipped))
+    report.counts = {"codes_added": len(merge.added), "codes_matched": len(merge.matched)}
+    report.decisions += _folder_notes(merge)
+    return report
+
+
+def _folder_notes(merge) -> list[str]:
+    return [f"code {code_id}: a folder (isCodable false) in the file; codable here" for code_id in merge.folders]
+
+
+class _ProjectLoader:
+    def __init__(self, store, conn, refi: RefiProject, path: str, fallback_coder: str):
+        self.store, self.conn, self.refi, self.path = store, conn, refi, path
+        self.fallback = fallback_coder
+        self.report = ImportReport(path=path, kind="project", skipped=list(refi.skipped), decisions=list(refi.decisions))
+        self.counts = dict.fromkeys(
+            ("documents", "segments", "codes_added", "codes_matched", "coders_added", "selections", "codings", "attributes", "memos"), 0
+        )
+        self.coders: dict[str, str] = {}
+        self.holders: dict[str, tuple[str, str | None]] = {"": ("project", None)}
+        self.guids = {
+            table.name: {guid_key(g) for g in conn.execute(sa.select(table.c.guid)).scalars()}
+            for table in (documents, coders, codings, memos)
+        }
+
+    def keep_guid(self, table, guid: str | None) -> str:
+        """The file's GUID if it is one and still free in ``table``, else a new one."""
+        key = guid_key(guid)
+        if is_guid(guid) and key not in self.guids[table.name]:
+            self.guids[table.name].add(key)
+            return guid.strip()
+        return new_guid()
+
+    def coder(self, user_guid: str | None) -> str:
+        key = guid_key(user_guid)
+        if key in self.coders:
+            return self.coders[key]
+        written, name = self.refi.users.get(key, (user_guid, ""))
+        name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
+        if not key:
+            self.report.decisions.append(f"work without a creating user is attributed to {name}")
+        exists = self.conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
+        if not exists:
+            self.conn.execute(coders.insert().values(name=name, kind="human", created_at=now(), guid=self.keep_guid(coders, written)))
+            self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import"})
+            self.counts["coders_added"] += 1
+        self.coders[key] = name
+        return name
+
+    def load(self) -> ImportReport:
+        self.check_names()
+        merge = merge_codes(self.store, self.conn, self.refi.codes)
+        self.codes = merge.ids
+        self.counts["codes_added"], self.counts["codes_matched"] = len(merge.added), len(merge.matched)
+        self.report.decisions += _folder_notes(merge)
+        for code_key, code_id in merge.ids.items():
+            self.holders[code_key] = ("code", code_id)
+        for written, _name in self.refi.users.values():
+            self.coder(written)
+        for source in self.refi.sources:
+            self.load_source(source)
+        self.load_notes()
+        self.report.counts = self.counts
+        return self.report
+
+    def check_names(self) -> None:
+        names = [source.name for source in self.refi.sources]
+        clash = sorted(set(names) & set(self.conn.execute(sa.select(documents.c.name)).scalars()))
+        if clash:
+            listed = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
+            raise Conflict(f"{self.path}: the project already has documents named {listed}; import into a new project ('qualcode init NEW') instead")
+        seen: dict[str, int] = {}
+        for source in self.refi.sources:
+            seen[source.name] = seen.get(source.name, 0) + 1
+            if seen[source.name] > 1:
+                renamed = f"{source.name} ({seen[source.name]})"
+                self.report.decisions.append(f"a second source named {source.name} became {renamed}")
+                source.name = renamed
+
+    def load_source(self, source: Source) -> None:
+        text = source.text
+        turns, found = segment_text(text)
+        document_id = insert_document(self.store, self.conn, NewDocument(
+            name=source.name, source_file=f"{self.path}#{source.name}", sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            text=text, metadata={"refi_origin": self.refi.origin, "refi_project": self.refi.name},
+            attributes=source.attributes, turns=turns, segments=found,
+        ))
+        self.conn.execute(documents.update().where(documents.c.id == document_id).values(guid=self.keep_guid(documents, source.guid)))
+        self.counts["documents"] += 1
+        self.counts["segments"] += len(found)
+        self.counts["attributes"] += len(source.attributes)
+        spans = [tuple(row) for row in self.conn.execute(
+            sa.select(segments.c.id, segments.c.start, segments.c.end)
+            .where(segments.c.document_id == document_id).order_by(segments.c.number)
+        )]
+        self.holders[guid_key(source.guid)] = ("document", str(document_id))
+        if source.description.strip():
+            self.memo(source.description, ("document", str(document_id)), source.user, None)
+        rows: dict[tuple[int, str, str], dict] = {}
+        for selection in source.selections:
+            targets = covered(spans, selection.start, selection.end)
+            if not targets:
+                self.report.skipped.append(f"selection {selection.guid} in {source.name}: the text has no segments")
+                continue
+            self.holders[guid_key(selection.guid)] = ("segment", str(targets[0]))
+            if selection.description.strip():
+                self.memo(selection.description, ("segment", str(targets[0])), selection.user, None)
+            if selection.codings:
+                self.counts["selections"] += 1
+            for coding_guid, code_guid, user in selection.codings:
+                self.add_coding(rows, source.name, selection, targets, coding_guid, code_guid, user)
+        self.insert_codings(source.name, list(rows.values()))
+
+    def add_coding(self, rows: dict, source_name: str, selection, targets, coding_guid, code_guid, user) -> None:
+        """Queue one codings row per covered segment; a segment/code/coder seen before is collapsed."""
+        code_id = self.codes.get(guid_key(code_guid))
+        where = f"{source_name} {selection.start}-{selection.end}"
+        if code_id is None:
+            self.report.skipped.append(f"coding {coding_guid} in {where}: code {code_guid} is not in the file's codebook")
+            return
+        coder, guid = self.coder(user), coding_guid
+        for segment_id in targets:
+            if (segment_id, code_id, coder) in rows:
+                self.report.collapsed.append(f"{where} {code_id} by {coder}: segment {segment_id} already has this code from this coder")
+                continue
+            rows[(segment_id, code_id, coder)] = {
+                "segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": now(), "origin": "import",
+                "start": selection.start, "end": selection.end, "guid": self.keep_guid(codings, guid),
+            }
+            guid = None
+
+    def insert_codings(self, source_name: str, rows: list[dict]) -> None:
+        """Codings and the review marks they imply, in bulk, with one audit line per document."""
+        if not rows:
+            return
+        self.conn.execute(codings.insert(), rows)
+        marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
+        self.conn.execute(reviews.insert(), [{"segment_id": s, "coder": c, "reviewed_at": now()} for s, c in marks])
+        self.store.log(self.conn, "coding.import", source_name, {"codings": len(rows), "reviews": len(marks)})
+        self.counts["codings"] += len(rows)
+
+    def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
+        author = self.coder(user) if user else self.fallback
+        memo_id = coding.add_memo(self.store, self.conn, *target, author, text.strip())
+        self.conn.execute(memos.update().where(memos.c.id == memo_id).values(guid=self.keep_guid(memos, guid)))
+        self.counts["memos"] += 1
+
+    def load_notes(self) -> None:
+        if self.refi.description.strip():
+            self.memo(self.refi.description, ("project", None), None, None)
+        for note in self.refi.notes:
+            known = [self.holders[key] for key in note.holders if key in self.holders]
+            if not note.holders:
+                self.report.decisions.append(f"note {note.guid}: attached to nothing; kept as a project memo")
+            elif not known:
+                self.report.decisions.append(f"note {note.guid}: attached to something qualcode does not carry; kept as a project memo")
+            elif len(known) < len(note.holders) or len(known) > 1:
+                self.report.skipped.append(f"note {note.guid}: {len(note.holders) - 1} further attachment(s); a memo has one target")
+            self.memo(note.text, known[0] if known else ("project", None), note.user, note.guid)
+
+
+def load_project(store, conn, refi: RefiProject, path: str, fallback_coder: str) -> ImportReport:
+    return _ProjectLoader(store, conn, refi, path, fallback_coder).load()

@@ -1,0 +1,518 @@
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+from lxml import etree
+
+from qualcode import Project
+from qualcode.errors import BadFile, BadInput, Conflict, QualcodeError
+from qualcode.interop.offsets import UNITS, convert, normalise
+from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, validate
+from qualcode.store import audit, coders, codes, codings, document_attributes, documents, memos, segments
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "qualcode" / "data" / "refi-qda"
+P = {"p": PROJECT_NS}
+TURNS_A = [
+    ("I", "interviewer", "Hoe leert u het vak?"),
+    ("R", "respondent", "Vooral door intervisie met collega's 😀 en door te lezen."),
+    ("I", "interviewer", "En de regels?"),
+    ("R", "respondent", "De Participatiewet pas ik streng toe."),
+]
+TURNS_B = [("I", "interviewer", "Wat doet uw klantmanager?"), ("R", "respondent", "Zij luistert echt naar mij.")]
+
+
+def official(kind):
+    """The shipped schema, compiled here independently of the code under test."""
+    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / ("Project.xsd" if kind == "project" else "Codebook.xsd"))))
+
+
+def qde_of(path):
+    with zipfile.ZipFile(path) as archive:
+        return etree.fromstring(archive.read("project.qde"))
+
+
+@pytest.fixture
+def coded(project, make_document):
+    make_document("km01", TURNS_A, {"gemeente": "Maasdelta", "leeftijd": 41})
+    make_document("cl01", TURNS_B, {"gemeente": "Veenstad", "leeftijd": 29})
+    project.tag("km01:1", ["KV-LEER", "KD"], coder="anna")
+    project.tag("km01:1", ["KV-LEER"], coder="bram")
+    project.tag("km01:2", ["KT"], coder="bram")
+    project.tag("cl01:1", ["KG"], coder="anna")
+    with project.store.atomic("test.span") as conn:
+        conn.execute(codings.update().where(codings.c.code_id == "KD").values(start=22, end=47))
+    project.add_memo("Mooi citaat over intervisie", segment="km01:1", author="anna")
+    project.add_memo("Respondent was moe", document="km01", author="anna")
+    project.add_memo("Grens met KD is vaag", code="KV-LEER", author="bram")
+    project.add_memo("Eerste ronde klaar\nmet twee coders", author="bram")
+    return project
+
+
+def summary(path):
+    """A .qdpx as comparable values: by names and offsets, not by bytes."""
+    root = qde_of(path)
+    with zipfile.ZipFile(path) as archive:
+        texts = {name: archive.read(name).decode("utf-8") for name in archive.namelist() if name.startswith("sources/")}
+    users = {u.get("guid"): u.get("name") for u in root.iterfind("p:Users/p:User", P)}
+    code_names = {c.get("guid"): c.get("name") for c in root.iterfind(".//p:Code", P)}
+    tree = sorted(
+        (c.get("name"), c.getparent().get("name"), c.get("color"), c.findtext("p:Description", "", P))
+        for c in root.iterfind(".//p:Code", P)
+    )
+    notes = {n.get("guid"): n.findtext("p:PlainTextContent", None, P) for n in root.iterfind("p:Notes/p:Note", P)}
+    sources, selections, attached = {}, set(), set()
+    for source in root.iterfind("p:Sources/p:TextSource", P):
+        text = texts[source.get("plainTextPath").removeprefix("internal://").join(["sources/", ""])]
+        sources[source.get("name")] = text
+        for ref in source.iterfind("p:NoteRef", P):
+            attached.add(("source", source.get("name"), notes[ref.get("targetGUID")]))
+        for selection in source.iterfind("p:PlainTextSelection", P):
+            start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            for coding in selection.iterfind("p:Coding", P):
+                code = code_names[coding.find("p:CodeRef", P).get("targetGUID")]
+                selections.add((source.get("name"), start, end, text[start:end], code, users[coding.get("creatingUser")]))
+            for ref in selection.iterfind("p:NoteRef", P):
+                attached.add(("selection", text[start:end], notes[ref.get("targetGUID")]))
+    for code in root.iterfind(".//p:Code", P):
+        for ref in code.iterfind("p:NoteRef", P):
+            attached.add(("code", code.get("name"), notes[ref.get("targetGUID")]))
+    for ref in root.iterfind("p:NoteRef", P):
+        attached.add(("project", None, notes[ref.get("targetGUID")]))
+    variables = {v.get("guid"): (v.get("name"), v.get("typeOfVariable")) for v in root.iterfind("p:Variables/p:Variable", P)}
+    values = set()
+    for case in root.iterfind("p:Cases/p:Case", P):
+        for value in case.iterfind("p:VariableValue", P):
+            name, kind = variables[value.find("p:VariableRef", P).get("targetGUID")]
+            values.add((case.get("name"), name, kind, value[1].text))
+    return {"users": sorted(users.values()), "codes": tree, "sources": sources, "selections": selections,
+            "notes": attached, "values": values}
+
+
+def guids(path):
+    root = qde_of(path)
+    return sorted((el.tag, el.get("guid")) for el in root.iter() if el.get("guid"))
+
+
+def test_shipped_schemas_are_the_official_files():
+    digests = {name: hashlib.sha256((SCHEMA_DIR / name).read_bytes()).hexdigest() for name in ("Project.xsd", "Codebook.xsd")}
+    assert digests == {
+        "Project.xsd": "a2cc1ffb4ab1c07c51d6c78e69f2c9968458a9f0ad3b317ddde27f1e86f15a15",
+        "Codebook.xsd": "bc4706a6fdb736cc3248de1753366f2b1f5b13e6828d319cea2874deb7e61b52",
+    }
+    assert "Copyright 2019 REFI www.qdasoftware.org." in (SCHEMA_DIR / "LICENSE-NOTICE.txt").read_text()
+
+
+def test_exported_codebook_validates_and_carries_the_code_tree(project, tmp_path):
+    out = tmp_path / "book.qdc"
+    assert project.export_refi_codebook(out) == {"codes": 54}
+    root = etree.parse(str(out)).getroot()
+    official("codebook").assertValid(root)
+    kv = root.find("{%s}Codes/{%s}Code" % (CODEBOOK_NS, CODEBOOK_NS))
+    assert (kv.get("name"), kv.get("color"), kv.get("isCodable")) == ("Knowledge acquisition", "#1F77B4", "true")
+    description = kv.findtext("{%s}Description" % CODEBOOK_NS)
+    assert description.startswith("De klantmanager verwerft zelf actief kennis")
+    assert "\n\nInclude: Uitspraken over wat de klantmanager zelf doet" in description
+    assert description.endswith("\n\nLabel: Kennis verwerven\n\nCode id: KV")
+    assert [c.get("name") for c in kv.iterfind("{%s}Code" % CODEBOOK_NS)][:2] == ["Formal training", "Self-study"]
+
+
+def test_exported_project_validates_with_plain_texts_and_code_point_offsets(coded, tmp_path):
+    out = tmp_path / "study.qdpx"
+    counts = coded.export_refi_project(out)
+    assert counts == {"codes": 54, "documents": 2, "selections": 4, "codings": 5, "memos": 4, "users": 2, "variables": 2}
+    root = qde_of(out)
+    official("project").assertValid(root)
+    assert [etree.QName(child).localname for child in root] == [
+        "Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "NoteRef"]
+    with coded.store.reading() as conn:
+        docs = dict(conn.execute(sa.select(documents.c.guid, documents.c.text)).all())
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == sorted(["project.qde", *(f"sources/{guid}.txt" for guid in docs)])
+        for guid, text in docs.items():
+            assert archive.read(f"sources/{guid}.txt") == text.encode("utf-8")
+    found = summary(out)
+    assert found["selections"] == {
+        ("cl01", 27, 54, "Zij luistert echt naar mij.", "Client orientation", "anna"),
+        ("km01", 22, 78, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "anna"),
+        ("km01", 22, 78, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "bram"),
+        ("km01", 22, 47, "Vooral door intervisie me", "Knowledge sharing", "anna"),
+        ("km01", 95, 132, "De Participatiewet pas ik streng toe.", "Knowledge use", "bram"),
+    }
+    assert found["values"] == {("km01", "gemeente", "Text", "Maasdelta"), ("km01", "leeftijd", "Integer", "41"),
+                               ("cl01", "gemeente", "Text", "Veenstad"), ("cl01", "leeftijd", "Integer", "29")}
+    assert found["notes"] == {
+        ("selection", "Vooral door intervisie met collega's 😀 en door te lezen.", "Mooi citaat over intervisie"),
+        ("source", "km01", "Respondent was moe"),
+        ("code", "Learning from practice and feedback", "Grens met KD is vaag"),
+        ("project", None, "Eerste ronde klaar\nmet twee coders"),
+    }
+    with coded.store.reading() as conn:
+        stored = dict(conn.execute(sa.select(coders.c.name, coders.c.guid)).all())
+    assert {u.get("name"): u.get("guid") for u in root.iterfind("p:Users/p:User", P)} == stored
+
+
+def test_an_empty_project_exports_without_empty_containers(tmp_path):
+    with Project.init(tmp_path / "empty") as empty:
+        empty.export_refi_project(tmp_path / "empty.qdpx")
+        root = qde_of(tmp_path / "empty.qdpx")
+        official("project").assertValid(root)
+        assert len(root) == 0
+        with pytest.raises(BadInput) as caught:
+            empty.export_refi_codebook(tmp_path / "empty.qdc")
+    assert str(caught.value) == (f"{tmp_path / 'empty.qdc'}: the project has no codes, and a REFI-QDA codebook needs one; "
+                                 "load a codebook first ('qualcode codebook load FILE')")
+    assert not (tmp_path / "empty.qdc").exists()
+
+
+def test_validation_refuses_what_lxml_lets_through(tmp_path):
+    root = etree.fromstring(
+        f'<CodeBook xmlns="{CODEBOOK_NS}"><Codes><Code guid="{"a" * 8}-aaaa-aaaa-aaaa-{"a" * 12}" name="x" '
+        f'isCodable="true" color="#aabbccdd"/></Codes></CodeBook>'
+    )
+    official("codebook").assertValid(root)
+    with pytest.raises(QualcodeError) as caught:
+        validate(root, "codebook", "x.qdc")
+    assert str(caught.value) == "x.qdc: qualcode wrote the colour '#aabbccdd', which is not #RRGGBB; please report this as a bug"
+
+
+def test_exporting_twice_gives_the_same_guids(coded, tmp_path):
+    coded.export_refi_project(tmp_path / "one.qdpx")
+    coded.export_refi_project(tmp_path / "two.qdpx")
+    first = guids(tmp_path / "one.qdpx")
+    assert first == guids(tmp_path / "two.qdpx")
+    assert len(first) == len(set(first)) == 54 + 2 + 2 + 2 + 2 + 4 + 5 + 4  # codes users variables cases sources selections codings notes
+
+
+def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
+    coded.export_refi_project(tmp_path / "one.qdpx")
+    with Project.init(tmp_path / "copy") as copy:
+        report = copy.import_refi(tmp_path / "one.qdpx")
+        assert report.counts == {"documents": 2, "segments": 6, "codes_added": 54, "codes_matched": 0, "coders_added": 2,
+                                 "selections": 4, "codings": 5, "attributes": 4, "memos": 4}
+        assert (report.skipped, report.collapsed) == ([], [])
+        copy.export_refi_project(tmp_path / "two.qdpx")
+        with copy.store.reading() as conn:
+            spans = conn.execute(sa.select(codings.c.code_id, codings.c.start, codings.c.end).order_by(codings.c.id)).all()
+    assert summary(tmp_path / "two.qdpx") == summary(tmp_path / "one.qdpx")
+    assert guids(tmp_path / "two.qdpx") == guids(tmp_path / "one.qdpx")
+    assert ("KD", 22, 47) in spans
+
+
+def test_round_trip_into_a_project_with_the_codebook_matches_codes_by_id(coded, project, tmp_path):
+    coded.export_refi_codebook(tmp_path / "book.qdc")
+    report = project.import_refi(tmp_path / "book.qdc")
+    assert report.counts == {"codes_added": 0, "codes_matched": 54}
+    with Project.init(tmp_path / "other", codebook=Path(__file__).resolve().parents[1] / "codebooks" / "professioneel-handelen.yaml") as other:
+        coded.export_refi_project(tmp_path / "one.qdpx")
+        report = other.import_refi(tmp_path / "one.qdpx")
+        assert (report.counts["codes_added"], report.counts["codes_matched"], report.counts["codings"]) == (0, 54, 5)
+        with other.store.reading() as conn:
+            rows = conn.execute(sa.select(codings.c.code_id, codings.c.coder).order_by(codings.c.code_id, codings.c.coder)).all()
+    assert rows == [("KD", "anna"), ("KG", "anna"), ("KT", "bram"), ("KV-LEER", "anna"), ("KV-LEER", "bram")]
+
+
+@given(st.lists(st.sampled_from(["a", "b", " ", "\r\n", "\n", "😀", "é", "𝄞"]), max_size=30))
+def test_every_unit_maps_each_place_to_the_same_place_in_the_stored_text(tokens):
+    raw = "".join(tokens)
+    for unit in UNITS:
+        mapped = convert(raw, unit)
+        for cut in range(len(tokens) + 1):
+            before = "".join(tokens[:cut])
+            counted = len(before.encode("utf-16-le")) // 2 if unit.utf16 else len(before)
+            counted -= 0 if unit.crlf_two else before.count("\r\n")
+            assert mapped(counted) == len(normalise(before))
+        assert mapped(-1) is None
+
+
+def make_qdpx(path, qde, files=(), qde_name="project.qde"):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(qde_name, qde)
+        for name, data in dict(files).items():
+            archive.writestr(name, data)
+    return path
+
+
+def u16(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+CODE_G = "{5A1B2C3D-0000-4000-8000-00000000000A}"
+CHILD_G = "{5A1B2C3D-0000-4000-8000-00000000000B}"
+USER_G = "{7F000000-0000-4000-8000-0000000000FF}"
+SOURCE_A = "{AAAAAAAA-1111-4111-8111-111111111111}"
+SOURCE_B = "BBBBBBBB-2222-4222-8222-222222222222"
+NOTE_REF = '<NoteRef targetGUID="{99999999-0000-4000-8000-000000000001}"/>'
+NVIVO_TEXT = ("Interviewer: Hoe gaat het? 😀\r\nAnna: Ik werk graag met klanten.\r\n"
+              "Interviewer: En de regels? 🙂\r\nAnna: De Participatiewet pas ik streng toe.")
+
+
+def nvivo_fixture(tmp_path):
+    def selection(guid, phrase, end_phrase=None, code="5a1b2c3d-0000-4000-8000-00000000000b", note=""):
+        user = "7f000000-0000-4000-8000-0000000000ff"
+        start = u16(NVIVO_TEXT[: NVIVO_TEXT.index(phrase)])
+        last = end_phrase or phrase
+        end = u16(NVIVO_TEXT[: NVIVO_TEXT.index(last) + len(last)])
+        return (f'<PlainTextSelection guid="{guid}" startPosition="{start}" endPosition="{end}" creatingUser="{user}">'
+                f'<Coding guid="{guid.replace("CCCCCCCC", "EEEEEEEE")}" creatingUser="{user}"><CodeRef targetGUID="{code}"/></Coding>'
+                f'{note}</PlainTextSelection>')
+
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Klantmanagers" origin="NVivo 14 for Windows">
+  <Users><User guid="{USER_G}" name="Supervisor"/></Users>
+  <CodeBook><Codes>
+    <Code guid="{CODE_G}" name="Klantgerichtheid" isCodable="true" color="#FF8800">
+      <Description>Gericht op de klant.</Description>
+      <Code guid="{CHILD_G}" name="Plezier in het werk" isCodable="true"/>
+    </Code>
+  </Codes></CodeBook>
+  <Variables><Variable guid="{{66666666-0000-4000-8000-000000000001}}" name="Leeftijd" typeOfVariable="Integer"/></Variables>
+  <Cases><Case guid="{{55555555-0000-4000-8000-000000000001}}" name="Anna">
+    <VariableValue><VariableRef targetGUID="66666666-0000-4000-8000-000000000001"/><IntegerValue>41</IntegerValue></VariableValue>
+    <SourceRef targetGUID="aaaaaaaa-1111-4111-8111-111111111111"/></Case></Cases>
+  <Sources>
+    <TextSource guid="{SOURCE_A}" name="Interview Anna" plainTextPath="internal://Interview Anna.txt">
+      {selection("{CCCCCCCC-0000-4000-8000-000000000001}", "Ik werk graag met klanten.", note=NOTE_REF)}
+      {selection("{CCCCCCCC-0000-4000-8000-000000000002}", "De Participatiewet pas ik streng toe.")}
+      {selection("{CCCCCCCC-0000-4000-8000-000000000003}", "klanten.", "En de regels? 🙂", code="5A1B2C3D-0000-4000-8000-00000000000A")}
+      {selection("{CCCCCCCC-0000-4000-8000-000000000004}", "De Participatiewet pas ik streng toe.")}
+    </TextSource>
+    <TextSource guid="{SOURCE_B}" name="Interview Bram"/>
+    <PDFSource guid="{{DDDDDDDD-0000-4000-8000-000000000001}}" name="Beleidsnota" path="internal://x.pdf"/>
+  </Sources>
+  <Notes><Note guid="{{99999999-0000-4000-8000-000000000001}}" name="n" creatingUser="{USER_G}">
+    <PlainTextContent>Let op de toon</PlainTextContent></Note></Notes>
+</Project>"""
+    return make_qdpx(tmp_path / "nvivo.qdpx", qde.encode("utf-8"), {
+        "Sources/Interview Anna.txt": b"\xef\xbb\xbf" + NVIVO_TEXT.encode("utf-8"),
+        f"Sources/{SOURCE_B}.txt": b"\xef\xbb\xbfGeen codes hier.\r\nTweede regel.",
+        "Sources/.root": b"",
+    })
+
+
+def coded_texts(project, document):
+    with project.store.reading() as conn:
+        text = conn.execute(sa.select(documents.c.text).where(documents.c.name == document)).scalar()
+        rows = conn.execute(
+            sa.select(codings.c.start, codings.c.end, codings.c.code_id, codings.c.coder, segments.c.number)
+            .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start, segments.c.number)
+        ).all()
+    return text, [(text[start:end], code, coder, number) for start, end, code, coder, number in rows]
+
+
+def test_nvivo_project_with_bom_crlf_emoji_and_utf16_offsets(tmp_path):
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(nvivo_fixture(tmp_path))
+        text, found = coded_texts(project, "Interview Anna")
+        assert text == NVIVO_TEXT.replace("\r\n", "\n")
+        assert found == [
+            ("Ik werk graag met klanten.", "Plezier-in-het-werk", "Supervisor", 2),
+            ("klanten.\nInterviewer: En de regels? 🙂", "Klantgerichtheid", "Supervisor", 2),
+            ("klanten.\nInterviewer: En de regels? 🙂", "Klantgerichtheid", "Supervisor", 3),
+            ("De Participatiewet pas ik streng toe.", "Plezier-in-het-werk", "Supervisor", 4),
+        ]
+        assert project.segments(["Interview Anna"])[["speaker", "text"]].values.tolist() == [
+            ["Interviewer", "Hoe gaat het? 😀"], ["Anna", "Ik werk graag met klanten."],
+            ["Interviewer", "En de regels? 🙂"], ["Anna", "De Participatiewet pas ik streng toe."]]
+        assert coded_texts(project, "Interview Bram")[0] == "Geen codes hier.\nTweede regel."
+        with project.store.reading() as conn:
+            assert conn.execute(sa.select(codes.c.guid).where(codes.c.id == "Klantgerichtheid")).scalar() == CODE_G
+            assert conn.execute(sa.select(coders.c.guid)).scalar() == USER_G
+            attributes = conn.execute(sa.select(document_attributes.c.key, document_attributes.c.value, document_attributes.c.type)
+                                      .order_by(document_attributes.c.key)).all()
+            memo = conn.execute(sa.select(memos.c.target_type, memos.c.author, memos.c.text)).one()
+        assert attributes == [("Leeftijd", "41", "number"), ("case", "Anna", "category")]
+        assert memo == ("segment", "Supervisor", "Let op de toon")
+    assert report.skipped == ["PDF source Beleidsnota: qualcode holds text only"]
+    assert report.collapsed == [f"Interview Anna {text.index('De P')}-{len(text)} Plezier-in-het-werk by Supervisor: segment 4 already has this code from this coder"]
+    assert "positions read as UTF-16 code units, CRLF as two (origin NVivo 14 for Windows; 100% of selection edges at word boundaries)" in report.decisions
+    assert report.counts["codings"] == 4
+
+
+def test_the_unit_is_checked_not_just_taken_from_the_origin(tmp_path):
+    qde = nvivo_fixture(tmp_path)
+    with zipfile.ZipFile(qde) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["project.qde"] = members["project.qde"].replace(b'origin="NVivo 14 for Windows"', b'origin="Some tool"')
+    other = make_qdpx(tmp_path / "other.qdpx", members.pop("project.qde"), members)
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(other)
+        assert coded_texts(project, "Interview Anna")[1][0][0] == "Ik werk graag met klanten."
+    assert "positions read as UTF-16 code units, CRLF as two (origin Some tool; 100% of selection edges at word boundaries)" in report.decisions
+
+
+def taguette_like(tmp_path, name="taguette.qdpx", qde_name="project.qde", extra=""):
+    source = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="t" origin="Taguette 1.4">
+  <Users/>
+  <CodeBook><Codes><Code guid="7c9e6679-7425-40de-944b-e07fc1f90ae7" name="werkdruk" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="{source}" name="doc one" plainTextPath="internal://{source}.txt">
+    <PlainTextSelection guid="8c9e6679-7425-40de-944b-e07fc1f90ae7" startPosition="0" endPosition="9">
+      <Coding guid="9c9e6679-7425-40de-944b-e07fc1f90ae7"><CodeRef targetGUID="7c9e6679-7425-40de-944b-e07fc1f90ae7"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+  <Notes/><Sets/>{extra}
+</Project>"""
+    return make_qdpx(tmp_path / name, qde, {f"sources/{source}.txt": "Te veel dossiers.\n\nEn weinig tijd."}, qde_name)
+
+
+def test_taguette_empty_containers_and_atlas_qde_named_after_the_project(tmp_path):
+    Project.init(tmp_path / "p").close()
+    with Project(tmp_path / "p", coder="carla") as project:
+        report = project.import_refi(taguette_like(tmp_path))
+        assert coded_texts(project, "doc one")[1] == [("Te veel d", "werkdruk", "carla", 1)]
+    assert "work without a creating user is attributed to carla" in report.decisions
+    with Project.init(tmp_path / "q") as project:
+        project.import_refi(taguette_like(tmp_path, "atlas.qdpx", "Klantmanagers studie.qde"))
+        assert coded_texts(project, "doc one")[1] == [("Te veel d", "werkdruk", "refi-import", 1)]
+
+
+@pytest.mark.parametrize("namespace", ["urn:QDA-XML:codebook:1.0", "urn:QDA-XML:codebook:1:0", "urn:QDA-XML:codebook:0:4"])
+def test_codebook_namespace_variants_and_set_members(tmp_path, namespace):
+    path = tmp_path / "book.qdc"
+    path.write_text(f"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="{namespace}" origin="ATLAS.ti"><Codes>
+  <Code guid="{{11111111-0000-4000-8000-000000000001}}" name="Samenwerken" isCodable="false" color="#00AA00">
+    <Code guid="11111111-0000-4000-8000-000000000002" name="Met werkgevers" isCodable="true" color="#00aa0080"/>
+  </Code></Codes>
+  <Sets><Set guid="11111111-0000-4000-8000-000000000009" name="Kern"><MemberCode guid="11111111-0000-4000-8000-000000000002"/></Set></Sets>
+</CodeBook>""", encoding="utf-8")
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(path)
+        with project.store.reading() as conn:
+            rows = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.name, codes.c.color, codes.c.guid).order_by(codes.c.name.desc())).all()
+    assert rows == [("Samenwerken", None, "Samenwerken", "#00AA00", "{11111111-0000-4000-8000-000000000001}"),
+                    ("Met-werkgevers", "Samenwerken", "Met werkgevers", "#00AA00", "11111111-0000-4000-8000-000000000002")]
+    assert report.skipped == ["set 'Kern' (1 members): qualcode has no sets; its codes and sources are imported as they are"]
+    assert report.decisions == ["code Samenwerken: a folder (isCodable false) in the file; codable here"]
+
+
+def test_codebook_merge_keeps_the_projects_codes_and_adds_new_ones_under_their_parent(project, tmp_path):
+    path = tmp_path / "book.qdc"
+    path.write_text(f"""<CodeBook xmlns="{CODEBOOK_NS}"><Codes>
+  <Code guid="22222222-0000-4000-8000-000000000001" name="knowledge acquisition" isCodable="true">
+    <Description>Iets anders</Description>
+    <Code guid="22222222-0000-4000-8000-000000000002" name="Leren van collega's" isCodable="true"/>
+  </Code></Codes></CodeBook>""", encoding="utf-8")
+    report = project.import_refi(path)
+    assert report.counts == {"codes_added": 1, "codes_matched": 1}
+    with project.store.reading() as conn:
+        kv = conn.execute(sa.select(codes.c.definition).where(codes.c.id == "KV")).scalar()
+        added = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.position).where(codes.c.name == "Leren van collega's")).one()
+    assert kv.startswith("De klantmanager verwerft zelf actief kennis")
+    assert tuple(added) == ("Leren-van-collega-s", "KV", 3)
+
+
+def project_counts(project):
+    with project.store.reading() as conn:
+        return [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                for table in (documents, codes, coders, codings, memos, audit)]
+
+
+def bad_inputs(tmp_path):
+    good = taguette_like(tmp_path)
+    with zipfile.ZipFile(good) as archive:
+        qde, text = archive.read("project.qde"), archive.read("sources/0f8fad5b-d9cb-469f-a165-70867728950e.txt")
+    source = {"sources/0f8fad5b-d9cb-469f-a165-70867728950e.txt": text}
+    bomb = make_qdpx(tmp_path / "bomb.qdpx", qde, {**source, "sources/bomb.txt": bytes(20_000_000)})
+    with zipfile.ZipFile(bomb) as archive:
+        size = archive.getinfo("sources/bomb.txt").compress_size
+    return {
+        "no .qde": (make_qdpx(tmp_path / "noqde.qdpx", b"", source, "readme.txt"),
+                    "holds no .qde project file, so it is no REFI-QDA project; export it again as a .qdpx project"),
+        "broken XML": (make_qdpx(tmp_path / "broken.qdpx", qde.replace(b"</Sources>", b"</Source>"), source),
+                       "project.qde is not well-formed XML (Opening and ending tag mismatch: Sources line 5 and Source, line 8, column 48); "
+                       "export it again from the other program"),
+        "entity": (make_qdpx(tmp_path / "xxe.qdpx", qde.replace(b"<Project", b'<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Project', 1), source),
+                   "project.qde declares a DOCTYPE or ENTITY, which qualcode never reads; export it again without one"),
+        "beyond the text": (make_qdpx(tmp_path / "beyond.qdpx", qde.replace(b'endPosition="9"', b'endPosition="90"'), source),
+                            "selection 8c9e6679-7425-40de-944b-e07fc1f90ae7 in doc one (0-90) lies outside its text of 34 characters; "
+                            "export the project again"),
+        "zip bomb": (bomb, f"sources/bomb.txt expands {20_000_000 // size} times (20000000 bytes); refusing a possible zip bomb"),
+        "traversal": (make_qdpx(tmp_path / "escape.qdpx", qde, {**source, "../../evil.txt": b"x"}),
+                      "holds a file named '../../evil.txt' that points outside the archive; qualcode refuses such archives"),
+        "not a zip": (tmp_path / "broken.qdc.qdpx", "not a readable .qdpx (a .qdpx is a zip archive: File is not a zip file); export it again"),
+    }
+
+
+def test_bad_files_are_one_line_errors_and_change_nothing(project, tmp_path):
+    (tmp_path / "broken.qdc.qdpx").write_text("<CodeBook>")
+    before = project_counts(project)
+    for label, (path, problem) in bad_inputs(tmp_path).items():
+        with pytest.raises(BadFile) as caught:
+            project.import_refi(path)
+        assert str(caught.value) == f"{path}: {problem}", label
+    assert project_counts(project) == before
+
+
+def test_hostile_codebook_and_a_second_import_are_refused(project, tmp_path):
+    path = tmp_path / "evil.qdc"
+    path.write_text('<?xml version="1.0"?><!DOCTYPE c [<!ENTITY lol "lol">]><CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>')
+    before = project_counts(project)
+    with pytest.raises(BadFile) as caught:
+        project.import_refi(path)
+    assert str(caught.value) == f"{path}: the codebook declares a DOCTYPE or ENTITY, which qualcode never reads; export it again without one"
+    first = project.import_refi(taguette_like(tmp_path))
+    assert first.counts["documents"] == 1
+    after_first = project_counts(project)
+    with pytest.raises(Conflict) as caught:
+        project.import_refi(taguette_like(tmp_path))
+    assert str(caught.value) == (f"{tmp_path / 'taguette.qdpx'}: the project already has documents named doc one; "
+                                 "import into a new project ('qualcode init NEW') instead")
+    assert project_counts(project) == after_first != before
+    with pytest.raises(BadInput) as caught:
+        project.import_refi(tmp_path / "notes.txt")
+    assert str(caught.value) == f"{tmp_path / 'notes.txt'}: not a REFI-QDA file; give a .qdc codebook or a .qdpx project"
+
+
+def test_cli_exports_and_the_export_imports_again(coded, cli, tmp_path):
+    out = tmp_path / "exports" / "study.qdpx"
+    result = cli("export", "project", out, "--project", coded.path)
+    assert result.exit_code == 0
+    assert result.output == (f"wrote {out}: 2 documents, 54 codes, 5 codings in 4 selections, 2 users, 4 memos, "
+                             "2 variables; valid against Project.xsd\n")
+    book = cli("export", "codebook", tmp_path / "book.qdc", "--project", coded.path)
+    assert book.output == f"wrote {tmp_path / 'book.qdc'} (54 codes), valid against Codebook.xsd\n"
+    with Project.init(tmp_path / "copy") as copy:
+        copy.import_refi(tmp_path / "book.qdc")
+        assert copy.import_refi(out).counts["codings"] == 5
+
+
+def test_demo_step_7_writes_valid_refi_qda_files(tmp_path):
+    from qualcode.demo import run_demo
+
+    steps = {}
+    run_demo(tmp_path / "demo", lambda step, detail: steps.setdefault(step, detail))
+    exports = tmp_path / "demo" / "exports"
+    official("project").assertValid(qde_of(exports / "demo.qdpx"))
+    official("codebook").assertValid(etree.parse(str(exports / "demo.qdc")))
+    detail = steps["7. REFI-QDA export for other QDA tools"]
+    assert detail.startswith(f"wrote {exports / 'demo.qdpx'} (")
+    assert f"and {exports / 'demo.qdc'} (54 codes), both valid against the REFI-QDA schemas;" in detail
+
+
+def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys):
+    from qualcode.cli.interop import show_import_report
+
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(nvivo_fixture(tmp_path))
+    show_import_report(report)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"imported {tmp_path / 'nvivo.qdpx'}: 2 documents, 6 segments, 2 codes added, 0 codes matched, "
+                        "1 coders added, 4 selections, 4 codings, 2 attributes, 1 memos")
+    assert "  skipped: PDF source Beleidsnota: qualcode holds text only" in lines
+    show_import_report(report, "json")
+    assert json.loads(capsys.readouterr().out)["skipped"] == ["PDF source Beleidsnota: qualcode holds text only"]
+
+
+def test_a_control_character_is_named_not_a_traceback(coded, tmp_path):
+    coded.add_memo("Pauze\x07 hier", author="anna")
+    with pytest.raises(BadInput) as caught:
+        coded.export_refi_project(tmp_path / "x.qdpx")
+    assert str(caught.value) == (f"{tmp_path / 'x.qdpx'}: the Note 'Pauze\\x07 hier' holds a control character "
+                                 "XML cannot carry; remove it in qualcode and export again")
+    assert list(tmp_path.glob("x.qdpx*")) == []
