@@ -243,10 +243,10 @@ def bootstrap_alpha(counts: np.ndarray, draws: int = DRAWS, seed: int = SEED) ->
         return point
     rng = np.random.default_rng(seed)
     values = []
-    for _ in range(draws):
-        value = krippendorff_alpha(units[rng.integers(0, len(units), len(units))]).value
-        if value is not None:
-            values.append(value)
+    for rows in rng.integers(0, len(units), (draws, len(units))):
+        sample = units[rows]
+        if np.count_nonzero(sample.sum(axis=0)) >= 2:
+            values.append(krippendorff.alpha(value_counts=sample, level_of_measurement="nominal"))
     if len(values) < draws / 2:
         return undefined(f"too few units: alpha is undefined in {draws - len(values)} of {draws} resamples")
     low, high = np.percentile(values, [2.5, 97.5])

@@ -236,7 +236,7 @@ class Project:
 
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
         """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on
-        that code): ref, text, then each coder's codes ("(no code)"; None if not reviewed)."""
+        that code): ref, text, then per coder the sorted list of codes (None if not reviewed)."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
@@ -252,8 +252,7 @@ class Project:
         by_id = {row["segment_id"]: row for row in rows}
         table = [
             {"ref": by_id[segment_id]["ref"], "text": by_id[segment_id]["text"],
-             **{name: None if codes_ is None else (", ".join(sorted(codes_)) or "(no code)")
-                for name, codes_ in row.items()}}
+             **{name: None if codes_ is None else sorted(codes_) for name, codes_ in row.items()}}
             for segment_id, row in found.iterrows()
         ]
         return pd.DataFrame(table, columns=["ref", "text", *names])
