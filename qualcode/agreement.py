@@ -231,6 +231,27 @@ def cohen_kappa(values: pd.DataFrame) -> Stat:
     return Stat((observed - chance) / (1 - chance))
 
 
+def resampled_alphas(units: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """Nominal alpha of ``draws`` resamples (with replacement) of the pairable ``units``, NaN
+    where a resample has no variation.
+
+    Batched for speed: 1,000 calls of the ``krippendorff`` package take about 0.2 s per code,
+    this takes milliseconds. It is Krippendorff's nominal formula on the coincidence matrix,
+    alpha = 1 - (n - 1) (n - sum o_cc) / (n^2 - sum n_c^2), built from each unit's share of
+    the diagonal; tests hold it equal to the package's value.
+    """
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(units), (draws, len(units)))
+    flat = (np.arange(draws)[:, np.newaxis] * len(units) + rows).ravel()
+    weights = np.bincount(flat, minlength=draws * len(units)).reshape(draws, len(units)).astype(float)
+    diagonal = (units * (units - 1)).sum(axis=1) / (units.sum(axis=1) - 1)
+    per_value = weights @ units
+    n = per_value.sum(axis=1)
+    expected = n**2 - (per_value**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1 - (n - 1) * (n - weights @ diagonal) / expected, np.nan)
+
+
 def bootstrap_alpha(counts: np.ndarray, draws: int = DRAWS, seed: int = SEED) -> Stat:
     """A percentile 95% interval for alpha from ``draws`` resamples of the pairable units.
 
@@ -241,12 +262,8 @@ def bootstrap_alpha(counts: np.ndarray, draws: int = DRAWS, seed: int = SEED) ->
     point = krippendorff_alpha(units)
     if point.value is None:
         return point
-    rng = np.random.default_rng(seed)
-    values = []
-    for rows in rng.integers(0, len(units), (draws, len(units))):
-        sample = units[rows]
-        if np.count_nonzero(sample.sum(axis=0)) >= 2:
-            values.append(krippendorff.alpha(value_counts=sample, level_of_measurement="nominal"))
+    values = resampled_alphas(units, draws, seed)
+    values = values[~np.isnan(values)]
     if len(values) < draws / 2:
         return undefined(f"too few units: alpha is undefined in {draws - len(values)} of {draws} resamples")
     low, high = np.percentile(values, [2.5, 97.5])

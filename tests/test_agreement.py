@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project, coding
-from qualcode.agreement import category_counts, gwet_ac1
+from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resampled_alphas
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 
@@ -118,6 +118,17 @@ def test_krippendorff_nominal_example_with_missing_data(project, doc, cli):
 def test_gwet_ac1_on_the_four_coder_example():
     values = pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float)
     assert gwet_ac1(category_counts(values, [1, 2, 3, 4, 5])).value == pytest.approx(0.775444068, abs=1e-6)
+
+
+def test_batched_bootstrap_alphas_equal_the_krippendorff_package():
+    import krippendorff
+    import numpy as np
+
+    counts = category_counts(pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float), [1, 2, 3, 4, 5])
+    units = pairable(counts)
+    rows = np.random.default_rng(SEED).integers(0, len(units), (20, len(units)))
+    expected = [krippendorff.alpha(value_counts=units[r], level_of_measurement="nominal") for r in rows]
+    assert resampled_alphas(units, 20, SEED) == pytest.approx(expected, abs=1e-12)
 
 
 def test_krippendorff_binary_two_coder_example(project, doc, cli):
