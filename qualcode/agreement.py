@@ -20,7 +20,7 @@ Fleiss (1971); Gwet (2008) and Gwet (2014, Handbook of Inter-Rater Reliability, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import krippendorff
 import numpy as np
@@ -35,7 +35,7 @@ from qualcode.store import coders as coders_table
 NONE = "none"
 DRAWS = 1000
 SEED = 20111
-CONSENSUS_RULES = ("union", "intersection", "majority", "prefer:NAME")
+CONSENSUS_RULES = ("union", "intersection", "majority")
 
 
 @dataclass(frozen=True)
@@ -219,13 +219,13 @@ def cohen_kappa(values: pd.DataFrame) -> Stat:
     """Cohen's kappa (1960) for exactly two coders, on the units both reviewed."""
     if values.shape[1] != 2:
         return undefined("Cohen's kappa is for exactly two coders; see fleiss_kappa")
-    both = values.dropna()
-    if both.empty:
+    pairs = values.to_numpy(dtype=object)
+    pairs = pairs[~pd.isna(pairs).any(axis=1)]
+    if len(pairs) == 0:
         return undefined("no segment reviewed by both coders")
-    first, second = both.iloc[:, 0], both.iloc[:, 1]
-    observed = float((first == second).mean())
-    categories = set(first) | set(second)
-    chance = sum(float((first == c).mean()) * float((second == c).mean()) for c in categories)
+    first, second = pairs[:, 0], pairs[:, 1]
+    observed = float(np.mean(first == second))
+    chance = sum(float(np.mean(first == c)) * float(np.mean(second == c)) for c in set(first) | set(second))
     if chance == 1:
         return undefined("no variation: both coders gave one and the same category throughout")
     return Stat((observed - chance) / (1 - chance))
@@ -309,7 +309,6 @@ class Agreement:
     n_segments: int
     exact: bool = False
     draws: int = DRAWS
-    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -408,9 +407,9 @@ def consensus(units: pd.DataFrame, rule: str) -> dict[int, frozenset]:
     those who reviewed it; with two coders that is both), prefer:NAME (NAME's codes where NAME
     reviewed the segment, the majority of the others elsewhere)."""
     preferred = rule.split(":", 1)[1] if rule.startswith("prefer:") else None
-    if rule not in CONSENSUS_RULES[:3] and preferred not in units.columns:
+    if rule not in CONSENSUS_RULES and preferred not in units.columns:
         raise BadInput(
-            f"unknown consensus rule {rule!r}: use one of {', '.join(CONSENSUS_RULES)}, "
+            f"unknown consensus rule {rule!r}: use one of {', '.join(CONSENSUS_RULES)}, prefer:NAME, "
             f"NAME one of the coders compared ({', '.join(units.columns)})"
         )
     result = {}
