@@ -34,6 +34,8 @@ def _read(conn: sa.Connection) -> dict:
         "documents": {sha: (doc_id, name) for doc_id, name, sha in conn.execute(
             sa.select(documents.c.id, documents.c.name, documents.c.sha256))},
         "segments": _segment_keys(conn),
+        "refs": {segment_id: f"{name}:{number}" for segment_id, name, number in conn.execute(
+            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id))},
         "codes": set(conn.execute(sa.select(codes.c.id)).scalars()),
         "coders": [dict(row) for row in conn.execute(sa.select(coders)).mappings()],
         "reviews": [dict(row) for row in conn.execute(sa.select(reviews)).mappings()],
@@ -63,8 +65,7 @@ def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> d
     local_segment = {key: segment_id for segment_id, key in here["segments"].items()}
     used = {r["segment_id"] for r in there["reviews"] + there["codings"]}
     used |= {int(m["target_id"]) for m in there["memos"] if m["target_type"] == "segment"}
-    unmatched = [f"{there['documents'][there['segments'][s][0]][1]}@{there['segments'][s][1]}"
-                 for s in used if there["segments"][s] not in local_segment]
+    unmatched = [there["refs"][s] for s in used if there["segments"][s] not in local_segment]
     if unmatched:
         raise Conflict(
             f"{other_name}: segments differ between the copies (e.g. {_listing(unmatched)}); "

@@ -196,6 +196,17 @@ def test_undefined_statistics_are_null_with_the_reason_in_the_table(project, doc
     assert "[3] Fleiss' kappa is for three or more coders; see kappa\n" in table
 
 
+def test_attr_keeps_the_segments_of_matching_documents(project, make_document, cli):
+    make_document("km", [("R", "respondent", "Ik leer van collega's."), ("R", "respondent", "Ik controleer.")], {"role": "klantmanager"})
+    make_document("cl", [("R", "respondent", "Ze luistert.")], {"role": "client"})
+    code_rows(project, [("km", 1, "A", "Y"), ("km", 1, "B", "Y"), ("km", 2, "A", None), ("km", 2, "B", "Y"),
+                        ("cl", 1, "A", "Y"), ("cl", 1, "B", None)])
+    (everything,) = agreement_json(cli, project, "--codes", "Y")["codes"]
+    (km,) = agreement_json(cli, project, "--codes", "Y", "--attr", "role=klantmanager")["codes"]
+    assert (everything["n_units"], everything["percent_agreement"]) == (3, pytest.approx(1 / 3))
+    assert (km["n_units"], km["percent_agreement"]) == (2, 0.5)
+
+
 def test_one_coder_is_not_enough(project, doc, cli):
     doc(2)
     code_rows(project, binary_rows("d", "A", [1, 0]))
@@ -326,3 +337,19 @@ def test_merge_refuses_copies_with_other_documents(project, doc, cli, tmp_path):
         f"qualcode: error: {tmp_path / 'other'}: the two copies do not hold the same documents (only here: d); "
         "import the same transcripts in both, then merge\n"
     )
+
+
+def test_merge_refuses_copies_segmented_differently(project, doc, cli, tmp_path):
+    from qualcode.store import segments
+
+    doc(2)
+    with _copy(project, tmp_path, "resegmented") as copy:
+        code_rows(copy, [("d", 2, "B", "Y")])
+        with copy.store.atomic("test.resegment") as conn:
+            conn.execute(segments.update().where(segments.c.number == 2).values(start=0))
+    result = cli("merge", tmp_path / "resegmented", "--project", project.path)
+    assert result.output == (
+        f"qualcode: error: {tmp_path / 'resegmented'}: segments differ between the copies (e.g. d:2); "
+        "segment both copies the same way, then merge\n"
+    )
+    assert _codes_of(project, "B") == []
