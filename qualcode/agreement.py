@@ -20,6 +20,7 @@ Fleiss (1971); Gwet (2008) and Gwet (2014, Handbook of Inter-Rater Reliability, 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import krippendorff
@@ -231,21 +232,26 @@ def cohen_kappa(values: pd.DataFrame) -> Stat:
     return Stat((observed - chance) / (1 - chance))
 
 
-def resampled_alphas(units: np.ndarray, draws: int, seed: int) -> np.ndarray:
-    """Nominal alpha of ``draws`` resamples (with replacement) of the pairable ``units``, NaN
-    where a resample has no variation.
+def resample(units: np.ndarray, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``draws`` bootstrap resamples of the units, as the distinct unit patterns (rows of
+    counts) and how often each occurs per resample: drawing N units with replacement gives
+    pattern counts that are multinomial(N, share of each pattern), so this is exact and small."""
+    patterns, frequency = np.unique(units, axis=0, return_counts=True)
+    weights = np.random.default_rng(seed).multinomial(len(units), frequency / len(units), size=draws)
+    return patterns, weights.astype(float)
+
+
+def weighted_alphas(patterns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Nominal alpha of each resample (a row of ``weights`` over ``patterns``), NaN where a
+    resample has no variation.
 
     Batched for speed: 1,000 calls of the ``krippendorff`` package take about 0.2 s per code,
-    this takes milliseconds. It is Krippendorff's nominal formula on the coincidence matrix,
-    alpha = 1 - (n - 1) (n - sum o_cc) / (n^2 - sum n_c^2), built from each unit's share of
-    the diagonal; tests hold it equal to the package's value.
+    this takes a millisecond. It is Krippendorff's nominal formula on the coincidence matrix,
+    alpha = 1 - (n - 1) (n - sum o_cc) / (n^2 - sum n_c^2), from each pattern's share of the
+    diagonal; a test holds it equal to the package's value.
     """
-    rng = np.random.default_rng(seed)
-    rows = rng.integers(0, len(units), (draws, len(units)))
-    flat = (np.arange(draws)[:, np.newaxis] * len(units) + rows).ravel()
-    weights = np.bincount(flat, minlength=draws * len(units)).reshape(draws, len(units)).astype(float)
-    diagonal = (units * (units - 1)).sum(axis=1) / (units.sum(axis=1) - 1)
-    per_value = weights @ units
+    diagonal = (patterns * (patterns - 1)).sum(axis=1) / (patterns.sum(axis=1) - 1)
+    per_value = weights @ patterns
     n = per_value.sum(axis=1)
     expected = n**2 - (per_value**2).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -262,7 +268,7 @@ def bootstrap_alpha(counts: np.ndarray, draws: int = DRAWS, seed: int = SEED) ->
     point = krippendorff_alpha(units)
     if point.value is None:
         return point
-    values = resampled_alphas(units, draws, seed)
+    values = weighted_alphas(*resample(units, draws, seed))
     values = values[~np.isnan(values)]
     if len(values) < draws / 2:
         return undefined(f"too few units: alpha is undefined in {draws - len(values)} of {draws} resamples")
@@ -413,17 +419,18 @@ def consensus(units: pd.DataFrame, rule: str) -> dict[int, frozenset]:
             f"NAME one of the coders compared ({', '.join(units.columns)})"
         )
     result = {}
-    for segment_id, row in units.iterrows():
-        given = [codes for codes in row if codes is not None]
-        if preferred is not None and row.get(preferred) is not None:
+    for segment_id, values in zip(units.index, units.itertuples(index=False)):
+        row = dict(zip(units.columns, values))
+        given = [codes for codes in values if codes is not None]
+        if preferred is not None and row[preferred] is not None:
             result[int(segment_id)] = row[preferred]
         elif rule == "union":
             result[int(segment_id)] = frozenset().union(*given)
         elif rule == "intersection":
             result[int(segment_id)] = frozenset.intersection(*given)
         else:
-            votes = pd.Series([code for codes in given for code in codes], dtype=object).value_counts()
-            result[int(segment_id)] = frozenset(votes[votes > len(given) / 2].index)
+            votes = Counter(code for codes in given for code in codes)
+            result[int(segment_id)] = frozenset(code for code, n in votes.items() if n > len(given) / 2)
     return result
 
 
@@ -439,10 +446,15 @@ def write_codes(store: Store, conn: sa.Connection, coder: str, decided: dict[int
     current = unit_table(read_codings(conn, [coder]), [coder])[coder].to_dict()
     changed = {"added": 0, "removed": 0, "withdrawn": 0}
     for segment_id in sorted(decided):
-        before = current.get(segment_id) or frozenset()
-        changed["removed"] += len(coding.untag(store, conn, segment_id, sorted(before - decided[segment_id]), coder))
-        coding.mark_reviewed(store, conn, segment_id, coder)
-        changed["added"] += len(coding.tag(store, conn, segment_id, sorted(decided[segment_id] - before), coder, origin))
+        before = current.get(segment_id)
+        removed = sorted((before or frozenset()) - decided[segment_id])
+        added = sorted(decided[segment_id] - (before or frozenset()))
+        if removed:
+            changed["removed"] += len(coding.untag(store, conn, segment_id, removed, coder))
+        if added:
+            changed["added"] += len(coding.tag(store, conn, segment_id, added, coder, origin))
+        elif before is None:
+            coding.mark_reviewed(store, conn, segment_id, coder)
     if replace_all:
         for segment_id in sorted(set(current) - set(decided)):
             changed["withdrawn"] += coding.unmark_reviewed(store, conn, segment_id, coder)

@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project, coding
-from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resampled_alphas
+from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resample, weighted_alphas
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 
@@ -125,10 +125,11 @@ def test_batched_bootstrap_alphas_equal_the_krippendorff_package():
     import numpy as np
 
     counts = category_counts(pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float), [1, 2, 3, 4, 5])
-    units = pairable(counts)
-    rows = np.random.default_rng(SEED).integers(0, len(units), (20, len(units)))
-    expected = [krippendorff.alpha(value_counts=units[r], level_of_measurement="nominal") for r in rows]
-    assert resampled_alphas(units, 20, SEED) == pytest.approx(expected, abs=1e-12)
+    patterns, weights = resample(pairable(counts), 20, SEED)
+    assert weights.sum(axis=1).tolist() == [11] * 20
+    expected = [krippendorff.alpha(value_counts=np.repeat(patterns, w.astype(int), axis=0), level_of_measurement="nominal")
+                for w in weights]
+    assert weighted_alphas(patterns, weights) == pytest.approx(expected, abs=1e-12)
 
 
 def test_krippendorff_binary_two_coder_example(project, doc, cli):
