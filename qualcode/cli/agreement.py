@@ -59,7 +59,7 @@ def render_agreement(result) -> None:
     console = Console()
     console.print(table)
     if data["groups"]:
-        groups = Table(title="per exclusive group (children + 'none' as categories)")
+        groups = Table(title="per exclusive group", caption="categories: its children and 'none'")
         for header in ("group", "n", "alpha"):
             groups.add_column(header)
         for row in data["groups"]:
