@@ -56,11 +56,8 @@ def _check_same_documents(here: dict, there: dict, other_name: str) -> None:
         )
 
 
-def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> dict[str, int]:
-    """Add the other copy's coders, review marks, codings and memos to this project."""
-    with other.reading() as other_conn:
-        there = _read(other_conn)
-    here = _read(conn)
+def _matching_segments(here: dict, there: dict, other_name: str) -> dict[int, int]:
+    """The other copy's segment ids -> this copy's; refuses when documents, used segments or codes differ."""
     _check_same_documents(here, there, other_name)
     local_segment = {key: segment_id for segment_id, key in here["segments"].items()}
     used = {r["segment_id"] for r in there["reviews"] + there["codings"]}
@@ -74,13 +71,28 @@ def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> d
     unknown = {c["code_id"] for c in there["codings"]} - here["codes"]
     if unknown:
         raise Conflict(f"{other_name}: codes missing here: {_listing(unknown)}; load the other copy's codebook first")
+    return {segment_id: local_segment[key] for segment_id, key in there["segments"].items() if key in local_segment}
 
-    def to_local(segment_id: int) -> int:
-        return local_segment[there["segments"][segment_id]]
 
-    known_coders = {c["name"] for c in here["coders"]}
+def _memo_target(memo: dict, here: dict, there: dict, to_local: dict[int, int]) -> str | None:
+    """A memo's target id in this copy: segments and documents have other ids here, codes not."""
+    if memo["target_type"] == "segment":
+        return str(to_local[int(memo["target_id"])])
+    if memo["target_type"] == "document":
+        sha = next(sha for sha, (doc_id, _) in there["documents"].items() if str(doc_id) == memo["target_id"])
+        return str(here["documents"][sha][0])
+    return memo["target_id"]
+
+
+def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> dict[str, int]:
+    """Add the other copy's coders, review marks, codings and memos to this project."""
+    with other.reading() as other_conn:
+        there = _read(other_conn)
+    here = _read(conn)
+    to_local = _matching_segments(here, there, other_name)
     guids = {c["guid"] for c in here["coders"] + here["codings"] + here["memos"]}
     added = {"coders": 0, "reviews": 0, "codings": 0, "memos": 0}
+    known_coders = {c["name"] for c in here["coders"]}
     for coder in there["coders"]:
         if coder["name"] not in known_coders:
             conn.execute(coders.insert().values(**{**coder, "guid": coder["guid"] if coder["guid"] not in guids else new_guid()}))
@@ -88,30 +100,23 @@ def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> d
             added["coders"] += 1
     reviewed = {(r["segment_id"], r["coder"]) for r in here["reviews"]}
     for review in there["reviews"]:
-        key = (to_local(review["segment_id"]), review["coder"])
+        key = (to_local[review["segment_id"]], review["coder"])
         if key not in reviewed:
             conn.execute(reviews.insert().values(segment_id=key[0], coder=key[1], reviewed_at=review["reviewed_at"]))
             reviewed.add(key)
             added["reviews"] += 1
     coded = {(c["segment_id"], c["code_id"], c["coder"]) for c in here["codings"]}
     for row in there["codings"]:
-        key = (to_local(row["segment_id"]), row["code_id"], row["coder"])
+        key = (to_local[row["segment_id"]], row["code_id"], row["coder"])
         if key not in coded:
             values = {k: v for k, v in row.items() if k != "id"}
             conn.execute(codings.insert().values(**{**values, "segment_id": key[0],
                                                     "guid": row["guid"] if row["guid"] not in guids else new_guid()}))
             coded.add(key)
             added["codings"] += 1
-    for memo in there["memos"]:
-        if memo["guid"] in guids:
-            continue
-        target = memo["target_id"]
-        if memo["target_type"] == "segment":
-            target = str(to_local(int(target)))
-        elif memo["target_type"] == "document":
-            sha = next(sha for sha, (doc_id, _) in there["documents"].items() if str(doc_id) == target)
-            target = str(here["documents"][sha][0])
-        conn.execute(memos.insert().values(**{**{k: v for k, v in memo.items() if k != "id"}, "target_id": target}))
+    for memo in (m for m in there["memos"] if m["guid"] not in guids):
+        values = {k: v for k, v in memo.items() if k != "id"}
+        conn.execute(memos.insert().values(**{**values, "target_id": _memo_target(memo, here, there, to_local)}))
         added["memos"] += 1
     store.log(conn, "merge.done", other_name, added)
     return added

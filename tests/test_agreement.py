@@ -318,13 +318,15 @@ def test_merge_brings_a_copys_coders_and_twice_changes_nothing(project, doc, cli
     with _copy(project, tmp_path, "bram-copy") as copy:
         code_rows(copy, [("d", 1, "B", "V2"), ("d", 2, "B", None), ("d", 3, "B", "Y")])
         copy.add_memo("Twijfel tussen V2 en V1", segment="d:1", author="B")
+        copy.add_memo("Respondent sprak snel", document="d", author="B")
     first = cli("merge", tmp_path / "bram-copy", "--project", project.path)
-    assert first.output == f"1 coders, 3 reviews, 2 codings, 1 memos added from {tmp_path / 'bram-copy'}\n"
+    assert first.output == f"1 coders, 3 reviews, 2 codings, 2 memos added from {tmp_path / 'bram-copy'}\n"
     assert _codes_of(project, "B") == [(1, "V2"), (3, "Y")]
     again = cli("merge", tmp_path / "bram-copy", "--project", project.path)
     assert again.output == f"0 coders, 0 reviews, 0 codings, 0 memos added from {tmp_path / 'bram-copy'}\n"
     with project.store.reading() as conn:
-        assert conn.execute(sa.select(memos.c.target_type, memos.c.target_id, memos.c.author)).all() == [("segment", "1", "B")]
+        assert conn.execute(sa.select(memos.c.target_type, memos.c.target_id, memos.c.author)).all() == [
+            ("segment", "1", "B"), ("document", "1", "B")]
     assert agreement_json(cli, project, "--codes", "V")["groups"][0]["n_units"] == 1
 
 
