@@ -53,7 +53,8 @@ def agreement_summary(result) -> str:
         ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
         lines.append(
             f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
-            f"{_figure(row['ac1']):>6} {_figure(row['percent_agreement']):>6} {row['n_units']:>4}"
+            f"{_figure(row['ac1']):>6} {'n/a' if row['percent_agreement'] is None else format(row['percent_agreement'], '.0%'):>6} "
+            f"{row['n_units']:>4}"
         )
     lines += [f"   {row['code']:<5} {_figure(row['alpha']):>6}  (exclusive group, {row['n_units']} segments)" for row in data["groups"]]
     lines.append("   full table: qualcode agreement --coders anna,bram; differences: qualcode disagreements")

@@ -356,3 +356,27 @@ def test_merge_refuses_copies_segmented_differently(project, doc, cli, tmp_path)
         "segment both copies the same way, then merge\n"
     )
     assert _codes_of(project, "B") == []
+
+
+def test_merge_matches_documents_by_content_and_segments_by_offsets_not_ids(project, tmp_path, cli):
+    from qualcode.store import NewDocument, NewSegment, insert_document
+
+    def add_documents(target, names):
+        with target.store.atomic("test.add_documents") as conn:
+            for name in names:
+                text = f"{name} een. {name} twee."
+                insert_document(target.store, conn, NewDocument(
+                    name=name, source_file=f"{name}.txt", sha256=name * 64, text=text,
+                    segments=[NewSegment("turn", 0, 6), NewSegment("turn", 7, len(text))]))
+
+    add_documents(project, ["a", "b"])
+    book = tmp_path / "agreement.yaml"
+    with Project.init(tmp_path / "elsewhere", codebook=book) as other:
+        add_documents(other, ["b", "a"])  # other ids for the same documents and segments
+        code_rows(other, [("a", 2, "B", "Y"), ("b", 1, "B", "V1")])
+        other.store.close()
+    cli("merge", tmp_path / "elsewhere", "--project", project.path)
+    with project.store.reading() as conn:
+        merged = coding.segment_rows(conn)
+    refs = {row["segment_id"]: row["ref"] for row in merged}
+    assert sorted((refs[s], c) for s, c in _codes_of(project, "B")) == [("a:2", "Y"), ("b:1", "V1")]

@@ -23,15 +23,15 @@ def parse_attributes(pairs) -> dict[str, str]:
     return attributes
 
 
-def _cell(value, reason, footnotes: list[str]) -> str:
-    """A number to three decimals, or 'n/a [k]' with the reason as footnote k."""
+def _cell(value, reason, footnotes: list[str], number: str = ".3f") -> str:
+    """A number (three decimals unless ``number`` says otherwise), or 'n/a [k]' with the reason as footnote k."""
     if value is None:
         if reason not in footnotes:
             footnotes.append(reason)
         return f"n/a [{footnotes.index(reason) + 1}]"
     if isinstance(value, (list, tuple)):
-        return f"{value[0]:.3f} to {value[1]:.3f}"
-    return f"{value:.3f}"
+        return f"{value[0]:{number}} to {value[1]:{number}}"
+    return f"{value:{number}}"
 
 
 def render_agreement(result) -> None:
@@ -55,7 +55,8 @@ def render_agreement(result) -> None:
         table.add_column(header, overflow="fold")
     for row in data["codes"]:
         table.add_row(row["code"], str(row["n_units"]),
-                      *(_cell(row[key], reasons.get((row["code"], key)), footnotes) for key in columns))
+                      *(_cell(row[key], reasons.get((row["code"], key)), footnotes, ".1%" if key == "percent_agreement" else ".3f")
+                        for key in columns))
     console = Console()
     console.print(table)
     if data["groups"]:
