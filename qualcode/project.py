@@ -237,9 +237,9 @@ class Project:
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
         """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on
         that code): ref, text, then per coder the sorted list of codes (None if not reviewed)."""
-        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
-
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - numpy loads only when measuring
 
         with self.store.reading() as conn:
             names, units, rows = self._units(conn, coders)
@@ -263,7 +263,7 @@ class Project:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
-            names, units, _ = self._units(conn, [c for c in (coders or []) if c != into] or None)
+            names, units, _ = self._units(conn, coders)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
             decided = agreement_mod.consensus(units, rule)
