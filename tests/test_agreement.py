@@ -293,13 +293,19 @@ def test_adjudicate_walks_disagreements_and_stores_each_decision(project, doc):
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 2, "A", "Y"), ("d", 2, "B", "V3"),
                         ("d", 3, "A", "Y"), ("d", 3, "B", "Y")])
 
+    shown = {}
+
     async def walk():
         app = AdjudicateApp(project, ["A", "B"], "consensus")
         async with app.run_test() as pilot:
-            await pilot.press("b", "n", "u", "1", "n", "q")
+            await pilot.press("b")
+            shown.update({name: str(app.query_one(f"#{name}").content) for name in ("where", "text", "codes", "decision")})
+            await pilot.press("n", "u", "1", "n", "q")
         return app
 
     app = asyncio.run(walk())
+    assert shown == {"where": "d:1  (1 of 2)", "text": "Antwoord 1 over [het] werk.",
+                     "codes": "a  A: V1\nb  B: V2\ntoggle: 1=V1  2=V2", "decision": "consensus: V2"}
     assert [row["ref"] for row in app.rows] == ["d:1", "d:2"]
     assert _codes_of(project, "consensus") == [(1, "V2"), (2, "Y")]
 
