@@ -36,6 +36,31 @@ def _prepare(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("made by 'qualcode demo'; safe to delete\n", encoding="utf-8")
 
 
+def _figure(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def agreement_summary(result) -> str:
+    """A compact agreement table for the demo: overall alpha, then one line per code and group."""
+    data = result.to_dict()
+    lines = [
+        f"   unit: segment; {result.n_segments} segments; a segment a coder did not review is missing, not 'absent'",
+        f"   overall alpha (pooled) {_figure(data['overall']['alpha_pooled'])}, "
+        f"mean of per-code alphas {_figure(data['overall']['alpha_mean'])}",
+        f"   {'code':<5} {'alpha':>6} {'95% CI':>13} {'kappa':>6} {'AC1':>6} {'agree':>6} {'n':>4}",
+    ]
+    for row in data["codes"]:
+        ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
+        lines.append(
+            f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
+            f"{_figure(row['ac1']):>6} {'n/a' if row['percent_agreement'] is None else format(row['percent_agreement'], '.0%'):>6} "
+            f"{row['n_units']:>4}"
+        )
+    lines += [f"   {row['code']:<5} {_figure(row['alpha']):>6}  (exclusive group, {row['n_units']} segments)" for row in data["groups"]]
+    lines.append("   full table: qualcode agreement --coders anna,bram; differences: qualcode disagreements")
+    return "\n".join(lines)
+
+
 def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
     """Build the demo project in ``directory`` and return the project file's path."""
     directory = Path(directory)
@@ -53,6 +78,11 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 3. apply the reference coding of two coders (issues 4, 5)
 
         # 4. agreement between the coders (issue 6)
+        if {"anna", "bram"} <= set(project.coders()):
+            dimensions = list(top["id"].iloc[:9])
+            report("4. agreement between anna and bram", agreement_summary(project.agreement(["anna", "bram"], [*dimensions, "ROL"])))
+        else:
+            report("4. agreement between anna and bram", "skipped: no codings of anna and bram in the demo project")
 
         # 5. suggestions and their measured quality (issue 5)
 

@@ -213,6 +213,83 @@ class Project:
 
     # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
 
+    def _units(self, conn, coders_: list[str] | None, attributes: dict[str, str] | None = None):
+        """The chosen coders, the unit table (segments x coders) and the segment rows it covers."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        names = agreement_mod.choose_coders(conn, coders_)
+        rows = coding.segment_rows(conn, attributes=attributes)
+        ids = [row["segment_id"] for row in rows] if attributes else None
+        return names, agreement_mod.unit_table(agreement_mod.read_codings(conn, names, ids), names), rows
+
+    def agreement(self, coders: list[str] | None = None, codes: list[str] | None = None, *, exact: bool = False,
+                  attributes: dict[str, str] | None = None, draws: int | None = None) -> agreement_mod.Agreement:
+        """Agreement between coders per code, per exclusive group and overall; segments are the
+        units and a segment a coder did not review is missing for that coder."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        with self.store.reading() as conn:
+            _, units, _ = self._units(conn, coders, attributes)
+            code_ids = coding.check_codes(conn, codes) if codes else None
+        tree = self.codes()
+        return agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+
+    def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
+        """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on
+        that code): ref, text, then per coder the sorted list of codes (None if not reviewed)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - numpy loads only when measuring
+
+        with self.store.reading() as conn:
+            names, units, rows = self._units(conn, coders)
+            if code:
+                coding.check_codes(conn, [code])
+        members = None
+        if code:
+            members = {code} if exact else agreement_mod.subtree(self.codes())[code]
+        found = agreement_mod.disagreements(units, members)
+        by_id = {row["segment_id"]: row for row in rows}
+        table = [
+            {"ref": by_id[segment_id]["ref"], "text": by_id[segment_id]["text"],
+             **{name: None if codes_ is None else sorted(codes_) for name, codes_ in row.items()}}
+            for segment_id, row in found.iterrows()
+        ]
+        return pd.DataFrame(table, columns=["ref", "text", *names])
+
+    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None) -> dict[str, int]:
+        """Write coder ``into`` (kind consensus) by a rule over the coders' codes, in one
+        transaction; rerunning replaces its codings with the same result."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
+            names, units, _ = self._units(conn, coders)
+            if into in names:
+                raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
+            decided = agreement_mod.consensus(units, rule)
+            return agreement_mod.write_codes(self.store, conn, into, decided, origin="import", replace_all=True)
+
+    def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
+        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's decision)."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
+            segment_id = coding.resolve_segment(conn, ref)
+            coding.check_codes(conn, codes)
+            return agreement_mod.write_codes(self.store, conn, into, {segment_id: frozenset(codes)},
+                                             origin="manual", replace_all=False)
+
+    def merge(self, other_path: str | Path) -> dict[str, int]:
+        """Bring another copy's coders, review marks, codings and memos into this project."""
+        from qualcode import merge as merge_mod  # noqa: PLC0415 - only merging needs it
+
+        other = Store.open(resolve_project_path(Path(other_path)))
+        try:
+            with self.store.atomic("merge", str(other_path)) as conn:
+                return merge_mod.merge(self.store, conn, other, str(other_path))
+        finally:
+            other.close()
+
     # ---- matrices and survey export (matrices, export) -------------------------------------
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------

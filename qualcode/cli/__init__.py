@@ -26,6 +26,11 @@ COMMANDS = {
     # suggestions (issue 5)
 
     # agreement (issue 6)
+    "agreement": "agreement:agreement",
+    "disagreements": "agreement:disagreements",
+    "consensus": "agreement:consensus",
+    "adjudicate": "agreement:adjudicate",
+    "merge": "agreement:merge",
 
     # matrices (issue 7)
 

@@ -1,0 +1,122 @@
+"""Merging a coder's copy of the project back: blind coding on separate machines.
+
+Takes the open store of another copy and a transaction on this one
+(``merge(store, conn, other) -> dict`` of counts); brings over the other copy's coders, review
+marks, codings and memos. Documents are matched by content hash and segments by their offsets,
+so the copies need not share database ids. It only adds what is missing (codings by segment,
+code and coder; memos by GUID), so merging twice changes nothing. It refuses, before writing,
+when the copies do not hold the same documents, segments or codes.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from qualcode.errors import Conflict
+from qualcode.store import Store, codes, coders, codings, documents, memos, new_guid, reviews, segments
+
+
+def _listing(names) -> str:
+    names = sorted(names)
+    return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
+
+def _segment_keys(conn: sa.Connection) -> dict[int, tuple[str, int, int]]:
+    """segment id -> (document sha256, start, end): the identity of a segment across copies."""
+    query = sa.select(segments.c.id, documents.c.sha256, segments.c.start, segments.c.end).join(
+        documents, documents.c.id == segments.c.document_id
+    )
+    return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
+
+
+def _read(conn: sa.Connection) -> dict:
+    return {
+        "documents": {sha: (doc_id, name) for doc_id, name, sha in conn.execute(
+            sa.select(documents.c.id, documents.c.name, documents.c.sha256))},
+        "segments": _segment_keys(conn),
+        "refs": {segment_id: f"{name}:{number}" for segment_id, name, number in conn.execute(
+            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id))},
+        "codes": set(conn.execute(sa.select(codes.c.id)).scalars()),
+        "coders": [dict(row) for row in conn.execute(sa.select(coders)).mappings()],
+        "reviews": [dict(row) for row in conn.execute(sa.select(reviews)).mappings()],
+        "codings": [dict(row) for row in conn.execute(sa.select(codings)).mappings()],
+        "memos": [dict(row) for row in conn.execute(sa.select(memos)).mappings()],
+    }
+
+
+def _check_same_documents(here: dict, there: dict, other_name: str) -> None:
+    only_here = [name for sha, (_, name) in here["documents"].items() if sha not in there["documents"]]
+    only_there = [name for sha, (_, name) in there["documents"].items() if sha not in here["documents"]]
+    if only_here or only_there:
+        parts = [f"only here: {_listing(only_here)}" if only_here else "",
+                 f"only in {other_name}: {_listing(only_there)}" if only_there else ""]
+        raise Conflict(
+            f"{other_name}: the two copies do not hold the same documents ({'; '.join(p for p in parts if p)}); "
+            "import the same transcripts in both, then merge"
+        )
+
+
+def _matching_segments(here: dict, there: dict, other_name: str) -> dict[int, int]:
+    """The other copy's segment ids -> this copy's; refuses when documents, used segments or codes differ."""
+    _check_same_documents(here, there, other_name)
+    local_segment = {key: segment_id for segment_id, key in here["segments"].items()}
+    used = {r["segment_id"] for r in there["reviews"] + there["codings"]}
+    used |= {int(m["target_id"]) for m in there["memos"] if m["target_type"] == "segment"}
+    unmatched = [there["refs"][s] for s in used if there["segments"][s] not in local_segment]
+    if unmatched:
+        raise Conflict(
+            f"{other_name}: segments differ between the copies (e.g. {_listing(unmatched)}); "
+            "segment both copies the same way, then merge"
+        )
+    unknown = {c["code_id"] for c in there["codings"]} - here["codes"]
+    if unknown:
+        raise Conflict(f"{other_name}: codes missing here: {_listing(unknown)}; load the other copy's codebook first")
+    return {segment_id: local_segment[key] for segment_id, key in there["segments"].items() if key in local_segment}
+
+
+def _memo_target(memo: dict, here: dict, there: dict, to_local: dict[int, int]) -> str | None:
+    """A memo's target id in this copy: segments and documents have other ids here, codes not."""
+    if memo["target_type"] == "segment":
+        return str(to_local[int(memo["target_id"])])
+    if memo["target_type"] == "document":
+        sha = next(sha for sha, (doc_id, _) in there["documents"].items() if str(doc_id) == memo["target_id"])
+        return str(here["documents"][sha][0])
+    return memo["target_id"]
+
+
+def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> dict[str, int]:
+    """Add the other copy's coders, review marks, codings and memos to this project."""
+    with other.reading() as other_conn:
+        there = _read(other_conn)
+    here = _read(conn)
+    to_local = _matching_segments(here, there, other_name)
+    guids = {c["guid"] for c in here["coders"] + here["codings"] + here["memos"]}
+    added = {"coders": 0, "reviews": 0, "codings": 0, "memos": 0}
+    known_coders = {c["name"] for c in here["coders"]}
+    for coder in there["coders"]:
+        if coder["name"] not in known_coders:
+            conn.execute(coders.insert().values(**{**coder, "guid": coder["guid"] if coder["guid"] not in guids else new_guid()}))
+            store.log(conn, "coder.add", coder["name"], {"kind": coder["kind"], "from": other_name})
+            added["coders"] += 1
+    reviewed = {(r["segment_id"], r["coder"]) for r in here["reviews"]}
+    for review in there["reviews"]:
+        key = (to_local[review["segment_id"]], review["coder"])
+        if key not in reviewed:
+            conn.execute(reviews.insert().values(segment_id=key[0], coder=key[1], reviewed_at=review["reviewed_at"]))
+            reviewed.add(key)
+            added["reviews"] += 1
+    coded = {(c["segment_id"], c["code_id"], c["coder"]) for c in here["codings"]}
+    for row in there["codings"]:
+        key = (to_local[row["segment_id"]], row["code_id"], row["coder"])
+        if key not in coded:
+            values = {k: v for k, v in row.items() if k != "id"}
+            conn.execute(codings.insert().values(**{**values, "segment_id": key[0],
+                                                    "guid": row["guid"] if row["guid"] not in guids else new_guid()}))
+            coded.add(key)
+            added["codings"] += 1
+    for memo in (m for m in there["memos"] if m["guid"] not in guids):
+        values = {k: v for k, v in memo.items() if k != "id"}
+        conn.execute(memos.insert().values(**{**values, "target_id": _memo_target(memo, here, there, to_local)}))
+        added["memos"] += 1
+    store.log(conn, "merge.done", other_name, added)
+    return added
