@@ -297,7 +297,7 @@ def validate(conn: sa.Connection, source, records: list[tuple[int, dict]]) -> li
         elif name in last and (name, int(number)) not in segment_ids:
             found.append(f"{name} has no segment {int(number)}: its segments are 1 to {last[name]}")
         if not values["coder"]:
-            found.append("coder is empty; name who coded the row")
+            found.append("coder is empty: name who coded the row")
         if values["code"] and values["code"] not in known_codes:
             found.append(str(UnknownItem("code", values["code"], known_codes)))
         if found:
