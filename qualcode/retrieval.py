@@ -41,9 +41,9 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-def format_codes(by_coder: dict[str, list[str]], coder: str | None = None) -> str:
-    """Codes of a segment as text: 'KV-LEER, KD-OVL', or per coder 'anna: KV-LEER | bram: KT-WET'."""
-    if coder is not None or len(by_coder) == 1:
+def format_codes(by_coder: dict[str, list[str]], per_coder: bool) -> str:
+    """Codes of a segment as text: 'KD-OVL, KV-LEER', or per coder 'anna: KV-LEER | bram: KT-WET'."""
+    if not per_coder:
         return ", ".join(code for codes_ in by_coder.values() for code in codes_)
     return " | ".join(f"{name}: {', '.join(codes_)}" for name, codes_ in sorted(by_coder.items()))
 
@@ -83,11 +83,13 @@ def _matches(held: set[str], groups: list[set[str]], any_set: set[str] | None, n
 
 
 def find(conn: sa.Connection, filters: Filters) -> tuple[list[dict], list[str]]:
-    """The matching segments in document order, each with ``codes`` (text), ``codes_by_coder``
-    and its document's attributes; also the attribute keys, for columns."""
-    if filters.coder and conn.execute(sa.select(coders.c.name).where(coders.c.name == filters.coder)).first() is None:
-        known = conn.execute(sa.select(coders.c.name)).scalars().all()
+    """The matching segments in document order, each with ``codes`` (text, per coder when the
+    project has several and no ``coder`` is asked for), ``codes_by_coder`` and its document's
+    attributes; also the attribute keys, for columns."""
+    known = conn.execute(sa.select(coders.c.name)).scalars().all()
+    if filters.coder and filters.coder not in known:
         raise UnknownItem("coder", filters.coder, known, "see 'qualcode status'")
+    per_coder = filters.coder is None and len(known) > 1
     parents = code_parents(conn)
 
     def expand(code_ids) -> set[str]:
@@ -112,7 +114,7 @@ def find(conn: sa.Connection, filters: Filters) -> tuple[list[dict], list[str]]:
             continue
         row["attributes"] = attributes.get(row["document"], {})
         row["codes_by_coder"] = by_coder
-        row["codes"] = format_codes(by_coder, filters.coder)
+        row["codes"] = format_codes(by_coder, per_coder)
         rows.append(row)
     return rows, keys
 
