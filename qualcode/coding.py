@@ -324,21 +324,21 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
     for name in names:
         store.ensure_coder(conn, name)
         report.added_per_coder[name] = 0
+    new_reviews, new_codings, stamp = [], [], now()
     for row in rows:
         if (row.segment_id, row.coder) not in reviewed:
             reviewed.add((row.segment_id, row.coder))
-            conn.execute(reviews.insert().values(segment_id=row.segment_id, coder=row.coder, reviewed_at=now()))
+            new_reviews.append({"segment_id": row.segment_id, "coder": row.coder, "reviewed_at": stamp})
             store.log(conn, "review.add", str(row.segment_id), {"coder": row.coder})
-            report.reviews_added += 1
         if row.code and (row.segment_id, row.code, row.coder) in coded:
             report.codings_present += 1
         elif row.code:
             coded.add((row.segment_id, row.code, row.coder))
-            conn.execute(codings.insert().values(
-                segment_id=row.segment_id, code_id=row.code, coder=row.coder, created_at=now(), origin="import", guid=new_guid()
-            ))
+            new_codings.append({
+                "segment_id": row.segment_id, "code_id": row.code, "coder": row.coder,
+                "created_at": stamp, "origin": "import", "guid": new_guid(),
+            })
             store.log(conn, "coding.add", str(row.segment_id), {"coder": row.coder, "code": row.code, "origin": "import"})
-            report.codings_added += 1
             report.added_per_coder[row.coder] += 1
         if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
             report.memos_present += 1
@@ -346,6 +346,11 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
             memoed.add((str(row.segment_id), row.coder, row.memo))
             add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
             report.memos_added += 1
+    if new_reviews:
+        conn.execute(reviews.insert(), new_reviews)
+    if new_codings:
+        conn.execute(codings.insert(), new_codings)
+    report.reviews_added, report.codings_added = len(new_reviews), len(new_codings)
     return report
 
 
