@@ -154,7 +154,7 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
             segments.c.start,
             segments.c.end,
             turns.c.time_start,
-            sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start).label("text"),
+            segments.c.document_id,
         )
         .join(documents, documents.c.id == segments.c.document_id)
         .outerjoin(turns, turns.c.id == segments.c.turn_id)
@@ -177,7 +177,11 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
         )
         query = query.where(segments.c.document_id.in_(matching))
     rows = [dict(row) for row in conn.execute(query).mappings()]
+    # Slicing each document's text once in Python is far faster than SQLite's substr per row.
+    wanted = {row["document_id"] for row in rows}
+    texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))).all())
     for row in rows:
+        row["text"] = texts[row.pop("document_id")][row["start"]:row["end"]]
         row["ref"] = f"{row['document']}:{row['segment']}"
     return rows
 
@@ -324,12 +328,12 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
     for name in names:
         store.ensure_coder(conn, name)
         report.added_per_coder[name] = 0
-    new_reviews, new_codings, stamp = [], [], now()
+    new_reviews, new_codings, entries, stamp = [], [], [], now()
     for row in rows:
         if (row.segment_id, row.coder) not in reviewed:
             reviewed.add((row.segment_id, row.coder))
             new_reviews.append({"segment_id": row.segment_id, "coder": row.coder, "reviewed_at": stamp})
-            store.log(conn, "review.add", str(row.segment_id), {"coder": row.coder})
+            entries.append(("review.add", str(row.segment_id), {"coder": row.coder}))
         if row.code and (row.segment_id, row.code, row.coder) in coded:
             report.codings_present += 1
         elif row.code:
@@ -338,7 +342,7 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
                 "segment_id": row.segment_id, "code_id": row.code, "coder": row.coder,
                 "created_at": stamp, "origin": "import", "guid": new_guid(),
             })
-            store.log(conn, "coding.add", str(row.segment_id), {"coder": row.coder, "code": row.code, "origin": "import"})
+            entries.append(("coding.add", str(row.segment_id), {"coder": row.coder, "code": row.code, "origin": "import"}))
             report.added_per_coder[row.coder] += 1
         if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
             report.memos_present += 1
@@ -350,6 +354,8 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
         conn.execute(reviews.insert(), new_reviews)
     if new_codings:
         conn.execute(codings.insert(), new_codings)
+    if entries:
+        store.log_many(conn, entries)
     report.reviews_added, report.codings_added = len(new_reviews), len(new_codings)
     return report
 

@@ -99,6 +99,7 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
     import docx  # noqa: PLC0415 - python-docx is only needed when writing Word
 
     document = docx.Document()
+    quote_style_id = document.styles["Quote"].style_id
     document.add_heading("Quotes", level=0)
     if subtitle:
         document.add_paragraph(subtitle)
@@ -109,7 +110,9 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
         for author, text in section.memos:
             document.add_paragraph(f"Memo ({author}): {text}")
         for quote in section.quotes:
-            document.add_paragraph(quote.text, style="Quote")
+            # Setting the style id on the XML directly: python-docx's style setter looks up the
+            # default style on every call, which made a thousand quotes take seconds.
+            document.add_paragraph(quote.text)._p.style = quote_style_id
             document.add_paragraph(quote.attribution())
             for author, text in quote.memos:
                 document.add_paragraph(f"Memo ({author}): {text}")

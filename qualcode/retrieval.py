@@ -8,6 +8,7 @@ accents (Unicode decomposition, done in Python so it runs the same on every data
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -35,10 +36,16 @@ class Filters:
     text: str | None = None
 
 
+COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
-    """``text`` without case or accents: 'Één Cliënt' and 'een client' fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    """``text`` without case or accents: 'Één Cliënt' and 'een client' fold alike.
+
+    Decomposes (NFKD) and drops the combining diacritical marks, with one regular expression
+    rather than a Python loop per character (fast enough for thousands of segments).
+    """
+    return COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 
 def format_codes(by_coder: dict[str, list[str]], per_coder: bool) -> str:
