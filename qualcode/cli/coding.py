@@ -9,11 +9,26 @@ from qualcode.cli.common import emit, format_option, project_option
 coder_option = click.option("--coder", metavar="NAME", help="Who codes (default: $QUALCODE_CODER, else the project's coder).")
 
 
-@click.command()
-@click.argument("ref", metavar="DOC:N")
-@click.argument("code_ids", metavar="CODE...", nargs=-1, required=True)
-@coder_option
-@project_option
+def segment_codes_command(fn):
+    """The arguments tag and untag share: DOC:N CODE... [--coder] [--project]."""
+    for decorate in reversed((
+        click.command(),
+        click.argument("ref", metavar="DOC:N"),
+        click.argument("code_ids", metavar="CODE...", nargs=-1, required=True),
+        coder_option,
+        project_option,
+    )):
+        fn = decorate(fn)
+    return fn
+
+
+def changed(ref: str, verb: str, done: list[str], asked, others: str) -> str:
+    """'km01:3: added KV-LEER; already there: KD-OVL'."""
+    rest = [code for code in asked if code not in done]
+    return f"{ref}: {verb} {', '.join(done) or 'nothing'}" + (f"; {others}: {', '.join(rest)}" if rest else "")
+
+
+@segment_codes_command
 def tag(project, ref, code_ids, coder):
     """Apply one or more codes to segment DOC:N (N as 'qualcode show DOC' prints it).
 
@@ -21,16 +36,10 @@ def tag(project, ref, code_ids, coder):
     Example:
         qualcode tag km-maasdelta-01:12 KV-LEER KD-OVL --coder anna
     """
-    added = project.tag(ref, list(code_ids), coder=coder)
-    present = [c for c in code_ids if c not in added]
-    click.echo(f"{ref}: added {', '.join(added) or 'nothing'}" + (f"; already there: {', '.join(present)}" if present else ""))
+    click.echo(changed(ref, "added", project.tag(ref, list(code_ids), coder=coder), code_ids, "already there"))
 
 
-@click.command()
-@click.argument("ref", metavar="DOC:N")
-@click.argument("code_ids", metavar="CODE...", nargs=-1, required=True)
-@coder_option
-@project_option
+@segment_codes_command
 def untag(project, ref, code_ids, coder):
     """Remove codes from segment DOC:N; the segment stays marked as reviewed.
 
@@ -38,9 +47,7 @@ def untag(project, ref, code_ids, coder):
     Example:
         qualcode untag km-maasdelta-01:12 KD-OVL --coder anna
     """
-    removed = project.untag(ref, list(code_ids), coder=coder)
-    absent = [c for c in code_ids if c not in removed]
-    click.echo(f"{ref}: removed {', '.join(removed) or 'nothing'}" + (f"; not there: {', '.join(absent)}" if absent else ""))
+    click.echo(changed(ref, "removed", project.untag(ref, list(code_ids), coder=coder), code_ids, "not there"))
 
 
 @click.command()
