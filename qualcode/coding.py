@@ -15,6 +15,7 @@ which writes the same columns so a coder's work round-trips.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,16 +261,20 @@ def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise BadFile(path, "not UTF-8 text; save the CSV as UTF-8") from None
-    reader = csv.DictReader(text.splitlines(keepends=True))
-    if not reader.fieldnames:
-        raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
-    check_columns(path, reader.fieldnames)
-    records, line = [], reader.line_num + 1
-    for record in reader:
-        if None in record:
-            record["extra fields"] = record.pop(None)
-        records.append((line, record))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records, line = [], 1
+    try:
+        if not reader.fieldnames:
+            raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
+        check_columns(path, reader.fieldnames)
         line = reader.line_num + 1
+        for record in reader:
+            if None in record:
+                record["extra fields"] = record.pop(None)
+            records.append((line, record))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise BadFile(path, f"line {line}: not a readable CSV row ({exc}); check its quotes") from None
     return records
 
 

@@ -250,3 +250,12 @@ def test_tag_untag_review_commands(project, make_document, cli):
     assert cli("review", "cl01:1", "--coder", "bram", *where).output == "cl01:1: marked reviewed\n"
     assert cli("review", "cl01:1", "--coder", "bram", *where).output == "cl01:1: was already reviewed\n"
     assert project.codings(coder="bram")["code"].tolist() == ["", "KT-WET", "KD-OVL", "KV-LEER", "KT-WET"]
+
+
+def test_apply_refuses_an_unreadable_csv_with_its_line(two_docs, tmp_path):
+    from qualcode.errors import BadFile
+
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\nkm01,2,anna,KV-LEER,\"" + "x" * 200_000 + "\"\n")
+    with pytest.raises(BadFile, match=r"codings\.csv: line 3: not a readable CSV row \(field larger than field limit \(131072\)\); check its quotes$"):
+        two_docs.apply_codings(path)
+    assert _state(two_docs)[0] == []
