@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
 from qualcode.store import audit, codings, reviews
+from sample_coding import build
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -81,7 +82,6 @@ def test_memos_attach_to_segments_documents_codes_and_the_project(project, doc):
 
 # ---- codings tables: apply and export -----------------------------------------------------
 
-from sample_coding import build  # noqa: E402
 
 HEADER = "document,segment,coder,code,memo\n"
 
