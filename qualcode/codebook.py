@@ -387,3 +387,26 @@ def dump(book: Codebook) -> str:
     head = {k: getattr(book, k) for k in ("title", "version", "language", "description") if getattr(book, k)}
     head["codes"] = [_code_as_dict(code) for code in book.codes]
     return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
+
+
+def code_parents(conn) -> dict[str, str | None]:
+    """Every code id of the project mapped to its parent id (None at the top)."""
+    import sqlalchemy as sa
+
+    from qualcode.store import codes
+
+    return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
+
+
+def with_descendants(parents: dict[str, str | None], code_ids) -> set[str]:
+    """``code_ids`` and every code below them, at any depth (a code includes its sub-codes)."""
+    children: dict[str | None, list[str]] = {}
+    for code_id, parent in parents.items():
+        children.setdefault(parent, []).append(code_id)
+    found, todo = set(), list(code_ids)
+    while todo:
+        code_id = todo.pop()
+        if code_id not in found:
+            found.add(code_id)
+            todo.extend(children.get(code_id, []))
+    return found

@@ -4,22 +4,33 @@ Takes segment references (``DOC:N``, N being the 1-based number ``qualcode show 
 and code ids; writes ``codings`` and ``reviews`` rows inside the caller's transaction, with an
 audit entry for each change. A coding always implies a review mark: "reviewed" means the coder
 looked at the segment, whether or not any code applied.
+
+Codings also travel as tables with the columns ``document,segment,coder,code[,memo]``
+(:data:`CODING_COLUMNS`): ``read_codings_csv(path) -> list[(line, record)]``,
+``validate(conn, source, records) -> list[CodingRow]`` (every bad row or nothing),
+``apply_rows(store, conn, rows) -> ApplyReport`` and ``coding_rows(conn, ...) -> list[dict]``,
+which writes the same columns so a coder's work round-trips.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput, UnknownItem
+from qualcode.codebook import code_parents, with_descendants
+from qualcode.errors import BadFile, BadInput, InvalidRows, UnknownItem
 from qualcode.store import (
     Store,
     codes,
     codings,
     document_attributes,
-    memos,
     documents,
+    memos,
     new_guid,
     now,
     reviews,
@@ -144,7 +155,7 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
             segments.c.start,
             segments.c.end,
             turns.c.time_start,
-            sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start).label("text"),
+            segments.c.document_id,
         )
         .join(documents, documents.c.id == segments.c.document_id)
         .outerjoin(turns, turns.c.id == segments.c.turn_id)
@@ -167,7 +178,11 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
         )
         query = query.where(segments.c.document_id.in_(matching))
     rows = [dict(row) for row in conn.execute(query).mappings()]
+    # Slicing each document's text once in Python is far faster than SQLite's substr per row.
+    wanted = {row["document_id"] for row in rows}
+    texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))).all())
     for row in rows:
+        row["text"] = texts[row.pop("document_id")][row["start"]:row["end"]]
         row["ref"] = f"{row['document']}:{row['segment']}"
     return rows
 
@@ -190,3 +205,206 @@ def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str
     ).inserted_primary_key[0]
     store.log(conn, "memo.add", f"{target_type}:{target_id or ''}", {"memo": memo_id, "author": author})
     return memo_id
+
+
+CODING_COLUMNS = ("document", "segment", "coder", "code", "memo")
+REQUIRED_COLUMNS = CODING_COLUMNS[:4]
+MAX_CODINGS_BYTES = 50_000_000
+
+
+@dataclass
+class CodingRow:
+    """One validated row of a codings table: an empty ``code`` means reviewed with no code."""
+
+    line: int
+    segment_id: int
+    coder: str
+    code: str
+    memo: str
+
+
+@dataclass
+class ApplyReport:
+    """What applying a codings table changed, and what it found already there."""
+
+    rows: int = 0
+    codings_added: int = 0
+    codings_present: int = 0
+    reviews_added: int = 0
+    memos_added: int = 0
+    memos_present: int = 0
+    added_per_coder: dict[str, int] = field(default_factory=dict)
+
+
+def check_columns(source, columns) -> None:
+    """Refuse a header that lacks a required column or holds an unknown one (line 1)."""
+    columns = [str(c).strip() for c in columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in CODING_COLUMNS]
+    problems = []
+    if missing:
+        problems.append((1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]"))
+    if unknown:
+        problems.append((1, f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; allowed: {', '.join(CODING_COLUMNS)}"))
+    if problems:
+        raise InvalidRows(source, problems)
+
+
+def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
+    """The records of a codings CSV with the line each starts on (the header is line 1)."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadFile(path, "no such file; give a CSV with the columns document,segment,coder,code[,memo]")
+    if path.stat().st_size > MAX_CODINGS_BYTES:
+        raise BadFile(path, f"larger than {MAX_CODINGS_BYTES // 1_000_000} MB; split it into several files")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadFile(path, "not UTF-8 text; save the CSV as UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records, line = [], 1
+    try:
+        if not reader.fieldnames:
+            raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
+        check_columns(path, reader.fieldnames)
+        line = reader.line_num + 1
+        for record in reader:
+            if None in record:
+                record["extra fields"] = record.pop(None)
+            records.append((line, record))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise BadFile(path, f"line {line}: not a readable CSV row ({exc}); check its quotes") from None
+    return records
+
+
+def validate(conn: sa.Connection, source, records: list[tuple[int, dict]]) -> list[CodingRow]:
+    """Every record checked against the project; raises :class:`InvalidRows` naming every bad row."""
+    segment_ids: dict[tuple[str, int], int] = {
+        (name, number): seg_id
+        for seg_id, name, number in conn.execute(
+            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id)
+        )
+    }
+    last = {}
+    for name, number in segment_ids:
+        last[name] = max(number, last.get(name, 0))
+    known_codes = set(conn.execute(sa.select(codes.c.id)).scalars())
+    rows, problems = [], []
+    for line, record in records:
+        values = {key: ("" if record.get(key) is None else str(record.get(key)).strip()) for key in CODING_COLUMNS}
+        found = []
+        if "extra fields" in record:
+            found.append(f"more fields than the header has ({len(record['extra fields'])} extra)")
+        name, number = values["document"], values["segment"].removesuffix(".0")
+        if not name:
+            found.append("document is empty")
+        elif name not in last:
+            found.append(str(UnknownItem("document", name, last)))
+        if not re.fullmatch(r"\d+", number):
+            found.append(f"segment {values['segment']!r} is not a whole number (the N of DOC:N)")
+        elif name in last and (name, int(number)) not in segment_ids:
+            found.append(f"{name} has no segment {int(number)}: its segments are 1 to {last[name]}")
+        if not values["coder"]:
+            found.append("coder is empty: name who coded the row")
+        if values["code"] and values["code"] not in known_codes:
+            found.append(str(UnknownItem("code", values["code"], known_codes)))
+        if found:
+            problems.extend((line, message) for message in found)
+        else:
+            rows.append(CodingRow(line, segment_ids[(name, int(number))], values["coder"], values["code"], values["memo"]))
+    if problems:
+        raise InvalidRows(source, problems)
+    return rows
+
+
+def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> ApplyReport:
+    """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
+    report = ApplyReport(rows=len(rows))
+    names = sorted({row.coder for row in rows})
+    coded = set(map(tuple, conn.execute(
+        sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder).where(codings.c.coder.in_(names))
+    )))
+    reviewed = set(map(tuple, conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder).where(reviews.c.coder.in_(names)))))
+    memoed = set(map(tuple, conn.execute(
+        sa.select(memos.c.target_id, memos.c.author, memos.c.text)
+        .where(memos.c.target_type == "segment", memos.c.author.in_(names))
+    )))
+    for name in names:
+        store.ensure_coder(conn, name)
+        report.added_per_coder[name] = 0
+    new_reviews, new_codings, entries, stamp = [], [], [], now()
+    for row in rows:
+        if (row.segment_id, row.coder) not in reviewed:
+            reviewed.add((row.segment_id, row.coder))
+            new_reviews.append({"segment_id": row.segment_id, "coder": row.coder, "reviewed_at": stamp})
+            entries.append(("review.add", str(row.segment_id), {"coder": row.coder}))
+        if row.code and (row.segment_id, row.code, row.coder) in coded:
+            report.codings_present += 1
+        elif row.code:
+            coded.add((row.segment_id, row.code, row.coder))
+            new_codings.append({
+                "segment_id": row.segment_id, "code_id": row.code, "coder": row.coder,
+                "created_at": stamp, "origin": "import", "guid": new_guid(),
+            })
+            entries.append(("coding.add", str(row.segment_id), {"coder": row.coder, "code": row.code, "origin": "import"}))
+            report.added_per_coder[row.coder] += 1
+        if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
+            report.memos_present += 1
+        elif row.memo:
+            memoed.add((str(row.segment_id), row.coder, row.memo))
+            add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
+            report.memos_added += 1
+    if new_reviews:
+        conn.execute(reviews.insert(), new_reviews)
+    if new_codings:
+        conn.execute(codings.insert(), new_codings)
+    if entries:
+        store.log_many(conn, entries)
+    report.reviews_added, report.codings_added = len(new_reviews), len(new_codings)
+    return report
+
+
+def coding_rows(conn: sa.Connection, *, coder: str | None = None, code_ids=None) -> list[dict]:
+    """Codings as rows of :data:`CODING_COLUMNS`, the table ``apply`` takes.
+
+    A segment the coder reviewed without coding is one row with an empty code. The coder's memos
+    on a segment ride on that segment's rows, one memo per row, with extra empty-code rows when a
+    segment has more memos than codes. ``code_ids`` keeps those codes and their sub-codes (and
+    drops the reviewed-only rows).
+    """
+    refs = dict(
+        (seg_id, (name, number))
+        for seg_id, name, number in conn.execute(
+            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id)
+        )
+    )
+    wanted = with_descendants(code_parents(conn), check_codes(conn, code_ids)) if code_ids else None
+    coded_query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id)
+    review_query = sa.select(reviews.c.segment_id, reviews.c.coder)
+    memo_query = sa.select(memos.c.target_id, memos.c.author, memos.c.text).where(memos.c.target_type == "segment").order_by(memos.c.id)
+    if coder:
+        coded_query = coded_query.where(codings.c.coder == coder)
+        review_query = review_query.where(reviews.c.coder == coder)
+        memo_query = memo_query.where(memos.c.author == coder)
+    by_pair: dict[tuple[int, str], list[str]] = {}
+    for seg_id, name in ([] if wanted else conn.execute(review_query)):
+        by_pair.setdefault((seg_id, name), [])
+    for seg_id, name, code_id in conn.execute(coded_query):
+        if wanted is None or code_id in wanted:
+            by_pair.setdefault((seg_id, name), []).append(code_id)
+    pair_memos: dict[tuple[int, str], list[str]] = {}
+    for target, author, text in conn.execute(memo_query):
+        if (int(target), author) in by_pair:
+            pair_memos.setdefault((int(target), author), []).append(text)
+    rows = []
+    for (seg_id, name), code_list in by_pair.items():
+        document, number = refs[seg_id]
+        notes = pair_memos.get((seg_id, name), [])
+        entries = sorted(code_list) or [""]
+        entries += [""] * (len(notes) - len(entries))
+        for index, code_id in enumerate(entries):
+            memo = notes[index] if index < len(notes) else ""
+            rows.append({"document": document, "segment": number, "coder": name, "code": code_id, "memo": memo})
+    rows.sort(key=lambda r: (r["document"], r["segment"], r["coder"], r["code"] == "", r["code"]))
+    return rows

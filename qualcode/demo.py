@@ -17,6 +17,7 @@ from qualcode.store import PROJECT_FILE
 
 DEMO_MARKER = ".qualcode-demo"
 CODEBOOK = "codebooks/professioneel-handelen.yaml"
+REFERENCE_CODING = "transcripts/reference-coding.csv"
 
 
 def bundled(relative: str) -> Path:
@@ -76,6 +77,16 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 2. import the fictional interviews (issue 3)
 
         # 3. apply the reference coding of two coders (issues 4, 5)
+        applied = project.apply_codings(bundled(REFERENCE_CODING))
+        coders = project.status()["coders"]
+        report(
+            "3. reference coding of two coders",
+            f"applied {REFERENCE_CODING}: {applied.rows} rows, {applied.codings_added} codings\n"
+            + "\n".join(
+                f"   {name:<5} {info['codings']} codings, {info['reviewed']} segments reviewed"
+                for name, info in coders.items()
+            ),
+        )
 
         # 4. agreement between the coders (issue 6)
         if {"anna", "bram"} <= set(project.coders()):

@@ -72,3 +72,17 @@ class InvalidCodebook(BadInput):
         first_line, first = problems[0]
         more = f" (and {len(problems) - 1} more; run 'qualcode codebook check {path}')" if len(problems) > 1 else ""
         super().__init__(f"{path}:{first_line}: {first}{more}")
+
+
+class InvalidRows(BadInput):
+    """A table of rows to apply holds bad rows; ``problems`` holds (line, message) pairs, 1-based lines."""
+
+    def __init__(self, path, problems: list[tuple[int, str]]):
+        self.path = path
+        self.problems = problems
+        n_rows = len({line for line, _ in problems})
+        listed = "; ".join(f"line {line}: {message}" for line, message in problems)
+        super().__init__(
+            f"{path}: {n_rows} bad row{'s' if n_rows != 1 else ''}, nothing applied: {listed}; fix "
+            f"{'them' if n_rows != 1 else 'it'} and apply again"
+        )

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from qualcode import auditlog, codebook_edit, coding, retrieval
 from qualcode import codebook as codebook_mod
-from qualcode import coding
+from qualcode import memos as memo_mod
+from qualcode import quotes as quotes_mod
 from qualcode.errors import BadInput, ProjectNotFound, UnknownItem
 from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
 
@@ -196,18 +198,115 @@ class Project:
                 target = ("project", None)
             return coding.add_memo(self.store, conn, *target, author, text)
 
-    def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None):
-        """Segments as a DataFrame: ref, document, segment, unit, speaker, time_start, text, ..."""
+    def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,
+                 codes=None, all_of=None, any_of=None, none_of=None, exact: bool = False,
+                 coder: str | None = None, uncoded: bool = False, text: str | None = None):
+        """Segments as a DataFrame: ref, document, segment, unit, speaker, time_start, start, end,
+        text, segment_id, one column per document attribute, and codes.
+
+        ``codes`` and ``any_of``: at least one of these codes; ``all_of``: each of them;
+        ``none_of``: none of them. A code includes its sub-codes unless ``exact``. ``coder``
+        counts only that coder's codings; ``uncoded`` keeps segments without codes; ``text``
+        keeps segments holding every word of it, ignoring case and accents.
+        """
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
+        filters = retrieval.Filters(
+            documents=documents, speaker=speaker, attributes=attributes, all_of=list(all_of or []),
+            any_of=[*(codes or []), *(any_of or [])], none_of=list(none_of or []), exact=exact,
+            coder=coder, uncoded=uncoded, text=text,
+        )
         with self.store.reading() as conn:
-            rows = coding.segment_rows(conn, documents_=documents, speaker=speaker, attributes=attributes)
+            rows, keys = retrieval.find(conn, filters)
         columns = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
-        return pd.DataFrame(rows, columns=columns)
+        named = {key: (f"attribute:{key}" if key in columns or key == "codes" else key) for key in keys}
+        records = [
+            {**{c: row[c] for c in columns}, **{named[k]: row["attributes"].get(k) for k in keys}, "codes": row["codes"]}
+            for row in rows
+        ]
+        return pd.DataFrame(records, columns=[*columns, *named.values(), "codes"])
 
     # ---- import and segmentation (ingest, segment) ----------------------------------------
 
     # ---- retrieval, quotes, codebook evolution, memos, audit (coding) ---------------------
+
+    def apply_codings(self, source) -> coding.ApplyReport:
+        """Apply a codings table (a CSV path or a DataFrame with document, segment, coder, code
+        and optional memo): every row is checked first, then all are written in one
+        transaction. Rows already in the project change nothing."""
+        if hasattr(source, "to_dict"):
+            coding.check_columns("the table", source.columns)
+            records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
+            label = "the table"
+        else:
+            records, label = coding.read_codings_csv(Path(source)), str(source)
+        with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
+            return coding.apply_rows(self.store, conn, coding.validate(conn, label, records))
+
+    def codings(self, coder: str | None = None, code: str | None = None):
+        """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
+        coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
+        memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = coding.coding_rows(conn, coder=coder, code_ids=[code] if code else None)
+        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+
+    def quotes(self, path: str | Path, *, codes=None, attributes: dict[str, str] | None = None,
+               coder: str | None = None, memos: bool = False) -> list[quotes_mod.Section]:
+        """Write every coded segment under its code to ``path`` (.docx or .csv); returns the sections."""
+        with self.store.reading() as conn:
+            sections = quotes_mod.collect(conn, code_ids=codes, attributes=attributes, coder=coder, memos=memos)
+        filters = [f"{k}={v}" for k, v in (attributes or {}).items()] + ([f"coder {coder}"] if coder else [])
+        n_quotes = sum(len(section.quotes) for section in sections)
+        subtitle = f"{n_quotes} quotes under {len(sections)} codes" + (f" ({', '.join(filters)})" if filters else "")
+        quotes_mod.write(sections, Path(path), subtitle)
+        return sections
+
+    def add_code(self, code_id: str, name: str, *, parent: str | None = None, definition: str = "") -> None:
+        """Add a code to the project's codebook, at the top or under ``parent``."""
+        with self.store.atomic("codes.add", code_id) as conn:
+            codebook_edit.add(self.store, conn, code_id, name, parent=parent, definition=definition)
+
+    def rename_code(self, code_id: str, new_name: str) -> str:
+        """Rename a code (its id and codings stay); returns the old name."""
+        with self.store.atomic("codes.rename", code_id) as conn:
+            return codebook_edit.rename(self.store, conn, code_id, new_name)
+
+    def move_code(self, code_id: str, parent: str | None) -> None:
+        """Move a code with its sub-codes under ``parent`` (None: to the top)."""
+        with self.store.atomic("codes.move", code_id, {"to": parent}) as conn:
+            codebook_edit.move(self.store, conn, code_id, parent)
+
+    def merge_codes(self, sources, dest: str) -> dict:
+        """Fold ``sources`` into ``dest``, keeping their codings; returns moved/collapsed counts."""
+        with self.store.atomic("codes.merge", dest, {"sources": list(sources)}) as conn:
+            return codebook_edit.merge(self.store, conn, list(sources), dest)
+
+    def delete_code(self, code_id: str, *, force: bool = False) -> dict:
+        """Delete a code; with codings only when ``force`` (they are kept in the audit log)."""
+        with self.store.atomic("codes.delete", code_id, {"force": force}) as conn:
+            return codebook_edit.delete(self.store, conn, code_id, force=force)
+
+    def memos(self, document: str | None = None, code: str | None = None):
+        """Memos as a DataFrame: id, target_type, target, author, created_at, text."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            return pd.DataFrame(memo_mod.memo_rows(conn, document=document, code=code), columns=memo_mod.MEMO_COLUMNS)
+
+    def memo(self, memo_id: int) -> dict:
+        with self.store.reading() as conn:
+            return memo_mod.memo(conn, memo_id)
+
+    def log(self, coder: str | None = None, since: str | None = None, action: str | None = None):
+        """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = auditlog.entries(conn, coder=coder, since=since, action=action)
+        return pd.DataFrame(rows, columns=auditlog.LOG_COLUMNS)
 
     # ---- suggestions (suggest) -------------------------------------------------------------
 

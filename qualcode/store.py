@@ -305,15 +305,24 @@ class Store:
 
     def log(self, conn: sa.Connection, action: str, target: str = "", detail: dict | None = None) -> None:
         """Append one entry to the audit log (inside the caller's transaction)."""
+        self.log_many(conn, [(action, target, detail)])
+
+    def log_many(self, conn: sa.Connection, entries: list[tuple[str, str, dict | None]]) -> None:
+        """Append (action, target, detail) entries in one statement: bulk writes log every change
+        without paying a statement per entry."""
+        stamp = now()
         conn.execute(
             audit.insert(),
-            [{
-                "at": now(),
-                "actor": self.actor,
-                "action": action,
-                "target": str(target),
-                "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-            }],
+            [
+                {
+                    "at": stamp,
+                    "actor": self.actor,
+                    "action": action,
+                    "target": str(target),
+                    "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+                }
+                for action, target, detail in entries
+            ],
         )
 
     def close(self) -> None:

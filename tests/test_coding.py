@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
 from qualcode.store import audit, codings, reviews
+from sample_coding import build
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -77,3 +78,184 @@ def test_memos_attach_to_segments_documents_codes_and_the_project(project, doc):
     assert rows == [("segment", "anna"), ("document", "anna"), ("code", "bram"), ("project", "bram")]
     with pytest.raises(UnknownItem, match="unknown document 'km02'"):
         project.add_memo("x", document="km02", author="anna")
+
+
+# ---- codings tables: apply and export -----------------------------------------------------
+
+
+HEADER = "document,segment,coder,code,memo\n"
+
+
+def _write(tmp_path, text, name="codings.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _state(project):
+    """Everything apply can change: codings, review marks, memos, coders."""
+    from qualcode.store import coders, memos
+
+    with project.store.reading() as conn:
+        return (
+            sorted(conn.execute(sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder)).all()),
+            sorted(conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder)).all()),
+            sorted(conn.execute(sa.select(memos.c.target_id, memos.c.author, memos.c.text)).all()),
+            sorted(conn.execute(sa.select(coders.c.name)).scalars()),
+        )
+
+
+@pytest.fixture
+def two_docs(project, make_document):
+    from sample_coding import CL01, KM01
+
+    make_document("km01", KM01, {"role": "klantmanager"})
+    make_document("cl01", CL01, {"role": "client"})
+    return project
+
+
+def test_apply_writes_codings_reviews_and_memos_then_reapplying_changes_nothing(two_docs, tmp_path, cli):
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,Mooi citaat\nkm01,1,anna,KD-OVL,\nkm01,2,anna,,\ncl01,2,bram,KT-WET,\n")
+    first = cli("apply", path, "--project", two_docs.path)
+    assert first.exit_code == 0, first.output
+    assert first.output == (
+        f"{path}: 4 rows; codings 3 added, 0 already present (anna 2, bram 1); 3 segments newly reviewed; "
+        "memos 1 added, 0 already present\n"
+    )
+    codings_now, reviews_now, memos_now, coders_now = _state(two_docs)
+    assert [(code, coder) for _, code, coder in codings_now] == [("KD-OVL", "anna"), ("KV-LEER", "anna"), ("KT-WET", "bram")]
+    assert len(reviews_now) == 3
+    assert [(author, text) for _, author, text in memos_now] == [("anna", "Mooi citaat")]
+    assert coders_now == ["anna", "bram"]
+    with two_docs.store.reading() as conn:
+        origins = set(conn.execute(sa.select(codings.c.origin)).scalars())
+    assert origins == {"import"}
+    before = _state(two_docs)
+    again = cli("apply", path, "--project", two_docs.path)
+    assert again.output == (
+        f"{path}: 4 rows; codings 0 added, 3 already present (anna 0, bram 0); 0 segments newly reviewed; "
+        "memos 0 added, 1 already present\n"
+    )
+    assert _state(two_docs) == before
+
+
+def test_apply_lists_every_bad_row_and_applies_nothing(two_docs, tmp_path, cli):
+    path = _write(tmp_path, HEADER + (
+        "km01,1,anna,KV-LEER,\n"       # good
+        "km1,1,anna,KV-LEER,\n"        # unknown document
+        "km01,9,anna,KV-LEER,\n"       # no such segment
+        "km01,1,,KV-LEER,\n"           # coder missing
+        "km01,x,bram,KV-LEERR,\n"      # segment not a number and unknown code
+        "cl01,2,bram,KT-WET,\n"        # good
+    ))
+    before = _state(two_docs)
+    result = cli("apply", path, "--project", two_docs.path)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"qualcode: error: {path}: 4 bad rows, nothing applied: "
+        "line 3: unknown document 'km1': did you mean km01?; "
+        "line 4: km01 has no segment 9: its segments are 1 to 2; "
+        "line 5: coder is empty: name who coded the row; "
+        "line 6: segment 'x' is not a whole number (the N of DOC:N); "
+        "line 6: unknown code 'KV-LEERR': did you mean KV-LEER, KV-OPL, KV-ZELF?; "
+        "fix them and apply again\n"
+    )
+    assert _state(two_docs) == before
+
+
+def test_apply_refuses_a_bad_header_and_counts_lines_of_multiline_memos(two_docs, tmp_path):
+    from qualcode.errors import InvalidRows
+
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(_write(tmp_path, "document,segment,codr,code,notes\nkm01,1,anna,KV-LEER,\n"))
+    assert caught.value.problems == [
+        (1, "missing column coder; the header must be document,segment,coder,code[,memo]"),
+        (1, "unknown columns codr, notes; allowed: document, segment, coder, code, memo"),
+    ]
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(_write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"twee\nregels"\nkm01,3,anna,KV-LEER,\n'))
+    assert caught.value.problems == [(4, "km01 has no segment 3: its segments are 1 to 2")]
+    assert _state(two_docs)[0] == []
+
+
+def test_apply_takes_a_dataframe(two_docs):
+    import pandas as pd
+
+    frame = pd.DataFrame({"document": ["km01", "km01"], "segment": [1, 2], "coder": ["anna", "anna"], "code": ["KV-LEER", None]})
+    report = two_docs.apply_codings(frame)
+    assert (report.codings_added, report.reviews_added, report.added_per_coder) == (1, 2, {"anna": 1})
+
+
+def test_codings_export_round_trips_through_apply(project, make_document, tmp_path, cli):
+    build(project, make_document)
+    project.add_memo("Twijfel tussen KT-WET en ROL-CTRL", segment="km01:2", author="anna")
+    project.add_memo("Tweede gedachte", segment="km01:2", author="anna")
+    project.add_memo("Derde gedachte", segment="km01:2", author="anna")
+    exported = cli("codings", "--coder", "anna", "--project", project.path)
+    assert exported.output == HEADER + (
+        "cl01,1,anna,KG-REL,\n"
+        "cl01,2,anna,,\n"
+        "km01,1,anna,KV-LEER,\n"
+        "km01,2,anna,KT-WET,Twijfel tussen KT-WET en ROL-CTRL\n"
+        "km01,2,anna,ROL-CTRL,Tweede gedachte\n"
+        "km01,2,anna,,Derde gedachte\n"
+    )
+    before = _state(project)
+    path = _write(tmp_path, exported.output)
+    assert project.apply_codings(path).codings_present == 4
+    assert _state(project) == before
+
+    from conftest import CODEBOOK
+    from qualcode import Project
+
+    with Project.init(tmp_path / "copy", codebook=CODEBOOK) as copy:
+        for name in ("km01", "cl01"):
+            _copy_document(project, copy, name)
+        report = copy.apply_codings(path)
+        assert (report.codings_added, report.reviews_added, report.memos_added) == (4, 4, 3)
+        assert copy.codings(coder="anna").equals(project.codings(coder="anna"))
+
+
+def _copy_document(source, target, name):
+    """Copy a document with its turns and segments from one project to another."""
+    from qualcode.store import NewDocument, NewSegment, NewTurn, documents, insert_document, segments, turns
+
+    with source.store.reading() as conn:
+        doc = conn.execute(sa.select(documents).where(documents.c.name == name)).mappings().one()
+        turn_rows = conn.execute(sa.select(turns).where(turns.c.document_id == doc["id"]).order_by(turns.c.number)).mappings().all()
+        seg_rows = conn.execute(sa.select(segments).where(segments.c.document_id == doc["id"]).order_by(segments.c.number)).mappings().all()
+    turn_index = {row["id"]: i for i, row in enumerate(turn_rows)}
+    new = NewDocument(
+        name=name, source_file=doc["source_file"], sha256=doc["sha256"], text=doc["text"],
+        turns=[NewTurn(r["speaker"], r["role"], r["start"], r["end"], r["time_start"], r["time_end"]) for r in turn_rows],
+        segments=[NewSegment(r["unit"], r["start"], r["end"], r["speaker"], turn_index.get(r["turn_id"])) for r in seg_rows],
+    )
+    with target.store.atomic("test.copy", name) as conn:
+        insert_document(target.store, conn, new)
+
+
+def test_codings_filter_by_code_includes_sub_codes(project, make_document):
+    build(project, make_document)
+    table = project.codings(code="KT")
+    assert table[["document", "segment", "coder", "code"]].values.tolist() == [
+        ["cl01", 2, "bram", "KT-WET"], ["km01", 2, "anna", "KT-WET"], ["km01", 2, "bram", "KT-WET"],
+    ]
+
+
+def test_tag_untag_review_commands(project, make_document, cli):
+    build(project, make_document)
+    where = ("--project", project.path)
+    assert cli("tag", "cl01:1", "KG-REL", "KG-MAAT", "--coder", "anna", *where).output == "cl01:1: added KG-MAAT; already there: KG-REL\n"
+    assert cli("untag", "cl01:1", "KG-MAAT", "KV-OPL", "--coder", "anna", *where).output == "cl01:1: removed KG-MAAT; not there: KV-OPL\n"
+    assert cli("review", "cl01:1", "--coder", "bram", *where).output == "cl01:1: marked reviewed\n"
+    assert cli("review", "cl01:1", "--coder", "bram", *where).output == "cl01:1: was already reviewed\n"
+    assert project.codings(coder="bram")["code"].tolist() == ["", "KT-WET", "KD-OVL", "KV-LEER", "KT-WET"]
+
+
+def test_apply_refuses_an_unreadable_csv_with_its_line(two_docs, tmp_path):
+    from qualcode.errors import BadFile
+
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\nkm01,2,anna,KV-LEER,\"" + "x" * 200_000 + "\"\n")
+    with pytest.raises(BadFile, match=r"codings\.csv: line 3: not a readable CSV row \(field larger than field limit \(131072\)\); check its quotes$"):
+        two_docs.apply_codings(path)
+    assert _state(two_docs)[0] == []

@@ -22,6 +22,16 @@ COMMANDS = {
     # import and look (issue 3)
 
     # coding (issue 4)
+    "tag": "coding:tag",
+    "untag": "coding:untag",
+    "review": "coding:review",
+    "apply": "coding:apply_codings",
+    "codings": "coding:codings",
+    "segments": "retrieval:segments",
+    "quotes": "retrieval:quotes",
+    "codes": "codes:codes",
+    "memo": "memo:memo",
+    "log": "coding:log",
 
     # suggestions (issue 5)
 

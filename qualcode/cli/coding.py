@@ -1,0 +1,120 @@
+"""Scriptable coding: tag, untag, review, apply a codings file, export codings, read the log."""
+
+from pathlib import Path
+
+import click
+
+from qualcode.cli.common import emit, format_option, project_option
+
+coder_option = click.option("--coder", metavar="NAME", help="Who codes (default: $QUALCODE_CODER, else the project's coder).")
+
+
+def segment_codes_command(fn):
+    """The arguments tag and untag share: DOC:N CODE... [--coder] [--project]."""
+    for decorate in reversed((
+        click.command(),
+        click.argument("ref", metavar="DOC:N"),
+        click.argument("code_ids", metavar="CODE...", nargs=-1, required=True),
+        coder_option,
+        project_option,
+    )):
+        fn = decorate(fn)
+    return fn
+
+
+def changed(ref: str, verb: str, done: list[str], asked, others: str) -> str:
+    """'km01:3: added KV-LEER; already there: KD-OVL'."""
+    rest = [code for code in asked if code not in done]
+    return f"{ref}: {verb} {', '.join(done) or 'nothing'}" + (f"; {others}: {', '.join(rest)}" if rest else "")
+
+
+@segment_codes_command
+def tag(project, ref, code_ids, coder):
+    """Apply one or more codes to segment DOC:N (N as 'qualcode show DOC' prints it).
+
+    \b
+    Example:
+        qualcode tag km-maasdelta-01:12 KV-LEER KD-OVL --coder anna
+    """
+    click.echo(changed(ref, "added", project.tag(ref, list(code_ids), coder=coder), code_ids, "already there"))
+
+
+@segment_codes_command
+def untag(project, ref, code_ids, coder):
+    """Remove codes from segment DOC:N; the segment stays marked as reviewed.
+
+    \b
+    Example:
+        qualcode untag km-maasdelta-01:12 KD-OVL --coder anna
+    """
+    click.echo(changed(ref, "removed", project.untag(ref, list(code_ids), coder=coder), code_ids, "not there"))
+
+
+@click.command()
+@click.argument("ref", metavar="DOC:N")
+@coder_option
+@project_option
+def review(project, ref, coder):
+    """Mark segment DOC:N as reviewed with no code (the coder looked, nothing applies).
+
+    \b
+    Example:
+        qualcode review km-maasdelta-01:13 --coder anna
+    """
+    new = project.review(ref, coder=coder)
+    click.echo(f"{ref}: {'marked reviewed' if new else 'was already reviewed'}")
+
+
+@click.command(name="apply")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@project_option
+def apply_codings(project, file):
+    """Apply the codings in a CSV with the columns document,segment,coder,code and an optional
+    memo. An empty code marks the segment reviewed with no code. Every row is checked first:
+    if any is bad, each bad row is listed with its line number and nothing is applied.
+    Applying the same file again changes nothing.
+
+    \b
+    Example:
+        qualcode apply transcripts/reference-coding.csv
+    """
+    report = project.apply_codings(file)
+    per_coder = ", ".join(f"{name} {n}" for name, n in report.added_per_coder.items())
+    click.echo(
+        f"{file}: {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"
+        f" ({per_coder}); {report.reviews_added} segments newly reviewed; memos {report.memos_added} added,"
+        f" {report.memos_present} already present"
+    )
+
+
+@click.command()
+@coder_option
+@click.option("--code", "code_id", metavar="ID", help="Only this code and its sub-codes.")
+@format_option(("csv", "json", "table"), default="csv")
+@project_option
+def codings(project, coder, code_id, fmt):
+    """Export codings as document,segment,coder,code,memo: the columns 'qualcode apply' takes,
+    so a coder's work round-trips. Reviewed segments without a code have an empty code; the
+    coder's memos on a segment ride along in the memo column.
+
+    \b
+    Example:
+        qualcode codings --coder anna > anna.csv && qualcode apply anna.csv
+    """
+    emit(project.codings(coder=coder, code=code_id), fmt, empty="no codings yet")
+
+
+@click.command()
+@click.option("--coder", metavar="NAME", help="Only changes made by or for this coder.")
+@click.option("--since", metavar="DATE", help="Only changes at or after this date (UTC), e.g. 2026-11-27.")
+@click.option("--action", metavar="PREFIX", help="Only actions starting with this, e.g. coding or code.merge.")
+@format_option()
+@project_option
+def log(project, coder, since, action, fmt):
+    """Show the audit log: every change to the project, who made it and when.
+
+    \b
+    Example:
+        qualcode log --coder anna --since 2026-11-01 --action coding
+    """
+    emit(project.log(coder=coder, since=since, action=action), fmt, empty="no matching entries in the audit log")
