@@ -1,0 +1,1 @@
+"""Terminal user interfaces (Textual): screens call Project; widgets never touch the store."""
