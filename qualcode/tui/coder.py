@@ -45,11 +45,12 @@ class CoderScreen(Screen):
 
     DEFAULT_CSS = """
     #segment { width: 3fr; border: round $primary; padding: 0 1; }
+    SegmentView { min-height: 100%; }
     #side { width: 2fr; }
     CodePicker { height: 1fr; border: round $primary; }
     CodePicker OptionList { height: 1fr; }
-    #codings { height: auto; max-height: 10; border: round $primary; padding: 0 1; }
-    #suggestions { height: auto; max-height: 11; border: round $primary; padding: 0 1; }
+    #codings { height: 10; border: round $primary; padding: 0 1; }
+    #suggestions { height: 11; border: round $primary; padding: 0 1; }
     #progress { height: 1; background: $boost; padding: 0 1; }
     """
     BINDINGS = [
@@ -106,7 +107,8 @@ class CoderScreen(Screen):
         others = " · others' codes shown" if session.show_others else ""
         self.query_one("#progress", Static).update(
             f"segment {self.index + 1} of {session.total} · reviewed {session.done} / {session.total}"
-            f" · coder {session.coder}{others} · ? help"
+            f" · coder {session.coder}{others} · ? help",
+            layout=False,
         )
 
     def _attempt(self, action, *args) -> object:

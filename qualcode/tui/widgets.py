@@ -48,14 +48,22 @@ def _turn_line(turn: Turn) -> Text:
 
 
 class SegmentView(Static):
-    """The segment being coded, between the turns before and after it (dimmed)."""
+    """The segment being coded, between the turns before and after it (dimmed).
+
+    At least as tall as its pane, and laid out again only when the text no longer fits that
+    height: a layout pass of the whole screen is the dearest part of moving to the next segment.
+    """
 
     def show(self, item: Item, before: list[Turn], after: list[Turn]) -> None:
         parts = [_turn_line(turn) for turn in before]
         head = Text(f"{item.ref}  {item.speaker or ''} {clock(item.time_start)}".rstrip(), style="bold reverse")
         parts.append(head + Text("\n") + Text(item.text, style="bold"))
         parts.extend(_turn_line(turn) for turn in after)
-        self.update(Text("\n\n").join(parts))
+        self.update(Text("\n\n").join(parts), layout=False)
+        width, now, least = self.content_region.width, self.content_region.height, self.parent.content_region.height
+        needed = self.get_content_height(self.parent.size, self.app.size, width) if width else now + 1
+        if needed > now or (now > least and needed != now):
+            self.refresh(layout=True)
 
 
 class CodingsPanel(Static):
@@ -74,7 +82,7 @@ class CodingsPanel(Static):
         for author, memo in state.memos:
             text.append(f"\nmemo ({author}): ", style="cyan")
             text.append(memo)
-        self.update(text)
+        self.update(text, layout=False)
 
 
 class SuggestionsPanel(Static):
@@ -82,16 +90,16 @@ class SuggestionsPanel(Static):
 
     def show(self, suggestions: list[tuple[str, float, list[str]]], names: dict[str, str]) -> None:
         if not suggestions:
-            self.update(Text("no suggestions", style="dim"))
+            self.update(Text("no suggestions", style="dim"), layout=False)
             return
-        text = Text()
+        lines = []
         for number, (code_id, score, words) in enumerate(suggestions[:9], start=1):
-            text.append(f"{number} ", style="bold")
+            text = Text(f"{number} ", style="bold")
             text.append(f"{code_id} {names.get(code_id, '')} {score:.2f}")
             if words:
                 text.append(f"  ({', '.join(words)})", style="dim")
-            text.append("\n")
-        self.update(text.rstrip() or text)
+            lines.append(text)
+        self.update(Text("\n").join(lines), layout=False)
 
 
 class CodePicker(Vertical):
@@ -175,7 +183,6 @@ class CodePicker(Vertical):
         chosen = self.highlighted
         self.action_clear()
         if chosen:
-            self._highlight(chosen.id)
             self.post_message(self.Chosen(chosen.id))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -186,10 +193,14 @@ class CodePicker(Vertical):
         self.query_one(OptionList).highlighted = next(i for i, code in enumerate(self.shown) if code.id == code_id)
 
     def action_clear(self) -> None:
+        """Leave the search, keeping the highlighted code highlighted in the whole tree."""
         search = self.query_one(Input)
         if search.value:
+            kept = self.highlighted
             search.value = ""
             self.filter("")
+            if kept:
+                self._highlight(kept.id)
         self.query_one(OptionList).focus()
 
     def action_move(self, step: int) -> None:
