@@ -45,7 +45,6 @@ class CoderScreen(Screen):
 
     DEFAULT_CSS = """
     #segment { width: 3fr; border: round $primary; padding: 0 1; }
-    SegmentView { min-height: 100%; }
     #side { width: 2fr; }
     CodePicker { height: 1fr; border: round $primary; }
     CodePicker OptionList { height: 1fr; }

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.scalar import Scalar
 from textual.fuzzy import Matcher
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
@@ -61,6 +62,8 @@ class SegmentView(Static):
         parts.extend(_turn_line(turn) for turn in after)
         self.update(Text("\n\n").join(parts), layout=False)
         width, now, least = self.content_region.width, self.content_region.height, self.parent.content_region.height
+        if least and self.styles.min_height != Scalar.from_number(least):
+            self.styles.min_height = least
         needed = self.get_content_height(self.parent.size, self.app.size, width) if width else now + 1
         if needed > now or (now > least and needed != now):
             self.refresh(layout=True)
