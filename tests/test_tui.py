@@ -1,6 +1,7 @@
 """The keyboard coder driven by Textual's pilot: keys pressed, then the project store read back."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from qualcode import Project
 from qualcode.coding import resolve_segment
 from qualcode.store import codes, codings, memos, reviews
-from qualcode.tui.coder import CoderApp, CoderScreen
+from qualcode.tui.coder import KEYS, CoderApp, CoderScreen
 from qualcode.tui.screens import Ask
 from qualcode.tui.widgets import SegmentView
 from qualcode.worklist import ORDERS
@@ -175,11 +176,11 @@ def test_a_long_segment_grows_its_pane_and_a_short_one_shrinks_it_back(interview
 
 
 def test_memo_is_written_on_the_segment(interviews):
-    drive(coder_app(interviews), "right", "exclamation_mark", *"mooi citaat", "enter")
+    drive(coder_app(interviews), "right", "exclamation_mark", *"mooi", "enter")
     with interviews.store.reading() as conn:
         segment_id = resolve_segment(conn, "km-a:2")
         rows = conn.execute(sa.select(memos.c.target_type, memos.c.target_id, memos.c.author, memos.c.text)).all()
-    assert rows == [("segment", str(segment_id), "anna", "mooi citaat")]
+    assert rows == [("segment", str(segment_id), "anna", "mooi")]
 
 
 def test_blind_by_default_others_read_only_with_show_others(interviews):
@@ -276,3 +277,10 @@ def test_cli_refuses_a_bad_attribute_and_an_empty_selection(project, cli):
         "qualcode: error: no segments to code in this selection: import transcripts first "
         "('qualcode import'), or widen DOC/--attr"
     )
+
+
+def test_readme_key_table_is_the_help_overlay():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### 3. Code", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{key}` | {meaning} |" for key, meaning in KEYS]

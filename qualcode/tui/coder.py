@@ -24,8 +24,8 @@ from qualcode.tui.widgets import CodeEntry, CodePicker, CodingsPanel, SegmentVie
 
 # The key table of the help overlay and the README: (keys, what they do).
 KEYS = [
-    ("/", "search the codebook by id or name (fuzzy); Enter applies, Esc leaves"),
-    ("a letter", "the code with that shortcut; a letter that is no shortcut starts the search"),
+    ("/", "search the codebook by id or name (fuzzy); Enter applies, Esc keeps it highlighted"),
+    ("a-z", "the code with that shortcut; a letter that is no shortcut starts the search"),
     ("up / down, Enter", "move in the code list; apply the highlighted code (several per segment)"),
     ("Delete, Backspace", "remove the highlighted code from this segment"),
     ("1 ... 9", "accept suggestion N"),
