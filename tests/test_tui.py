@@ -88,10 +88,15 @@ def test_shortcut_applies_its_code_and_command_characters_stay_commands(intervie
 
 
 def test_delete_removes_the_highlighted_code_and_the_review_stays(interviews):
-    drive(coder_app(interviews), "slash", *"opl", "enter", *"kg", "enter",
-          "slash", *"opl", "escape", "delete")
-    assert coded(interviews, "km-a:1") == {"KG": "manual"}
-    drive(coder_app(interviews), "slash", *"kg", "enter", "delete")
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test() as pilot:
+            await pilot.press("slash", *"opl", "enter", *"kg", "enter", "slash", *"opl", "escape", "delete")
+            one_removed = coded(interviews, "km-a:1")
+            await pilot.press("slash", *"kg", "escape", "delete")
+            return one_removed
+
+    assert asyncio.run(scenario()) == {"KG": "manual"}
     assert coded(interviews, "km-a:1") == {}
     assert is_reviewed(interviews, "km-a:1")
 

@@ -4,6 +4,9 @@ import click
 
 from qualcode.cli.common import project_option
 
+# --order names; each maps to an ordering in qualcode.worklist.ORDERS, or one built here.
+ORDER_CHOICES = ("document", "uncoded")
+
 
 def parse_attributes(pairs) -> dict[str, str]:
     """``KEY=VALUE`` options as a dict; a pair without '=' is refused with an example."""
@@ -22,7 +25,7 @@ def parse_attributes(pairs) -> dict[str, str]:
 @click.argument("documents", nargs=-1, metavar="[DOC]...")
 @click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
-@click.option("--order", type=click.Choice(["document", "uncoded"]), default="document", show_default=True,
+@click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
               help="document: in document order; uncoded: segments you have not reviewed first.")
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
 @project_option
