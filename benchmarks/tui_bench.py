@@ -3,8 +3,9 @@
 Builds a synthetic project of 100 interviews (40 interviewer questions and 40 respondent
 answers each, so 4,000 segments) with the shipped codebook, opens ``qualcode code`` headless with
 Textual's ``run_test`` and presses "next" repeatedly. Reported per press, in milliseconds:
-``draw`` is the screen's own work (store reads and widget updates), ``press_to_idle`` is the key
-press through Textual until the app is idle again (layout and rendering included), as wall
+``draw`` is the screen's own work (store reads and widget updates); ``key_to_frame`` is from the
+key press to the last frame Textual composed for it (layout and rendering included), wall time;
+``press_to_idle`` is the key press through Textual until the app is idle again, as wall
 time and as this process's CPU time (which other programs on a busy machine do not inflate;
 the wall time also holds the pilot's own idle detection).
 Target (issue 4): next segment drawn in <= 50 ms.
@@ -77,7 +78,7 @@ async def measure(project: Project, presses: int) -> dict:
     items = project.worklist()
     load_ms = (time.perf_counter() - started) * 1000
     app = CoderApp(project, items, coder="bench")
-    draws, whole, cpu = [], [], []
+    draws, whole, cpu, frames, to_frame = [], [], [], [], []
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.screen
         original = screen.draw
@@ -88,16 +89,25 @@ async def measure(project: Project, presses: int) -> dict:
             draws.append((time.perf_counter() - began) * 1000)
 
         screen.draw = timed_draw
+        display = app._display
+
+        def timed_display(*args):
+            display(*args)
+            frames.append(time.perf_counter())
+
+        app._display = timed_display
         for _ in range(presses):
+            frames.clear()
             began, began_cpu = time.perf_counter(), time.process_time()
             await pilot.press("right")
             await pilot.pause()
             whole.append((time.perf_counter() - began) * 1000)
+            to_frame.append((frames[-1] - began) * 1000)
             cpu.append((time.process_time() - began_cpu) * 1000)
         position = screen.index
     return {"segments": len(items), "worklist_load_ms": round(load_ms, 1), "presses": presses,
             "reached_segment": position + 1, "draw": summary(draws),
-            "press_to_idle": summary(whole), "press_to_idle_cpu": summary(cpu)}
+            "key_to_frame": summary(to_frame), "press_to_idle": summary(whole), "press_to_idle_cpu": summary(cpu)}
 
 
 def main() -> None:
