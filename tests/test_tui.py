@@ -289,3 +289,11 @@ def test_readme_key_table_is_the_help_overlay():
     section = readme.split("### 3. Code", 1)[1].split("\n### ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     assert rows == [f"| `{key}` | {meaning} |" for key, meaning in KEYS]
+
+
+def test_a_refused_action_is_a_notice_and_the_coder_goes_on(interviews):
+    app = coder_app(interviews, suggest=lambda segment_id: [("NOPE", 0.9, [])])
+    screen = drive(app, "1", "space", then=lambda app: (type(app.screen), app.screen.index))
+    assert screen == (CoderScreen, 1)
+    assert coded(interviews, "km-a:1") == {}
+    assert is_reviewed(interviews, "km-a:1")

@@ -111,7 +111,8 @@ class CoderScreen(Screen):
         )
 
     def _attempt(self, action, *args) -> object:
-        """Run a session action; a refused one is shown as a notice instead of ending the app."""
+        """Run a session action; a refused one is shown as an error notice (and gives None)
+        instead of ending the app."""
         try:
             return action(*args)
         except QualcodeError as exc:
@@ -119,7 +120,7 @@ class CoderScreen(Screen):
             return None
 
     def apply(self, code_id: str, origin: str = "manual") -> None:
-        if not self._attempt(self.session.tag, self.index, code_id, origin):
+        if self._attempt(self.session.tag, self.index, code_id, origin) is False:
             self.notify(f"{code_id} is already on {self.item.ref}")
         self.draw()
 
@@ -138,7 +139,7 @@ class CoderScreen(Screen):
         self.apply(message.code_id)
 
     def on_code_picker_removed(self, message: CodePicker.Removed) -> None:
-        if not self._attempt(self.session.untag, self.index, message.code_id):
+        if self._attempt(self.session.untag, self.index, message.code_id) is False:
             self.notify(f"{message.code_id} is not on {self.item.ref}")
         self.draw()
 
