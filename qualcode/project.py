@@ -19,6 +19,7 @@ from qualcode import auditlog, codebook_edit, coding, retrieval
 from qualcode import codebook as codebook_mod
 from qualcode import memos as memo_mod
 from qualcode import quotes as quotes_mod
+from qualcode import worklist as worklist_mod
 from qualcode.errors import BadInput, ProjectNotFound, UnknownItem
 from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
 
@@ -307,6 +308,25 @@ class Project:
         with self.store.reading() as conn:
             rows = auditlog.entries(conn, coder=coder, since=since, action=action)
         return pd.DataFrame(rows, columns=auditlog.LOG_COLUMNS)
+    def worklist(self, documents=None, *, attributes: dict[str, str] | None = None) -> list[worklist_mod.Item]:
+        """The segments the keyboard coder walks through (one query), in document order."""
+        with self.store.reading() as conn:
+            return worklist_mod.select(conn, documents, attributes)
+
+    def reviewed_segments(self, coder: str) -> set[int]:
+        """Ids of the segments ``coder`` has looked at."""
+        with self.store.reading() as conn:
+            return worklist_mod.reviewed_by(conn, coder)
+
+    def turns(self, document: str) -> list[worklist_mod.Turn]:
+        """A document's turns with their text, to show a segment in context."""
+        with self.store.reading() as conn:
+            return worklist_mod.turns_of(conn, document)
+
+    def segment_state(self, segment_id: int, coder: str, *, others: bool = False) -> worklist_mod.SegmentState:
+        """Codings, review mark and memos of one segment, as the coder may see them."""
+        with self.store.reading() as conn:
+            return worklist_mod.segment_state(conn, segment_id, coder, others)
 
     # ---- suggestions (suggest) -------------------------------------------------------------
 

@@ -22,6 +22,7 @@ COMMANDS = {
     # import and look (issue 3)
 
     # coding (issue 4)
+    "code": "tui:code",
     "tag": "coding:tag",
     "untag": "coding:untag",
     "review": "coding:review",

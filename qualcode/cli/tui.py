@@ -1,0 +1,48 @@
+"""Commands that open a terminal user interface: ``qualcode code``."""
+
+import click
+
+from qualcode.cli.common import project_option
+
+# --order names; each maps to an ordering in qualcode.worklist.ORDERS, or one built here.
+ORDER_CHOICES = ("document", "uncoded")
+
+
+def parse_attributes(pairs) -> dict[str, str]:
+    """``KEY=VALUE`` options as a dict; a pair without '=' is refused with an example."""
+    from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
+
+    parsed = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"bad --attr {pair!r}: write KEY=VALUE, e.g. --attr role=klantmanager")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@click.command()
+@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
+@click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
+              help="document: in document order; uncoded: segments you have not reviewed first.")
+@click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
+@project_option
+def code(project, documents, coder, attrs, order, show_others):
+    """Code segments from the keyboard, one at a time, in the terminal. Every key press is
+    saved at once (no save step); ctrl+z undoes, ? shows all keys.
+
+    \b
+    Example:
+        qualcode code km-maasdelta-01 --coder anna
+        qualcode code --attr role=klantmanager --order uncoded
+    """
+    from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
+    from qualcode.tui.coder import CoderApp  # noqa: PLC0415 - textual loads only when the coder opens
+    from qualcode.worklist import ORDERS  # noqa: PLC0415 - SQLAlchemy loads only when a project is used
+
+    items = project.worklist(list(documents) or None, attributes=parse_attributes(attrs))
+    if not items:
+        raise BadInput("no segments to code in this selection: import transcripts first ('qualcode import'), or widen DOC/--attr")
+    CoderApp(project, items, coder=project.coder(coder), show_others=show_others, order=ORDERS[order]).run()
