@@ -257,13 +257,13 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
             if current is None:
                 preamble.append(line.text.strip())
             continue
-        if pending is not None and current is None and preamble:
-            preamble.pop()
         starts = probe.kind == "label" and probe.label.casefold() in accepted
         structural = line.speaker is not None and line.block != last_block
         if starts or structural:
             speaker = probe.label if starts else line.speaker
             time = probe.time if probe.time is not None else line.time_start if line.time_start is not None else pending
+            if time is pending and pending is not None and current is None:
+                preamble.pop()
             current = _Unit(speaker, time, probe.time_end if probe.time_end is not None else line.time_end)
             units.append(current)
             pending = None
