@@ -36,6 +36,7 @@ LEADING_TIME = re.compile(
 TRAILING_F4 = re.compile(rf"\s*#(?P<t>{_T})(?:-(?P<tenth>\d))?#\s*$")
 INLINE_TIME = re.compile(rf"\s*(?:\[(?:{_T}|{_DOTTED})\]|\{{{_T}\}}|#{_T}(?:-\d)?#)")
 HEADER = re.compile(rf"^(?P<label>\S.{{0,39}}?)(?:\s{{2,}}|\t)\(?(?P<t>{_T})\)?$")
+TIMED = re.compile(rf"^(?P<label>\S.{{0,39}}?) (?P<t>{_T})$")
 COLON_LABEL = re.compile(r"^(?P<label>[^\W\d_][^:\n]{0,39}?)\s*:(?:\s+|$)(?P<rest>.*)$", re.S)
 BRACKET_LABEL = re.compile(r"^\[(?P<label>[^\W\d_][\w ]{0,19})\]\s+(?P<rest>\S.*)$", re.S)
 NOISE = re.compile(
@@ -43,6 +44,12 @@ NOISE = re.compile(
     r"|transcribed by\b.*|getranscribeerd (?:door|met)\b.*|webvtt\b.*)$",
     re.I,
 )
+PARTICLES = {"de", "van", "der", "den", "het", "ter", "ten", "'t", "la", "le", "von", "da", "di", "du", "el", "op"}
+DISCOURSE = {
+    "kortom", "dus", "nou", "maar", "en", "ja", "nee", "oké", "ok", "want", "toen", "daarna", "bijvoorbeeld",
+    "conclusie", "vraag", "antwoord", "noot", "opmerking", "let op", "note", "ps", "nb", "tip", "datum", "tijd",
+    "plaats", "locatie", "duur", "onderwerp", "thema", "titel", "date", "time", "location", "duration", "title",
+}
 SENTENCE_PUNCT = re.compile(r"[.?!,;\"“”()]")
 
 
@@ -95,6 +102,7 @@ class _Probe:
     time: float | None = None
     time_end: float | None = None
     strong: bool = True  # a colon, brackets, a time or bold mark the label; a bare short line does not
+    form: str = ""  # header | timed | colon | bracket | alone
 
 
 def seconds(stamp: str) -> float | None:
@@ -103,6 +111,9 @@ def seconds(stamp: str) -> float | None:
     minsec = re.fullmatch(r"(?:(\d+)h\s*)?(\d+)m\s*(\d+)s", stamp)
     if minsec:
         return int(minsec[1] or 0) * 3600 + int(minsec[2]) * 60 + int(minsec[3])
+    tenths = re.fullmatch(r"(.+)-(\d)", stamp)
+    if tenths:
+        return (seconds(tenths[1]) or 0) + int(tenths[2]) / 10
     if ":" not in stamp:
         stamp = stamp.replace(".", ":")
     parts = stamp.split(":")
@@ -126,6 +137,31 @@ def _is_label(candidate: str) -> bool:
     return 0 < len(words) <= 4 and len(candidate) <= 40 and not SENTENCE_PUNCT.search(candidate)
 
 
+def _stamp(found: re.Match) -> float | None:
+    return seconds(next(v for k, v in found.groupdict().items() if v and k != "gap"))
+
+
+def _label_probe(line: Line, text: str, time: float | None, time_end: float | None) -> _Probe | None:
+    """The line as a speaker label, if it has a label's shape (acceptance comes later)."""
+    header = HEADER.match(text) or TIMED.match(text)
+    if header and _is_label(header["label"]):
+        form = "header" if HEADER.match(text) else "timed"
+        return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end, form=form)
+    for form, pattern in (("colon", COLON_LABEL), ("bracket", BRACKET_LABEL)):
+        found = pattern.match(text)
+        if found and _is_label(found["label"]) and not ANNOTATION_WORDS.match(found["label"].casefold()):
+            rest = found["rest"].strip()
+            inner = LEADING_TIME.match(rest)
+            if inner and rest[inner.end():]:
+                time = time if time is not None else _stamp(inner)
+                rest = rest[inner.end():]
+            return _Probe(line, "label", found["label"].strip(), rest, time, time_end, form=form)
+    if _is_label(text) and not ANNOTATION_WORDS.match(text.casefold()):
+        form = "header" if time is not None else "alone"
+        return _Probe(line, "label", text, "", time, time_end, strong=time is not None or line.bold, form=form)
+    return None
+
+
 def _probe(line: Line) -> _Probe:
     text = line.text.strip().replace("\t", " ") if line.cells is None else line.text.strip()
     if not text:
@@ -139,42 +175,53 @@ def _probe(line: Line) -> _Probe:
     dashed = False
     lead = LEADING_TIME.match(text)
     if lead and (lead.end() == len(text) or lead["gap"] or not text[lead.end()].isdigit()):
-        time = seconds(next(v for k, v in lead.groupdict().items() if v and k != "gap"))
+        time = _stamp(lead)
         dashed = "-" in lead["gap"]
         text = text[lead.end():]
     if not text:
         return _Probe(line, "time", time=time, time_end=time_end)
     if line.speaker is None and not dashed:
-        header = HEADER.match(text)
-        if header and _is_label(header["label"]):
-            return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end)
-        for pattern in (COLON_LABEL, BRACKET_LABEL):
-            found = pattern.match(text)
-            if found and _is_label(found["label"]) and not ANNOTATION_WORDS.match(found["label"].casefold()):
-                rest = found["rest"].strip()
-                inner = LEADING_TIME.match(rest)
-                if inner and rest[inner.end():]:
-                    time = time if time is not None else seconds(next(v for k, v in inner.groupdict().items() if v and k != "gap"))
-                    rest = rest[inner.end():]
-                return _Probe(line, "label", found["label"].strip(), rest, time, time_end)
-        if _is_label(text) and not ANNOTATION_WORDS.match(text.casefold()):
-            return _Probe(line, "label", text, "", time, time_end, strong=time is not None or line.bold)
+        found = _label_probe(line, text, time, time_end)
+        if found is not None:
+            return found
     return _Probe(line, "text", rest=text, time=time, time_end=time_end)
 
 
+def _name_like(label: str) -> bool:
+    words = label.split()
+    return any(w[0].isupper() for w in words) and all(
+        w[0].isupper() or w[0].isdigit() or w.casefold() in PARTICLES for w in words
+    )
+
+
 def _accepted(probes: list[_Probe], interviewers) -> set[str]:
-    """Labels that recur, or look like speaker labels: a colon mid-prose is not a label."""
-    strong = Counter(p.label.casefold() for p in probes if p.kind == "label" and p.strong)
-    weak = Counter(p.label for p in probes if p.kind == "label" and not p.strong)
-    accepted = {
-        label for label, n in strong.items()
-        if n >= 2 or KNOWN_LABEL.match(label) or label in interviewers or label in INTERVIEWER_LABELS
-    }
-    accepted |= {
-        label.casefold() for label, n in weak.items()
-        if label.casefold() in interviewers
-        or (n >= 2 and label[0].isupper() and (KNOWN_LABEL.match(label.casefold()) or re.fullmatch(r"\w+_\d+", label)))
-    }
+    """Labels to believe. A word and a colon is a label when it recurs, is a known label, or has
+    the form the file's other labels have and looks like a name; a bare short line only when it
+    is a known label shape (``SPEAKER_01``) in a file full of them."""
+    labels = [p for p in probes if p.kind == "label"]
+
+    def plausible(p):
+        key = p.label.casefold()
+        return key not in DISCOURSE and (bool(KNOWN_LABEL.match(key)) or _name_like(p.label))
+
+    def bare_known(p):
+        return p.label[0].isupper() and bool(KNOWN_LABEL.match(p.label.casefold()) or re.fullmatch(r"\w+_\d+", p.label))
+
+    counts = Counter(p.label.casefold() for p in labels if p.strong)
+    established = Counter(p.form for p in labels if p.strong and plausible(p))
+    bare = sum(1 for p in labels if not p.strong and bare_known(p))
+    accepted = set()
+    for p in labels:
+        key = p.label.casefold()
+        if key in interviewers or key in INTERVIEWER_LABELS:
+            accepted.add(key)
+        elif not p.strong:
+            if bare >= 2 and bare_known(p):
+                accepted.add(key)
+        elif key in DISCOURSE:
+            continue
+        elif counts[key] >= 2 or KNOWN_LABEL.match(key) or (established[p.form] >= 2 and plausible(p)):
+            accepted.add(key)
     return accepted
 
 
@@ -270,8 +317,9 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
             text = probe.rest if starts else (probe.rest or line.text.strip())
         else:
             text = probe.rest if probe.kind == "text" else line.text.strip()
-            if probe.time is not None and current is not None and not current.parts:
-                current.time_start = current.time_start if current.time_start is not None else probe.time
+            first_time = probe.time if probe.time is not None else line.time_start
+            if first_time is not None and current is not None and not current.parts and current.time_start is None:
+                current.time_start = first_time
             if probe.time_end is not None and current is not None:
                 current.time_end = probe.time_end
         last_block = line.block
