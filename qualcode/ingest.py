@@ -33,6 +33,7 @@ MAX_UNPACKED_BYTES = 256 * 2**20
 MAX_RATIO = 100
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
 
 
@@ -181,9 +182,9 @@ def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list
     archive = _open_zip(path, data)
     names = archive.namelist()
     for name in names:
-        if name.endswith((".xml", ".rels")):
+        if name in ("word/document.xml", "docProps/core.xml") or HEADER_PART.fullmatch(name):
             part = _xml_part(path, archive, name)
-            if re.fullmatch(r"word/(header|footer)\d*\.xml", name):
+            if HEADER_PART.fullmatch(name):
                 text = "\n".join(t for p in part.iter(W + "p") for t, _ in _paragraph_lines(p) if t.strip())
                 if text:
                     metadata.setdefault("headers" if "header" in name else "footers", []).append(text)

@@ -329,8 +329,10 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
         if line.heading and not starts:
             metadata.setdefault("headings", []).append(line.text.strip())
             continue
-        text = INLINE_TIME.sub(" ", text).strip()
-        text = re.sub(r"[ \t]{2,}", " ", text.replace("\t", " "))
+        if "[" in text or "{" in text or "#" in text:
+            text = INLINE_TIME.sub(" ", text)
+        if "  " in text or "\t" in text or text != text.strip():
+            text = re.sub(r"[ \t]{2,}", " ", text.replace("\t", " ")).strip()
         if text:
             current.parts.append((line.block, text))
     if not preamble:
@@ -367,19 +369,19 @@ def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict):
     for unit in units:
         if merged and merged[-1].speaker.casefold() == unit.speaker.casefold():
             previous = merged[-1]
-            previous.parts.append((None, joiner))
+            previous.parts.append((None, ""))
             previous.parts.extend(unit.parts)
             previous.time_end = unit.time_end if unit.time_end is not None else previous.time_end
         else:
             merged.append(unit)
-    text, turns = "", []
+    pieces, turns, offset = [], [], 0
     for unit in merged:
-        if text:
-            text += "\n\n"
-        start = len(text)
-        text += _join(unit.parts, joiner)
-        turns.append(Turn(unit.speaker, role_of(unit.speaker, interviewers), start, len(text),
+        piece = _join(unit.parts, joiner)
+        turns.append(Turn(unit.speaker, role_of(unit.speaker, interviewers), offset, offset + len(piece),
                           unit.time_start, unit.time_end))
+        pieces.append(piece)
+        offset += len(piece) + 2
+    text = "\n\n".join(pieces)
     warnings = []
     speakers = list(dict.fromkeys(t.speaker for t in turns))
     if len(speakers) > 1 and all(t.role == "respondent" for t in turns):
@@ -391,14 +393,15 @@ def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict):
 
 
 def _join(parts: list[tuple[int | None, str]], joiner: str) -> str:
-    out, previous = "", None
+    """Lines of one block join with a newline, blocks with ``joiner``; ``None`` marks a merge of units."""
+    out: list[str] = []
+    previous = None
     for block, piece in parts:
         if block is None:
             previous = None
-            out = out.rstrip() + piece if out else out
             continue
-        if out and not out.endswith(joiner):
-            out += "\n" if block == previous else joiner
-        out += piece
+        if out:
+            out.append("\n" if block == previous else joiner)
+        out.append(piece)
         previous = block
-    return out.strip()
+    return "".join(out).strip()
