@@ -123,36 +123,41 @@ def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
 
 # ---- Word --------------------------------------------------------------------------------
 
+_R, _RPR, _B, _T, _TAB, _BR, _CR, _NBH = (W + tag for tag in ("r", "rPr", "b", "t", "tab", "br", "cr", "noBreakHyphen"))
+_PIECES = {_TAB: "\t", _NBH: "-"}
+
+
 def _paragraph_lines(p) -> list[tuple[str, bool]]:
     """A paragraph's lines (split on line breaks) and whether each is bold throughout."""
-    lines: list[list] = [["", True, False]]
-    for run in p.iter(W + "r"):
-        props = run.find(W + "rPr")
-        bold_el = props.find(W + "b") if props is not None else None
-        bold = bold_el is not None and bold_el.get(W + "val", "true") not in ("0", "false", "off")
+    lines: list[list] = [[[], True, False]]
+    for run in p.iter(_R):
+        bold = False
         for child in run:
             tag = child.tag
-            if tag == W + "t":
+            if tag == _T:
                 piece = child.text or ""
-            elif tag == W + "tab":
-                piece = "\t"
-            elif tag in (W + "br", W + "cr"):
-                lines.append(["", True, False])
+            elif tag == _RPR:
+                found = child.find(_B)
+                bold = found is not None and found.get(W + "val", "true") not in ("0", "false", "off")
                 continue
-            elif tag == W + "noBreakHyphen":
-                piece = "-"
+            elif tag == _BR or tag == _CR:
+                lines.append([[], True, False])
+                continue
+            elif tag in _PIECES:
+                piece = _PIECES[tag]
             else:
                 continue
             line = lines[-1]
-            line[0] += piece
-            if piece.strip():
+            line[0].append(piece)
+            if not piece.isspace() and piece:
                 line[1] = line[1] and bold
                 line[2] = True
-    return [(text, bold and seen) for text, bold, seen in lines]
+    return [("".join(parts), bold and seen) for parts, bold, seen in lines]
 
 
 def _is_heading(p) -> bool:
-    style = p.find(f"{W}pPr/{W}pStyle")
+    props = p[0] if len(p) else None
+    style = props.find(W + "pStyle") if props is not None and props.tag == W + "pPr" else None
     return style is not None and bool(HEADING_STYLE.match(style.get(W + "val", "")))
 
 

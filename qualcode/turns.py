@@ -143,11 +143,14 @@ def _stamp(found: re.Match) -> float | None:
 
 def _label_probe(line: Line, text: str, time: float | None, time_end: float | None) -> _Probe | None:
     """The line as a speaker label, if it has a label's shape (acceptance comes later)."""
-    header = HEADER.match(text) or TIMED.match(text)
+    short = len(text) <= 60
+    header = short and (HEADER.match(text) or TIMED.match(text))
     if header and _is_label(header["label"]):
         form = "header" if HEADER.match(text) else "timed"
         return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end, form=form)
     for form, pattern in (("colon", COLON_LABEL), ("bracket", BRACKET_LABEL)):
+        if (form == "colon" and ":" not in text[:42]) or (form == "bracket" and text[0] != "["):
+            continue
         found = pattern.match(text)
         if found and _is_label(found["label"]) and not ANNOTATION_WORDS.match(found["label"].casefold()):
             rest = found["rest"].strip()
@@ -156,7 +159,7 @@ def _label_probe(line: Line, text: str, time: float | None, time_end: float | No
                 time = time if time is not None else _stamp(inner)
                 rest = rest[inner.end():]
             return _Probe(line, "label", found["label"].strip(), rest, time, time_end, form=form)
-    if _is_label(text) and not ANNOTATION_WORDS.match(text.casefold()):
+    if short and _is_label(text) and not ANNOTATION_WORDS.match(text.casefold()):
         form = "header" if time is not None else "alone"
         return _Probe(line, "label", text, "", time, time_end, strong=time is not None or line.bold, form=form)
     return None
@@ -167,7 +170,7 @@ def _probe(line: Line) -> _Probe:
     if not text:
         return _Probe(line, "blank")
     time_end = None
-    f4 = TRAILING_F4.search(text)
+    f4 = TRAILING_F4.search(text) if text.endswith("#") else None
     if f4:
         time_end = seconds(f4["t"]) + (int(f4["tenth"]) / 10 if f4["tenth"] else 0)
         text = text[: f4.start()]
