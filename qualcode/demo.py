@@ -17,6 +17,9 @@ from qualcode.store import PROJECT_FILE
 
 DEMO_MARKER = ".qualcode-demo"
 CODEBOOK = "codebooks/professioneel-handelen.yaml"
+TRANSCRIPTS = "transcripts"
+# The Teams, WebVTT, Word Transcribe and Otter samples label the interviewer by name or number.
+DEMO_INTERVIEWERS = ("Eva Jansen", "Tom de Graaf", "Spreker 1", "Lisa Vermeulen")
 
 
 def bundled(relative: str) -> Path:
@@ -36,6 +39,19 @@ def _prepare(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("made by 'qualcode demo'; safe to delete\n", encoding="utf-8")
 
 
+def _import_interviews(project: Project, report: Callable[[str, str], None]) -> None:
+    folder = bundled(TRANSCRIPTS)
+    result = project.import_files([folder], attributes_csv=folder / "cases.csv", interviewers=DEMO_INTERVIEWERS)
+    if result.failed:
+        raise BadInput(next(f.message for f in result.files if f.status == "refused"))
+    per_role = project.documents().groupby("role").agg(documents=("name", "size"), segments=("segments", "sum"))
+    report(
+        "2. import the fictional interviews",
+        f"{result.summary()} from {TRANSCRIPTS}/, attributes from {TRANSCRIPTS}/cases.csv; respondent turns are the segments:\n"
+        + "\n".join(f"   {role:<13} {row.documents} interviews  {row.segments:>3} segments" for role, row in per_role.iterrows()),
+    )
+
+
 def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
     """Build the demo project in ``directory`` and return the project file's path."""
     directory = Path(directory)
@@ -49,6 +65,7 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
             + "\n".join(f"   {row.id:<5} {row.name}" for row in top.itertuples()),
         )
         # 2. import the fictional interviews (issue 3)
+        _import_interviews(project, report)
 
         # 3. apply the reference coding of two coders (issues 4, 5)
 
