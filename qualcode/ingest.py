@@ -291,6 +291,12 @@ READERS: dict[str, Reader] = {
                    _cue_lines, joiner=" "),
     ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" "),
 }
+def format_table() -> str:
+    """The README's table of supported files, made from the registry so the two cannot drift."""
+    rows = [f"| `{suffix}` | {reader.description} |" for suffix, reader in sorted(READERS.items())]
+    return "\n".join(["| File | What is read |", "|------|--------------|", *rows])
+
+
 REFUSED_SUFFIXES = {
     ".doc": "is a legacy Word 97-2003 document (.doc); open it in Word, save it as .docx and import again",
 }

@@ -377,3 +377,9 @@ def test_unknown_suffix(tmp_path):
     with pytest.raises(BadFile) as caught:
         read(path)
     assert str(caught.value) == f"{path}: is not a transcript type qualcode reads; use one of .docx, .md, .srt, .txt, .vtt"
+
+
+def test_readme_format_table_is_the_reader_registry():
+    from conftest import REPO
+
+    assert ingest.format_table() in (REPO / "README.md").read_text(encoding="utf-8")
