@@ -27,7 +27,6 @@ from qualcode.segment import UNITS, Segment, split
 from qualcode.store import (
     NewDocument,
     NewSegment,
-    NewTurn,
     Store,
     codings,
     document_attributes,
@@ -130,7 +129,7 @@ def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict)
         text=transcript.text,
         metadata=transcript.metadata,
         attributes=attributes,
-        turns=[NewTurn(t.speaker, t.role, t.start, t.end, t.time_start, t.time_end) for t in transcript.turns],
+        turns=list(transcript.turns),
         segments=[NewSegment(s.unit, s.start, s.end, s.speaker, s.turn) for s in segs],
     )
 

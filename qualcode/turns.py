@@ -15,6 +15,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+# A turn as read is a turn as stored: speaker, role, offsets into the text, times in seconds.
+from qualcode.store import NewTurn as Turn
+
 INTERVIEWER_LABELS = {"i", "int", "interviewer", "interviewster", "interviewer 1", "iv", "onderzoeker", "i1", "i2"}
 KNOWN_LABEL = re.compile(
     r"^(?:[a-z]{1,2}\d{0,2}|s\d{1,2}|sp\d{1,2}|id\d{1,2}|(?:speaker|spreker|spk)[ _]?\d{1,2}"
@@ -71,18 +74,6 @@ class Line:
     heading: bool = False
     cells: tuple[str, ...] | None = None
     table: int | None = None
-
-
-@dataclass
-class Turn:
-    """A speaker turn: offsets into the document text, times in seconds."""
-
-    speaker: str
-    role: str
-    start: int
-    end: int
-    time_start: float | None = None
-    time_end: float | None = None
 
 
 @dataclass
@@ -279,12 +270,14 @@ def _one_table(rows: list[Line], metadata: dict) -> list[Line]:
     if max(len(r) for r in cells) == 1:
         return [Line(part, block=rows[0].block * 1000 + i) for i, r in enumerate(cells) for part in r[0].split("\n")]
     time_col, speaker_col, text_col = _column_roles(cells)
+    def cell(row: tuple[str, ...], i: int | None) -> str:
+        return row[i].strip() if i is not None and i < len(row) else ""
+
     lines, speaker = [], None
     for number, row in enumerate(cells):
-        cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
-        speaker = cell(speaker_col).rstrip(":") or speaker if speaker_col is not None else None
-        stamp = seconds(cell(time_col)) if cell(time_col) else None
-        for i, part in enumerate(cell(text_col).split("\n")):
+        speaker = cell(row, speaker_col).rstrip(":") or speaker if speaker_col is not None else None
+        stamp = seconds(cell(row, time_col)) if cell(row, time_col) else None
+        for i, part in enumerate(cell(row, text_col).split("\n")):
             lines.append(Line(part, block=rows[0].block * 1000 + number, speaker=speaker,
                               time_start=stamp if i == 0 else None))
     return lines

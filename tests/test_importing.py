@@ -195,3 +195,14 @@ def test_docx_sample_layout_with_header_and_footer_keeps_them_as_metadata(projec
         text = conn.execute(sa.select(documents.c.text)).scalar()
     assert stored["headers"] == ["KM09"] and stored["footers"] == ["Getranscribeerd door [naam]"]
     assert text == "Vraag?\n\nAntwoord."
+
+
+def test_interviewer_column_of_the_attributes_csv_names_the_interviewer_per_file(project, tmp_path):
+    path = tmp_path / "teams.txt"
+    path.write_text("Eva Jansen  0:04\nWat doet u?\n\nRonald Kuipers  0:12\nIk zoek werk.\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("file;interviewer;role\nteams.txt;Eva Jansen;client\n", encoding="utf-8")
+    report = project.import_files([path], attributes_csv=cases)
+    assert report.warnings == [] and report.files[0].segments == 1
+    assert project.documents().to_dict(orient="records") == [
+        {"name": "teams", "turns": 2, "segments": 1, "speakers": "Eva Jansen (interviewer), Ronald Kuipers", "role": "client"}]
