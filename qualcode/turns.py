@@ -350,14 +350,30 @@ def parse(lines: list[Line], *, interviewers=(), joiner: str = "\n\n") -> tuple[
     probes = [_probe(line) for line in kept]
     accepted = _accepted(probes, interviewers)
     has_speakers = bool(accepted) or any(line.speaker for line in kept)
+    notes = []
     if not has_speakers:
         for probe in probes:
             if probe.kind == "label":
                 probe.kind, probe.rest = "text", probe.line.text.strip()
-        probes.insert(0, _Probe(Line("", block=-1), "label", "Respondent"))
-        accepted = {"respondent"}
+        if _bold_turns(kept):
+            notes.append("no speaker labels; bold paragraphs are read as the interviewer's turns, the others as the respondent's")
+        else:
+            probes.insert(0, _Probe(Line("", block=-1), "label", "Respondent"))
+            accepted = {"respondent"}
     units = [u for u in _units(probes, accepted, metadata) if u.parts]
-    return _assemble(units, interviewers, joiner, metadata)
+    text, turns, metadata, warnings = _assemble(units, interviewers, joiner, metadata)
+    return text, turns, metadata, notes + warnings
+
+
+def _bold_turns(lines: list[Line]) -> bool:
+    """Some typists bold the whole interviewer turn and write no labels: speakers from bold."""
+    bold = {line.block for line in lines if line.text.strip() and line.bold}
+    plain = {line.block for line in lines if line.text.strip() and not line.bold}
+    if len(bold) < 2 or len(plain) < 2:
+        return False
+    for line in lines:
+        line.speaker = "Interviewer" if line.bold else "Respondent"
+    return True
 
 
 def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict):

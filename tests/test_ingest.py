@@ -383,3 +383,19 @@ def test_readme_format_table_is_the_reader_registry():
     from conftest import REPO
 
     assert ingest.format_table() in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_bold_whole_interviewer_turns_without_labels(tmp_path):
+    path = docx_file(tmp_path / "bolded.docx", [
+        [("Hoe lang werk je hier al?", True)], "Twaalf jaar.", "Met plezier.",
+        [("En je caseload?", True)], "Te hoog.",
+    ])
+    transcript = read(path)
+    assert turns(transcript) == [
+        ("Interviewer", "interviewer", "Hoe lang werk je hier al?", None, None),
+        ("Respondent", "respondent", "Twaalf jaar.\n\nMet plezier.", None, None),
+        ("Interviewer", "interviewer", "En je caseload?", None, None),
+        ("Respondent", "respondent", "Te hoog.", None, None),
+    ]
+    assert transcript.warnings == [
+        f"{path}: no speaker labels; bold paragraphs are read as the interviewer's turns, the others as the respondent's"]
