@@ -147,12 +147,15 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
         raise BadInput(f"no transcripts found in {', '.join(map(str, paths))}; qualcode reads {', '.join(sorted(READERS))}")
     report = ImportReport()
     per_file, per_file_interviewers = case_attributes(files, attributes_csv, attrs, report.warnings)
+    with store.reading() as conn:
+        known = {row.name: row for row in conn.execute(
+            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid))}
     for index, path in enumerate(files):
         if progress:
             progress(index, len(files), path)
         try:
             result = _import_one(store, path, per_file.get(path, {}),
-                                 (*options.interviewers, *per_file_interviewers.get(path, ())), options, report.warnings)
+                                 (*options.interviewers, *per_file_interviewers.get(path, ())), options, report.warnings, known)
         except QualcodeError as exc:
             result = FileResult(str(path), "refused", message=str(exc))
         report.files.append(result)
@@ -161,17 +164,15 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
     return report
 
 
-def _existing(conn, name: str):
-    return conn.execute(sa.select(documents.c.id, documents.c.sha256, documents.c.guid).where(documents.c.name == name)).first()
-
-
-def _import_one(store: Store, path: Path, attributes: dict, interviewers, options: Options, warnings: list) -> FileResult:
+def _import_one(store: Store, path: Path, attributes: dict, interviewers, options: Options, warnings: list,
+                known: dict) -> FileResult:
+    """Import one file in its own transaction; ``known`` maps the project's document names to
+    their id, sha256 and guid, and is kept up to date."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; check the path")
     transcript = read(path, interviewers=interviewers)
     warnings.extend(transcript.warnings)
-    with store.reading() as conn:
-        old = _existing(conn, transcript.name)
+    old = known.get(transcript.name)
     if old is not None and old.sha256 == transcript.sha256 and not options.replace:
         return FileResult(str(path), "skipped", transcript.name, "already imported (same content, sha256); nothing to do")
     if old is not None and not options.replace:
@@ -191,6 +192,10 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
         document_id = insert_document(store, conn, _new_document(transcript, segs, attributes))
         if old:
             _restore(store, conn, old, document_id, transcript, saved, result)
+        stored = conn.execute(
+            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid).where(documents.c.id == document_id)
+        ).first()
+    known[transcript.name] = stored
     return result
 
 

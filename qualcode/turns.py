@@ -283,10 +283,20 @@ def _one_table(rows: list[Line], metadata: dict) -> list[Line]:
     return lines
 
 
+def _clean(text: str) -> str:
+    """Codable text: mid-turn timestamps out, tabs and runs of spaces as one space."""
+    if "[" in text or "{" in text or "#" in text:
+        text = INLINE_TIME.sub(" ", text)
+    if "  " in text or "\t" in text or text != text.strip():
+        text = re.sub(r"[ \t]{2,}", " ", text.replace("\t", " ")).strip()
+    return text
+
+
 def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Unit]:
     units: list[_Unit] = []
     current: _Unit | None = None
     pending: float | None = None
+    pending_at: int | None = None  # where a time line waiting for its unit sits in the preamble
     last_block = None
     preamble = metadata.setdefault("preamble", [])
     for probe in probes:
@@ -298,18 +308,20 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
             if current is not None and probe.time_end is not None:
                 current.time_end = probe.time_end
             if current is None:
+                pending_at = len(preamble)
                 preamble.append(line.text.strip())
             continue
         starts = probe.kind == "label" and probe.label.casefold() in accepted
-        structural = line.speaker is not None and line.block != last_block
-        if starts or structural:
-            speaker = probe.label if starts else line.speaker
-            time = probe.time if probe.time is not None else line.time_start if line.time_start is not None else pending
-            if time is pending and pending is not None and current is None:
-                preamble.pop()
-            current = _Unit(speaker, time, probe.time_end if probe.time_end is not None else line.time_end)
+        if starts or (line.speaker is not None and line.block != last_block):
+            time = probe.time if probe.time is not None else line.time_start
+            if time is None and pending is not None:
+                time = pending
+                if current is None and pending_at is not None:
+                    del preamble[pending_at]
+            current = _Unit(probe.label if starts else line.speaker, time,
+                            probe.time_end if probe.time_end is not None else line.time_end)
             units.append(current)
-            pending = None
+            pending = pending_at = None
             text = probe.rest if starts else (probe.rest or line.text.strip())
         else:
             text = probe.rest if probe.kind == "text" else line.text.strip()
@@ -321,15 +333,9 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
         last_block = line.block
         if current is None:
             preamble.append(line.text.strip())
-            continue
-        if line.heading and not starts:
+        elif line.heading and not starts:
             metadata.setdefault("headings", []).append(line.text.strip())
-            continue
-        if "[" in text or "{" in text or "#" in text:
-            text = INLINE_TIME.sub(" ", text)
-        if "  " in text or "\t" in text or text != text.strip():
-            text = re.sub(r"[ \t]{2,}", " ", text.replace("\t", " ")).strip()
-        if text:
+        elif text := _clean(text):
             current.parts.append((line.block, text))
     if not preamble:
         del metadata["preamble"]
