@@ -92,10 +92,13 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     for info in members:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_PART_BYTES or total > MAX_UNPACKED_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
+        if info.file_size > MAX_PART_BYTES or (info.file_size > 2**20 and ratio > MAX_RATIO):
             raise BadFile(path, f"unpacks to {info.file_size / 2**20:.0f} MB in {info.filename} (compressed "
                                 f"{info.compress_size / 2**10:.0f} kB), which looks like a zip bomb; qualcode refuses it; "
                                 "re-save the transcript in Word")
+        if total > MAX_UNPACKED_BYTES:
+            raise BadFile(path, f"unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB in all, which looks like a zip "
+                                "bomb; qualcode refuses it; re-save the transcript in Word")
     if "word/document.xml" not in archive.namelist():
         raise BadFile(path, "is a zip archive but not a Word document (no word/document.xml); save it as .docx in Word")
     return archive

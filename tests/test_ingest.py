@@ -399,3 +399,15 @@ def test_bold_whole_interviewer_turns_without_labels(tmp_path):
     ]
     assert transcript.warnings == [
         f"{path}: no speaker labels; bold paragraphs are read as the interviewer's turns, the others as the respondent's"]
+
+
+def test_zip_bomb_of_many_members(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    path = docx_file(tmp_path / "many.docx", ["I: hallo"])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as packed:
+        for number in range(3):
+            packed.writestr(f"word/media/part{number}.bin", b"x" * 2**20)
+    with pytest.raises(BadFile) as caught:
+        read(path)
+    assert str(caught.value) == (f"{path}: unpacks to more than 2 MB in all, which looks like a zip bomb; qualcode "
+                                 "refuses it; re-save the transcript in Word")
