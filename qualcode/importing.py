@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from qualcode import attributes as attrs_mod
 from qualcode.errors import BadInput, QualcodeError, UnknownItem
 from qualcode.ingest import READERS, REFUSED_SUFFIXES, Transcript, read
-from qualcode.segment import UNITS, Segment, split
+from qualcode.segment import UNITS, Segment, pipeline, split
 from qualcode.store import (
     NewDocument,
     NewSegment,
@@ -142,6 +142,8 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
         raise BadInput(f"unknown unit {options.unit!r}: use one of {', '.join(UNITS)}")
     if options.model and options.unit != "sentence":
         raise BadInput("--model applies to --unit sentence only; add --unit sentence or leave out --model")
+    if options.unit == "sentence":
+        pipeline(options.model)  # loaded once for the run; a missing --model stops it before any file
     files = walk(paths)
     if not files:
         raise BadInput(f"no transcripts found in {', '.join(map(str, paths))}; qualcode reads {', '.join(sorted(READERS))}")

@@ -87,6 +87,9 @@ def test_bad_options_refuse_the_whole_run(project, tmp_path):
         project.import_files([path], model="nl_core_news_sm")
     assert str(caught.value) == "--model applies to --unit sentence only; add --unit sentence or leave out --model"
     with pytest.raises(BadInput) as caught:
+        project.import_files([path], unit="sentence", model="nl_core_news_zz")
+    assert str(caught.value).startswith("spaCy pipeline 'nl_core_news_zz' is not installed; qualcode never downloads one")
+    with pytest.raises(BadInput) as caught:
         project.import_files([path], attrs=["role"])
     assert str(caught.value) == "bad --attr 'role': write KEY=VALUE, e.g. --attr role=klantmanager"
     cases = tmp_path / "cases.csv"
