@@ -209,3 +209,39 @@ def test_interviewer_column_of_the_attributes_csv_names_the_interviewer_per_file
     assert report.warnings == [] and report.files[0].segments == 1
     assert project.documents().to_dict(orient="records") == [
         {"name": "teams", "turns": 2, "segments": 1, "speakers": "Eva Jansen (interviewer), Ronald Kuipers", "role": "client"}]
+
+
+def test_every_hostile_file_is_refused_and_leaves_the_project_unchanged(project, tmp_path):
+    import zipfile
+
+    from transcript_files import replace_part
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    (folder / "a-not-zip.docx").write_text("I: hallo\n")
+    truncated = docx_file(folder / "b-truncated.docx", ["I: hallo", "R: dag"])
+    truncated.write_bytes(truncated.read_bytes()[:3000])
+    ole_file(folder / "c-encrypted.docx", encrypted=True)
+    ole_file(folder / "d-legacy.doc", encrypted=False)
+    replace_part(docx_file(folder / "e-entities.docx", ["I: hallo"]), "word/document.xml",
+                 lambda xml: xml.replace(b"?>", b'?><!DOCTYPE d [<!ENTITY e "x">]>', 1))
+    bomb = docx_file(folder / "f-bomb.docx", ["I: hallo"])
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as packed:
+        packed.writestr("word/media/padding.xml", b"\0" * (20 * 2**20))
+    docx_file(folder / "g-empty.docx", [""])
+    (folder / "h-latin.txt").write_bytes(b"I: \x81\x8d\x8f")
+    before = snapshot(project)
+    report = project.import_files([folder])
+    problems = {Path(f.path).name: f.message.split(": ", 1)[1] for f in report.files}
+    assert [f.status for f in report.files] == ["refused"] * 8
+    assert problems.pop("f-bomb.docx").startswith("unpacks to 20 MB in word/media/padding.xml (compressed ")
+    assert problems == {
+        "a-not-zip.docx": "is not a Word .docx file (not a zip archive); open it in Word, save it as .docx and import again",
+        "b-truncated.docx": "is damaged or incomplete (a broken zip archive); copy the file again or re-save it in Word",
+        "c-encrypted.docx": "is password-protected (encrypted); remove the password in Word and import again",
+        "d-legacy.doc": "is a legacy Word 97-2003 document (.doc); open it in Word, save it as .docx and import again",
+        "e-entities.docx": "word/document.xml declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again",
+        "g-empty.docx": "holds no transcript text; check that it is the right file",
+        "h-latin.txt": "is neither UTF-8 nor Windows-1252 text; save it as UTF-8 and import again",
+    }
+    assert snapshot(project) == before
