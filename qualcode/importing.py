@@ -262,32 +262,14 @@ def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, 
     conn.execute(documents.update().where(documents.c.id == document_id).values(guid=old.guid))
     conn.execute(memos.update().where(memos.c.target_type == "document", memos.c.target_id == str(old.id))
                  .values(target_id=str(document_id)))
-    new = [(r.id, transcript.text[r.start:r.end]) for r in conn.execute(
+    new = {r.id: (r.start, transcript.text[r.start:r.end]) for r in conn.execute(
         sa.select(segments.c.id, segments.c.start, segments.c.end)
         .where(segments.c.document_id == document_id).order_by(segments.c.number)
-    )]
-    starts = dict(conn.execute(sa.select(segments.c.id, segments.c.start).where(segments.c.document_id == document_id)).all())
+    )}
+    ordered = [(sid, text) for sid, (_, text) in new.items()]
     total = max(len(saved["segments"]), 1)
-    mapping = {
-        seg["id"]: anchor(seg["text"], i / total, new) for i, seg in enumerate(saved["segments"])
-    }
-    numbers = {seg["id"]: seg["number"] for seg in saved["segments"]}
-    texts = {seg["id"]: seg["text"] for seg in saved["segments"]}
-    placed = set()
-    for coding in saved["codings"]:
-        target = mapping[coding["segment_id"]]
-        if target is None:
-            lost = {**coding, "segment": f"{transcript.name}:{numbers[coding['segment_id']]}",
-                    "text": texts[coding["segment_id"]]}
-            result.unanchored.append({k: lost[k] for k in ("segment", "code_id", "coder", "origin", "guid", "text")})
-            store.log(conn, "coding.unanchored", lost["segment"], lost)
-            continue
-        if (target, coding["code_id"], coding["coder"]) in placed:
-            continue
-        placed.add((target, coding["code_id"], coding["coder"]))
-        span = _moved_span(saved["text"], coding, transcript.text, starts[target], dict(new)[target])
-        conn.execute(codings.insert().values(**{**coding, "id": None, "segment_id": target, **span}))
-        result.reanchored += 1
+    mapping = {seg["id"]: anchor(seg["text"], i / total, ordered) for i, seg in enumerate(saved["segments"])}
+    _place_codings(store, conn, saved, mapping, new, transcript.name, result)
     seen = set()
     for review in saved["reviews"]:
         target = mapping[review["segment_id"]]
@@ -301,7 +283,29 @@ def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, 
     store.log(conn, "import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})
 
 
-def _moved_span(old_text: str, coding: dict, new_text: str, segment_start: int, segment_text: str) -> dict:
+def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, name: str, result: FileResult) -> None:
+    """Each old coding onto its new segment; one that finds none is reported and logged in full."""
+    old_segments = {seg["id"]: seg for seg in saved["segments"]}
+    placed = set()
+    for coding in saved["codings"]:
+        target = mapping[coding["segment_id"]]
+        old = old_segments[coding["segment_id"]]
+        if target is None:
+            lost = {**coding, "segment": f"{name}:{old['number']}", "text": old["text"]}
+            result.unanchored.append({k: lost[k] for k in ("segment", "code_id", "coder", "origin", "guid", "text")})
+            store.log(conn, "coding.unanchored", lost["segment"], lost)
+            continue
+        if (target, coding["code_id"], coding["coder"]) in placed:
+            store.log(conn, "coding.merged", str(target), coding)
+            result.reanchored += 1
+            continue
+        placed.add((target, coding["code_id"], coding["coder"]))
+        span = _moved_span(saved["text"], coding, *new[target])
+        conn.execute(codings.insert().values(**{**coding, "id": None, "segment_id": target, **span}))
+        result.reanchored += 1
+
+
+def _moved_span(old_text: str, coding: dict, segment_start: int, segment_text: str) -> dict:
     """An exact selection moves with its text inside the new segment, or becomes the whole segment."""
     if coding["start"] is None:
         return {}

@@ -128,6 +128,10 @@ def test_replace_reanchors_codings_reviews_and_memos_and_reports_the_lost(projec
     project.review("doc:4", coder="bram")
     project.add_memo("over de caseload", segment="doc:2", author="anna")
     project.add_memo("over het document", document="doc", author="anna")
+    with project.store.atomic("test.span") as conn:
+        text = conn.execute(sa.select(documents.c.text)).scalar()
+        at = text.index("twaalf jaar")
+        conn.execute(codings.update().where(codings.c.code_id == "KV").values(start=at, end=at + len("twaalf jaar")))
     interview(path,
               "Een nieuw eerste antwoord.",
               "Ik werk twaalf jaar bij de sociale dienst.",
@@ -149,6 +153,10 @@ def test_replace_reanchors_codings_reviews_and_memos_and_reports_the_lost(projec
     assert list(rows.text)[1:] == ["Ik werk twaalf jaar bij de sociale dienst.", "de caseload is veel te hoog zeker nu",
                                    "Mijn teamleider geeft me ruimte. En de manager ook, eigenlijk."]
     assert placed == [(2, "KV", "anna"), (3, "CTX", "anna"), (4, "HRM", "bram")]
+    with project.store.reading() as conn:
+        start, end = conn.execute(sa.select(codings.c.start, codings.c.end).where(codings.c.code_id == "KV")).one()
+        assert conn.execute(sa.select(documents.c.text)).scalar()[start:end] == "twaalf jaar"
+        assert start != at
     assert reviewed == [(2, "anna"), (3, "anna"), (4, "bram")]
     segment_3 = int(rows.segment_id[2])
     assert memo_targets == [("document", str(document_id), "over het document"), ("segment", str(segment_3), "over de caseload")]
