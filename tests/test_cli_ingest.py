@@ -77,3 +77,24 @@ def test_show_unknown_document(project, cli):
     result = cli("show", "nope", "--project", project.path)
     assert result.exit_code == 2
     assert result.stderr == "qualcode: error: unknown document 'nope': there is no document yet; see 'qualcode documents'\n"
+
+
+def test_whole_project_files_go_to_their_registered_importer(project, tmp_path, cli, monkeypatch):
+    from qualcode.cli import ingest as ingest_cli
+    from qualcode.errors import BadFile
+    from qualcode.project import Project
+
+    def import_fake(self, path):
+        if path.name == "bad.qdpx":
+            raise BadFile(path, "is not a REFI-QDA project")
+        return {"imported": path.name}
+
+    monkeypatch.setattr(Project, "import_fake", import_fake, raising=False)
+    monkeypatch.setitem(ingest_cli.PROJECT_IMPORTS, ".qdpx", ("import_fake", "common:emit_json"))
+    transcript = tmp_path / "t.txt"
+    transcript.write_text("I: Vraag?\nR: Antwoord.\n", encoding="utf-8")
+    result = cli("import", tmp_path / "good.qdpx", tmp_path / "bad.qdpx", transcript, "--project", project.path)
+    assert result.exit_code == 2
+    assert result.stdout == ('{\n  "imported": "good.qdpx"\n}\n'
+                             "imported t: 2 turns, 1 segments, speakers I, R\n1 imported (of 1 files)\n")
+    assert result.stderr == f"qualcode: error: {tmp_path / 'bad.qdpx'}: is not a REFI-QDA project\n"

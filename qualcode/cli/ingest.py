@@ -1,14 +1,18 @@
 """Commands to import transcripts and look at them: import, documents, show."""
 
+import importlib
 from pathlib import Path
 
 import click
 
 from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.errors import QualcodeError
 
-# Suffix -> Project method for files that are whole projects rather than transcripts
-# (REFI-QDA .qdpx/.qdc go to qualcode.interop); everything else goes to import_files.
-PROJECT_IMPORTS: dict[str, str] = {}
+# Files that are whole projects rather than transcripts: suffix -> (Project method that imports
+# one, "module:function" under qualcode.cli that prints its report). Everything else goes to
+# Project.import_files. REFI-QDA registers here, e.g.
+#   **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
+PROJECT_IMPORTS: dict[str, tuple[str, str]] = {}
 PROGRESS_FROM = 5
 
 
@@ -81,11 +85,9 @@ def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, re
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
     """
     transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
-    for path in paths:
-        if path.suffix.lower() in PROJECT_IMPORTS:
-            getattr(project, PROJECT_IMPORTS[path.suffix.lower()])(path)
+    failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
     if not transcripts:
-        return
+        raise SystemExit(2 if failed else 0)
     report = project.import_files(
         transcripts, attributes_csv=attributes_csv, attrs=attrs, unit=unit, interviewers=interviewers,
         model=model, replace=replace, include_interviewer=include_interviewer, progress=_Progress(),
@@ -95,8 +97,21 @@ def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, re
     for warning in report.warnings:
         click.echo(f"qualcode: warning: {warning}", err=True)
     click.echo(report.summary())
-    if report.failed:
+    if report.failed or failed:
         raise SystemExit(2)
+
+
+def _import_project_file(project, path: Path) -> bool:
+    """Import one whole-project file through its registered handler; False (and one error line) if refused."""
+    method, printer = PROJECT_IMPORTS[path.suffix.lower()]
+    module_name, function = printer.split(":")
+    try:
+        result = getattr(project, method)(path)
+    except QualcodeError as exc:
+        click.echo(f"qualcode: error: {exc}", err=True)
+        return False
+    getattr(importlib.import_module(f"qualcode.cli.{module_name}"), function)(result)
+    return True
 
 
 @click.command()
