@@ -229,6 +229,39 @@ class Project:
 
     # ---- import and segmentation (ingest, segment) ----------------------------------------
 
+    def import_files(self, paths, *, attributes_csv=None, attrs=None, unit: str = "turn", interviewers=(),
+                     model: str | None = None, replace: bool = False, include_interviewer: bool = False,
+                     progress=None):
+        """Import transcripts (files or folders), each file in its own transaction; returns an
+        ``ImportReport`` (per file imported / skipped / refused / replaced, and warnings)."""
+        from qualcode import importing  # noqa: PLC0415 - the readers load only when importing
+
+        options = importing.Options(unit, tuple(interviewers), model, replace, include_interviewer)
+        return importing.import_files(self.store, paths, attributes_csv=attributes_csv, attrs=attrs or (),
+                                      options=options, progress=progress)
+
+    def documents(self):
+        """Documents as a DataFrame: name, turns, segments, speakers, then one column per attribute."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        from qualcode import importing  # noqa: PLC0415
+
+        with self.store.reading() as conn:
+            rows, keys = importing.document_rows(conn)
+        return pd.DataFrame(rows, columns=["name", "turns", "segments", "speakers", *keys])
+
+    def transcript(self, name: str):
+        """One document for reading: a row per segment (with its ``DOC:N`` ref) and per turn
+        that is not a coding unit: turn, speaker, role, time_start, time_end, segment, ref, text."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        from qualcode import importing  # noqa: PLC0415
+
+        with self.store.reading() as conn:
+            rows = importing.transcript_rows(conn, name)
+        columns = ["turn", "speaker", "role", "time_start", "time_end", "segment", "ref", "text"]
+        return pd.DataFrame(rows, columns=columns).astype({"segment": "Int64"})
+
     # ---- retrieval, quotes, codebook evolution, memos, audit (coding) ---------------------
 
     def apply_codings(self, source) -> coding.ApplyReport:

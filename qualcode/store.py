@@ -400,13 +400,14 @@ def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
             document_attributes.insert(),
             [{"document_id": document_id, "key": k, "value": v, "type": t} for k, (v, t) in doc.attributes.items()],
         )
-    turn_ids = []
-    for number, turn in enumerate(doc.turns, start=1):
-        turn_ids.append(
-            conn.execute(
-                turns.insert().values(document_id=document_id, number=number, **vars(turn))
-            ).inserted_primary_key[0]
+    if doc.turns:
+        conn.execute(
+            turns.insert(),
+            [{"document_id": document_id, "number": number, **vars(turn)} for number, turn in enumerate(doc.turns, start=1)],
         )
+    turn_ids = conn.execute(
+        sa.select(turns.c.id).where(turns.c.document_id == document_id).order_by(turns.c.number)
+    ).scalars().all()
     if doc.segments:
         conn.execute(
             segments.insert(),

@@ -22,3 +22,16 @@ def test_demo_never_overwrites_a_folder_it_did_not_make(tmp_path):
         "e.g. 'qualcode demo /tmp/qualcode-demo'\n"
     )
     assert (tmp_path / "thesis.docx").read_text() == "my work"
+
+
+def test_demo_step_2_imports_the_samples_with_roles(project):
+    from qualcode.demo import _import_interviews
+
+    seen = []
+    _import_interviews(project, lambda step, detail: seen.append((step, detail)))
+    assert seen == [("2. import the fictional interviews", (
+        "9 imported (of 9 files) from transcripts/, attributes from transcripts/cases.csv; respondent turns are the segments:\n"
+        "   client        3 interviews   68 segments\n"
+        "   klantmanager  3 interviews   62 segments\n"
+        "   manager       3 interviews   66 segments"
+    ))]

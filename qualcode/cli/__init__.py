@@ -20,6 +20,9 @@ COMMANDS = {
     "demo": "project:demo",
     "codebook": "codebook:codebook",
     # import and look (issue 3)
+    "import": "ingest:import_",
+    "documents": "ingest:documents",
+    "show": "ingest:show",
 
     # coding (issue 4)
     "code": "tui:code",

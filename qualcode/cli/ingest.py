@@ -1,0 +1,159 @@
+"""Commands to import transcripts and look at them: import, documents, show."""
+
+import importlib
+from pathlib import Path
+
+import click
+
+from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.errors import QualcodeError
+
+# Files that are whole projects rather than transcripts: suffix -> (Project method that imports
+# one, "module:function" under qualcode.cli that prints its report). Everything else goes to
+# Project.import_files. REFI-QDA registers here, e.g.
+#   **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
+PROJECT_IMPORTS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
+}
+PROGRESS_FROM = 5
+
+
+def _clock(value) -> str:
+    if value is None:
+        return ""
+    total = int(value)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+class _Progress:
+    """A rich progress bar on stderr for batches of PROGRESS_FROM files or more."""
+
+    def __init__(self):
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int, path) -> None:
+        if total < PROGRESS_FROM:
+            return
+        if self.bar is None:
+            from rich.console import Console  # noqa: PLC0415 - only long imports show a bar
+            from rich.progress import Progress  # noqa: PLC0415
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("importing", total=total)
+        self.bar.update(self.task, completed=done, description=f"importing {Path(path).name if path else ''}")
+        if done == total:
+            self.bar.stop()
+
+
+def _echo_result(item) -> None:
+    if item.status == "refused":
+        click.echo(f"qualcode: error: {item.message}", err=True)
+    elif item.status == "skipped":
+        click.echo(f"skipped  {item.name}: {item.message}")
+    else:
+        click.echo(f"{item.status:<8} {item.name}: {item.turns} turns, {item.segments} segments, "
+                   f"speakers {', '.join(item.speakers)}")
+    if item.status == "replaced":
+        click.echo(f"         {item.reanchored} codings re-anchored, {len(item.unanchored)} could not be")
+        for lost in item.unanchored:
+            click.echo(f"         not re-anchored: {lost['code_id']} by {lost['coder']} on {lost['segment']} "
+                       f"({lost['text'][:60]!r}); kept in the audit log (guid {lost['guid']})")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--attributes", "attributes_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of case attributes with a 'file' column (file name or stem).")
+@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Attribute for every file imported now.")
+@click.option("--unit", type=click.Choice(["turn", "sentence", "paragraph"]), default="turn", show_default=True,
+              help="Coding unit.")
+@click.option("--interviewer", "interviewers", multiple=True, metavar="LABEL",
+              help="Speaker label of the interviewer, besides I, Int, Interviewer (repeatable).")
+@click.option("--model", metavar="NAME", help="Installed spaCy pipeline for --unit sentence (never downloaded).")
+@click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
+@click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
+@project_option
+def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer):
+    """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project.
+
+    Each file is its own transaction: a refused file is named with the reason, the others are
+    imported, and the command exits with 2 if any file was refused.
+
+    \b
+    Example:
+        qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
+        qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
+    """
+    transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
+    failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
+    if not transcripts:
+        raise SystemExit(2 if failed else 0)
+    report = project.import_files(
+        transcripts, attributes_csv=attributes_csv, attrs=attrs, unit=unit, interviewers=interviewers,
+        model=model, replace=replace, include_interviewer=include_interviewer, progress=_Progress(),
+    )
+    for item in report.files:
+        _echo_result(item)
+    for warning in report.warnings:
+        click.echo(f"qualcode: warning: {warning}", err=True)
+    click.echo(report.summary())
+    if report.failed or failed:
+        raise SystemExit(2)
+
+
+def _import_project_file(project, path: Path) -> bool:
+    """Import one whole-project file through its registered handler; False (and one error line) if refused."""
+    method, printer = PROJECT_IMPORTS[path.suffix.lower()]
+    module_name, function = printer.split(":")
+    try:
+        result = getattr(project, method)(path)
+    except QualcodeError as exc:
+        click.echo(f"qualcode: error: {exc}", err=True)
+        return False
+    getattr(importlib.import_module(f"qualcode.cli.{module_name}"), function)(result)
+    return True
+
+
+@click.command()
+@format_option()
+@project_option
+def documents(project, fmt):
+    """Imported documents with their turns, segments, speakers and attributes.
+
+    \b
+    Example:
+        qualcode documents --format csv > documents.csv
+    """
+    emit(project.documents(), fmt, title="documents", empty="no documents yet; add some with 'qualcode import'")
+
+
+@click.command()
+@click.argument("document")
+@format_option(("text", "json"), default="text")
+@project_option
+def show(project, document, fmt):
+    """Print a transcript with its segment numbers (N of DOC:N), speakers and times.
+
+    Interviewer turns and other turns that are not coding units are shown unnumbered.
+
+    \b
+    Example:
+        qualcode show km-maasdelta-01
+    """
+    frame = project.transcript(document)
+    rows = frame.astype(object).where(frame.notna(), None)
+    if fmt == "json":
+        emit_json(rows.to_dict(orient="records"))
+        return
+    previous_turn = None
+    for row in rows.itertuples():
+        if row.turn != previous_turn:
+            if previous_turn is not None:
+                click.echo()
+            click.secho(f"{_clock(row.time_start):>8}  {row.speaker}" + (" (interviewer)" if row.role == "interviewer" else ""), bold=True)
+            previous_turn = row.turn
+        number = "" if row.segment is None else str(row.segment)
+        for i, line in enumerate(row.text.split("\n")):
+            click.echo(f"{number if i == 0 else '':>8}  {line}")

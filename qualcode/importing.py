@@ -1,0 +1,361 @@
+"""Importing transcripts into a project: one transaction per file, re-import, re-anchoring.
+
+Takes paths (folders are walked), case attributes and segmentation options; reads each file
+(:mod:`qualcode.ingest`), segments it (:mod:`qualcode.segment`) and writes it in its own
+transaction, so a bad file never stops the batch and nothing of it enters the project. Gives an
+:class:`ImportReport`: per file imported, skipped (same sha256), refused (with the reason) or
+replaced. ``--replace`` re-anchors the codings, reviews and segment memos of the old version
+onto the new segments by their text (exact, then normalised, then containment or close
+similarity). A coding that finds no new segment is not kept in the project, but it is never
+dropped silently: the report lists it and the audit log keeps all of its fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from qualcode import attributes as attrs_mod
+from qualcode.errors import BadInput, QualcodeError, UnknownItem
+from qualcode.ingest import READERS, REFUSED_SUFFIXES, Transcript, read
+from qualcode.segment import UNITS, Segment, pipeline, split
+from qualcode.store import (
+    NewDocument,
+    NewSegment,
+    Store,
+    codings,
+    document_attributes,
+    documents,
+    insert_document,
+    memos,
+    reviews,
+    segments,
+    turns,
+)
+
+SIMILAR = 0.85
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    path: str
+    status: str  # imported | skipped | refused | replaced
+    name: str | None = None
+    message: str = ""
+    turns: int = 0
+    segments: int = 0
+    speakers: list[str] = field(default_factory=list)
+    reanchored: int = 0
+    unanchored: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import run; ``failed`` is true when any file was refused."""
+
+    files: list[FileResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(f.status == status for f in self.files)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("refused") > 0
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("imported", "replaced", "skipped", "refused") if self.count(s)]
+        return f"{', '.join(parts) or 'nothing imported'} (of {len(self.files)} files)"
+
+
+@dataclass
+class Options:
+    unit: str = "turn"
+    interviewers: tuple = ()
+    model: str | None = None
+    replace: bool = False
+    include_interviewer: bool = False
+
+
+def walk(paths) -> list[Path]:
+    """Files to import: given files as they are; folders walked for transcript types (READMEs,
+    hidden files and Word lock files left out), in name order."""
+    wanted = set(READERS) | set(REFUSED_SUFFIXES)
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = [
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in wanted and p.stem.casefold() != "readme"
+                and not any(part.startswith((".", "~$")) for part in p.relative_to(path).parts)
+            ]
+            files.extend(sorted(found))
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[str]):
+    """Per file attributes ``{key: (value, type)}`` and per file interviewer labels."""
+    rows = attrs_mod.read_cases(csv_path, warnings) if csv_path else {}
+    given = dict(attrs_mod.parse_attr(option) for option in attr_options or ())
+    values, interviewers, used = {}, {}, set()
+    for path in files:
+        key = attrs_mod.match(rows, path)
+        row = dict(rows.get(key, {}))
+        if key is not None:
+            used.add(key)
+        elif csv_path and path.suffix.lower() in READERS:
+            warnings.append(f"{path}: no row in {csv_path}; it gets no attributes from it")
+        interviewers[path] = tuple(v.strip() for v in row.pop("interviewer", "").split(";") if v.strip())
+        values[path] = {**row, **given}
+    for key in sorted(set(rows) - used):
+        warnings.append(f"{csv_path}: the row for {key!r} matches no file in this import")
+    return attrs_mod.assign(values), interviewers
+
+
+def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict) -> NewDocument:
+    return NewDocument(
+        name=transcript.name,
+        source_file=transcript.source,
+        sha256=transcript.sha256,
+        text=transcript.text,
+        metadata=transcript.metadata,
+        attributes=attributes,
+        turns=list(transcript.turns),
+        segments=[NewSegment(s.unit, s.start, s.end, s.speaker, s.turn) for s in segs],
+    )
+
+
+def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options: Options | None = None,
+                 progress: Callable[[int, int, Path], None] | None = None) -> ImportReport:
+    """Import every file under ``paths``; a refused file is reported, and the batch goes on."""
+    options = options or Options()
+    if options.unit not in UNITS:
+        raise BadInput(f"unknown unit {options.unit!r}: use one of {', '.join(UNITS)}")
+    if options.model and options.unit != "sentence":
+        raise BadInput("--model applies to --unit sentence only; add --unit sentence or leave out --model")
+    if options.unit == "sentence":
+        pipeline(options.model)  # loaded once for the run; a missing --model stops it before any file
+    files = walk(paths)
+    if not files:
+        raise BadInput(f"no transcripts found in {', '.join(map(str, paths))}; qualcode reads {', '.join(sorted(READERS))}")
+    report = ImportReport()
+    per_file, per_file_interviewers = case_attributes(files, attributes_csv, attrs, report.warnings)
+    with store.reading() as conn:
+        known = {row.name: row for row in conn.execute(
+            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid))}
+    for index, path in enumerate(files):
+        if progress:
+            progress(index, len(files), path)
+        try:
+            result = _import_one(store, path, per_file.get(path, {}),
+                                 (*options.interviewers, *per_file_interviewers.get(path, ())), options, report.warnings, known)
+        except QualcodeError as exc:
+            result = FileResult(str(path), "refused", message=str(exc))
+        report.files.append(result)
+    if progress:
+        progress(len(files), len(files), None)
+    return report
+
+
+def _import_one(store: Store, path: Path, attributes: dict, interviewers, options: Options, warnings: list,
+                known: dict) -> FileResult:
+    """Import one file in its own transaction; ``known`` maps the project's document names to
+    their id, sha256 and guid, and is kept up to date."""
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or folder; check the path")
+    transcript = read(path, interviewers=interviewers)
+    warnings.extend(transcript.warnings)
+    old = known.get(transcript.name)
+    if old is not None and old.sha256 == transcript.sha256 and not options.replace:
+        return FileResult(str(path), "skipped", transcript.name, "already imported (same content, sha256); nothing to do")
+    if old is not None and not options.replace:
+        raise BadInput(
+            f"{path}: a different version of {transcript.name!r} is already imported; pass --replace to import it "
+            "again (codings are re-anchored onto the new segments by their text)"
+        )
+    segs = split(transcript, options.unit, include_interviewer=options.include_interviewer, model=options.model)
+    result = FileResult(str(path), "replaced" if old else "imported", transcript.name,
+                        turns=len(transcript.turns), segments=len(segs),
+                        speakers=list(dict.fromkeys(t.speaker for t in transcript.turns)))
+    detail = {"file": str(path), "sha256": transcript.sha256, "unit": options.unit}
+    with store.atomic("import.replace" if old else "import", transcript.name, detail) as conn:
+        saved = _saved_work(conn, old.id) if old else None
+        if old:
+            _delete_document(conn, old.id)
+        document_id = insert_document(store, conn, _new_document(transcript, segs, attributes))
+        if old:
+            _restore(store, conn, old, document_id, transcript, saved, result)
+        stored = conn.execute(
+            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid).where(documents.c.id == document_id)
+        ).first()
+    known[transcript.name] = stored
+    return result
+
+
+# ---- replacing: keep the coders' work ------------------------------------------------------
+
+def _saved_work(conn, document_id: int) -> dict:
+    """The old version's segments with their codings, reviews and memos, before deletion."""
+    text = conn.execute(sa.select(documents.c.text).where(documents.c.id == document_id)).scalar()
+    rows = conn.execute(
+        sa.select(segments.c.id, segments.c.number, segments.c.start, segments.c.end)
+        .where(segments.c.document_id == document_id).order_by(segments.c.number)
+    ).all()
+    ids = [r.id for r in rows]
+    return {
+        "text": text,
+        "segments": [{"id": r.id, "number": r.number, "text": text[r.start:r.end], "start": r.start} for r in rows],
+        "codings": [dict(r) for r in conn.execute(sa.select(codings).where(codings.c.segment_id.in_(ids))).mappings()],
+        "reviews": [dict(r) for r in conn.execute(sa.select(reviews).where(reviews.c.segment_id.in_(ids))).mappings()],
+        "memos": [dict(r) for r in conn.execute(
+            sa.select(memos).where(memos.c.target_type == "segment", memos.c.target_id.in_([str(i) for i in ids]))
+        ).mappings()],
+    }
+
+
+def _delete_document(conn, document_id: int) -> None:
+    ids = sa.select(segments.c.id).where(segments.c.document_id == document_id)
+    conn.execute(codings.delete().where(codings.c.segment_id.in_(ids)))
+    conn.execute(reviews.delete().where(reviews.c.segment_id.in_(ids)))
+    conn.execute(documents.delete().where(documents.c.id == document_id))
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def anchor(old_text: str, old_position: float, new: list[tuple[int, str]]) -> int | None:
+    """The new segment id for an old segment's text: exact, normalised, contained, or similar."""
+    def nearest(ids):
+        return min(ids, key=lambda item: abs(item[0] - old_position))[1] if ids else None
+
+    size = max(len(new), 1)
+    exact = nearest([(i / size, sid) for i, (sid, text) in enumerate(new) if text == old_text])
+    if exact is not None:
+        return exact
+    target = _normalised(old_text)
+    normal = [(i / size, sid, _normalised(text)) for i, (sid, text) in enumerate(new)]
+    same = nearest([(pos, sid) for pos, sid, text in normal if text == target])
+    if same is not None or len(target) < 12:
+        return same
+    contained = nearest([(pos, sid) for pos, sid, text in normal if len(text) >= 12 and (target in text or text in target)])
+    if contained is not None:
+        return contained
+    scored = []
+    for pos, sid, text in normal:
+        matcher = difflib.SequenceMatcher(None, target, text, autojunk=False)
+        if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR:
+            scored.append((matcher.ratio(), -abs(pos - old_position), sid))
+    return max(scored)[2] if scored else None
+
+
+def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, saved: dict, result: FileResult) -> None:
+    conn.execute(documents.update().where(documents.c.id == document_id).values(guid=old.guid))
+    conn.execute(memos.update().where(memos.c.target_type == "document", memos.c.target_id == str(old.id))
+                 .values(target_id=str(document_id)))
+    new = {r.id: (r.start, transcript.text[r.start:r.end]) for r in conn.execute(
+        sa.select(segments.c.id, segments.c.start, segments.c.end)
+        .where(segments.c.document_id == document_id).order_by(segments.c.number)
+    )}
+    ordered = [(sid, text) for sid, (_, text) in new.items()]
+    total = max(len(saved["segments"]), 1)
+    mapping = {seg["id"]: anchor(seg["text"], i / total, ordered) for i, seg in enumerate(saved["segments"])}
+    _place_codings(store, conn, saved, mapping, new, transcript.name, result)
+    seen = set()
+    for review in saved["reviews"]:
+        target = mapping[review["segment_id"]]
+        if target is not None and (target, review["coder"]) not in seen:
+            seen.add((target, review["coder"]))
+            conn.execute(reviews.insert().values(**{**review, "segment_id": target}))
+    for memo in saved["memos"]:
+        target = mapping[int(memo["target_id"])]
+        values = {"target_id": str(target)} if target else {"target_type": "document", "target_id": str(document_id)}
+        conn.execute(memos.update().where(memos.c.id == memo["id"]).values(**values))
+    store.log(conn, "import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})
+
+
+def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, name: str, result: FileResult) -> None:
+    """Each old coding onto its new segment; one that finds none is reported and logged in full."""
+    old_segments = {seg["id"]: seg for seg in saved["segments"]}
+    placed = set()
+    for coding in saved["codings"]:
+        target = mapping[coding["segment_id"]]
+        old = old_segments[coding["segment_id"]]
+        if target is None:
+            lost = {**coding, "segment": f"{name}:{old['number']}", "text": old["text"]}
+            result.unanchored.append({k: lost[k] for k in ("segment", "code_id", "coder", "origin", "guid", "text")})
+            store.log(conn, "coding.unanchored", lost["segment"], lost)
+            continue
+        if (target, coding["code_id"], coding["coder"]) in placed:
+            store.log(conn, "coding.merged", str(target), coding)
+            result.reanchored += 1
+            continue
+        placed.add((target, coding["code_id"], coding["coder"]))
+        span = _moved_span(saved["text"], coding, *new[target])
+        conn.execute(codings.insert().values(**{**coding, "id": None, "segment_id": target, **span}))
+        result.reanchored += 1
+
+
+def _moved_span(old_text: str, coding: dict, segment_start: int, segment_text: str) -> dict:
+    """An exact selection moves with its text inside the new segment, or becomes the whole segment."""
+    if coding["start"] is None:
+        return {}
+    found = segment_text.find(old_text[coding["start"]:coding["end"]])
+    if found < 0:
+        return {"start": None, "end": None}
+    return {"start": segment_start + found, "end": segment_start + found + coding["end"] - coding["start"]}
+
+
+# ---- looking at what was imported ----------------------------------------------------------
+
+def document_rows(conn) -> tuple[list[dict], list[str]]:
+    """One row per document: name, turns, segments, speakers, then its attributes; and the attribute keys."""
+    docs = conn.execute(sa.select(documents.c.id, documents.c.name).order_by(documents.c.name)).all()
+    n_turns = dict(conn.execute(sa.select(turns.c.document_id, sa.func.count()).group_by(turns.c.document_id)).all())
+    n_segments = dict(conn.execute(sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)).all())
+    speakers: dict[int, list[str]] = {}
+    for document_id, speaker, role in conn.execute(
+        sa.select(turns.c.document_id, turns.c.speaker, turns.c.role).order_by(turns.c.document_id, turns.c.number)
+    ):
+        label = f"{speaker} (interviewer)" if role == "interviewer" else speaker
+        if label not in speakers.setdefault(document_id, []):
+            speakers[document_id].append(label)
+    values: dict[int, dict] = {}
+    for document_id, key, value, kind in conn.execute(sa.select(document_attributes)):
+        values.setdefault(document_id, {})[key] = float(value) if kind == "number" else value
+    keys = sorted({k for v in values.values() for k in v})
+    rows = [
+        {"name": d.name, "turns": n_turns.get(d.id, 0), "segments": n_segments.get(d.id, 0),
+         "speakers": ", ".join(speakers.get(d.id, [])), **{k: values.get(d.id, {}).get(k) for k in keys}}
+        for d in docs
+    ]
+    return rows, keys
+
+
+def transcript_rows(conn, name: str) -> list[dict]:
+    """A document as ``show`` prints it: one row per segment, and one per turn without segments."""
+    document = conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.name == name)).first()
+    if document is None:
+        raise UnknownItem("document", name, conn.execute(sa.select(documents.c.name)).scalars().all(), "see 'qualcode documents'")
+    by_turn: dict[int, list] = {}
+    for seg in conn.execute(sa.select(segments).where(segments.c.document_id == document.id).order_by(segments.c.number)):
+        by_turn.setdefault(seg.turn_id, []).append(seg)
+    rows = []
+    for turn in conn.execute(sa.select(turns).where(turns.c.document_id == document.id).order_by(turns.c.number)):
+        base = {"turn": turn.number, "speaker": turn.speaker, "role": turn.role,
+                "time_start": turn.time_start, "time_end": turn.time_end}
+        pieces = by_turn.get(turn.id) or [None]
+        for seg in pieces:
+            start, end = (seg.start, seg.end) if seg else (turn.start, turn.end)
+            rows.append({**base, "segment": seg.number if seg else None,
+                         "ref": f"{name}:{seg.number}" if seg else None, "text": document.text[start:end]})
+    return rows
