@@ -1,0 +1,397 @@
+"""Theme matrices: respondent x code, attribute x code, code x code, and the framework matrix.
+
+Takes a read connection and options, gives pandas DataFrames; nothing here writes
+(``qualcode.export`` writes files). Codings are read with one Core query and tallied with
+vectorised pandas, so any matrix of a 200-interview project takes well under a second.
+
+A column for code X always means "X or one of its sub-codes": ``codes="top"`` gives one column
+per top-level code, ``"all"`` one per code, a list one per listed code. Which codings count is
+the coding rule (``coder``): one coder by name, ``"consensus"``, ``"union"`` (a segment has a code
+if any coder applied it) or ``"all"`` (codings added up over coders). Every frame carries what
+it is in ``frame.attrs["qualcode"]`` (rule, value, variable labels and meanings), which the
+exporters turn into labels and a data dictionary.
+
+    >>> project.matrix(codes="top", value="presence").loc["km-maasdelta-01", "KV"]  # doctest: +SKIP
+    1
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from qualcode import codebook as codebook_mod
+from qualcode.coding import check_codes
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.store import coders, codings, document_attributes, documents, memos, segments
+
+VALUES = ("count", "presence", "share", "words")
+RULES = ("consensus", "union", "all")
+WITHIN = ("segment", "turn", "document")
+MEASURES = ("count", "jaccard")
+CONSENSUS = "consensus"
+RESPONDENT_KEY = "respondent_id"
+MISSING = "(none)"
+VALUE_MEANING = {
+    "count": "number of segments coded {what}",
+    "presence": "1 if any segment is coded {what}, else 0",
+    "share": "share of the respondent's segments coded {what}",
+    "words": "number of words in segments coded {what}",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which codings count: the option as given, the coders it covers, and a sentence saying so."""
+
+    name: str
+    coders: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The matrix columns: code ids in codebook order, and which codes feed each."""
+
+    ids: list[str]
+    sources: dict[str, list[str]]
+    names: dict[str, str]
+
+    def mapping(self) -> pd.DataFrame:
+        pairs = [(source, column) for column in self.ids for source in self.sources[column]]
+        return pd.DataFrame(pairs, columns=["code_id", "column"])
+
+    def label(self, column: str) -> str:
+        return f"{self.names[column]} ({column})"
+
+    def what(self, column: str) -> str:
+        below = self.sources[column][1:]
+        return f"{column} or a sub-code ({', '.join(below)})" if below else column
+
+
+def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
+    """Resolve ``coder``; None means "consensus" when a coder of that name exists, else "union"."""
+    known = dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
+    if coder is None:
+        coder = CONSENSUS if CONSENSUS in known else "union"
+    if coder in ("union", "all"):
+        pool = tuple(name for name, kind in known.items() if name != CONSENSUS and kind != "model")
+        if not pool:
+            raise NotEnoughData("no coder has coded anything yet: code some segments with 'qualcode tag' first")
+        if coder == "union":
+            return Rule(coder, pool, f"union of coders {', '.join(pool)}: a segment has a code if any of them applied it")
+        return Rule(coder, pool, f"all codings of coders {', '.join(pool)}, added up over coders (a segment coded by two coders counts twice)")
+    if coder == CONSENSUS and coder not in known:
+        raise BadInput(
+            "no consensus coding in this project yet: build it with 'qualcode consensus', "
+            f"or use --coder union, all{''.join(', ' + name for name in known)}"
+        )
+    if coder not in known:
+        raise UnknownItem("coder", coder, [*known, *RULES], "see 'qualcode status'")
+    if coder == CONSENSUS:
+        return Rule(coder, (coder,), "consensus codings (coder 'consensus')")
+    return Rule(coder, (coder,), f"codings by coder {coder}")
+
+
+def code_columns(conn: sa.Connection, codes="top") -> Columns:
+    """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
+    book = codebook_mod.from_store(conn)
+    order, parents, names = [], {}, {}
+    for code, parent, _depth in book.walk():
+        order.append(code.id)
+        parents[code.id] = parent
+        names[code.id] = code.name
+    if codes == "top":
+        ids = [code.id for code in book.codes]
+    elif codes == "all":
+        ids = order
+    elif isinstance(codes, str):
+        raise BadInput(f"bad --codes {codes!r}: use top, all, or code ids")
+    else:
+        ids = list(dict.fromkeys(check_codes(conn, list(codes))))
+    if not ids:
+        raise NotEnoughData("the project has no codes yet; load a codebook with 'qualcode codebook load FILE'")
+    sources = {column: [] for column in ids}
+    for code_id in order:
+        ancestor = code_id
+        while ancestor is not None:
+            if ancestor in sources:
+                sources[ancestor].append(code_id)
+            ancestor = parents[ancestor]
+    return Columns(ids, sources, names)
+
+
+def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Documents (index: document id) with their name and attributes, filtered by ``attrs``.
+
+    Returns the table and each attribute's type (category, number or date). Attribute values
+    match case-insensitively; a filter that keeps no document is an error naming the values.
+    """
+    docs = pd.DataFrame(
+        conn.execute(sa.select(documents.c.id, documents.c.name).order_by(documents.c.name)).all(),
+        columns=["document_id", "document"],
+    ).set_index("document_id")
+    values = pd.DataFrame(
+        conn.execute(sa.select(document_attributes.c.document_id, document_attributes.c.key,
+                               document_attributes.c.value, document_attributes.c.type)).all(),
+        columns=["document_id", "key", "value", "type"],
+    )
+    types = dict(sorted(values.drop_duplicates("key").set_index("key")["type"].items()))
+    wide = values.pivot(index="document_id", columns="key", values="value").reindex(columns=list(types))
+    for key, kind in types.items():
+        if kind == "number":
+            wide[key] = pd.to_numeric(wide[key], errors="coerce")
+    docs = docs.join(wide)
+    for key, wanted in (attrs or {}).items():
+        if key not in types:
+            raise UnknownItem("attribute", key, types, "see 'qualcode documents'")
+        keep = docs[key].astype("string").str.lower() == str(wanted).lower()
+        if not keep.any():
+            found = ", ".join(sorted(docs[key].dropna().astype(str).unique()))
+            raise BadInput(f"no documents with {key} = {wanted!r}: nothing to tabulate; its values are {found}")
+        docs = docs[keep.fillna(False)]
+    if docs.empty:
+        raise NotEnoughData("the project has no documents yet; import transcripts first")
+    return docs, types
+
+
+def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_ids) -> pd.DataFrame:
+    """One row per segment, column (and coder under the "all" rule) that the rule counts."""
+    query = (
+        sa.select(segments.c.document_id, codings.c.segment_id, segments.c.turn_id, segments.c.number,
+                  codings.c.code_id, codings.c.coder)
+        .join(segments, segments.c.id == codings.c.segment_id)
+        .where(codings.c.coder.in_(rule.coders))
+    )
+    found = pd.DataFrame(conn.execute(query).all(),
+                         columns=["document_id", "segment_id", "turn_id", "number", "code_id", "coder"])
+    found = found[found["document_id"].isin(document_ids)]
+    hits = found.merge(columns.mapping(), on="code_id").drop(columns="code_id")
+    keys = ["segment_id", "column", "coder"] if rule.name == "all" else ["segment_id", "column"]
+    hits = hits.drop_duplicates(keys)
+    hits["column"] = pd.Categorical(hits["column"], categories=columns.ids)
+    if hits.empty:
+        raise NotEnoughData(f"no codings to count ({rule.text}) in the selected documents and codes")
+    return hits
+
+
+def _segment_words(conn: sa.Connection, segment_ids) -> pd.Series:
+    """Words per segment (whitespace-separated), for the given segment ids."""
+    wanted = pd.Index(segment_ids).unique()
+    spans = pd.DataFrame(
+        conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end)).all(),
+        columns=["segment_id", "document_id", "start", "end"],
+    ).set_index("segment_id").loc[wanted]
+    texts = dict(conn.execute(
+        sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(spans["document_id"].unique().tolist()))
+    ).all())
+    counts = [len(texts[doc][start:end].split())
+              for doc, start, end in zip(spans["document_id"], spans["start"], spans["end"], strict=True)]
+    return pd.Series(counts, index=spans.index)
+
+
+def _segments_per_document(conn: sa.Connection) -> pd.Series:
+    query = sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)
+    return pd.Series(dict(conn.execute(query).all()), dtype="float64")
+
+
+def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
+    """The key that joins to the survey: attribute respondent_id when every document has a
+    distinct one, else the document name."""
+    if RESPONDENT_KEY in docs and docs[RESPONDENT_KEY].notna().all() and docs[RESPONDENT_KEY].is_unique:
+        return docs[RESPONDENT_KEY].rename(RESPONDENT_KEY)
+    return docs["document"]
+
+
+def _provenance(kind: str, rule: Rule, conn: sa.Connection, **extra) -> dict:
+    book = codebook_mod.from_store(conn)
+    return {"kind": kind, "coder": rule.name, "coding_rule": rule.text,
+            "codebook": {"title": book.title, "version": book.version}, **extra}
+
+
+def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) -> dict:
+    variables = {}
+    if key != "document":
+        variables["document"] = {"role": "attribute", "type": "category", "label": "Document name",
+                                 "meaning": "name of the interview document in the qualcode project"}
+    for name, kind in types.items():
+        if name != key:
+            variables[name] = {"role": "attribute", "type": kind, "label": name,
+                               "meaning": f"case attribute {name!r} ({kind})"}
+    return variables
+
+
+def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: str = "count",
+           coder: str | None = None, attrs: dict[str, str] | None = None, attributes: bool = False) -> pd.DataFrame:
+    """Respondents (or attribute values) x codes; see the module docstring for the options.
+
+    With ``rows`` an attribute key, each row holds the documents with that value: a ``documents``
+    column counts them, values are summed (presence: documents with the code), shares averaged.
+    ``attributes=True`` puts the case attributes before the code columns (document rows only).
+    """
+    if value not in VALUES:
+        raise BadInput(f"unknown value {value!r}: use one of {', '.join(VALUES)}")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, types = case_table(conn, attrs)
+    if rows != "document" and rows not in types:
+        raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
+    hits = coded_segments(conn, rule, columns, docs.index)
+    if value == "words":
+        hits["amount"] = hits["segment_id"].map(_segment_words(conn, hits["segment_id"]))
+    else:
+        hits["amount"] = 1
+    table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
+             .unstack(fill_value=0).reindex(index=docs.index, fill_value=0).astype("int64"))
+    coders_in_rule = len(rule.coders) if rule.name == "all" else 1
+    if value == "presence":
+        table = (table > 0).astype("int64")
+    elif value == "share":
+        table = table.div(_segments_per_document(conn).reindex(docs.index) * coders_in_rule, axis=0).fillna(0.0)
+    variables = {}
+    if rows == "document":
+        keys = _respondent_keys(docs)
+        table.index = pd.Index(keys, name=keys.name)
+        if attributes:
+            extra = docs.drop(columns=[keys.name]).set_axis(table.index)
+            table = pd.concat([extra, table], axis=1)
+            variables.update(_attribute_variables(docs, keys.name, types))
+        key_meaning = "respondent key (attribute respondent_id)" if keys.name == RESPONDENT_KEY else "document name"
+        per = "the respondent"
+    else:
+        groups = docs[rows].astype("string").fillna(MISSING).rename(rows)
+        grouped = table.groupby(groups.to_numpy())
+        table = grouped.mean() if value == "share" else grouped.sum()
+        table.insert(0, "documents", grouped.size())
+        table.index.name = rows
+        variables["documents"] = {"role": "documents", "label": "Number of documents",
+                                  "meaning": f"documents with this value of {rows}"}
+        key_meaning = f"value of case attribute {rows!r}"
+        per = f"the documents with this {rows}, " + ("averaged" if value == "share" else "summed")
+    for column in columns.ids:
+        meaning = VALUE_MEANING[value].format(what=columns.what(column)) + f"; per {per}"
+        variables[column] = {"role": "code", "label": columns.label(column), "meaning": meaning,
+                             "source_codes": columns.sources[column]}
+        if value == "presence" and rows == "document":
+            variables[column]["value_labels"] = {0: "absent", 1: "present"}
+    table.columns.name = None
+    table.attrs["qualcode"] = _provenance(
+        "matrix", rule, conn, value=value, rows=rows,
+        key={"name": table.index.name, "label": "Respondent" if rows == "document" else rows, "meaning": key_meaning},
+        variables=variables,
+    )
+    return table
+
+
+def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str = "count", codes="top",
+                 coder: str | None = None, attrs: dict[str, str] | None = None) -> pd.DataFrame:
+    """Code x code: in how many segments, turns or documents two codes both occur.
+
+    ``measure="jaccard"`` divides that by the number of units with either code. The diagonal
+    holds the units with the code itself (count) or 1 (jaccard, 0 for an unused code). Under the
+    "all" rule a unit counts once per coder.
+    """
+    import numpy as np  # noqa: PLC0415 - pandas brings it; only the matrix product needs it by name
+
+    if within not in WITHIN:
+        raise BadInput(f"unknown --within {within!r}: use one of {', '.join(WITHIN)}")
+    if measure not in MEASURES:
+        raise BadInput(f"unknown --measure {measure!r}: use one of {', '.join(MEASURES)}")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, _types = case_table(conn, attrs)
+    hits = coded_segments(conn, rule, columns, docs.index)
+    unit = {"segment": hits["segment_id"], "document": hits["document_id"],
+            "turn": hits["turn_id"].fillna(-hits["segment_id"])}[within]
+    keys = [unit, hits["coder"]] if rule.name == "all" else [unit]
+    unit_codes, _ = pd.MultiIndex.from_arrays(keys).factorize()
+    incidence = np.zeros((unit_codes.max() + 1, len(columns.ids)))
+    incidence[unit_codes, hits["column"].cat.codes.to_numpy()] = 1.0
+    together = incidence.T @ incidence
+    if measure == "count":
+        values = together.astype("int64")
+    else:
+        alone = np.diag(together)
+        either = alone[:, None] + alone[None, :] - together
+        values = np.divide(together, either, out=np.zeros_like(together), where=either > 0)
+    table = pd.DataFrame(values, index=pd.Index(columns.ids, name="code"), columns=columns.ids)
+    units = {"segment": "segments", "turn": "turns", "document": "documents"}[within]
+    meaning = ("number of {units} coded both {{row}} and {what}" if measure == "count"
+               else "Jaccard index: {units} with both {{row}} and {what} / {units} with either")
+    variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                          "meaning": meaning.format(units=units, what=columns.what(column)).format(row="the row's code")}
+                 for column in columns.ids}
+    table.attrs["qualcode"] = _provenance(
+        "cooccurrence", rule, conn, value=measure, rows="code", within=within,
+        key={"name": "code", "label": "Code", "meaning": "code id (the row's code)"}, variables=variables,
+    )
+    return table
+
+
+def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> pd.Series:
+    """The text of each chosen segment, cut from its document's text."""
+    spans = pd.DataFrame(
+        conn.execute(sa.select(segments.c.id, segments.c.start, segments.c.end)
+                     .where(segments.c.document_id.in_(chosen["document_id"].unique().tolist()))).all(),
+        columns=["segment_id", "start", "end"],
+    ).set_index("segment_id").loc[chosen["segment_id"]]
+    texts = dict(conn.execute(
+        sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(chosen["document_id"].unique().tolist()))
+    ).all())
+    return pd.Series(
+        [texts[doc][start:end].strip() for doc, start, end in
+         zip(chosen["document_id"], spans["start"], spans["end"], strict=True)],
+        index=chosen.index,
+    )
+
+
+def _segment_memos(conn: sa.Connection, segment_ids) -> dict[int, list[str]]:
+    query = (sa.select(memos.c.target_id, memos.c.author, memos.c.text)
+             .where(memos.c.target_type == "segment", memos.c.target_id.in_([str(s) for s in segment_ids]))
+             .order_by(memos.c.id))
+    found: dict[int, list[str]] = {}
+    for target, author, text in conn.execute(query):
+        found.setdefault(int(target), []).append(f"memo ({author}): {text}")
+    return found
+
+
+def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str | None = None,
+              attrs: dict[str, str] | None = None) -> pd.DataFrame:
+    """Respondents x themes, each cell the first ``quotes`` coded passages (with their memos).
+
+    A cell lists ``"quote" (DOC:N)`` lines in document order, then ``(+K more)`` if the
+    respondent has more passages for that theme; empty when there are none.
+    """
+    if quotes < 1:
+        raise BadInput(f"bad --quotes {quotes}: give at least 1")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, _types = case_table(conn, attrs)
+    hits = coded_segments(conn, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
+    hits = hits.sort_values(["document_id", "column", "number"])
+    totals = hits.groupby(["document_id", "column"], observed=True).size()
+    chosen = hits.groupby(["document_id", "column"], observed=True).head(quotes).copy()
+    chosen["text"] = _quote_texts(conn, chosen)
+    notes = _segment_memos(conn, chosen["segment_id"].unique())
+    names = docs["document"]
+    chosen["entry"] = [
+        "\n".join([f"\u201c{text}\u201d ({names[doc]}:{number})", *notes.get(segment, [])])
+        for doc, number, segment, text in zip(chosen["document_id"], chosen["number"], chosen["segment_id"],
+                                              chosen["text"], strict=True)
+    ]
+    cells = chosen.groupby(["document_id", "column"], observed=True)["entry"].agg("\n\n".join)
+    more = totals - chosen.groupby(["document_id", "column"], observed=True).size()
+    cells = cells.where(more == 0, cells + more.map(lambda k: f"\n\n(+{k} more)"))
+    table = cells.unstack(fill_value="").reindex(index=docs.index, columns=columns.ids, fill_value="").fillna("")
+    keys = _respondent_keys(docs)
+    table.index = pd.Index(keys, name=keys.name)
+    table.columns.name = None
+    variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                          "meaning": f"up to {quotes} passages coded {columns.what(column)}"} for column in columns.ids}
+    table.attrs["qualcode"] = _provenance(
+        "framework", rule, conn, value="quotes", rows="document", quotes=quotes,
+        key={"name": keys.name, "label": "Respondent", "meaning": "respondent key"}, variables=variables,
+    )
+    return table
