@@ -83,13 +83,11 @@ def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
         if coder == "union":
             return Rule(coder, pool, f"union of coders {', '.join(pool)}: a segment has a code if any of them applied it")
         return Rule(coder, pool, f"all codings of coders {', '.join(pool)}, added up over coders (a segment coded by two coders counts twice)")
+    choices = ", ".join([*known, "union", "all"])
     if coder == CONSENSUS and coder not in known:
-        raise BadInput(
-            "no consensus coding in this project yet: build it with 'qualcode consensus', "
-            f"or use --coder union, all{''.join(', ' + name for name in known)}"
-        )
+        raise BadInput(f"no consensus coding in this project yet (no coder named 'consensus'): use --coder {choices}")
     if coder not in known:
-        raise UnknownItem("coder", coder, [*known, *RULES], "see 'qualcode status'")
+        raise UnknownItem("coder", coder, [*known, *RULES], f"use --coder {', '.join([*known, *RULES])}")
     if coder == CONSENSUS:
         return Rule(coder, (coder,), "consensus codings (coder 'consensus')")
     return Rule(coder, (coder,), f"codings by coder {coder}")

@@ -28,6 +28,9 @@ COMMANDS = {
     # agreement (issue 6)
 
     # matrices (issue 7)
+    "matrix": "matrices:matrix",
+    "cooccurrence": "matrices:cooccurrence",
+    "framework": "matrices:framework",
 
     # REFI-QDA (issue 8)
 
