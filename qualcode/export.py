@@ -95,7 +95,7 @@ def variable_names(columns) -> dict[str, str]:
 
 
 def _measure(spec: dict) -> str:
-    if spec.get("value_labels") or spec.get("type") in ("category", "date") or spec["role"] == "key":
+    if spec.get("value_labels") or spec.get("type") in ("category", "date", "name") or spec["role"] == "key":
         return "nominal"
     return "scale"
 

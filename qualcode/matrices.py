@@ -212,7 +212,7 @@ def _provenance(kind: str, rule: Rule, conn: sa.Connection, **extra) -> dict:
 def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) -> dict:
     variables = {}
     if key != "document":
-        variables["document"] = {"role": "attribute", "type": "category", "label": "Document name",
+        variables["document"] = {"role": "attribute", "type": "name", "label": "Document name",
                                  "meaning": "name of the interview document in the qualcode project"}
     for name, kind in types.items():
         if name != key:

@@ -30,16 +30,17 @@ def add_interview(project, name, turns, attributes=None):
             unit = "turn" if len(sentences) == 1 else "sentence"
             new_segments.append(NewSegment(unit, offset, offset + len(sentence), "R", index))
             offset += len(sentence) + 1
-    attributes = {k: (v, "category") for k, v in (attributes or {}).items()}
+    attributes = {k: (str(v), "number" if isinstance(v, int) else "category") for k, v in (attributes or {}).items()}
     with project.store.atomic("test.add_document", name) as conn:
         insert_document(project.store, conn, NewDocument(name, f"{name}.txt", name.rjust(64, "0"), text,
                                                          attributes=attributes, turns=new_turns, segments=new_segments))
 
 
-def build_study(project, respondent_ids=False):
-    """Three interviews coded by anna and bram; the numbers in the tests below follow from this."""
-    def attrs(role, municipality, rid):
-        return {"role": role, "municipality": municipality, **({"respondent_id": rid} if respondent_ids else {})}
+def build_study(project, survey=False):
+    """Three interviews coded by anna and bram; the numbers in the tests below follow from this.
+    ``survey`` adds what a survey hand-off has: a respondent_id and a numeric attribute (age)."""
+    def attrs(role, municipality, rid, age):
+        return {"role": role, "municipality": municipality, **({"respondent_id": rid, "age": age} if survey else {})}
 
     add_interview(project, "km01", [
         ("interviewer", ["Hoe leert u?"]),
@@ -47,15 +48,15 @@ def build_study(project, respondent_ids=False):
         ("interviewer", ["En daarna?"]),
         ("respondent", ["Ik deel dat met collega's."]),
         ("respondent", ["De regels zijn streng."]),
-    ], attrs("klantmanager", "Maasdelta", "R01"))
+    ], attrs("klantmanager", "Maasdelta", "R01", 41))
     add_interview(project, "km02", [
         ("respondent", ["Wij overleggen veel."]),
         ("respondent", ["Ik werk planmatig met een plan van aanpak."]),
-    ], attrs("klantmanager", "Veenstad", "R02"))
+    ], attrs("klantmanager", "Veenstad", "R02", 35))
     add_interview(project, "cl01", [
         ("respondent", ["Mijn klantmanager luistert."]),
         ("respondent", ["Ik moest solliciteren."]),
-    ], attrs("client", "Veenstad", "R03"))
+    ], attrs("client", "Veenstad", "R03", 52))
     for coder, coded in (("anna", ANNA), ("bram", BRAM)):
         for ref, code_ids in coded.items():
             project.tag(ref, code_ids, coder=coder)
@@ -194,7 +195,7 @@ def test_attribute_filters_and_attribute_columns(study):
 
 
 def test_respondent_id_is_the_key_when_every_document_has_one(project):
-    build_study(project, respondent_ids=True)
+    build_study(project, survey=True)
     frame = project.matrix(attributes=True)
     assert frame.index.name == "respondent_id" and list(frame.index) == ["R03", "R01", "R02"]
     assert frame.loc["R01", "document"] == "km01"
