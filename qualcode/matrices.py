@@ -17,8 +17,10 @@ exporters turn into labels and a data dictionary.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -127,15 +129,11 @@ def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tupl
     Returns the table and each attribute's type (category, number or date). Attribute values
     match case-insensitively; a filter that keeps no document is an error naming the values.
     """
-    docs = pd.DataFrame(
-        conn.execute(sa.select(documents.c.id, documents.c.name).order_by(documents.c.name)).all(),
-        columns=["document_id", "document"],
-    ).set_index("document_id")
-    values = pd.DataFrame(
-        conn.execute(sa.select(document_attributes.c.document_id, document_attributes.c.key,
-                               document_attributes.c.value, document_attributes.c.type)).all(),
-        columns=["document_id", "key", "value", "type"],
-    )
+    docs = fetch(conn, sa.select(documents.c.id, documents.c.name).order_by(documents.c.name),
+                 {"document_id": "int", "document": "text"}).set_index("document_id")
+    values = fetch(conn, sa.select(document_attributes.c.document_id, document_attributes.c.key,
+                                   document_attributes.c.value, document_attributes.c.type),
+                   {"document_id": "int", "key": "text", "value": "text", "type": "text"})
     types = dict(sorted(values.drop_duplicates("key").set_index("key")["type"].items()))
     wide = values.pivot(index="document_id", columns="key", values="value").reindex(columns=list(types))
     for key, kind in types.items():
@@ -155,39 +153,83 @@ def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tupl
     return docs, types
 
 
+def fetch(conn: sa.Connection, query, columns: dict[str, str]) -> pd.DataFrame:
+    """A Core query's rows as a DataFrame with the given column kinds (int, float, category,
+    text). Rows come as the driver's plain tuples and are converted column by column: building
+    a frame from 200,000 SQLAlchemy Rows, or letting pandas infer types, costs seconds."""
+    rows = conn.execute(query).cursor.fetchall()
+    table = np.array(rows, dtype=object).reshape(len(rows), len(columns))
+    data = {}
+    for position, (name, kind) in enumerate(columns.items()):
+        values = table[:, position]
+        if kind == "category":
+            codes, categories = pd.factorize(values)
+            data[name] = pd.Categorical.from_codes(codes, categories=categories)
+        elif kind == "text":
+            data[name] = pd.array(values, dtype="string")
+        else:
+            data[name] = values.astype({"int": np.int64, "float": np.float64}[kind])
+    return pd.DataFrame(data)
+
+
 def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_ids) -> pd.DataFrame:
-    """One row per segment, column (and coder under the "all" rule) that the rule counts."""
-    query = (
-        sa.select(segments.c.document_id, codings.c.segment_id, segments.c.turn_id, segments.c.number,
-                  codings.c.code_id, codings.c.coder)
-        .join(segments, segments.c.id == codings.c.segment_id)
-        .where(codings.c.coder.in_(rule.coders))
-    )
-    found = pd.DataFrame(conn.execute(query).all(),
-                         columns=["document_id", "segment_id", "turn_id", "number", "code_id", "coder"])
-    found = found[found["document_id"].isin(document_ids)]
-    hits = found.merge(columns.mapping(), on="code_id").drop(columns="code_id")
+    """One row per segment, column (and coder under the "all" rule) that the rule counts, with
+    the segment's document, turn and number."""
+    everyone = set(conn.execute(sa.select(coders.c.name)).scalars())
+    if rule.name == "all" or not everyone <= set(rule.coders):
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder),
+                      {"segment_id": "int", "code_id": "category", "coder": "category"})
+        found = found[found["coder"].isin(rule.coders)]
+    else:  # every coding counts: leaving out the coder column halves the fetch
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id),
+                      {"segment_id": "int", "code_id": "category"})
+    mapping = columns.mapping()
+    mapping["code"] = found["code_id"].cat.categories.get_indexer(mapping["code_id"])
+    mapping["column"] = pd.Categorical(mapping["column"], categories=columns.ids)
+    found = found.assign(code=found["code_id"].cat.codes).drop(columns="code_id")
+    hits = found.merge(mapping[mapping["code"] >= 0][["code", "column"]], on="code").drop(columns="code")
     keys = ["segment_id", "column", "coder"] if rule.name == "all" else ["segment_id", "column"]
     hits = hits.drop_duplicates(keys)
-    hits["column"] = pd.Categorical(hits["column"], categories=columns.ids)
+    where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number),
+                  {"segment_id": "int", "document_id": "int", "turn_id": "float", "number": "int"})
+    hits = hits.join(where.set_index("segment_id"), on="segment_id")
+    hits = hits[hits["document_id"].isin(document_ids)]
     if hits.empty:
         raise NotEnoughData(f"no codings to count ({rule.text}) in the selected documents and codes")
     return hits
 
 
+@functools.cache
+def _whitespace():
+    """Code points ``str.split()`` splits on (all of them lie below U+3001)."""
+    return np.array([code for code in range(0x3001) if chr(code).isspace()], dtype=np.uint32)
+
+
+def word_counts(text: str, starts, ends):
+    """Words (as ``str.split`` counts them) in each span ``text[start:end]``, vectorised: count
+    the word starts inside the span, plus one when the span begins inside a word."""
+    chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    if not len(chars):
+        return np.zeros(len(starts), dtype=np.int64)
+    space = np.isin(chars, _whitespace())
+    begins = ~space & np.concatenate(([True], space[:-1]))
+    before = np.concatenate(([0], np.cumsum(begins)))
+    first = np.minimum(starts, len(chars) - 1)
+    return before[ends] - before[starts] + ((ends > starts) & ~space[first] & ~begins[first])
+
+
 def _segment_words(conn: sa.Connection, segment_ids) -> pd.Series:
-    """Words per segment (whitespace-separated), for the given segment ids."""
-    wanted = pd.Index(segment_ids).unique()
-    spans = pd.DataFrame(
-        conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end)).all(),
-        columns=["segment_id", "document_id", "start", "end"],
-    ).set_index("segment_id").loc[wanted]
+    """Words per segment, for the given segment ids."""
+    spans = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end),
+                  {"segment_id": "int", "document_id": "int", "start": "int", "end": "int"})
+    spans = spans[spans["segment_id"].isin(pd.unique(segment_ids))]
     texts = dict(conn.execute(
         sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(spans["document_id"].unique().tolist()))
     ).all())
-    counts = [len(texts[doc][start:end].split())
-              for doc, start, end in zip(spans["document_id"], spans["start"], spans["end"], strict=True)]
-    return pd.Series(counts, index=spans.index)
+    counts = [pd.Series(word_counts(texts[doc], group["start"], group["end"]), index=group["segment_id"])
+              for doc, group in spans.groupby("document_id")]
+    return pd.concat(counts)
 
 
 def _segments_per_document(conn: sa.Connection) -> pd.Series:
@@ -291,8 +333,6 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
     holds the units with the code itself (count) or 1 (jaccard, 0 for an unused code). Under the
     "all" rule a unit counts once per coder.
     """
-    import numpy as np  # noqa: PLC0415 - pandas brings it; only the matrix product needs it by name
-
     if within not in WITHIN:
         raise BadInput(f"unknown --within {within!r}: use one of {', '.join(WITHIN)}")
     if measure not in MEASURES:
@@ -330,11 +370,8 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
 
 def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> pd.Series:
     """The text of each chosen segment, cut from its document's text."""
-    spans = pd.DataFrame(
-        conn.execute(sa.select(segments.c.id, segments.c.start, segments.c.end)
-                     .where(segments.c.document_id.in_(chosen["document_id"].unique().tolist()))).all(),
-        columns=["segment_id", "start", "end"],
-    ).set_index("segment_id").loc[chosen["segment_id"]]
+    spans = fetch(conn, sa.select(segments.c.id, segments.c.start, segments.c.end),
+                  {"segment_id": "int", "start": "int", "end": "int"}).set_index("segment_id").loc[chosen["segment_id"]]
     texts = dict(conn.execute(
         sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(chosen["document_id"].unique().tolist()))
     ).all())
