@@ -102,6 +102,8 @@ def _measure(spec: dict) -> str:
 
 def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
     """Rename to variable names, code categorical attributes (when ``labelled``), build the dictionary."""
+    from pandas.api.types import is_numeric_dtype  # noqa: PLC0415 - the CLI imports this module for check_out
+
     from qualcode import __version__  # noqa: PLC0415 - the package imports this module lazily
 
     info = frame.attrs["qualcode"]
@@ -118,7 +120,7 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
             if labelled:
                 labels = {code: value for code, value in enumerate(sorted(values.unique()), start=1)}
                 data[column] = data[column].map({value: code for code, value in labels.items()})
-        if data[column].dtype == object:
+        if not is_numeric_dtype(data[column]):
             data[column] = data[column].fillna("").astype(str)
         if labels:
             value_labels[names[column]] = labels

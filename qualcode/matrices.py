@@ -190,8 +190,9 @@ def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_i
     hits = found.merge(mapping[mapping["code"] >= 0][["code", "column"]], on="code").drop(columns="code")
     keys = ["segment_id", "column", "coder"] if rule.name == "all" else ["segment_id", "column"]
     hits = hits.drop_duplicates(keys)
-    where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number),
-                  {"segment_id": "int", "document_id": "int", "turn_id": "float", "number": "int"})
+    where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number,
+                                  segments.c.start, segments.c.end),
+                  {"segment_id": "int", "document_id": "int", "turn_id": "float", "number": "int", "start": "int", "end": "int"})
     hits = hits.join(where.set_index("segment_id"), on="segment_id")
     hits = hits[hits["document_id"].isin(document_ids)]
     if hits.empty:
@@ -200,9 +201,9 @@ def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_i
 
 
 @functools.cache
-def _whitespace():
-    """Code points ``str.split()`` splits on (all of them lie below U+3001)."""
-    return np.array([code for code in range(0x3001) if chr(code).isspace()], dtype=np.uint32)
+def _is_space():
+    """A lookup table: is code point N whitespace to ``str.split()``? (all such lie below U+3001)"""
+    return np.array([chr(code).isspace() for code in range(0x3001)])
 
 
 def word_counts(text: str, starts, ends):
@@ -212,24 +213,28 @@ def word_counts(text: str, starts, ends):
     starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
     if not len(chars):
         return np.zeros(len(starts), dtype=np.int64)
-    space = np.isin(chars, _whitespace())
+    space = (chars <= 0x3000) & _is_space()[np.minimum(chars, 0x3000)]
     begins = ~space & np.concatenate(([True], space[:-1]))
-    before = np.concatenate(([0], np.cumsum(begins)))
+    positions = np.flatnonzero(begins)
+    inside = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
     first = np.minimum(starts, len(chars) - 1)
-    return before[ends] - before[starts] + ((ends > starts) & ~space[first] & ~begins[first])
+    return inside + ((ends > starts) & ~space[first] & ~begins[first])
 
 
-def _segment_words(conn: sa.Connection, segment_ids) -> pd.Series:
-    """Words per segment, for the given segment ids."""
-    spans = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end),
-                  {"segment_id": "int", "document_id": "int", "start": "int", "end": "int"})
-    spans = spans[spans["segment_id"].isin(pd.unique(segment_ids))]
-    texts = dict(conn.execute(
-        sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(spans["document_id"].unique().tolist()))
-    ).all())
-    counts = [pd.Series(word_counts(texts[doc], group["start"], group["end"]), index=group["segment_id"])
-              for doc, group in spans.groupby("document_id")]
-    return pd.concat(counts)
+def _document_texts(conn: sa.Connection, document_ids) -> dict[int, str]:
+    query = sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_([int(d) for d in document_ids]))
+    return dict(conn.execute(query).all())
+
+
+def _segment_words(conn: sa.Connection, hits: pd.DataFrame) -> pd.Series:
+    """Words per coded segment: all documents' texts are joined once, so one vectorised pass
+    counts every segment."""
+    spans = hits.drop_duplicates("segment_id")
+    texts = _document_texts(conn, spans["document_id"].unique())
+    lengths = pd.Series({document_id: len(text) + 1 for document_id, text in texts.items()})
+    shift = spans["document_id"].map(lengths.cumsum() - lengths).to_numpy()
+    counts = word_counts("\n".join(texts.values()), spans["start"].to_numpy() + shift, spans["end"].to_numpy() + shift)
+    return pd.Series(counts, index=spans["segment_id"].to_numpy())
 
 
 def _segments_per_document(conn: sa.Connection) -> pd.Series:
@@ -280,7 +285,7 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
         raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
     hits = coded_segments(conn, rule, columns, docs.index)
     if value == "words":
-        hits["amount"] = hits["segment_id"].map(_segment_words(conn, hits["segment_id"]))
+        hits["amount"] = hits["segment_id"].map(_segment_words(conn, hits))
     else:
         hits["amount"] = 1
     table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
@@ -368,18 +373,11 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
     return table
 
 
-def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> pd.Series:
+def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> list[str]:
     """The text of each chosen segment, cut from its document's text."""
-    spans = fetch(conn, sa.select(segments.c.id, segments.c.start, segments.c.end),
-                  {"segment_id": "int", "start": "int", "end": "int"}).set_index("segment_id").loc[chosen["segment_id"]]
-    texts = dict(conn.execute(
-        sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(chosen["document_id"].unique().tolist()))
-    ).all())
-    return pd.Series(
-        [texts[doc][start:end].strip() for doc, start, end in
-         zip(chosen["document_id"], spans["start"], spans["end"], strict=True)],
-        index=chosen.index,
-    )
+    texts = _document_texts(conn, chosen["document_id"].unique())
+    return [texts[doc][start:end].strip()
+            for doc, start, end in zip(chosen["document_id"], chosen["start"], chosen["end"], strict=True)]
 
 
 def _segment_memos(conn: sa.Connection, segment_ids) -> dict[int, list[str]]:
@@ -406,20 +404,21 @@ def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str |
     docs, _types = case_table(conn, attrs)
     hits = coded_segments(conn, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
     hits = hits.sort_values(["document_id", "column", "number"])
-    totals = hits.groupby(["document_id", "column"], observed=True).size()
-    chosen = hits.groupby(["document_id", "column"], observed=True).head(quotes).copy()
-    chosen["text"] = _quote_texts(conn, chosen)
+    groups = hits.groupby(["document_id", "column"], observed=True)
+    left_out = (groups.size() - quotes).clip(lower=0).to_dict()
+    chosen = groups.head(quotes)
     notes = _segment_memos(conn, chosen["segment_id"].unique())
-    names = docs["document"]
-    chosen["entry"] = [
-        "\n".join([f"\u201c{text}\u201d ({names[doc]}:{number})", *notes.get(segment, [])])
-        for doc, number, segment, text in zip(chosen["document_id"], chosen["number"], chosen["segment_id"],
-                                              chosen["text"], strict=True)
-    ]
-    cells = chosen.groupby(["document_id", "column"], observed=True)["entry"].agg("\n\n".join)
-    more = totals - chosen.groupby(["document_id", "column"], observed=True).size()
-    cells = cells.where(more == 0, cells + more.map(lambda k: f"\n\n(+{k} more)"))
-    table = cells.unstack(fill_value="").reindex(index=docs.index, columns=columns.ids, fill_value="").fillna("")
+    names = docs["document"].to_dict()
+    cells: dict[str, dict[int, list[str]]] = {column: {} for column in columns.ids}
+    for doc, column, number, segment, text in zip(chosen["document_id"], chosen["column"], chosen["number"],
+                                                  chosen["segment_id"], _quote_texts(conn, chosen), strict=True):
+        entry = "\n".join([f"\u201c{text}\u201d ({names[doc]}:{number})", *notes.get(segment, [])])
+        cells[column].setdefault(doc, []).append(entry)
+    table = pd.DataFrame({
+        column: {doc: "\n\n".join(entries + ([f"(+{left_out[doc, column]} more)"] if left_out[doc, column] else []))
+                 for doc, entries in by_document.items()}
+        for column, by_document in cells.items()
+    }, index=docs.index, columns=columns.ids, dtype=object).fillna("")
     keys = _respondent_keys(docs)
     table.index = pd.Index(keys, name=keys.name)
     table.columns.name = None
