@@ -36,6 +36,21 @@ def _prepare(directory: Path) -> None:
     (directory / DEMO_MARKER).write_text("made by 'qualcode demo'; safe to delete\n", encoding="utf-8")
 
 
+def export_theme_matrices(project: Project, folder: Path) -> str:
+    """Write the respondent x dimension matrix as .csv, .xlsx and .sav into ``folder``; say where."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [project.export_matrix(folder / f"dimensions{suffix}", codes="top")[0] for suffix in (".csv", ".xlsx", ".sav")]
+    themes = project.matrix(codes="top", value="presence")
+    found = ", ".join(f"{code} {n}" for code, n in themes.sum().items())
+    return (
+        f"respondent x dimension matrix, {len(themes)} respondents x {len(themes.columns)} top-level codes "
+        f"(coding rule: {themes.attrs['qualcode']['coding_rule']}):\n"
+        + "".join(f"   {path}\n" for path in written)
+        + f"   data dictionary: {folder / 'dimensions.dictionary.csv'} and .json\n"
+        + f"   respondents per code: {found}"
+    )
+
+
 def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
     """Build the demo project in ``directory`` and return the project file's path."""
     directory = Path(directory)
@@ -57,6 +72,7 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 5. suggestions and their measured quality (issue 5)
 
         # 6. theme matrices for the survey pipeline (issue 7)
+        report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))
 
         # 7. REFI-QDA export for other QDA tools (issue 8)
 

@@ -176,3 +176,21 @@ def test_readme_format_table_comes_from_the_writers():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = re.findall(r"^\| `(\.\w+)` \| (.+?) \|$", readme, flags=re.MULTILINE)
     assert table == [(suffix, writer.description) for suffix, writer in WRITERS.items()]
+
+
+def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path):
+    from qualcode.demo import export_theme_matrices
+
+    detail = export_theme_matrices(survey, tmp_path / "exports")
+    exports = tmp_path / "exports"
+    assert detail.splitlines() == [
+        f"respondent x dimension matrix, 3 respondents x 13 top-level codes (coding rule: {RULE}):",
+        f"   {exports / 'dimensions.csv'}",
+        f"   {exports / 'dimensions.xlsx'}",
+        f"   {exports / 'dimensions.sav'}",
+        f"   data dictionary: {exports / 'dimensions.dictionary.csv'} and .json",
+        "   respondents per code: KV 2, KT 1, KD 1, IN 0, VB 0, KG 1, WG 0, SW 1, MW 1, HRM 0, CTX 0, OUT 0, ROL 2",
+    ]
+    data, meta = pyreadstat.read_sav(exports / "dimensions.sav")
+    assert data.set_index("respondent_id").loc["R01", "KV"] == 2
+    assert meta.column_names_to_labels["KG"] == "Client orientation (KG)"
