@@ -79,7 +79,7 @@ def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
     if coder is None:
         coder = CONSENSUS if CONSENSUS in known else "union"
     if coder in ("union", "all"):
-        pool = tuple(name for name, kind in known.items() if name != CONSENSUS and kind != "model")
+        pool = tuple(name for name, kind in known.items() if name != CONSENSUS and kind not in ("model", "consensus"))
         if not pool:
             raise NotEnoughData("no coder has coded anything yet: code some segments with 'qualcode tag' first")
         if coder == "union":
@@ -268,6 +268,19 @@ def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) ->
     return variables
 
 
+def _tally(conn: sa.Connection, hits: pd.DataFrame, document_ids, value: str, rule: Rule) -> pd.DataFrame:
+    """Documents x columns: coded segments, presence, share of the document's segments, or words."""
+    hits = hits.assign(amount=hits["segment_id"].map(_segment_words(conn, hits)) if value == "words" else 1)
+    table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
+             .unstack(fill_value=0).reindex(index=document_ids, fill_value=0).astype("int64"))
+    if value == "presence":
+        return (table > 0).astype("int64")
+    if value == "share":
+        coders_in_rule = len(rule.coders) if rule.name == "all" else 1
+        return table.div(_segments_per_document(conn).reindex(document_ids) * coders_in_rule, axis=0).fillna(0.0)
+    return table
+
+
 def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: str = "count",
            coder: str | None = None, attrs: dict[str, str] | None = None, attributes: bool = False) -> pd.DataFrame:
     """Respondents (or attribute values) x codes; see the module docstring for the options.
@@ -283,18 +296,7 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
     docs, types = case_table(conn, attrs)
     if rows != "document" and rows not in types:
         raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
-    hits = coded_segments(conn, rule, columns, docs.index)
-    if value == "words":
-        hits["amount"] = hits["segment_id"].map(_segment_words(conn, hits))
-    else:
-        hits["amount"] = 1
-    table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
-             .unstack(fill_value=0).reindex(index=docs.index, fill_value=0).astype("int64"))
-    coders_in_rule = len(rule.coders) if rule.name == "all" else 1
-    if value == "presence":
-        table = (table > 0).astype("int64")
-    elif value == "share":
-        table = table.div(_segments_per_document(conn).reindex(docs.index) * coders_in_rule, axis=0).fillna(0.0)
+    table = _tally(conn, coded_segments(conn, rule, columns, docs.index), docs.index, value, rule)
     variables = {}
     if rows == "document":
         keys = _respondent_keys(docs)
@@ -306,8 +308,8 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
         key_meaning = "respondent key (attribute respondent_id)" if keys.name == RESPONDENT_KEY else "document name"
         per = "the respondent"
     else:
-        groups = docs[rows].astype("string").fillna(MISSING).rename(rows)
-        grouped = table.groupby(groups.to_numpy())
+        groups = docs[rows] if types[rows] == "number" else docs[rows].fillna(MISSING)
+        grouped = table.groupby(groups.to_numpy(), dropna=False)
         table = grouped.mean() if value == "share" else grouped.sum()
         table.insert(0, "documents", grouped.size())
         table.index.name = rows
@@ -330,6 +332,17 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
     return table
 
 
+def _together(units, columns, n_columns: int):
+    """Column x column: in how many units both occur. A sparse product of the unit x column
+    incidence matrix with itself (a dense one wastes memory and threads on 50,000 units)."""
+    from scipy import sparse  # noqa: PLC0415 - only co-occurrence needs it
+
+    pairs = pd.unique(units.astype(np.int64) * n_columns + columns)
+    incidence = sparse.csr_matrix((np.ones(len(pairs), dtype=np.int64), (pairs // n_columns, pairs % n_columns)),
+                                  shape=(int(pairs.max() // n_columns) + 1, n_columns))
+    return (incidence.T @ incidence).toarray()
+
+
 def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str = "count", codes="top",
                  coder: str | None = None, attrs: dict[str, str] | None = None) -> pd.DataFrame:
     """Code x code: in how many segments, turns or documents two codes both occur.
@@ -349,16 +362,14 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
     unit = {"segment": hits["segment_id"], "document": hits["document_id"],
             "turn": hits["turn_id"].fillna(-hits["segment_id"])}[within]
     keys = [unit, hits["coder"]] if rule.name == "all" else [unit]
-    unit_codes, _ = pd.MultiIndex.from_arrays(keys).factorize()
-    incidence = np.zeros((unit_codes.max() + 1, len(columns.ids)))
-    incidence[unit_codes, hits["column"].cat.codes.to_numpy()] = 1.0
-    together = incidence.T @ incidence
+    together = _together(pd.MultiIndex.from_arrays(keys).factorize()[0], hits["column"].cat.codes.to_numpy(),
+                         len(columns.ids))
     if measure == "count":
-        values = together.astype("int64")
+        values = together
     else:
         alone = np.diag(together)
         either = alone[:, None] + alone[None, :] - together
-        values = np.divide(together, either, out=np.zeros_like(together), where=either > 0)
+        values = np.divide(together, either, out=np.zeros(together.shape), where=either > 0)
     table = pd.DataFrame(values, index=pd.Index(columns.ids, name="code"), columns=columns.ids)
     units = {"segment": "segments", "turn": "turns", "document": "documents"}[within]
     meaning = ("number of {units} coded both {{row}} and {what}" if measure == "count"

@@ -10,21 +10,20 @@ from conftest import REPO
 from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.export import WRITERS, variable_name, variable_names
-from test_matrices import _built_once, _copy, build_study, cooc, cooc_template  # noqa: F401 - fixtures
+from test_matrices import build_study, built_copy, cooc  # noqa: F401 - cooc is a fixture
 
 RULE = "union of coders anna, bram: a segment has a code if any of them applied it"
 CODE_VARIABLES = ["KV", "KT", "KD", "IN_v", "VB", "KG", "WG", "SW", "MW", "HRM", "CTX", "OUT", "ROL"]
 CASE_VARIABLES = ["respondent_id", "document", "age", "municipality", "role"]
 
 
-@pytest.fixture(scope="module")
-def survey_template(tmp_path_factory):
-    return _built_once(tmp_path_factory, lambda project: build_study(project, survey=True))
+def build_survey(project):
+    build_study(project, survey=True)
 
 
 @pytest.fixture
-def survey(survey_template, tmp_path):
-    yield from _copy(survey_template, tmp_path)
+def survey(tmp_path_factory, tmp_path):
+    yield from built_copy(build_survey, tmp_path_factory, tmp_path)
 
 
 @pytest.mark.parametrize("code,name", [

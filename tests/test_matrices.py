@@ -64,32 +64,26 @@ def build_study(project, survey=False):
     return project
 
 
-def _built_once(tmp_path_factory, build):
-    """A project built once per module; each test gets its own copy of the file."""
+_TEMPLATES = {}
+
+
+def built_copy(build, tmp_path_factory, tmp_path):
+    """A project made by ``build``: built once per session, copied (one file) for each test."""
     from qualcode import Project
 
-    with Project.init(tmp_path_factory.mktemp("template"), codebook=CODEBOOK) as made:
-        build(made)
-        return made.path
-
-
-def _copy(template, tmp_path):
-    from qualcode import Project
-
+    if build not in _TEMPLATES:
+        with Project.init(tmp_path_factory.mktemp("template"), codebook=CODEBOOK) as made:
+            build(made)
+            _TEMPLATES[build] = made.path
     (tmp_path / "study").mkdir()
-    shutil.copyfile(template, tmp_path / "study" / template.name)
+    shutil.copyfile(_TEMPLATES[build], tmp_path / "study" / _TEMPLATES[build].name)
     with Project(tmp_path / "study") as opened:
         yield opened
 
 
-@pytest.fixture(scope="module")
-def study_template(tmp_path_factory):
-    return _built_once(tmp_path_factory, build_study)
-
-
 @pytest.fixture
-def study(study_template, tmp_path):
-    yield from _copy(study_template, tmp_path)
+def study(tmp_path_factory, tmp_path):
+    yield from built_copy(build_study, tmp_path_factory, tmp_path)
 
 
 def independent_counts(project, *, coders, per_coder=False, words=False):
@@ -162,6 +156,16 @@ def test_values_presence_share_and_words(study):
     assert nonzero(words) == independent_counts(study, coders={"anna", "bram"}, words=True)
     assert (words.loc["km01", "KV"], words.loc["km02", "MW"], words.loc["km01", "KT"]) == (6 + 5, 8, 4)
     assert study.matrix(value="words", coder="all").loc["km01", "KV"] == 6 + 5 + 6
+
+
+def test_word_counts_agree_with_str_split_on_any_span():
+    from qualcode.matrices import word_counts
+
+    text = "Een  twee\u00a0drie\n\nvier, vijf.\tzes"
+    spans = [(0, len(text)), (5, 9), (6, 14), (0, 0), (9, 10), (len(text) - 2, len(text)), (3, 5)]
+    starts, ends = zip(*spans, strict=True)
+    assert word_counts(text, starts, ends).tolist() == [len(text[s:e].split()) for s, e in spans]
+    assert word_counts(text, starts, ends).tolist() == [6, 1, 2, 0, 0, 1, 0]
 
 
 def test_sub_codes_roll_up_into_their_top_level_code(study):
@@ -241,14 +245,9 @@ def build_cooccurrence(project):
         project.tag(ref, code_ids, coder="anna")
 
 
-@pytest.fixture(scope="module")
-def cooc_template(tmp_path_factory):
-    return _built_once(tmp_path_factory, build_cooccurrence)
-
-
 @pytest.fixture
-def cooc(cooc_template, tmp_path):
-    yield from _copy(cooc_template, tmp_path)
+def cooc(tmp_path_factory, tmp_path):
+    yield from built_copy(build_cooccurrence, tmp_path_factory, tmp_path)
 
 
 CODES3 = ["KV", "KD", "KT"]
