@@ -160,6 +160,7 @@ def test_framework_reads_back_from_xlsx_and_docx(survey, tmp_path):
     table = docx.Document(tmp_path / "fw.docx").tables[0]
     assert [cell.text for cell in table.rows[0].cells] == list(rows[0])
     assert [cell.text for cell in table.rows[1].cells] == ["R03", "", "\u201cIk moest solliciteren.\u201d (cl01:2)"]
+    assert tuple(cell.text for cell in table.rows[2].cells) == rows[2]
 
 
 def test_out_is_checked_before_any_work(survey, tmp_path):
