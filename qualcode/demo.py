@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from qualcode.errors import BadInput
+from qualcode.errors import BadInput, NotEnoughData
 from qualcode.project import Project
 from qualcode.store import PROJECT_FILE
 
@@ -38,9 +38,9 @@ def _prepare(directory: Path) -> None:
 
 def export_theme_matrices(project: Project, folder: Path) -> str:
     """Write the respondent x dimension matrix as .csv, .xlsx and .sav into ``folder``; say where."""
+    themes = project.matrix(codes="top", value="presence")
     folder.mkdir(parents=True, exist_ok=True)
     written = [project.export_matrix(folder / f"dimensions{suffix}", codes="top")[0] for suffix in (".csv", ".xlsx", ".sav")]
-    themes = project.matrix(codes="top", value="presence")
     found = ", ".join(f"{code} {n}" for code, n in themes.sum().items())
     return (
         f"respondent x dimension matrix, {len(themes)} respondents x {len(themes.columns)} top-level codes "
@@ -72,7 +72,11 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 5. suggestions and their measured quality (issue 5)
 
         # 6. theme matrices for the survey pipeline (issue 7)
-        report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))
+        try:
+            matrices = export_theme_matrices(project, directory / "exports")
+        except NotEnoughData as exc:
+            matrices = f"skipped: {exc}"
+        report("6. theme matrices for the survey pipeline", matrices)
 
         # 7. REFI-QDA export for other QDA tools (issue 8)
 

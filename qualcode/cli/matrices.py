@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.common import project_option
+from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 
 CODER_HELP = "Which codings count: a coder's name, consensus, union or all (default: consensus if it exists, else union)."
 
@@ -41,9 +42,9 @@ def attr_option(fn):
                         help="Only documents with this attribute value (repeat for more).")(fn)
 
 
-def out_option(suffixes: str):
-    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-                        help=f"Write to this file; the extension picks the format ({suffixes}).")
+def out_option(writers, required: bool = False):
+    return click.option("--out", required=required, type=click.Path(dir_okay=False, path_type=Path),
+                        help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
 
 
 def _write(project, frame, out: Path) -> None:
@@ -80,7 +81,7 @@ def _show(frame, title: str) -> None:
               help="Coded segments, presence 0/1, share of the respondent's segments, or coded words.")
 @coder_option
 @attr_option
-@out_option(".csv, .xlsx, .sav, .dta, .parquet")
+@out_option(WRITERS)
 @project_option
 def matrix(project, rows, codes, value, coder, attr_pairs, out):
     """Respondent x code matrix: one row per respondent (or attribute value), one column per
@@ -93,8 +94,6 @@ def matrix(project, rows, codes, value, coder, attr_pairs, out):
         qualcode matrix --rows role --value share --coder consensus
     """
     if out is not None:
-        from qualcode.export import check_out  # noqa: PLC0415 - loads pandas' neighbours only when writing
-
         check_out(out)
     frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attrs=_attrs(attr_pairs),
                            attributes=out is not None)
@@ -112,7 +111,7 @@ def matrix(project, rows, codes, value, coder, attr_pairs, out):
 @codes_option
 @coder_option
 @attr_option
-@out_option(".csv, .xlsx, .sav, .dta, .parquet")
+@out_option(WRITERS)
 @project_option
 def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
     """Code x code co-occurrence: how often two themes are coded in the same segment, turn
@@ -124,8 +123,6 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
         qualcode cooccurrence --codes all --out exports/cooccurrence.xlsx
     """
     if out is not None:
-        from qualcode.export import check_out  # noqa: PLC0415
-
         check_out(out, "cooccurrence")
     frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
                                  attrs=_attrs(attr_pairs))
@@ -141,8 +138,7 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
               help="At most this many quotes per respondent and theme.")
 @coder_option
 @attr_option
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The file to write: .xlsx or .docx.")
+@out_option(FRAMEWORK_WRITERS, required=True)
 @project_option
 def framework(project, codes, quotes, coder, attr_pairs, out):
     """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
@@ -152,8 +148,6 @@ def framework(project, codes, quotes, coder, attr_pairs, out):
     Example:
         qualcode framework --codes top --quotes 2 --out exports/framework.docx
     """
-    from qualcode.export import check_out  # noqa: PLC0415
-
     check_out(out, "framework")
     frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attrs=_attrs(attr_pairs))
     _write(project, frame, out)
