@@ -59,18 +59,34 @@ def _cell(value) -> str:
     return str(value)
 
 
+def _width(frame) -> int:
+    """Roughly how many characters a rich table of ``frame`` needs."""
+    cells = [len(str(frame.index.name or "")), *map(len, map(str, frame.index))]
+    return max(cells) + sum(
+        3 + max([len(str(column)), *(len(_cell(value)) for value in frame[column])]) for column in frame.columns
+    )
+
+
 def _show(frame, title: str) -> None:
+    """Print the table, codes as rows when that is what fits the terminal."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
     from rich.table import Table  # noqa: PLC0415
 
+    console = Console()
+    rule = frame.attrs["qualcode"]["coding_rule"]
+    if _width(frame) > console.width and _width(frame.T) < _width(frame):
+        frame = frame.T.rename_axis("code")
+        title += " (transposed to fit: codes as rows)"
     table = Table(title=title)
-    table.add_column(frame.index.name or "", style="bold", no_wrap=True)
+    table.add_column(str(frame.index.name or ""), style="bold", no_wrap=True)
     for column in frame.columns:
         table.add_column(str(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         table.add_row(str(key), *(_cell(value) for value in row))
-    Console().print(table)
-    click.echo(f"coding rule: {frame.attrs['qualcode']['coding_rule']}")
+    console.print(table)
+    click.echo(f"coding rule: {rule}")
+    if _width(frame) > console.width:
+        click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
 
 
 @click.command()
