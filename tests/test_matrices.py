@@ -309,6 +309,14 @@ def test_matrix_command_prints_the_table_and_the_rule(study, cli):
     assert result.output.endswith("\ncoding rule: union of coders anna, bram: a segment has a code if any of them applied it\n")
 
 
+def test_a_matrix_too_wide_for_the_terminal_is_shown_with_codes_as_rows(study, cli):
+    result = cli("matrix", "--codes", "all", "--project", study.path, env={"COLUMNS": "70"})
+    assert "count per document (transposed to fit: codes as rows)" in " ".join(result.output.split())
+    rows = [line.split("│")[1:5] for line in result.output.splitlines() if line.startswith("│")]
+    assert [cell.strip() for cell in rows[0]] == ["KV", "0", "2", "1"]
+    assert [cell.strip() for cell in rows[2]] == ["KV-ZELF", "0", "0", "0"]
+
+
 def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     out = tmp_path / "themes.csv"
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)
