@@ -63,6 +63,8 @@ def agreement_summary(result) -> str:
     lines += [f"   {row['code']:<5} {_figure(row['alpha']):>6}  (exclusive group, {row['n_units']} segments)" for row in data["groups"]]
     lines.append("   full table: qualcode agreement --coders anna,bram; differences: qualcode disagreements")
     return "\n".join(lines)
+
+
 def _import_interviews(project: Project, report: Callable[[str, str], None]) -> None:
     folder = bundled(TRANSCRIPTS)
     result = project.import_files([folder], attributes_csv=folder / "cases.csv", interviewers=DEMO_INTERVIEWERS)
@@ -73,6 +75,21 @@ def _import_interviews(project: Project, report: Callable[[str, str], None]) -> 
         "2. import the fictional interviews",
         f"{result.summary()} from {TRANSCRIPTS}/, attributes from {TRANSCRIPTS}/cases.csv; respondent turns are the segments:\n"
         + "\n".join(f"   {role:<13} {row.documents} interviews  {row.segments:>3} segments" for role, row in per_role.iterrows()),
+    )
+
+
+def export_theme_matrices(project: Project, folder: Path) -> str:
+    """Write the respondent x dimension matrix as .csv, .xlsx and .sav into ``folder``; say where."""
+    themes = project.matrix(codes="top", value="presence")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [project.export_matrix(folder / f"dimensions{suffix}", codes="top")[0] for suffix in (".csv", ".xlsx", ".sav")]
+    found = ", ".join(f"{code} {n}" for code, n in themes.sum().items())
+    return (
+        f"respondent x dimension matrix, {len(themes)} respondents x {len(themes.columns)} top-level codes "
+        f"(coding rule: {themes.attrs['qualcode']['coding_rule']}):\n"
+        + "".join(f"   {path}\n" for path in written)
+        + f"   data dictionary: {folder / 'dimensions.dictionary.csv'} and .json\n"
+        + f"   respondents per code: {found}"
     )
 
 
@@ -110,6 +127,7 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 5. suggestions and their measured quality (issue 5)
 
         # 6. theme matrices for the survey pipeline (issue 7)
+        report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))
 
         # 7. REFI-QDA export for other QDA tools (issue 8)
         exports = directory / "exports"

@@ -444,6 +444,44 @@ class Project:
 
     # ---- matrices and survey export (matrices, export) -------------------------------------
 
+    def matrix(self, *, rows: str = "document", codes="top", value: str = "count", coder: str | None = None,
+               attrs: dict[str, str] | None = None, attributes: bool = False):
+        """Respondents (or attribute values) x codes as a DataFrame; ``.attrs["qualcode"]`` states the
+        coding rule. Options as in :func:`qualcode.matrices.matrix`."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        with self.store.reading() as conn:
+            return matrices.matrix(conn, rows=rows, codes=codes, value=value, coder=coder, attrs=attrs,
+                                   attributes=attributes)
+
+    def cooccurrence(self, *, within: str = "segment", measure: str = "count", codes="top",
+                     coder: str | None = None, attrs: dict[str, str] | None = None):
+        """Code x code co-occurrence within segments, turns or documents, as a DataFrame."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        with self.store.reading() as conn:
+            return matrices.cooccurrence(conn, within=within, measure=measure, codes=codes, coder=coder, attrs=attrs)
+
+    def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
+                  attrs: dict[str, str] | None = None):
+        """Respondents x themes, each cell up to ``quotes`` coded passages with their memos."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        with self.store.reading() as conn:
+            return matrices.framework(conn, codes=codes, quotes=quotes, coder=coder, attrs=attrs)
+
+    def export_matrix(self, out: str | Path, frame=None, **options) -> list[Path]:
+        """Write ``frame`` (default: ``matrix(attributes=True, **options)``) to ``out`` by its suffix,
+        with a data dictionary beside it; returns the files written."""
+        from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
+
+        kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
+        out = export.check_out(out, kind)
+        if frame is None:
+            options.setdefault("attributes", True)
+            frame = self.matrix(**options)
+        return export.write(frame, out)
+
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
     def export_refi_codebook(self, path: str | Path) -> dict:

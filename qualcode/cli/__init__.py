@@ -47,6 +47,9 @@ COMMANDS = {
     "merge": "agreement:merge",
 
     # matrices (issue 7)
+    "matrix": "matrices:matrix",
+    "cooccurrence": "matrices:cooccurrence",
+    "framework": "matrices:framework",
 
     # REFI-QDA (issue 8)
     "export": "interop:export",

@@ -1,0 +1,169 @@
+"""``qualcode matrix``, ``qualcode cooccurrence`` and ``qualcode framework``: theme matrices."""
+
+import math
+from pathlib import Path
+
+import click
+
+from qualcode.cli.common import project_option
+from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
+
+CODER_HELP = "Which codings count: a coder's name, consensus, union or all (default: consensus if it exists, else union)."
+
+
+def _codes(values: tuple[str, ...]):
+    """``--codes top`` / ``all`` as the word, otherwise the list of code ids."""
+    if len(values) == 1 and values[0] in ("top", "all"):
+        return values[0]
+    return list(values) or "top"
+
+
+def _attrs(pairs: tuple[str, ...]) -> dict[str, str]:
+    attrs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r}: write KEY=VALUE, e.g. role=client", param_hint="--attr")
+        attrs[key] = value
+    return attrs
+
+
+def codes_option(fn):
+    return click.option("--codes", multiple=True, metavar="top|all|ID",
+                        help="Columns: top (sub-codes rolled up), all, or code ids (repeat). Default: top.")(fn)
+
+
+def coder_option(fn):
+    return click.option("--coder", metavar="NAME|consensus|union|all", help=CODER_HELP)(fn)
+
+
+def attr_option(fn):
+    return click.option("--attr", "attr_pairs", multiple=True, metavar="KEY=VALUE",
+                        help="Only documents with this attribute value (repeat for more).")(fn)
+
+
+def out_option(writers, required: bool = False):
+    return click.option("--out", required=required, type=click.Path(dir_okay=False, path_type=Path),
+                        help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
+
+
+def _write(project, frame, out: Path) -> None:
+    written = project.export_matrix(out, frame=frame)
+    click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
+    click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.3g}"
+    return str(value)
+
+
+def _width(frame) -> int:
+    """Roughly how many characters a rich table of ``frame`` needs."""
+    cells = [len(str(frame.index.name or "")), *map(len, map(str, frame.index))]
+    return max(cells) + sum(
+        3 + max([len(str(column)), *(len(_cell(value)) for value in frame[column])]) for column in frame.columns
+    )
+
+
+def _show(frame, title: str) -> None:
+    """Print the table, codes as rows when that is what fits the terminal."""
+    from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
+    from rich.table import Table  # noqa: PLC0415
+
+    console = Console()
+    rule = frame.attrs["qualcode"]["coding_rule"]
+    if _width(frame) > console.width and _width(frame.T) < _width(frame):
+        frame = frame.T.rename_axis("code")
+        title += " (transposed to fit: codes as rows)"
+    table = Table(title=title)
+    table.add_column(str(frame.index.name or ""), style="bold", no_wrap=True)
+    for column in frame.columns:
+        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        table.add_row(str(key), *(_cell(value) for value in row))
+    console.print(table)
+    click.echo(f"coding rule: {rule}")
+    if _width(frame) > console.width:
+        click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
+
+
+@click.command()
+@click.option("--rows", default="document", show_default=True, metavar="document|ATTR",
+              help="One row per document (respondent), or per value of an attribute such as role.")
+@codes_option
+@click.option("--value", type=click.Choice(["count", "presence", "share", "words"]), default="count", show_default=True,
+              help="Coded segments, presence 0/1, share of the respondent's segments, or coded words.")
+@coder_option
+@attr_option
+@out_option(WRITERS)
+@project_option
+def matrix(project, rows, codes, value, coder, attr_pairs, out):
+    """Respondent x code matrix: one row per respondent (or attribute value), one column per
+    theme, for the survey analysis. Without --out it prints the table and the coding rule;
+    with --out it writes the file (with case attributes, labels and a data dictionary).
+
+    \b
+    Example:
+        qualcode matrix --codes top --value presence --out exports/themes.sav
+        qualcode matrix --rows role --value share --coder consensus
+    """
+    if out is not None:
+        check_out(out)
+    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attrs=_attrs(attr_pairs),
+                           attributes=out is not None)
+    if out is None:
+        _show(frame, f"{value} per {rows}")
+    else:
+        _write(project, frame, out)
+
+
+@click.command()
+@click.option("--within", type=click.Choice(["segment", "turn", "document"]), default="segment", show_default=True,
+              help="Two codes co-occur when they are in the same segment, turn or document.")
+@click.option("--measure", type=click.Choice(["count", "jaccard"]), default="count", show_default=True,
+              help="Number of units with both codes, or that divided by the units with either.")
+@codes_option
+@coder_option
+@attr_option
+@out_option(WRITERS)
+@project_option
+def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
+    """Code x code co-occurrence: how often two themes are coded in the same segment, turn
+    or interview. The diagonal counts the units with the code itself.
+
+    \b
+    Example:
+        qualcode cooccurrence --within document --measure jaccard
+        qualcode cooccurrence --codes all --out exports/cooccurrence.xlsx
+    """
+    if out is not None:
+        check_out(out, "cooccurrence")
+    frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
+                                 attrs=_attrs(attr_pairs))
+    if out is None:
+        _show(frame, f"{measure} of codes within the same {within}")
+    else:
+        _write(project, frame, out)
+
+
+@click.command()
+@codes_option
+@click.option("--quotes", default=3, show_default=True, type=click.IntRange(min=1),
+              help="At most this many quotes per respondent and theme.")
+@coder_option
+@attr_option
+@out_option(FRAMEWORK_WRITERS, required=True)
+@project_option
+def framework(project, codes, quotes, coder, attr_pairs, out):
+    """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
+    memos) for that respondent and theme, for case summaries as in NVivo.
+
+    \b
+    Example:
+        qualcode framework --codes top --quotes 2 --out exports/framework.docx
+    """
+    check_out(out, "framework")
+    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attrs=_attrs(attr_pairs))
+    _write(project, frame, out)

@@ -1,0 +1,442 @@
+"""Theme matrices: respondent x code, attribute x code, code x code, and the framework matrix.
+
+Takes a read connection and options, gives pandas DataFrames; nothing here writes
+(``qualcode.export`` writes files). Codings are read with one Core query and tallied with
+vectorised pandas, so any matrix of a 200-interview project takes well under a second.
+
+A column for code X always means "X or one of its sub-codes": ``codes="top"`` gives one column
+per top-level code, ``"all"`` one per code, a list one per listed code. Which codings count is
+the coding rule (``coder``): one coder by name, ``"consensus"``, ``"union"`` (a segment has a code
+if any coder applied it) or ``"all"`` (codings added up over coders). Every frame carries what
+it is in ``frame.attrs["qualcode"]`` (rule, value, variable labels and meanings), which the
+exporters turn into labels and a data dictionary.
+
+    >>> project.matrix(codes="top", value="presence").loc["km-maasdelta-01", "KV"]  # doctest: +SKIP
+    1
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from qualcode import codebook as codebook_mod
+from qualcode.coding import check_codes
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.store import coders, codings, document_attributes, documents, memos, segments
+
+VALUES = ("count", "presence", "share", "words")
+RULES = ("consensus", "union", "all")
+WITHIN = ("segment", "turn", "document")
+MEASURES = ("count", "jaccard")
+CONSENSUS = "consensus"
+RESPONDENT_KEY = "respondent_id"
+MISSING = "(none)"
+VALUE_MEANING = {
+    "count": "number of segments coded {what}",
+    "presence": "1 if any segment is coded {what}, else 0",
+    "share": "share of the respondent's segments coded {what}",
+    "words": "number of words in segments coded {what}",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which codings count: the option as given, the coders it covers, and a sentence saying so."""
+
+    name: str
+    coders: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The matrix columns: code ids in codebook order, and which codes feed each."""
+
+    ids: list[str]
+    sources: dict[str, list[str]]
+    names: dict[str, str]
+
+    def mapping(self) -> pd.DataFrame:
+        pairs = [(source, column) for column in self.ids for source in self.sources[column]]
+        return pd.DataFrame(pairs, columns=["code_id", "column"])
+
+    def label(self, column: str) -> str:
+        return f"{self.names[column]} ({column})"
+
+    def what(self, column: str) -> str:
+        below = self.sources[column][1:]
+        return f"{column} or a sub-code ({', '.join(below)})" if below else column
+
+
+def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
+    """Resolve ``coder``; None means "consensus" when a coder of that name exists, else "union"."""
+    known = dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
+    if coder is None:
+        coder = CONSENSUS if CONSENSUS in known else "union"
+    if coder in ("union", "all"):
+        pool = tuple(name for name, kind in known.items() if name != CONSENSUS and kind not in ("model", "consensus"))
+        if not pool:
+            raise NotEnoughData("no coder has coded anything yet: code some segments with 'qualcode tag' first")
+        if coder == "union":
+            return Rule(coder, pool, f"union of coders {', '.join(pool)}: a segment has a code if any of them applied it")
+        return Rule(coder, pool, f"all codings of coders {', '.join(pool)}, added up over coders (a segment coded by two coders counts twice)")
+    choices = ", ".join([*known, "union", "all"])
+    if coder == CONSENSUS and coder not in known:
+        raise BadInput(f"no consensus coding in this project yet (no coder named 'consensus'): use --coder {choices}")
+    if coder not in known:
+        raise UnknownItem("coder", coder, [*known, *RULES], f"use --coder {', '.join([*known, *RULES])}")
+    if coder == CONSENSUS:
+        return Rule(coder, (coder,), "consensus codings (coder 'consensus')")
+    return Rule(coder, (coder,), f"codings by coder {coder}")
+
+
+def code_columns(conn: sa.Connection, codes="top") -> Columns:
+    """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
+    book = codebook_mod.from_store(conn)
+    order, parents, names = [], {}, {}
+    for code, parent, _depth in book.walk():
+        order.append(code.id)
+        parents[code.id] = parent
+        names[code.id] = code.name
+    if codes == "top":
+        ids = [code.id for code in book.codes]
+    elif codes == "all":
+        ids = order
+    elif isinstance(codes, str):
+        raise BadInput(f"bad --codes {codes!r}: use top, all, or code ids")
+    else:
+        ids = list(dict.fromkeys(check_codes(conn, list(codes))))
+    if not ids:
+        raise NotEnoughData("the project has no codes yet; load a codebook with 'qualcode codebook load FILE'")
+    sources = {column: [] for column in ids}
+    for code_id in order:
+        ancestor = code_id
+        while ancestor is not None:
+            if ancestor in sources:
+                sources[ancestor].append(code_id)
+            ancestor = parents[ancestor]
+    return Columns(ids, sources, names)
+
+
+def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Documents (index: document id) with their name and attributes, filtered by ``attrs``.
+
+    Returns the table and each attribute's type (category, number or date). Attribute values
+    match case-insensitively; a filter that keeps no document is an error naming the values.
+    """
+    docs = fetch(conn, sa.select(documents.c.id, documents.c.name).order_by(documents.c.name),
+                 {"document_id": "int", "document": "text"}).set_index("document_id")
+    values = fetch(conn, sa.select(document_attributes.c.document_id, document_attributes.c.key,
+                                   document_attributes.c.value, document_attributes.c.type),
+                   {"document_id": "int", "key": "text", "value": "text", "type": "text"})
+    types = dict(sorted(values.drop_duplicates("key").set_index("key")["type"].items()))
+    wide = values.pivot(index="document_id", columns="key", values="value").reindex(columns=list(types))
+    for key, kind in types.items():
+        if kind == "number":
+            wide[key] = pd.to_numeric(wide[key], errors="coerce")
+    docs = docs.join(wide)
+    for key, wanted in (attrs or {}).items():
+        if key not in types:
+            raise UnknownItem("attribute", key, types, "see 'qualcode documents'")
+        keep = docs[key].astype("string").str.lower() == str(wanted).lower()
+        if not keep.any():
+            found = ", ".join(sorted(docs[key].dropna().astype(str).unique()))
+            raise BadInput(f"no documents with {key} = {wanted!r}: nothing to tabulate; its values are {found}")
+        docs = docs[keep.fillna(False)]
+    if docs.empty:
+        raise NotEnoughData("the project has no documents yet; import transcripts first")
+    return docs, types
+
+
+def fetch(conn: sa.Connection, query, columns: dict[str, str]) -> pd.DataFrame:
+    """A Core query's rows as a DataFrame with the given column kinds (int, float, category,
+    text). Rows come as the driver's plain tuples and are converted column by column: building
+    a frame from 200,000 SQLAlchemy Rows, or letting pandas infer types, costs seconds."""
+    rows = conn.execute(query).cursor.fetchall()
+    table = np.array(rows, dtype=object).reshape(len(rows), len(columns))
+    data = {}
+    for position, (name, kind) in enumerate(columns.items()):
+        values = table[:, position]
+        if kind == "category":
+            codes, categories = pd.factorize(values)
+            data[name] = pd.Categorical.from_codes(codes, categories=categories)
+        elif kind == "text":
+            data[name] = pd.array(values, dtype="string")
+        else:
+            data[name] = values.astype({"int": np.int64, "float": np.float64}[kind])
+    return pd.DataFrame(data)
+
+
+def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_ids) -> pd.DataFrame:
+    """One row per segment, column (and coder under the "all" rule) that the rule counts, with
+    the segment's document, turn and number."""
+    everyone = set(conn.execute(sa.select(coders.c.name)).scalars())
+    if rule.name == "all" or not everyone <= set(rule.coders):
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder),
+                      {"segment_id": "int", "code_id": "category", "coder": "category"})
+        found = found[found["coder"].isin(rule.coders)]
+    else:  # every coding counts: leaving out the coder column halves the fetch
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id),
+                      {"segment_id": "int", "code_id": "category"})
+    mapping = columns.mapping()
+    mapping["code"] = found["code_id"].cat.categories.get_indexer(mapping["code_id"])
+    mapping["column"] = pd.Categorical(mapping["column"], categories=columns.ids)
+    found = found.assign(code=found["code_id"].cat.codes).drop(columns="code_id")
+    hits = found.merge(mapping[mapping["code"] >= 0][["code", "column"]], on="code").drop(columns="code")
+    keys = ["segment_id", "column", "coder"] if rule.name == "all" else ["segment_id", "column"]
+    hits = hits.drop_duplicates(keys)
+    where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number,
+                                  segments.c.start, segments.c.end),
+                  {"segment_id": "int", "document_id": "int", "turn_id": "float", "number": "int", "start": "int", "end": "int"})
+    hits = hits.join(where.set_index("segment_id"), on="segment_id")
+    hits = hits[hits["document_id"].isin(document_ids)]
+    if hits.empty:
+        raise NotEnoughData(f"no codings to count ({rule.text}) in the selected documents and codes")
+    return hits
+
+
+@functools.cache
+def _is_space():
+    """A lookup table: is code point N whitespace to ``str.split()``? (all such lie below U+3001)"""
+    return np.array([chr(code).isspace() for code in range(0x3001)])
+
+
+def word_counts(text: str, starts, ends):
+    """Words (as ``str.split`` counts them) in each span ``text[start:end]``, vectorised: count
+    the word starts inside the span, plus one when the span begins inside a word."""
+    chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    if not len(chars):
+        return np.zeros(len(starts), dtype=np.int64)
+    space = (chars <= 0x3000) & _is_space()[np.minimum(chars, 0x3000)]
+    begins = ~space & np.concatenate(([True], space[:-1]))
+    positions = np.flatnonzero(begins)
+    inside = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
+    first = np.minimum(starts, len(chars) - 1)
+    return inside + ((ends > starts) & ~space[first] & ~begins[first])
+
+
+def _document_texts(conn: sa.Connection, document_ids) -> dict[int, str]:
+    query = sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_([int(d) for d in document_ids]))
+    return dict(conn.execute(query).all())
+
+
+def _segment_words(conn: sa.Connection, hits: pd.DataFrame) -> pd.Series:
+    """Words per coded segment: all documents' texts are joined once, so one vectorised pass
+    counts every segment."""
+    spans = hits.drop_duplicates("segment_id")
+    texts = _document_texts(conn, spans["document_id"].unique())
+    lengths = pd.Series({document_id: len(text) + 1 for document_id, text in texts.items()})
+    shift = spans["document_id"].map(lengths.cumsum() - lengths).to_numpy()
+    counts = word_counts("\n".join(texts.values()), spans["start"].to_numpy() + shift, spans["end"].to_numpy() + shift)
+    return pd.Series(counts, index=spans["segment_id"].to_numpy())
+
+
+def _segments_per_document(conn: sa.Connection) -> pd.Series:
+    query = sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)
+    return pd.Series(dict(conn.execute(query).all()), dtype="float64")
+
+
+def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
+    """The key that joins to the survey: attribute respondent_id when every document has a
+    distinct one, else the document name."""
+    if RESPONDENT_KEY in docs and docs[RESPONDENT_KEY].notna().all() and docs[RESPONDENT_KEY].is_unique:
+        return docs[RESPONDENT_KEY].rename(RESPONDENT_KEY)
+    return docs["document"]
+
+
+def _provenance(kind: str, rule: Rule, conn: sa.Connection, **extra) -> dict:
+    book = codebook_mod.from_store(conn)
+    return {"kind": kind, "coder": rule.name, "coding_rule": rule.text,
+            "codebook": {"title": book.title, "version": book.version}, **extra}
+
+
+def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) -> dict:
+    variables = {}
+    if key != "document":
+        variables["document"] = {"role": "attribute", "type": "name", "label": "Document name",
+                                 "meaning": "name of the interview document in the qualcode project"}
+    for name, kind in types.items():
+        if name != key:
+            variables[name] = {"role": "attribute", "type": kind, "label": name,
+                               "meaning": f"case attribute {name!r} ({kind})"}
+    return variables
+
+
+def _tally(conn: sa.Connection, hits: pd.DataFrame, document_ids, value: str, rule: Rule) -> pd.DataFrame:
+    """Documents x columns: coded segments, presence, share of the document's segments, or words."""
+    hits = hits.assign(amount=hits["segment_id"].map(_segment_words(conn, hits)) if value == "words" else 1)
+    table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
+             .unstack(fill_value=0).reindex(index=document_ids, fill_value=0).astype("int64"))
+    if value == "presence":
+        return (table > 0).astype("int64")
+    if value == "share":
+        coders_in_rule = len(rule.coders) if rule.name == "all" else 1
+        return table.div(_segments_per_document(conn).reindex(document_ids) * coders_in_rule, axis=0).fillna(0.0)
+    return table
+
+
+def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: str = "count",
+           coder: str | None = None, attrs: dict[str, str] | None = None, attributes: bool = False) -> pd.DataFrame:
+    """Respondents (or attribute values) x codes; see the module docstring for the options.
+
+    With ``rows`` an attribute key, each row holds the documents with that value: a ``documents``
+    column counts them, values are summed (presence: documents with the code), shares averaged.
+    ``attributes=True`` puts the case attributes before the code columns (document rows only).
+    """
+    if value not in VALUES:
+        raise BadInput(f"unknown value {value!r}: use one of {', '.join(VALUES)}")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, types = case_table(conn, attrs)
+    if rows != "document" and rows not in types:
+        raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
+    table = _tally(conn, coded_segments(conn, rule, columns, docs.index), docs.index, value, rule)
+    variables = {}
+    if rows == "document":
+        keys = _respondent_keys(docs)
+        table.index = pd.Index(keys, name=keys.name)
+        if attributes:
+            extra = docs.drop(columns=[keys.name]).set_axis(table.index)
+            table = pd.concat([extra, table], axis=1)
+            variables.update(_attribute_variables(docs, keys.name, types))
+        key_meaning = "respondent key (attribute respondent_id)" if keys.name == RESPONDENT_KEY else "document name"
+        per = "the respondent"
+    else:
+        groups = docs[rows] if types[rows] == "number" else docs[rows].fillna(MISSING)
+        grouped = table.groupby(groups.to_numpy(), dropna=False)
+        table = grouped.mean() if value == "share" else grouped.sum()
+        table.insert(0, "documents", grouped.size())
+        table.index.name = rows
+        variables["documents"] = {"role": "documents", "label": "Number of documents",
+                                  "meaning": f"documents with this value of {rows}"}
+        key_meaning = f"value of case attribute {rows!r}"
+        per = f"the documents with this {rows}, " + ("averaged" if value == "share" else "summed")
+    for column in columns.ids:
+        meaning = VALUE_MEANING[value].format(what=columns.what(column)) + f"; per {per}"
+        variables[column] = {"role": "code", "label": columns.label(column), "meaning": meaning,
+                             "source_codes": columns.sources[column]}
+        if value == "presence" and rows == "document":
+            variables[column]["value_labels"] = {0: "absent", 1: "present"}
+    table.columns.name = None
+    table.attrs["qualcode"] = _provenance(
+        "matrix", rule, conn, value=value, rows=rows,
+        key={"name": table.index.name, "label": "Respondent" if rows == "document" else rows, "meaning": key_meaning},
+        variables=variables,
+    )
+    return table
+
+
+def _together(units, columns, n_columns: int):
+    """Column x column: in how many units both occur. A sparse product of the unit x column
+    incidence matrix with itself (a dense one wastes memory and threads on 50,000 units)."""
+    from scipy import sparse  # noqa: PLC0415 - only co-occurrence needs it
+
+    pairs = pd.unique(units.astype(np.int64) * n_columns + columns)
+    incidence = sparse.csr_matrix((np.ones(len(pairs), dtype=np.int64), (pairs // n_columns, pairs % n_columns)),
+                                  shape=(int(pairs.max() // n_columns) + 1, n_columns))
+    return (incidence.T @ incidence).toarray()
+
+
+def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str = "count", codes="top",
+                 coder: str | None = None, attrs: dict[str, str] | None = None) -> pd.DataFrame:
+    """Code x code: in how many segments, turns or documents two codes both occur.
+
+    ``measure="jaccard"`` divides that by the number of units with either code. The diagonal
+    holds the units with the code itself (count) or 1 (jaccard, 0 for an unused code). Under the
+    "all" rule a unit counts once per coder.
+    """
+    if within not in WITHIN:
+        raise BadInput(f"unknown --within {within!r}: use one of {', '.join(WITHIN)}")
+    if measure not in MEASURES:
+        raise BadInput(f"unknown --measure {measure!r}: use one of {', '.join(MEASURES)}")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, _types = case_table(conn, attrs)
+    hits = coded_segments(conn, rule, columns, docs.index)
+    unit = {"segment": hits["segment_id"], "document": hits["document_id"],
+            "turn": hits["turn_id"].fillna(-hits["segment_id"])}[within]
+    keys = [unit, hits["coder"]] if rule.name == "all" else [unit]
+    together = _together(pd.MultiIndex.from_arrays(keys).factorize()[0], hits["column"].cat.codes.to_numpy(),
+                         len(columns.ids))
+    if measure == "count":
+        values = together
+    else:
+        alone = np.diag(together)
+        either = alone[:, None] + alone[None, :] - together
+        values = np.divide(together, either, out=np.zeros(together.shape), where=either > 0)
+    table = pd.DataFrame(values, index=pd.Index(columns.ids, name="code"), columns=columns.ids)
+    units = {"segment": "segments", "turn": "turns", "document": "documents"}[within]
+    meaning = ("number of {units} coded both {{row}} and {what}" if measure == "count"
+               else "Jaccard index: {units} with both {{row}} and {what} / {units} with either")
+    variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                          "meaning": meaning.format(units=units, what=columns.what(column)).format(row="the row's code")}
+                 for column in columns.ids}
+    table.attrs["qualcode"] = _provenance(
+        "cooccurrence", rule, conn, value=measure, rows="code", within=within,
+        key={"name": "code", "label": "Code", "meaning": "code id (the row's code)"}, variables=variables,
+    )
+    return table
+
+
+def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> list[str]:
+    """The text of each chosen segment, cut from its document's text."""
+    texts = _document_texts(conn, chosen["document_id"].unique())
+    return [texts[doc][start:end].strip()
+            for doc, start, end in zip(chosen["document_id"], chosen["start"], chosen["end"], strict=True)]
+
+
+def _segment_memos(conn: sa.Connection, segment_ids) -> dict[int, list[str]]:
+    query = (sa.select(memos.c.target_id, memos.c.author, memos.c.text)
+             .where(memos.c.target_type == "segment", memos.c.target_id.in_([str(s) for s in segment_ids]))
+             .order_by(memos.c.id))
+    found: dict[int, list[str]] = {}
+    for target, author, text in conn.execute(query):
+        found.setdefault(int(target), []).append(f"memo ({author}): {text}")
+    return found
+
+
+def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str | None = None,
+              attrs: dict[str, str] | None = None) -> pd.DataFrame:
+    """Respondents x themes, each cell the first ``quotes`` coded passages (with their memos).
+
+    A cell lists ``"quote" (DOC:N)`` lines in document order, then ``(+K more)`` if the
+    respondent has more passages for that theme; empty when there are none.
+    """
+    if quotes < 1:
+        raise BadInput(f"bad --quotes {quotes}: give at least 1")
+    rule = coding_rule(conn, coder)
+    columns = code_columns(conn, codes)
+    docs, _types = case_table(conn, attrs)
+    hits = coded_segments(conn, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
+    hits = hits.sort_values(["document_id", "column", "number"])
+    groups = hits.groupby(["document_id", "column"], observed=True)
+    left_out = (groups.size() - quotes).clip(lower=0).to_dict()
+    chosen = groups.head(quotes)
+    notes = _segment_memos(conn, chosen["segment_id"].unique())
+    names = docs["document"].to_dict()
+    cells: dict[str, dict[int, list[str]]] = {column: {} for column in columns.ids}
+    for doc, column, number, segment, text in zip(chosen["document_id"], chosen["column"], chosen["number"],
+                                                  chosen["segment_id"], _quote_texts(conn, chosen), strict=True):
+        entry = "\n".join([f"\u201c{text}\u201d ({names[doc]}:{number})", *notes.get(segment, [])])
+        cells[column].setdefault(doc, []).append(entry)
+    table = pd.DataFrame({
+        column: {doc: "\n\n".join(entries + ([f"(+{left_out[doc, column]} more)"] if left_out[doc, column] else []))
+                 for doc, entries in by_document.items()}
+        for column, by_document in cells.items()
+    }, index=docs.index, columns=columns.ids, dtype=object).fillna("")
+    keys = _respondent_keys(docs)
+    table.index = pd.Index(keys, name=keys.name)
+    table.columns.name = None
+    variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                          "meaning": f"up to {quotes} passages coded {columns.what(column)}"} for column in columns.ids}
+    table.attrs["qualcode"] = _provenance(
+        "framework", rule, conn, value="quotes", rows="document", quotes=quotes,
+        key={"name": keys.name, "label": "Respondent", "meaning": "respondent key"}, variables=variables,
+    )
+    return table
