@@ -150,10 +150,12 @@ class Project:
     # ---- coding --------------------------------------------------------------------------
 
     def require_coder(self, explicit: str | None = None) -> str:
-        """The coder for a write; an error that says how to name one if nobody is known."""
+        """The coder for a write, who is then also the actor of its audit entries; an error that
+        says how to name one if nobody is known."""
         name = self.coder(explicit)
         if not name:
             raise BadInput(f"no coder named: pass --coder NAME, or set {CODER_ENV}=NAME")
+        self.store.actor = name
         return name
 
     def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:

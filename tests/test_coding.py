@@ -259,3 +259,10 @@ def test_apply_refuses_an_unreadable_csv_with_its_line(two_docs, tmp_path):
     with pytest.raises(BadFile, match=r"codings\.csv: line 3: not a readable CSV row \(field larger than field limit \(131072\)\); check its quotes$"):
         two_docs.apply_codings(path)
     assert _state(two_docs)[0] == []
+
+
+def test_audit_entries_name_the_coder_who_made_the_change(project, doc):
+    project.tag("km01:1", ["KV-LEER"], coder="anna")
+    with project.store.reading() as conn:
+        actors = set(conn.execute(sa.select(audit.c.actor).where(audit.c.action.in_(["tag", "coding.add"]))).scalars())
+    assert actors == {"anna"}

@@ -10,8 +10,7 @@ from qualcode.errors import QualcodeError
 
 # Files that are whole projects rather than transcripts: suffix -> (Project method that imports
 # one, "module:function" under qualcode.cli that prints its report). Everything else goes to
-# Project.import_files. REFI-QDA registers here, e.g.
-#   **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
+# Project.import_files.
 PROJECT_IMPORTS: dict[str, tuple[str, str]] = {
     **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
 }
