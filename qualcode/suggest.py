@@ -1,0 +1,354 @@
+"""Suggestions: a local classifier trained on the project's own coding, with a codebook cold start.
+
+Takes segment texts and the codebook's cues (``code_cues(book) -> tuple[CodeCue]``); gives, per
+segment, the likeliest codes with a score in [0, 1], the words that drove each score and its
+source: ``model`` (a linear classifier trained on segments human coders reviewed) or
+``codebook`` (keywords and examples, for a code with too few coded segments yet).
+``training_set(conn) -> TrainingSet`` reads what the human coders did; ``SegmentSuggester`` is
+a scikit-learn estimator (``clone`` and ``cross_validate`` work on it); ``ProjectSuggester``
+keeps one trained in memory for the terminal coder. Suggesting never writes; only
+:func:`write_autocoding` does, inside the caller's transaction. Nothing is ever pickled or
+downloaded: the model is retrained from the project when needed, which takes seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from qualcode import codebook as codebook_mod
+from qualcode.errors import Conflict
+from qualcode.store import Store, coders, codings, documents, new_guid, now, reviews, segments
+from qualcode.textfeatures import TextFeatures, tokens
+
+KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
+
+
+@dataclass(frozen=True)
+class CodeCue:
+    """What the codebook says to look for: a code's keywords and example quotes."""
+
+    id: str
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    score: float
+    reasons: tuple[str, ...]
+    source: str  # model | codebook
+
+
+def code_cues(book: codebook_mod.Codebook) -> tuple[CodeCue, ...]:
+    return tuple(CodeCue(code.id, tuple(code.keywords), tuple(code.examples)) for code, _, _ in book.walk())
+
+
+@dataclass
+class TrainingSet:
+    """Segments human coders reviewed, with the union of the codes they gave each one.
+
+    Union rather than majority: with one or two coders per segment a majority would drop every
+    code the coders disagree on, and a code one careful coder saw is worth suggesting. A reviewed
+    segment without a code is a negative for every code; unreviewed segments are left out.
+    """
+
+    segment_ids: list[int]
+    texts: list[str]
+    groups: list[int]  # document id of each segment, for folds that keep documents whole
+    labels: list[frozenset[str]]
+
+    def matrix(self, code_ids) -> np.ndarray:
+        """Labels as a 0/1 matrix, one column per code in ``code_ids`` order."""
+        column = {code_id: k for k, code_id in enumerate(code_ids)}
+        matrix = np.zeros((len(self.labels), len(column)), dtype=np.int64)
+        for row, labels in enumerate(self.labels):
+            matrix[row, [column[code] for code in labels if code in column]] = 1
+        return matrix
+
+    def subset(self, rows) -> TrainingSet:
+        return TrainingSet(*([values[i] for i in rows] for values in vars(self).values()))
+
+
+SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
+
+
+def training_set(conn: sa.Connection) -> TrainingSet:
+    humans = sa.select(coders.c.name).where(coders.c.kind == "human")
+    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
+    rows = conn.execute(
+        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(segments.c.id.in_(reviewed))
+        .order_by(documents.c.name, segments.c.number)
+    ).all()
+    labels: dict[int, set[str]] = {row.id: set() for row in rows}
+    for segment_id, code_id in conn.execute(
+        sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))
+    ):
+        if segment_id in labels:
+            labels[segment_id].add(code_id)
+    return TrainingSet(
+        segment_ids=[row.id for row in rows],
+        texts=[row[2] for row in rows],
+        groups=[row.document_id for row in rows],
+        labels=[frozenset(labels[row.id]) for row in rows],
+    )
+
+
+def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
+    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
+    return {segment_id: text for segment_id, text in found}
+
+
+class CodebookMatcher:
+    """The cold start: codebook keywords found in a segment (spaCy PhraseMatcher on lower-case
+    tokens) and tf-idf cosine similarity to the code's examples, combined as
+    ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
+
+    Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
+    package; the character n-grams of the similarity already match inflected forms.
+    """
+
+    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures):
+        import spacy  # noqa: PLC0415 - heavy; only the cold start needs it
+        from spacy.matcher import PhraseMatcher  # noqa: PLC0415
+
+        self.nlp = spacy.blank("nl")
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
+        for k, cue in enumerate(cues):
+            if cue.keywords:
+                self.matcher.add(str(k), list(self.nlp.tokenizer.pipe(cue.keywords)))
+        # A cheap test that skips tokenising segments that contain no keyword at all.
+        self.prefilter = re.compile("|".join(map(re.escape, keywords))) if keywords else None
+        self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
+        self.examples = features.transform([e for cue in cues for e in cue.examples])
+        self.n_codes = len(cues)
+
+    def keyword_hits(self, texts) -> dict[tuple[int, int], list[str]]:
+        """(text index, cue index) -> the keywords found, lower-cased, in order of appearance."""
+        hits: dict[tuple[int, int], list[str]] = {}
+        if self.prefilter is None:
+            return hits
+        for i, text in enumerate(texts):
+            if not self.prefilter.search(text.lower()):
+                continue
+            doc = self.nlp.make_doc(text)
+            for match_id, start, end in self.matcher(doc):
+                found = hits.setdefault((i, int(self.nlp.vocab.strings[match_id])), [])
+                if doc[start:end].text.lower() not in found:
+                    found.append(doc[start:end].text.lower())
+        return hits
+
+    def similarity(self, matrix) -> np.ndarray:
+        """Texts x examples cosine similarity (rows of ``matrix`` are l2-normalised tf-idf)."""
+        return (matrix @ self.examples.T).toarray()
+
+    def scores(self, texts, matrix) -> tuple[np.ndarray, dict[tuple[int, int], list[str]]]:
+        hits = self.keyword_hits(texts)
+        found = np.zeros((len(texts), self.n_codes))
+        for (i, k), words in hits.items():
+            found[i, k] = len(words)
+        best = np.zeros((len(texts), self.n_codes))
+        if len(self.example_code):
+            similarity = self.similarity(matrix)
+            for k in np.unique(self.example_code):
+                best[:, k] = similarity[:, self.example_code == k].max(axis=1)
+        return 1 - (1 - KEYWORD_WEIGHT) ** found * (1 - best.clip(0, 1)), hits
+
+
+class SegmentSuggester(ClassifierMixin, BaseEstimator):
+    """One class-balanced logistic regression per code over word, word-pair and character
+    n-gram tf-idf; a code with fewer than ``min_positives`` coded segments is scored by the
+    codebook cold start instead.
+
+    ``fit(texts, Y)`` takes a 0/1 matrix with one column per code in ``codes`` order;
+    ``predict_proba`` gives scores in [0, 1] in the same order. Example::
+
+        >>> cues = (CodeCue("KV-OPL", ("cursus",)), CodeCue("KG-REL"))
+        >>> model = SegmentSuggester(codes=cues, min_positives=1).fit(
+        ...     ["ik volg een cursus", "ik bouw een band op met de klant"], [[1, 0], [0, 1]])
+        >>> [s.code for s in model.suggest(["die cursus was goed"], top=1)[0]]
+        ['KV-OPL']
+    """
+
+    def __init__(self, *, codes=(), min_positives=5, C=1.0, threshold=0.5, n_features=2**20, random_state=0):
+        self.codes = codes
+        self.min_positives = min_positives
+        self.C = C
+        self.threshold = threshold
+        self.n_features = n_features
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        texts = list(X)
+        labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
+        self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
+        self.features_ = TextFeatures(self.n_features).fit(texts + [e for cue in self.codes for e in cue.examples])
+        matrix = self.features_.transform(texts)
+        positives = labels.sum(axis=0)
+        trained = (positives >= max(self.min_positives, 1)) & (positives < len(texts))
+        self.source_ = np.where(trained, "model", "codebook")
+        self.model_codes_ = np.flatnonzero(trained)
+        self.cold_codes_ = np.flatnonzero(~trained)
+        self.coef_ = np.zeros((matrix.shape[1], len(self.model_codes_)))
+        self.intercept_ = np.zeros(len(self.model_codes_))
+        for column, k in enumerate(self.model_codes_):
+            model = LogisticRegression(solver="liblinear", class_weight="balanced", C=self.C, random_state=self.random_state)
+            model.fit(matrix, labels[:, k])
+            self.coef_[:, column] = model.coef_[0]
+            self.intercept_[column] = model.intercept_[0]
+        self.cold_ = CodebookMatcher(tuple(self.codes[k] for k in self.cold_codes_), self.features_)
+        return self
+
+    def _scores(self, texts):
+        check_is_fitted(self, "source_")
+        matrix = self.features_.transform(texts)
+        scores = np.zeros((len(texts), len(self.classes_)))
+        if len(self.model_codes_):
+            scores[:, self.model_codes_] = 1 / (1 + np.exp(-(matrix @ self.coef_ + self.intercept_)))
+        cold, hits = self.cold_.scores(texts, matrix)
+        scores[:, self.cold_codes_] = cold
+        return matrix, scores, hits
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self._scores(list(X))[1]
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X) >= self.threshold).astype(np.int64)
+
+    def uncertainty(self, X) -> np.ndarray:
+        """Per text, how close its most doubtful trained code is to 0.5 (1 = a coin toss).
+
+        Only codes the classifier learned count; before any has, the cold-start scores do.
+        """
+        scores = self.predict_proba(X)
+        if len(self.model_codes_):
+            scores = scores[:, self.model_codes_]
+        return (1 - np.abs(2 * scores - 1)).max(axis=1, initial=0.0)
+
+    def suggest(self, X, *, top=3, min_score=0.0, n_reasons=3) -> list[list[Suggestion]]:
+        """The ``top`` codes per text, best first, above ``min_score`` and above zero."""
+        texts = list(X)
+        matrix, scores, hits = self._scores(texts)
+        ranked = np.argsort(-scores, axis=1, kind="stable")[:, :top]
+        result = []
+        for i, text in enumerate(texts):
+            chosen = [k for k in ranked[i] if scores[i, k] > 0 and scores[i, k] >= min_score]
+            result.append([
+                Suggestion(str(self.classes_[k]), round(float(scores[i, k]), 4),
+                           self._reasons(text, matrix[i], k, hits.get((i, self._cold_index(k)), []), n_reasons),
+                           str(self.source_[k]))
+                for k in chosen
+            ])
+        return result
+
+    def _cold_index(self, k: int) -> int:
+        return int(np.searchsorted(self.cold_codes_, k))
+
+    def _reasons(self, text, row, k, keywords, n_reasons) -> tuple[str, ...]:
+        """Words with the largest positive contribution; for the cold start, keywords first."""
+        if self.source_[k] == "model":
+            weights = self.coef_[:, [int(np.searchsorted(self.model_codes_, k))]]
+        else:
+            mine = np.flatnonzero(self.cold_.example_code == self._cold_index(k))
+            if not len(mine):
+                return tuple(keywords[:n_reasons])
+            best = mine[self.cold_.similarity(row)[0, mine].argmax()]
+            weights = self.cold_.examples[best].toarray().T
+        words, contributions = self.features_.word_contributions(text, row, weights)
+        order = np.argsort(-contributions[:, 0], kind="stable")
+        driving = [words[j] for j in order if contributions[j, 0] > 0 and _telling(words[j])]
+        return tuple(dict.fromkeys([*keywords, *driving]))[:n_reasons]
+
+
+def _telling(word: str) -> bool:
+    from spacy.lang.nl.stop_words import STOP_WORDS  # noqa: PLC0415 - spaCy is heavy; reasons need only this list
+
+    return word not in STOP_WORDS and not word.isdigit()
+
+
+def fit_project(conn: sa.Connection, **params) -> tuple[SegmentSuggester, TrainingSet]:
+    """A suggester trained on everything human coders reviewed in the project."""
+    data = training_set(conn)
+    cues = code_cues(codebook_mod.from_store(conn))
+    model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
+    return model, data
+
+
+class ProjectSuggester:
+    """A suggester kept in memory for an interactive session (the terminal coder).
+
+    ``suggest(segment_id)`` and ``order(segment_ids)`` use the last trained model, training one
+    on first use; ``retrain()`` reads the project again and swaps the model in when done, so it
+    may run in a worker thread while the old model keeps answering.
+    """
+
+    def __init__(self, store: Store, **params):
+        self.store = store
+        self.params = params
+        self._model: SegmentSuggester | None = None
+        self._lock = threading.Lock()
+
+    def retrain(self) -> SegmentSuggester:
+        with self.store.reading() as conn:
+            model, _ = fit_project(conn, **self.params)
+        with self._lock:
+            self._model = model
+        return model
+
+    @property
+    def model(self) -> SegmentSuggester:
+        with self._lock:
+            model = self._model
+        return model if model is not None else self.retrain()
+
+    def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
+        """(code id, score, reason words) for one segment, best first."""
+        with self.store.reading() as conn:
+            text = segment_texts(conn, [segment_id]).get(segment_id, "")
+        return [(s.code, s.score, list(s.reasons)) for s in self.model.suggest([text], top=top)[0]]
+
+    def order(self, segment_ids) -> list[int]:
+        """``segment_ids`` with the ones the model is least sure about first (stable)."""
+        ids = list(segment_ids)
+        with self.store.reading() as conn:
+            texts = segment_texts(conn, ids)
+        doubt = self.model.uncertainty([texts.get(i, "") for i in ids])
+        return [ids[j] for j in np.argsort(-doubt, kind="stable")]
+
+
+def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
+    """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
+
+    The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
+    agreement with a human coder can be measured; a human coder's name is refused.
+    """
+    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
+    if kind not in (None, "model"):
+        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
+    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
+    conn.execute(reviews.delete().where(reviews.c.coder == coder))
+    store.ensure_coder(conn, coder, kind="model")
+    stamp = now()
+    ids = list(segment_ids)
+    if ids:
+        conn.execute(reviews.insert(), [{"segment_id": i, "coder": coder, "reviewed_at": stamp} for i in ids])
+    if pairs:
+        conn.execute(codings.insert(), [
+            {"segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": stamp,
+             "origin": "suggestion", "guid": new_guid()}
+            for segment_id, code_id in pairs
+        ])
+    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
+    store.log(conn, "autocode.write", coder, detail)
+    return detail
