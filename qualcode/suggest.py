@@ -13,6 +13,7 @@ downloaded: the model is retrained from the project when needed, which takes sec
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -109,6 +110,14 @@ def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
     return {segment_id: text for segment_id, text in found}
 
 
+@functools.lru_cache(maxsize=1)
+def blank_dutch():
+    """spaCy's Dutch tokenizer, no trained pipeline (nothing to download); made once per process."""
+    import spacy  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    return spacy.blank("nl")
+
+
 class CodebookMatcher:
     """The cold start: codebook keywords found in a segment (spaCy PhraseMatcher on lower-case
     tokens) and tf-idf cosine similarity to the code's examples, combined as
@@ -119,10 +128,9 @@ class CodebookMatcher:
     """
 
     def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures):
-        import spacy  # noqa: PLC0415 - heavy; only the cold start needs it
-        from spacy.matcher import PhraseMatcher  # noqa: PLC0415
+        from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
 
-        self.nlp = spacy.blank("nl")
+        self.nlp = blank_dutch()
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
         for k, cue in enumerate(cues):
@@ -166,6 +174,12 @@ class CodebookMatcher:
         return 1 - (1 - KEYWORD_WEIGHT) ** found * (1 - best.clip(0, 1)), hits
 
 
+def learnable(labels: np.ndarray, min_positives: int) -> np.ndarray:
+    """Per code (column of a 0/1 label matrix): enough positives, and at least one negative."""
+    positives = labels.sum(axis=0)
+    return (positives >= max(min_positives, 1)) & (positives < labels.shape[0])
+
+
 class SegmentSuggester(ClassifierMixin, BaseEstimator):
     """One class-balanced logistic regression per code over word, word-pair and character
     n-gram tf-idf; a code with fewer than ``min_positives`` coded segments is scored by the
@@ -195,15 +209,16 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
         self.features_ = TextFeatures(self.n_features).fit(texts + [e for cue in self.codes for e in cue.examples])
         matrix = self.features_.transform(texts)
-        positives = labels.sum(axis=0)
-        trained = (positives >= max(self.min_positives, 1)) & (positives < len(texts))
+        trained = learnable(labels, self.min_positives)
         self.source_ = np.where(trained, "model", "codebook")
         self.model_codes_ = np.flatnonzero(trained)
         self.cold_codes_ = np.flatnonzero(~trained)
         self.coef_ = np.zeros((matrix.shape[1], len(self.model_codes_)))
         self.intercept_ = np.zeros(len(self.model_codes_))
         for column, k in enumerate(self.model_codes_):
-            model = LogisticRegression(solver="liblinear", class_weight="balanced", C=self.C, random_state=self.random_state)
+            model = LogisticRegression(
+                solver="liblinear", dual=True, class_weight="balanced", C=self.C, random_state=self.random_state
+            )
             model.fit(matrix, labels[:, k])
             self.coef_[:, column] = model.coef_[0]
             self.intercept_[column] = model.intercept_[0]
@@ -277,9 +292,13 @@ def _telling(word: str) -> bool:
     return word not in STOP_WORDS and not word.isdigit()
 
 
-def fit_project(conn: sa.Connection, **params) -> tuple[SegmentSuggester, TrainingSet]:
-    """A suggester trained on everything human coders reviewed in the project."""
+def fit_project(conn: sa.Connection, *, exclude_documents=(), **params) -> tuple[SegmentSuggester, TrainingSet]:
+    """A suggester trained on everything human coders reviewed in the project, except in
+    ``exclude_documents`` (names): a held-out interview is then as new to it as an unread one."""
     data = training_set(conn)
+    if exclude_documents:
+        held = set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(exclude_documents)))).scalars())
+        data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
     cues = code_cues(codebook_mod.from_store(conn))
     model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
     return model, data

@@ -24,6 +24,9 @@ COMMANDS = {
     # coding (issue 4)
 
     # suggestions (issue 5)
+    "suggest": "suggest:suggest",
+    "autocode": "suggest:autocode",
+    "evaluate": "suggest:evaluate",
 
     # agreement (issue 6)
 
