@@ -32,17 +32,17 @@ FUNCTION_WORDS = (
 ONSETS = ("b", "d", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "sch", "st", "br", "gr", "kl", "tr", "vr")
 NUCLEI = ("a", "e", "i", "o", "u", "aa", "ee", "oo", "ui", "ij", "ou", "ie", "eu")
 CODAS = ("", "n", "r", "l", "k", "t", "s", "ng", "rd", "cht", "st")
-SUFFIXES = ("", "", "en", "ing", "heid", "er", "te", "lijk", "je")
+SUFFIXES = ("", "", "", "en", "e", "t", "ing", "heid", "er", "lijk")
 
 
 def make_words(rng, n: int) -> list[str]:
     words = set()
     while len(words) < n:
-        syllables = rng.choice((1, 2, 2, 3))
+        syllables = rng.choice((1, 1, 2, 2, 3))
         stem = "".join(rng.choice(ONSETS) + rng.choice(NUCLEI) + rng.choice(CODAS) for _ in range(syllables))
         words.add(stem + rng.choice(SUFFIXES))
     words = sorted(words)
-    compounds = {words[a] + words[b] for a, b in rng.integers(0, len(words), size=(n // 5, 2))}
+    compounds = {words[a] + words[b] for a, b in rng.integers(0, len(words), size=(n // 10, 2))}
     return words + sorted(compounds)
 
 
@@ -51,6 +51,8 @@ def make_corpus(n_segments: int, n_codes: int, rng):
     rng.shuffle(content)
     topics = [content[i * 15 : (i + 1) * 15] for i in range(n_codes)]
     general = content[n_codes * 15 :]
+    # Zipf's law of abbreviation: frequent words are short.
+    general = [general[i] for i in np.argsort([len(w) + rng.normal(0, 2) for w in general], kind="stable")]
     zipf = 1 / np.arange(1, len(general) + 1)
     zipf /= zipf.sum()
     lengths = rng.integers(20, 120, size=n_segments)
