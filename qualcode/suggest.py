@@ -280,20 +280,21 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         scores, hits = self._scores(texts, matrix)
         ranked = np.argsort(-scores, axis=1, kind="stable")[:, :top]
         words = self._reason_words(batch, ranked, n_reasons)
+        cold_index = np.full(len(self.classes_), -1)
+        cold_index[self.cold_codes_] = np.arange(len(self.cold_codes_))
+        codes, sources, cold_index = self.classes_.tolist(), self.source_.tolist(), cold_index.tolist()
+        top_scores = np.take_along_axis(scores, ranked, axis=1).round(4).tolist()
         result = []
-        for i in range(len(texts)):
+        for i, (row, row_scores) in enumerate(zip(ranked.tolist(), top_scores)):
             result.append([
                 Suggestion(
-                    str(self.classes_[k]), round(float(scores[i, k]), 4),
-                    tuple(dict.fromkeys([*hits.get((i, self._cold_index(k)), []), *words.get((i, k), [])]))[:n_reasons],
-                    str(self.source_[k]),
+                    codes[k], score,
+                    tuple(dict.fromkeys([*hits.get((i, cold_index[k]), ()), *words.get((i, k), ())]))[:n_reasons],
+                    sources[k],
                 )
-                for k in ranked[i].tolist() if scores[i, k] > 0 and scores[i, k] >= min_score
+                for k, score in zip(row, row_scores) if score > 0 and score >= min_score
             ])
         return result
-
-    def _cold_index(self, k: int) -> int:
-        return int(np.searchsorted(self.cold_codes_, k))
 
     def _reason_words(self, batch, ranked, n_reasons) -> dict[tuple[int, int], list[str]]:
         """(text, code) -> the words of the text that push the code's score up most: by the

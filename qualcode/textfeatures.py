@@ -67,8 +67,11 @@ def _word_hash(word: str) -> int:
 
 
 def _distinct(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values (all in [0, bound)) and each value's index among them, in linear
-    time: ``np.unique`` would sort millions of feature numbers."""
+    """Sorted distinct values (all in [0, bound)) and each value's index among them; in linear
+    time for large batches, where ``np.unique`` would sort millions of feature numbers."""
+    if len(values) * 16 < bound:
+        distinct, index = np.unique(values, return_inverse=True)
+        return distinct, index.ravel()
     present = np.bincount(values, minlength=bound) > 0
     rank = np.cumsum(present) - 1
     return np.flatnonzero(present), rank[values]
