@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 TOKEN = re.compile(r"\w\w+")
 TOKEN_OR_BREAK = re.compile(r"\w\w+|\x00")
@@ -149,10 +150,10 @@ class TextFeatures:
 
     def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Sublinear tf x idf, rows scaled to unit length (empty rows stay empty)."""
-        values = (1 + np.log(counts.data)) * self.idf_[counts.indices]
-        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=counts.shape[0]))
-        return sp.csr_matrix((values / norms[rows], counts.indices, counts.indptr), shape=counts.shape)
+        matrix = sp.csr_matrix(((1 + np.log(counts.data)) * self.idf_[counts.indices], counts.indices, counts.indptr),
+                               shape=counts.shape)
+        inplace_csr_row_normalize_l2(matrix)
+        return matrix
 
     def word_weights(self, batch: Batch, weights) -> np.ndarray:
         """Per word of ``batch``, per column of ``weights`` (features x codes): the sum of
