@@ -7,6 +7,7 @@ prints nothing. The demo is a tested path (``tests/test_demo.py``).
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from qualcode.store import PROJECT_FILE
 DEMO_MARKER = ".qualcode-demo"
 CODEBOOK = "codebooks/professioneel-handelen.yaml"
 REFERENCE_CODING = "transcripts/reference-coding.csv"
+HELD_OUT = "km-veenstad-01"
 TRANSCRIPTS = "transcripts"
 # The Teams, WebVTT, Word Transcribe and Otter samples label the interviewer by name or number.
 DEMO_INTERVIEWERS = ("Eva Jansen", "Tom de Graaf", "Spreker 1", "Lisa Vermeulen")
@@ -93,6 +95,43 @@ def export_theme_matrices(project: Project, folder: Path) -> str:
     )
 
 
+
+
+def reference_codes(document: str) -> dict[int, set[str]]:
+    """Segment number -> the codes the reference coders gave it (union over coders)."""
+    codes: dict[int, set[str]] = {}
+    with bundled(REFERENCE_CODING).open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["document"] == document:
+                codes.setdefault(int(row["segment"]), set()).update([row["code"]] if row["code"] else [])
+    return codes
+
+
+def suggestions_step(project: Project, shown: int = 4) -> str:
+    """Suggestions for one interview the model did not train on, beside the reference coding,
+    then grouped cross-validation on all of them. Every sample interview is coded, so one is
+    held out of training to play the uncoded interview."""
+    table = project.suggest([HELD_OUT], top=3, exclude_from_training=[HELD_OUT])
+    reference = reference_codes(HELD_OUT)
+    lines = [f"trained on the other interviews; top 3 suggestions for {HELD_OUT} beside the reference codes:"]
+    hits = coded = 0
+    for ref, rows in table.groupby("ref", sort=False):
+        truth = reference.get(int(ref.rsplit(":", 1)[1]), set())
+        if truth:
+            coded += 1
+            hits += bool(truth & set(rows.code))
+        if len(lines) <= shown:
+            suggested = "; ".join(f"{r.code} {r.score:.2f} ({r.reasons})" for r in rows.itertuples())
+            lines.append(f"   {ref}: {suggested}\n      reference: {', '.join(sorted(truth)) or '(no code)'}")
+    lines.append(f"   a reference code among the top 3 for {hits} of {coded} coded segments of {HELD_OUT}")
+    result = project.evaluate(folds=5)
+    lines.append(
+        f"grouped 5-fold cross-validation over {result.documents} interviews: micro F1 {result.micro['f1']:.2f}, "
+        f"macro F1 {result.macro['f1']:.2f}, hit@3 {result.hit_at_3:.2f}; see 'qualcode evaluate'"
+    )
+    return "\n".join(lines)
+
+
 def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
     """Build the demo project in ``directory`` and return the project file's path."""
     directory = Path(directory)
@@ -125,6 +164,7 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         report("4. agreement between anna and bram", agreement_summary(project.agreement(["anna", "bram"], [*dimensions, "ROL"])))
 
         # 5. suggestions and their measured quality (issue 5)
+        report("5. suggestions and their measured quality", suggestions_step(project))
 
         # 6. theme matrices for the survey pipeline (issue 7)
         report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))

@@ -365,6 +365,74 @@ class Project:
 
     # ---- suggestions (suggest) -------------------------------------------------------------
 
+    def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
+                exclude_from_training=()):
+        """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
+
+        Trains on what human coders reviewed so far (seconds), so it is never stale, leaving out
+        the documents named in ``exclude_from_training``; writes nothing.
+        """
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        with self.store.reading() as conn:
+            model, _ = suggest_mod.fit_project(conn, exclude_documents=exclude_from_training)
+            rows = self._segments_to_score(conn, documents, segment_ids)
+        found = model.suggest([row["text"] for row in rows], top=top, min_score=min_score)
+        table = [
+            {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
+            for row, suggestions in zip(rows, found) for s in suggestions
+        ]
+        return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
+
+    def _segments_to_score(self, conn, documents, segment_ids) -> list[dict]:
+        rows = coding.segment_rows(conn, documents_=documents)
+        if segment_ids is not None:
+            wanted = set(segment_ids)
+            rows = [row for row in rows if row["segment_id"] in wanted]
+        return rows
+
+    def autocode(self, min_score: float = 0.5, coder: str = "model") -> dict:
+        """Code every segment with the suggestions scoring ``min_score`` or more, under the model
+        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        with self.store.reading() as conn:
+            model, _ = suggest_mod.fit_project(conn)
+            rows = self._segments_to_score(conn, None, None)
+        found = model.suggest([row["text"] for row in rows], top=len(model.classes_), min_score=min_score)
+        pairs = [(row["segment_id"], s.code) for row, suggestions in zip(rows, found) for s in suggestions]
+        with self.store.atomic("autocode", coder, {"min_score": min_score}) as conn:
+            report = suggest_mod.write_autocoding(self.store, conn, coder, [row["segment_id"] for row in rows], pairs)
+        by_source = dict.fromkeys(("model", "codebook"), 0)
+        for suggestions in found:
+            for s in suggestions:
+                by_source[s.source] += 1
+        return {**report, "min_score": min_score, "by_source": by_source}
+
+    def evaluate(self, folds: int = 5, *, min_positives: int = 5):
+        """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
+        a code with fewer than ``min_positives`` coded training segments is left to the codebook."""
+        from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        with self.store.reading() as conn:
+            data = suggest_mod.training_set(conn)
+            cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
+        return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
+
+    def uncertain_order(self, segment_ids) -> list[int]:
+        """``segment_ids`` with those the model is least sure about first, for active learning."""
+        return self.suggester().order(segment_ids)
+
+    def suggester(self):
+        """The suggester of this session for the terminal coder: trained on first use, kept in
+        memory; call its ``retrain()`` (from a worker thread if you like) after new codings."""
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        if getattr(self, "_suggester", None) is None:
+            self._suggester = suggest_mod.ProjectSuggester(self.store)
+        return self._suggester
+
     # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
 
     def _units(self, conn, coders_: list[str] | None, attributes: dict[str, str] | None = None):

@@ -38,6 +38,9 @@ COMMANDS = {
     "log": "coding:log",
 
     # suggestions (issue 5)
+    "suggest": "suggest:suggest",
+    "autocode": "suggest:autocode",
+    "evaluate": "suggest:evaluate",
 
     # agreement (issue 6)
     "agreement": "agreement:agreement",

@@ -1,0 +1,158 @@
+"""How good the suggestions are: cross-validation grouped by document, on the project's own coding.
+
+Takes a :class:`~qualcode.suggest.TrainingSet` and an unfitted estimator with the
+``SegmentSuggester`` interface; gives an :class:`Evaluation` (per-code precision, recall, F1 and
+support; micro and macro averages; hit@1 and hit@3; a learning curve). Every fold keeps whole
+documents on one side (``GroupKFold``): a test document's segments are never seen in training,
+as with a new interview. Measuring never writes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+
+from qualcode.errors import BadInput, NotEnoughData
+from qualcode.suggest import TrainingSet, learnable
+
+CURVE_SHARES = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass
+class Evaluation:
+    folds: int
+    documents: int
+    segments: int
+    coded_segments: int
+    per_code: object  # DataFrame: code, precision, recall, f1, support, model_folds
+    micro: dict
+    macro: dict
+    hit_at_1: float
+    hit_at_3: float
+    learning_curve: object  # DataFrame: share_of_documents, training_segments, micro_f1
+    threshold: float = 0.5
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "folds": self.folds, "documents": self.documents, "segments": self.segments,
+            "coded_segments": self.coded_segments, "threshold": self.threshold,
+            "micro": self.micro, "macro": self.macro, "hit_at_1": self.hit_at_1, "hit_at_3": self.hit_at_3,
+            "per_code": self.per_code.to_dict(orient="records"),
+            "learning_curve": self.learning_curve.to_dict(orient="records"),
+        }
+
+
+def check_enough(data: TrainingSet, code_ids, folds: int, min_positives: int) -> None:
+    """Refuse to measure on too little: say how much more coding is needed."""
+    if folds < 2:
+        raise BadInput(f"--folds {folds}: cross-validation needs at least 2 folds")
+    n_documents = len(set(data.groups))
+    if n_documents < folds:
+        alternative = f", or pass --folds {n_documents}" if n_documents >= 2 else ""
+        raise NotEnoughData(
+            f"evaluate needs reviewed segments in at least {folds} documents for {folds} folds by document; "
+            f"the project has {n_documents}: review segments in {folds - n_documents} more document(s){alternative}"
+        )
+    positives = data.matrix(code_ids).sum(axis=0)
+    if not len(positives) or positives.max() < min_positives:
+        best = int(np.argmax(positives)) if len(positives) else 0
+        most = f" (most: {code_ids[best]} with {int(positives[best])})" if len(positives) and positives.max() else ""
+        raise NotEnoughData(
+            f"no code has {min_positives} coded segments yet{most}: code at least "
+            f"{min_positives - (int(positives.max()) if len(positives) else 0)} more segment(s) with one code before evaluating"
+        )
+
+
+def grouped_folds(groups, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, test rows) per fold; a document's segments all fall on one side."""
+    groups = np.asarray(groups)
+    return list(GroupKFold(n_splits=folds).split(np.zeros(len(groups)), groups=groups))
+
+
+def out_of_fold_scores(estimator, data: TrainingSet, labels: np.ndarray, splits, share: float = 1.0, seed: int = 0):
+    """Scores for every segment from a model that never saw its document; with ``share`` < 1,
+    each fold trains on that share of its training documents (a fixed random choice).
+
+    Returns the scores and the mean number of training segments per fold.
+    """
+    scores = np.zeros(labels.shape, dtype=float)
+    sizes = []
+    groups = np.asarray(data.groups)
+    rng = np.random.default_rng(seed)
+    for train, test in splits:
+        documents = rng.permutation(np.unique(groups[train]))
+        kept = set(documents[: max(1, math.ceil(share * len(documents)))].tolist())
+        train = np.array([i for i in train if groups[i] in kept])
+        model = clone(estimator).fit([data.texts[i] for i in train], labels[train])
+        scores[test] = model.predict_proba([data.texts[i] for i in test])
+        sizes.append(len(train))
+    return scores, float(np.mean(sizes))
+
+
+def hit_at(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Share of coded segments with at least one of their codes among the top ``k`` scores."""
+    coded = labels.sum(axis=1) > 0
+    top = np.argsort(-scores[coded], axis=1, kind="stable")[:, :k]
+    hits = np.take_along_axis(labels[coded], top, axis=1) * (np.take_along_axis(scores[coded], top, axis=1) > 0)
+    return round(float(hits.any(axis=1).mean()), 4) if coded.any() else 0.0
+
+
+def _averages(labels: np.ndarray, predicted: np.ndarray, columns) -> dict:
+    p, r, f, _ = precision_recall_fscore_support(labels[:, columns], predicted[:, columns], average=None, zero_division=0)
+    micro = precision_recall_fscore_support(labels, predicted, average="micro", zero_division=0)[:3]
+    return {
+        "per_code": (p, r, f),
+        "micro": dict(zip(("precision", "recall", "f1"), (round(float(v), 4) for v in micro))),
+        "macro": {"precision": round(float(p.mean()), 4), "recall": round(float(r.mean()), 4), "f1": round(float(f.mean()), 4)},
+    }
+
+
+def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARES) -> Evaluation:
+    """Grouped cross-validation of ``estimator`` (unfitted; cloned per fold) on ``data``.
+
+    Micro averages pool every (segment, code) decision, so frequent codes weigh most; macro
+    averages give each code that occurs in the data the same weight. A score counts as a
+    suggestion from ``estimator.threshold`` up.
+    """
+    import pandas as pd  # noqa: PLC0415 - heavy; only the result tables need it
+
+    code_ids = [cue.id for cue in estimator.codes]
+    check_enough(data, code_ids, folds, estimator.min_positives)
+    labels = data.matrix(code_ids)
+    splits = grouped_folds(data.groups, folds)
+    scores, size = out_of_fold_scores(estimator, data, labels, splits)
+    predicted = (scores >= estimator.threshold).astype(np.int64)
+    present = np.flatnonzero(labels.sum(axis=0) > 0)
+    averages = _averages(labels, predicted, present)
+    model_folds = _model_folds(estimator, data, labels, splits)
+    p, r, f = averages["per_code"]
+    per_code = pd.DataFrame({
+        "code": [code_ids[k] for k in present],
+        "precision": np.round(p, 4), "recall": np.round(r, 4), "f1": np.round(f, 4),
+        "support": labels[:, present].sum(axis=0),
+        "model_folds": [model_folds[k] for k in present],
+    }).sort_values(["support", "code"], ascending=[False, True], ignore_index=True)
+    curve = []
+    for share in shares:
+        curve_scores, curve_size = (scores, size) if share == 1.0 else out_of_fold_scores(estimator, data, labels, splits, share)
+        curve_predicted = (curve_scores >= estimator.threshold).astype(np.int64)
+        micro_f1 = _averages(labels, curve_predicted, present)["micro"]["f1"]
+        curve.append({"share_of_documents": share, "training_segments": round(curve_size, 1), "micro_f1": micro_f1})
+    return Evaluation(
+        folds=folds, documents=len(set(data.groups)), segments=len(data.texts),
+        coded_segments=int((labels.sum(axis=1) > 0).sum()), per_code=per_code,
+        micro=averages["micro"], macro=averages["macro"],
+        hit_at_1=hit_at(scores, labels, 1), hit_at_3=hit_at(scores, labels, 3),
+        learning_curve=pd.DataFrame(curve), threshold=estimator.threshold,
+    )
+
+
+def _model_folds(estimator, data, labels, splits) -> list[int]:
+    """Per code, in how many folds it had enough positives to be learned (else: cold start)."""
+    return np.sum([learnable(labels[train], estimator.min_positives) for train, _ in splits], axis=0).tolist()

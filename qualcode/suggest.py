@@ -1,0 +1,413 @@
+"""Suggestions: a local classifier trained on the project's own coding, with a codebook cold start.
+
+Takes segment texts and the codebook's cues (``code_cues(book) -> tuple[CodeCue]``); gives, per
+segment, the likeliest codes with a score in [0, 1], the words that drove each score and its
+source: ``model`` (a linear classifier trained on segments human coders reviewed) or
+``codebook`` (keywords and examples, for a code with too few coded segments yet).
+``training_set(conn) -> TrainingSet`` reads what the human coders did; ``SegmentSuggester`` is
+a scikit-learn estimator (``clone`` and ``cross_validate`` work on it); ``ProjectSuggester``
+keeps one trained in memory for the terminal coder. Suggesting never writes; only
+:func:`write_autocoding` does, inside the caller's transaction. Nothing is ever pickled or
+downloaded: the model is retrained from the project when needed, which takes seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import sqlalchemy as sa
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import SGDClassifier
+from sklearn.utils.validation import check_is_fitted
+
+from qualcode import codebook as codebook_mod
+from qualcode.errors import Conflict
+from qualcode.store import Store, coders, codings, documents, new_guid, now, reviews, segments
+from qualcode.textfeatures import TextFeatures
+
+KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
+
+
+@dataclass(frozen=True)
+class CodeCue:
+    """What the codebook says to look for: a code's keywords and example quotes."""
+
+    id: str
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    score: float
+    reasons: tuple[str, ...]
+    source: str  # model | codebook
+
+
+def code_cues(book: codebook_mod.Codebook) -> tuple[CodeCue, ...]:
+    return tuple(CodeCue(code.id, tuple(code.keywords), tuple(code.examples)) for code, _, _ in book.walk())
+
+
+@dataclass
+class TrainingSet:
+    """Segments human coders reviewed, with the union of the codes they gave each one.
+
+    Union rather than majority: with one or two coders per segment a majority would drop every
+    code the coders disagree on, and a code one careful coder saw is worth suggesting. A reviewed
+    segment without a code is a negative for every code; unreviewed segments are left out.
+    """
+
+    segment_ids: list[int]
+    texts: list[str]
+    groups: list[int]  # document id of each segment, for folds that keep documents whole
+    labels: list[frozenset[str]]
+
+    def matrix(self, code_ids) -> np.ndarray:
+        """Labels as a 0/1 matrix, one column per code in ``code_ids`` order."""
+        column = {code_id: k for k, code_id in enumerate(code_ids)}
+        matrix = np.zeros((len(self.labels), len(column)), dtype=np.int64)
+        for row, labels in enumerate(self.labels):
+            matrix[row, [column[code] for code in labels if code in column]] = 1
+        return matrix
+
+    def subset(self, rows) -> TrainingSet:
+        return TrainingSet(*([values[i] for i in rows] for values in vars(self).values()))
+
+
+SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
+
+
+def training_set(conn: sa.Connection) -> TrainingSet:
+    humans = sa.select(coders.c.name).where(coders.c.kind == "human")
+    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
+    rows = conn.execute(
+        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(segments.c.id.in_(reviewed))
+        .order_by(documents.c.name, segments.c.number)
+    ).all()
+    labels: dict[int, set[str]] = {row.id: set() for row in rows}
+    for segment_id, code_id in conn.execute(
+        sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))
+    ):
+        if segment_id in labels:
+            labels[segment_id].add(code_id)
+    return TrainingSet(
+        segment_ids=[row.id for row in rows],
+        texts=[row[2] for row in rows],
+        groups=[row.document_id for row in rows],
+        labels=[frozenset(labels[row.id]) for row in rows],
+    )
+
+
+def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
+    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
+    return {segment_id: text for segment_id, text in found}
+
+
+@functools.lru_cache(maxsize=1)
+def blank_dutch():
+    """spaCy's Dutch tokenizer, no trained pipeline (nothing to download); made once per process."""
+    import spacy  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    return spacy.blank("nl")
+
+
+class CodebookMatcher:
+    """The cold start: codebook keywords found in a segment (spaCy PhraseMatcher on lower-case
+    tokens) and tf-idf cosine similarity to the code's examples, combined as
+    ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
+
+    Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
+    package; the character n-grams of the similarity already match inflected forms.
+    """
+
+    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures):
+        from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
+
+        self.nlp = blank_dutch()
+        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
+        for k, cue in enumerate(cues):
+            if cue.keywords:
+                self.matcher.add(str(k), list(self.nlp.tokenizer.pipe(cue.keywords)))
+        # A cheap test that skips tokenising segments that contain no keyword at all.
+        self.prefilter = re.compile("|".join(map(re.escape, keywords))) if keywords else None
+        self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
+        self.examples = features.transform([e for cue in cues for e in cue.examples])
+        self.n_codes = len(cues)
+        counts = np.bincount(self.example_code, minlength=self.n_codes).clip(min=1)
+        owner = sp.csr_matrix(
+            (1 / counts[self.example_code], (self.example_code, np.arange(len(self.example_code)))),
+            shape=(self.n_codes, len(self.example_code)),
+        )
+        self.centroids = sp.csr_matrix(owner @ self.examples)  # codes x features: the mean example
+
+    def keyword_hits(self, texts) -> dict[tuple[int, int], list[str]]:
+        """(text index, cue index) -> the keywords found, lower-cased, in order of appearance."""
+        hits: dict[tuple[int, int], list[str]] = {}
+        if self.prefilter is None:
+            return hits
+        for i, text in enumerate(texts):
+            if not self.prefilter.search(text.lower()):
+                continue
+            doc = self.nlp.make_doc(text)
+            for match_id, start, end in self.matcher(doc):
+                found = hits.setdefault((i, int(self.nlp.vocab.strings[match_id])), [])
+                if doc[start:end].text.lower() not in found:
+                    found.append(doc[start:end].text.lower())
+        return hits
+
+    def similarity(self, matrix) -> np.ndarray:
+        """Texts x examples cosine similarity (rows of ``matrix`` are l2-normalised tf-idf)."""
+        return (matrix @ self.examples.T).toarray()
+
+    def scores(self, texts, matrix) -> tuple[np.ndarray, dict[tuple[int, int], list[str]]]:
+        hits = self.keyword_hits(texts)
+        found = np.zeros((len(texts), self.n_codes))
+        for (i, k), words in hits.items():
+            found[i, k] = len(words)
+        best = np.zeros((len(texts), self.n_codes))
+        if len(self.example_code):
+            similarity = self.similarity(matrix)
+            for k in np.unique(self.example_code):
+                best[:, k] = similarity[:, self.example_code == k].max(axis=1)
+        return 1 - (1 - KEYWORD_WEIGHT) ** found * (1 - best.clip(0, 1)), hits
+
+
+def learnable(labels: np.ndarray, min_positives: int) -> np.ndarray:
+    """Per code (column of a 0/1 label matrix): enough positives, and at least one negative."""
+    positives = labels.sum(axis=0)
+    return (positives >= max(min_positives, 1)) & (positives < labels.shape[0])
+
+
+class SegmentSuggester(ClassifierMixin, BaseEstimator):
+    """One class-balanced logistic regression per code over word, word-pair and character
+    n-gram tf-idf, fitted by SGD (``epochs`` passes, fixed seed: deterministic, and several
+    times faster than liblinear on thousands of segments; codes are fitted in ``n_jobs``
+    threads, as SGD releases the GIL); a code with fewer than
+    ``min_positives`` coded segments is scored by the codebook cold start instead.
+
+    ``fit(texts, Y)`` takes a 0/1 matrix with one column per code in ``codes`` order;
+    ``predict_proba`` gives scores in [0, 1] in the same order. Example::
+
+        >>> cues = (CodeCue("KV-OPL", ("cursus",)), CodeCue("KG-REL"))
+        >>> model = SegmentSuggester(codes=cues, min_positives=1).fit(
+        ...     ["ik volg een cursus", "ik bouw een band op met de klant"], [[1, 0], [0, 1]])
+        >>> [s.code for s in model.suggest(["die cursus was goed"], top=1)[0]]
+        ['KV-OPL']
+    """
+
+    def __init__(self, *, codes=(), min_positives=5, alpha=1e-4, epochs=5, threshold=0.5, n_features=2**20,
+                 n_jobs=2, random_state=0):
+        self.codes = codes
+        self.min_positives = min_positives
+        self.alpha = alpha
+        self.epochs = epochs
+        self.threshold = threshold
+        self.n_features = n_features
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        texts = list(X)
+        labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
+        self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
+        examples = [e for cue in self.codes for e in cue.examples]
+        self.features_ = TextFeatures(self.n_features)
+        matrix = self.features_.fit_transform(texts + examples)[: len(texts)]
+        trained = learnable(labels, self.min_positives)
+        self.source_ = np.where(trained, "model", "codebook")
+        self.model_codes_ = np.flatnonzero(trained)
+        self.cold_codes_ = np.flatnonzero(~trained)
+        self.coef_ = np.zeros((matrix.shape[1], len(self.model_codes_)))
+        self.intercept_ = np.zeros(len(self.model_codes_))
+        with ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
+            fitted = list(pool.map(lambda k: self._fit_code(matrix, labels[:, k]), self.model_codes_))
+        for column, (coef, intercept) in enumerate(fitted):
+            self.coef_[:, column] = coef
+            self.intercept_[column] = intercept
+        self.cold_ = CodebookMatcher(tuple(self.codes[k] for k in self.cold_codes_), self.features_)
+        return self
+
+    def _fit_code(self, matrix, labels) -> tuple[np.ndarray, float]:
+        model = SGDClassifier(
+            loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None,
+            class_weight="balanced", random_state=self.random_state,
+        )
+        model.fit(matrix, labels)
+        return model.coef_[0], float(model.intercept_[0])
+
+    def _scores(self, texts, matrix):
+        check_is_fitted(self, "source_")
+        scores = np.zeros((len(texts), len(self.classes_)))
+        if len(self.model_codes_):
+            scores[:, self.model_codes_] = 1 / (1 + np.exp(-(matrix @ self.coef_ + self.intercept_)))
+        cold, hits = self.cold_.scores(texts, matrix)
+        scores[:, self.cold_codes_] = cold
+        return scores, hits
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "source_")
+        texts = list(X)
+        return self._scores(texts, self.features_.transform(texts))[0]
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X) >= self.threshold).astype(np.int64)
+
+    def uncertainty(self, X) -> np.ndarray:
+        """Per text, how close its most doubtful trained code is to 0.5 (1 = a coin toss).
+
+        Only codes the classifier learned count; before any has, the cold-start scores do.
+        """
+        scores = self.predict_proba(X)
+        if len(self.model_codes_):
+            scores = scores[:, self.model_codes_]
+        return (1 - np.abs(2 * scores - 1)).max(axis=1, initial=0.0)
+
+    def suggest(self, X, *, top=3, min_score=0.0, n_reasons=3) -> list[list[Suggestion]]:
+        """The ``top`` codes per text, best first, above ``min_score`` and above zero."""
+        check_is_fitted(self, "source_")
+        texts = list(X)
+        matrix, batch = self.features_.transform_batch(texts)
+        scores, hits = self._scores(texts, matrix)
+        ranked = np.argsort(-scores, axis=1, kind="stable")[:, :top]
+        words = self._reason_words(batch, ranked, n_reasons)
+        cold_index = np.full(len(self.classes_), -1)
+        cold_index[self.cold_codes_] = np.arange(len(self.cold_codes_))
+        codes, sources, cold_index = self.classes_.tolist(), self.source_.tolist(), cold_index.tolist()
+        top_scores = np.take_along_axis(scores, ranked, axis=1).round(4).tolist()
+        result = []
+        for i, (row, row_scores) in enumerate(zip(ranked.tolist(), top_scores)):
+            result.append([
+                Suggestion(
+                    codes[k], score,
+                    tuple(dict.fromkeys([*hits.get((i, cold_index[k]), ()), *words.get((i, k), ())]))[:n_reasons],
+                    sources[k],
+                )
+                for k, score in zip(row, row_scores) if score > 0 and score >= min_score
+            ])
+        return result
+
+    def _reason_words(self, batch, ranked, n_reasons) -> dict[tuple[int, int], list[str]]:
+        """(text, code) -> the words of the text that push the code's score up most: by the
+        classifier's weights, or for the cold start by the code's mean example, over the word
+        and its character n-grams, times 1 + log of the word's count in the text."""
+        per_word = np.zeros((len(batch.words), len(self.classes_)))
+        if len(self.model_codes_):
+            per_word[:, self.model_codes_] = self.features_.word_weights(batch, self.coef_)
+        if len(self.cold_codes_):
+            per_word[:, self.cold_codes_] = self.features_.word_weights(batch, self.cold_.centroids.T)
+        stop = _stop_words()
+        shown = np.array([word not in stop and not word.isdigit() for word in batch.words], dtype=bool)
+        doc_words = batch.doc_words
+        pair_doc = np.repeat(np.arange(doc_words.shape[0]), np.diff(doc_words.indptr))
+        pair_word, strength = doc_words.indices, 1 + np.log(doc_words.data)
+        found: dict[tuple[int, int], list[str]] = {}
+        for slot in range(ranked.shape[1]):
+            code = ranked[pair_doc, slot]
+            value = per_word[pair_word, code] * strength
+            keep = (value > 0) & shown[pair_word]
+            docs, words, value = pair_doc[keep], pair_word[keep], value[keep]
+            order = np.lexsort((-value, docs))
+            docs, words = docs[order], words[order]
+            first = np.arange(len(docs)) - np.searchsorted(docs, docs) < n_reasons
+            for doc, word in zip(docs[first].tolist(), words[first].tolist()):
+                found.setdefault((doc, int(ranked[doc, slot])), []).append(batch.words[word])
+        return found
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """Dutch function words, never shown as a reason."""
+    from spacy.lang.nl.stop_words import STOP_WORDS  # noqa: PLC0415 - spaCy is heavy; load on first use
+
+    return frozenset(STOP_WORDS)
+
+
+def fit_project(conn: sa.Connection, *, exclude_documents=(), **params) -> tuple[SegmentSuggester, TrainingSet]:
+    """A suggester trained on everything human coders reviewed in the project, except in
+    ``exclude_documents`` (names): a held-out interview is then as new to it as an unread one."""
+    data = training_set(conn)
+    if exclude_documents:
+        held = set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(exclude_documents)))).scalars())
+        data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
+    cues = code_cues(codebook_mod.from_store(conn))
+    model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
+    return model, data
+
+
+class ProjectSuggester:
+    """A suggester kept in memory for an interactive session (the terminal coder).
+
+    ``suggest(segment_id)`` and ``order(segment_ids)`` use the last trained model, training one
+    on first use; ``retrain()`` reads the project again and swaps the model in when done, so it
+    may run in a worker thread while the old model keeps answering.
+    """
+
+    def __init__(self, store: Store, **params):
+        self.store = store
+        self.params = params
+        self._model: SegmentSuggester | None = None
+        self._lock = threading.Lock()
+
+    def retrain(self) -> SegmentSuggester:
+        with self.store.reading() as conn:
+            model, _ = fit_project(conn, **self.params)
+        with self._lock:
+            self._model = model
+        return model
+
+    @property
+    def model(self) -> SegmentSuggester:
+        with self._lock:
+            model = self._model
+        return model if model is not None else self.retrain()
+
+    def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
+        """(code id, score, reason words) for one segment, best first."""
+        with self.store.reading() as conn:
+            text = segment_texts(conn, [segment_id]).get(segment_id, "")
+        return [(s.code, s.score, list(s.reasons)) for s in self.model.suggest([text], top=top)[0]]
+
+    def order(self, segment_ids) -> list[int]:
+        """``segment_ids`` with the ones the model is least sure about first (stable)."""
+        ids = list(segment_ids)
+        with self.store.reading() as conn:
+            texts = segment_texts(conn, ids)
+        doubt = self.model.uncertainty([texts.get(i, "") for i in ids])
+        return [ids[j] for j in np.argsort(-doubt, kind="stable")]
+
+
+def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
+    """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
+
+    The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
+    agreement with a human coder can be measured; a human coder's name is refused.
+    """
+    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
+    if kind not in (None, "model"):
+        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
+    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
+    conn.execute(reviews.delete().where(reviews.c.coder == coder))
+    store.ensure_coder(conn, coder, kind="model")
+    stamp = now()
+    ids = list(segment_ids)
+    if ids:
+        conn.execute(reviews.insert(), [{"segment_id": i, "coder": coder, "reviewed_at": stamp} for i in ids])
+    if pairs:
+        conn.execute(codings.insert(), [
+            {"segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": stamp,
+             "origin": "suggestion", "guid": new_guid()}
+            for segment_id, code_id in pairs
+        ])
+    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
+    store.log(conn, "autocode.write", coder, detail)
+    return detail

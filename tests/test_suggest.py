@@ -1,0 +1,248 @@
+import json
+import threading
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from qualcode.errors import Conflict, NotEnoughData
+from qualcode.store import audit, coders, codings, reviews
+
+TRAINING = {
+    "KV-OPL": [
+        "Ik heb vorig jaar een cursus gevolgd over motiverende gespreksvoering, drie dagen lang.",
+        "Die training heeft me echt geholpen, de opleiding was goed opgezet.",
+        "Ik doe nu een vakopleiding voor klantmanagers, met een certificaat aan het eind.",
+        "Ik heb zelf om die cursus gevraagd, want ik wilde bijleren over gesprekken.",
+        "De workshop over schulden was nuttig, ik heb er veel van opgestoken in die training.",
+        "We krijgen elk jaar een opleiding, ik koos de cursus over de wet.",
+    ],
+    "CTX-CASE": [
+        "Mijn caseload is veel te hoog, ik heb er honderdtwintig en dat is niet te doen.",
+        "Door de werkdruk zie ik mensen maar eens per kwartaal, dat vind ik zonde.",
+        "Honderdveertig klanten op mijn caseload, dan moet je keuzes maken.",
+        "Er ligt een achterstand, de werkdruk is enorm sinds de reorganisatie.",
+        "Met zo'n caseload kom je niet aan gesprekken toe, de werkdruk blijft.",
+        "Ik heb te veel klanten, die caseload groeit elk jaar door.",
+    ],
+}
+NEUTRAL = [
+    "Ik werk hier nu ongeveer tien jaar, eerst in een ander team.",
+    "Dat weet ik eigenlijk niet zo goed, daar heb ik nooit over nagedacht.",
+    "Ja, dat klopt wel, zo gaat het meestal bij ons.",
+]
+
+
+@pytest.fixture
+def coded(project, make_document):
+    """Six interviews, each coded by anna: one KV-OPL turn, one CTX-CASE turn, one neutral turn."""
+    for n in range(6):
+        turns = [("I", "interviewer", "Vertel eens.")]
+        for said in (TRAINING["KV-OPL"][n], TRAINING["CTX-CASE"][n], NEUTRAL[n % 3]):
+            turns += [("R", "respondent", said), ("I", "interviewer", "Hm.")]
+        make_document(f"km-{n}", turns)
+        project.tag(f"km-{n}:1", ["KV-OPL"], coder="anna")
+        project.tag(f"km-{n}:2", ["CTX-CASE"], coder="anna")
+        project.review(f"km-{n}:3", coder="anna")
+    return project
+
+
+def _probe(make_document, name="nieuw", text="Ik wil graag nog een cursus volgen, een training over de wet."):
+    make_document(name, [("I", "interviewer", "En verder?"), ("R", "respondent", text)])
+
+
+def test_suggestions_are_deterministic_and_come_from_the_model(coded, make_document):
+    _probe(make_document)
+    first = coded.suggest(["nieuw"])
+    second = coded.suggest(["nieuw"])
+    assert first.equals(second)
+    top = first.iloc[0]
+    assert (top.ref, top.code, top.source) == ("nieuw:1", "KV-OPL", "model")
+    assert top.score > 0.5
+    assert set(top.reasons.split(", ")) <= {"cursus", "training", "volgen", "wet", "graag"}
+    assert "cursus" in top.reasons
+
+
+def test_a_code_without_positives_falls_back_to_the_codebook(coded, make_document):
+    _probe(make_document, text="Ik lees elke week de nieuwsbrief en soms een vakblad.")
+    table = coded.suggest(["nieuw"], top=5)
+    row = table[table.code == "KV-ZELF"].iloc[0]
+    assert row.source == "codebook"
+    assert row.reasons.split(", ")[:2] == ["nieuwsbrief", "vakblad"]
+    assert row.score >= 1 - 0.6**2
+
+
+def test_unreviewed_segments_never_become_negatives(coded, make_document):
+    from qualcode.suggest import training_set
+
+    with coded.store.reading() as conn:
+        before = training_set(conn)
+    probe = "Ik heb een cursus gevolgd, een training met certificaat."
+    scores_before = coded.suggest(["km-0"]).query("ref == 'km-0:1'").set_index("code").score
+    # Uncoded, unreviewed segments full of KV-OPL words: as negatives they would pull KV-OPL down.
+    make_document("unread", [("R", "respondent", probe)] * 4)
+    coded.tag("unread:1", ["CTX-CASE"], coder="model-run")
+    with coded.store.atomic("test.kind", "model-run") as conn:
+        conn.execute(coders.update().where(coders.c.name == "model-run").values(kind="model"))
+    with coded.store.reading() as conn:
+        after = training_set(conn)
+    assert after.segment_ids == before.segment_ids
+    assert len(before.segment_ids) == 18
+    assert sorted(map(sorted, after.labels)).count(["KV-OPL"]) == 6
+    scores_after = coded.suggest(["km-0"]).query("ref == 'km-0:1'").set_index("code").score
+    assert scores_after.equals(scores_before)
+
+
+def test_labels_are_the_union_of_the_human_coders(coded):
+    from qualcode.suggest import training_set
+
+    coded.tag("km-0:3", ["KG-REL"], coder="bram")
+    with coded.store.reading() as conn:
+        data = training_set(conn)
+    labels = dict(zip(data.segment_ids, data.labels))
+    with coded.store.reading() as conn:
+        from qualcode.coding import resolve_segment
+
+        third, first = resolve_segment(conn, "km-0:3"), resolve_segment(conn, "km-0:1")
+    assert labels[third] == {"KG-REL"}
+    assert labels[first] == {"KV-OPL"}
+
+
+def test_grouped_folds_never_leak_a_document(coded):
+    from qualcode.evaluation import grouped_folds
+    from qualcode.suggest import training_set
+
+    with coded.store.reading() as conn:
+        data = training_set(conn)
+    groups = np.asarray(data.groups)
+    folds = grouped_folds(groups, 3)
+    assert len(folds) == 3
+    for train, test in folds:
+        assert set(groups[train]).isdisjoint(groups[test])
+    assert sorted(np.concatenate([test for _, test in folds]).tolist()) == list(range(18))
+
+
+def test_scikit_learn_manners():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import GroupKFold, cross_validate
+
+    from qualcode.suggest import CodeCue, SegmentSuggester
+
+    cues = (CodeCue("A", ("cursus",)), CodeCue("B", ("caseload",)))
+    model = SegmentSuggester(codes=cues, min_positives=2, alpha=1e-3)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and twin is not model
+    with pytest.raises(NotFittedError):
+        twin.predict(["een cursus"])
+    texts = TRAINING["KV-OPL"] + TRAINING["CTX-CASE"]
+    labels = [[1, 0]] * 6 + [[0, 1]] * 6
+    assert model.fit(texts, labels) is model
+    assert list(model.source_) == ["model", "model"]
+    result = cross_validate(model, texts, np.array(labels), groups=[0, 1, 2, 0, 1, 2] * 2, cv=GroupKFold(3))
+    assert len(result["test_score"]) == 3
+    assert model.predict(["weer een cursus gevolgd", "mijn caseload is hoog"]).tolist() == [[1, 0], [0, 1]]
+
+
+def test_autocode_writes_a_model_coder_and_leaves_human_codings_alone(coded, make_document):
+    _probe(make_document)
+    with coded.store.reading() as conn:
+        human_before = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.origin).where(codings.c.coder == "anna")).all()
+    report = coded.autocode(min_score=0.5)
+    again = coded.autocode(min_score=0.5)
+    with coded.store.reading() as conn:
+        kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == "model")).scalar()
+        model_rows = conn.execute(sa.select(codings.c.code_id, codings.c.origin).where(codings.c.coder == "model")).all()
+        human_after = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.origin).where(codings.c.coder == "anna")).all()
+        model_reviews = conn.execute(sa.select(sa.func.count()).select_from(reviews).where(reviews.c.coder == "model")).scalar()
+        logged = conn.execute(sa.select(audit.c.detail).where(audit.c.action == "autocode.write")).scalars().all()
+    assert kind == "model"
+    assert human_after == human_before
+    assert {origin for _, origin in model_rows} == {"suggestion"}
+    assert report["segments"] == model_reviews == 19
+    assert len(model_rows) == report["codings"] == again["codings"] == again["replaced"]
+    assert ("KV-OPL", "suggestion") in model_rows
+    assert json.loads(logged[-1])["replaced"] == report["codings"]
+
+
+def test_autocode_refuses_a_human_coder(coded):
+    with pytest.raises(Conflict) as caught:
+        coded.autocode(coder="anna")
+    assert str(caught.value) == (
+        "coder 'anna' is a human coder; autocode writes only under a model coder: "
+        "pass --coder with a new name, e.g. --coder model"
+    )
+
+
+def test_evaluate_says_how_much_more_data_is_needed(coded):
+    with pytest.raises(NotEnoughData) as caught:
+        coded.evaluate(folds=8)
+    assert str(caught.value) == (
+        "evaluate needs reviewed segments in at least 8 documents for 8 folds by document; "
+        "the project has 6: review segments in 2 more document(s), or pass --folds 6"
+    )
+
+
+def test_evaluate_needs_a_code_with_enough_positives(project, make_document):
+    for n in range(3):
+        make_document(f"d{n}", [("R", "respondent", TRAINING["KV-OPL"][n])])
+        project.tag(f"d{n}:1", ["KV-OPL"], coder="anna")
+    with pytest.raises(NotEnoughData) as caught:
+        project.evaluate(folds=3)
+    assert str(caught.value) == (
+        "no code has 5 coded segments yet (most: KV-OPL with 3): "
+        "code at least 2 more segment(s) with one code before evaluating"
+    )
+
+
+def test_evaluate_reports_grouped_cross_validation(coded):
+    result = coded.evaluate(folds=3, min_positives=3)
+    assert (result.documents, result.segments, result.coded_segments) == (6, 18, 12)
+    per_code = result.per_code.set_index("code")
+    assert per_code.loc["KV-OPL", "support"] == 6 and per_code.loc["CTX-CASE", "support"] == 6
+    assert per_code.loc["KV-OPL", "model_folds"] == 3
+    precision, recall, f1 = per_code.loc["CTX-CASE", ["precision", "recall", "f1"]]
+    assert recall == 1.0 and f1 == pytest.approx(2 * precision * recall / (precision + recall), abs=1e-4)
+    assert result.macro["f1"] == pytest.approx(per_code.f1.mean(), abs=1e-4)
+    assert result.hit_at_3 == 1.0 and result.hit_at_1 >= 0.5
+    curve = result.learning_curve
+    assert curve.share_of_documents.tolist() == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert curve.training_segments.tolist() == [3.0, 6.0, 9.0, 12.0, 12.0]
+    assert curve.micro_f1.iloc[-1] == result.micro["f1"]
+
+
+def test_session_suggester_for_the_terminal_coder(coded, make_document):
+    _probe(make_document)
+    from qualcode.coding import resolve_segment
+
+    with coded.store.reading() as conn:
+        probe = resolve_segment(conn, "nieuw:1")
+        neutral = resolve_segment(conn, "km-0:3")
+        opl = resolve_segment(conn, "km-0:1")
+    session = coded.suggester()
+    assert session is coded.suggester()
+    code, score, reasons = session.suggest(probe)[0]
+    assert (code, "cursus" in reasons) == ("KV-OPL", True)
+    assert coded.uncertain_order([opl, neutral, probe])[0] in (neutral, probe)
+    assert sorted(session.order([opl, neutral, probe])) == sorted([opl, neutral, probe])
+    assert "KG-REL" not in dict((c, s) for c, s, _ in session.suggest(neutral) if s > 0.5)
+    for n in range(6):
+        coded.tag(f"km-{n}:3", ["KG-REL"], coder="anna")
+    worker = threading.Thread(target=session.retrain)
+    worker.start()
+    worker.join()
+    assert session.model.source_[list(session.model.classes_).index("KG-REL")] == "model"
+
+
+def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
+    _probe(make_document)
+    where = ("--project", coded.path)
+    suggested = json.loads(cli("suggest", "nieuw", "--top", "1", "--format", "json", *where).output)
+    assert [(r["ref"], r["code"], r["source"]) for r in suggested] == [("nieuw:1", "KV-OPL", "model")]
+    written = cli("autocode", "--min-score", "0.5", *where)
+    assert written.exit_code == 0
+    assert written.output.startswith("coder model: ")
+    measured = json.loads(cli("evaluate", "--folds", "3", "--format", "json", *where).output)
+    assert (measured["documents"], measured["hit_at_3"]) == (6, 1.0)
+    refused = cli("evaluate", "--folds", "9", *where)
+    assert refused.exit_code == 1
