@@ -95,8 +95,6 @@ def export_theme_matrices(project: Project, folder: Path) -> str:
     )
 
 
-
-
 def reference_codes(document: str) -> dict[int, set[str]]:
     """Segment number -> the codes the reference coders gave it (union over coders)."""
     codes: dict[int, set[str]] = {}

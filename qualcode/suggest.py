@@ -371,6 +371,22 @@ class ProjectSuggester:
             model = self._model
         return model if model is not None else self.retrain()
 
+    @property
+    def ready(self) -> bool:
+        """Whether a model is trained, so asking for suggestions will not wait for training."""
+        with self._lock:
+            return self._model is not None
+
+    def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]]:
+        """Like :meth:`suggest`, but nothing (instead of waiting) while the first model trains."""
+        return self.suggest(segment_id) if self.ready else []
+
+    def arrange(self, items, reviewed: set[int]) -> list:
+        """A work-list ordering for active learning: segments not yet reviewed come first, the
+        ones the model is least sure about first among them; then the reviewed ones."""
+        rank = {segment_id: i for i, segment_id in enumerate(self.order([item.segment_id for item in items]))}
+        return sorted(items, key=lambda item: (item.segment_id in reviewed, rank[item.segment_id]))
+
     def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
         """(code id, score, reason words) for one segment, best first."""
         with self.store.reading() as conn:

@@ -297,3 +297,34 @@ def test_a_refused_action_is_a_notice_and_the_coder_goes_on(interviews):
     assert screen == (CoderScreen, 1)
     assert coded(interviews, "km-a:1") == {}
     assert is_reviewed(interviews, "km-a:1")
+
+
+def test_the_project_suggester_trains_in_the_background_and_its_first_suggestion_is_accepted(interviews):
+    suggester = interviews.suggester()
+
+    async def scenario():
+        app = coder_app(interviews, suggest=suggester.suggest_when_ready, retrain=suggester.retrain)
+        async with app.run_test() as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = panel(app, "#suggestions")
+            await pilot.press("1")
+            await app.workers.wait_for_complete()
+            return shown
+
+    shown = asyncio.run(scenario())
+    with interviews.store.reading() as conn:
+        top = suggester.suggest(resolve_segment(conn, "km-a:1"))[0][0]
+    assert top in shown
+    assert coded(interviews, "km-a:1") == {top: "suggestion"}
+
+
+def test_uncertain_order_puts_unreviewed_segments_first_least_sure_first(interviews):
+    interviews.tag("km-a:1", ["KV-OPL"], coder="anna")
+    suggester = interviews.suggester()
+    items = interviews.worklist()
+    reviewed = interviews.reviewed_segments("anna")
+    arranged = suggester.arrange(items, reviewed)
+    assert arranged[-1].ref == "km-a:1"
+    unreviewed = [item.segment_id for item in arranged[:-1]]
+    assert unreviewed == suggester.order(unreviewed)

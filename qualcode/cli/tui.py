@@ -5,7 +5,7 @@ import click
 from qualcode.cli.common import project_option
 
 # --order names; each maps to an ordering in qualcode.worklist.ORDERS, or one built here.
-ORDER_CHOICES = ("document", "uncoded")
+ORDER_CHOICES = ("document", "uncoded", "uncertain")
 
 
 def parse_attributes(pairs) -> dict[str, str]:
@@ -26,7 +26,8 @@ def parse_attributes(pairs) -> dict[str, str]:
 @click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
 @click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
-              help="document: in document order; uncoded: segments you have not reviewed first.")
+              help="document: in document order; uncoded: segments you have not reviewed first; "
+              "uncertain: unreviewed segments the suggester is least sure about first (active learning).")
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
 @project_option
 def code(project, documents, coder, attrs, order, show_others):
@@ -37,6 +38,7 @@ def code(project, documents, coder, attrs, order, show_others):
     Example:
         qualcode code km-maasdelta-01 --coder anna
         qualcode code --attr role=klantmanager --order uncoded
+        qualcode code --order uncertain
     """
     from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
     from qualcode.tui.coder import CoderApp  # noqa: PLC0415 - textual loads only when the coder opens
@@ -45,4 +47,11 @@ def code(project, documents, coder, attrs, order, show_others):
     items = project.worklist(list(documents) or None, attributes=parse_attributes(attrs))
     if not items:
         raise BadInput("no segments to code in this selection: import transcripts first ('qualcode import'), or widen DOC/--attr")
-    CoderApp(project, items, coder=project.coder(coder), show_others=show_others, order=ORDERS[order]).run()
+    suggester = project.suggester()
+    if order == "uncertain":
+        click.echo("training the suggester on your coding to find the uncertain segments ...", err=True)
+    arrange = suggester.arrange if order == "uncertain" else ORDERS[order]
+    CoderApp(
+        project, items, coder=project.coder(coder), show_others=show_others, order=arrange,
+        suggest=suggester.suggest_when_ready, retrain=suggester.retrain,
+    ).run()

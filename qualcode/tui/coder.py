@@ -10,6 +10,8 @@ and hands the widgets what to draw. Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -110,14 +112,17 @@ class CoderScreen(Screen):
             layout=False,
         )
 
-    def _attempt(self, action, *args) -> object:
+    def _attempt(self, action, *args, writes: bool = True) -> object:
         """Run a session action; a refused one is shown as an error notice (and gives None)
-        instead of ending the app."""
+        instead of ending the app. After a write the suggester learns from it."""
         try:
-            return action(*args)
+            result = action(*args)
         except QualcodeError as exc:
             self.notify(str(exc), severity="error")
             return None
+        if writes:
+            self.app.learn()
+        return result
 
     def apply(self, code_id: str, origin: str = "manual") -> None:
         if self._attempt(self.session.tag, self.index, code_id, origin) is False:
@@ -173,7 +178,7 @@ class CoderScreen(Screen):
     def action_jump(self) -> None:
         def go(answer: str | None) -> None:
             if answer:
-                found = self._attempt(self.session.find, answer)
+                found = self._attempt(self.session.find, answer, writes=False)
                 if found is not None:
                     self.index = found
                     self.draw()
@@ -196,14 +201,17 @@ class CoderApp(App):
     """The keyboard coder over ``items`` (from ``Project.worklist``) of ``project``.
 
     ``coder`` None asks once and remembers the answer in the project. ``order`` arranges the
-    items given the ids the coder already reviewed; ``suggest`` feeds the suggestions panel.
+    items given the ids the coder already reviewed; ``suggest`` feeds the suggestions panel, and
+    ``retrain`` (if given) runs in a worker thread at start and after every change, so the
+    suggestions learn from the coding without freezing the screen.
     """
 
     TITLE = "qualcode code"
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, project, items: list[Item], *, coder: str | None = None, show_others: bool = False,
-                 order: Ordering = in_document_order, suggest: Suggest | None = None):
+                 order: Ordering = in_document_order, suggest: Suggest | None = None,
+                 retrain: Callable[[], object] | None = None):
         super().__init__()
         self.project = project
         self.items = items
@@ -211,8 +219,39 @@ class CoderApp(App):
         self.show_others = show_others
         self.order = order
         self.suggest = suggest
+        self.retrain = retrain
+        self._training = False
+        self._stale = False
+
+    def learn(self) -> None:
+        """Retrain the suggester in a worker thread. One training runs at a time; changes made
+        meanwhile start one more round when it ends, so the model catches up without piling up."""
+        if self.retrain is None:
+            return
+        if self._training:
+            self._stale = True
+            return
+        self._training = True
+        self.run_worker(self._retrain_until_current, thread=True, group="retrain")
+
+    def _retrain_until_current(self) -> None:
+        try:
+            while True:
+                self._stale = False
+                self.retrain()
+                self.call_from_thread(self._refresh_suggestions)
+                if not self._stale:
+                    break
+        finally:
+            self._training = False
+
+    def _refresh_suggestions(self) -> None:
+        if isinstance(self.screen, CoderScreen):
+            self.screen.session.forget_suggestions()
+            self.screen.draw()
 
     def on_mount(self) -> None:
+        self.learn()
         if self.coder:
             self.start()
         else:

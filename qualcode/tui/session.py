@@ -71,6 +71,10 @@ class CodingSession:
             self._suggestions[segment_id] = list(self.suggest(segment_id))
         return self._suggestions[segment_id]
 
+    def forget_suggestions(self) -> None:
+        """Drop the suggestions asked so far, after the model was retrained."""
+        self._suggestions.clear()
+
     def find(self, answer: str) -> int:
         """The position of a segment given as its number in this list or as ``DOC:N``."""
         answer = answer.strip()
