@@ -31,10 +31,21 @@ def test_help_and_version_do_not_import_heavy_libraries():
     code = (
         "import sys\nfrom qualcode.cli import cli\n"
         "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('pandas', 'spacy', 'sklearn', 'sqlalchemy', 'numpy', 'rich') if m in sys.modules))"
+        "print(sorted(m for m in ('pandas', 'spacy', 'sklearn', 'sqlalchemy', 'numpy', 'rich', 'textual') if m in sys.modules))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('qualcode.cli.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    heavy, commands_loaded = out.strip().splitlines()[-2:]
+    assert heavy == "[]"
+    assert commands_loaded == "[]", "listing the commands must not import them"
+
+
+def test_the_command_list_shows_every_registered_command_with_its_summary(cli):
+    from qualcode.cli import COMMANDS
+
+    listed = cli("--help").output.split("Commands:")[1]
+    for name, (_, summary) in COMMANDS.items():
+        assert f"  {name} " in listed and summary in listed, name
 
 
 def test_version():

@@ -13,50 +13,46 @@ import click
 from qualcode import __version__
 from qualcode.errors import QualcodeError
 
-# command name -> "module:attribute" under qualcode.cli; the order is the order of --help.
+# command name -> ("module:attribute" under qualcode.cli, the one line `qualcode --help` shows).
+# The line lives here so that listing the commands imports none of them. Order = --help order.
 COMMANDS = {
-    "init": "project:init",
-    "status": "project:status",
-    "demo": "project:demo",
-    "codebook": "codebook:codebook",
+    # the project
+    "init": ("project:init", "Create a project, optionally with a codebook."),
+    "status": ("project:status", "Documents, segments, codes, codings per coder."),
+    "demo": ("project:demo", "Run the whole pipeline on the bundled samples."),
+    "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
     # import and look (issue 3)
-    "import": "ingest:import_",
-    "documents": "ingest:documents",
-    "show": "ingest:show",
-
+    "import": ("ingest:import_", "Import transcripts (.docx .txt .vtt .srt) or REFI-QDA."),
+    "documents": ("ingest:documents", "List imported documents and their attributes."),
+    "show": ("ingest:show", "Print a transcript with segment numbers."),
     # coding (issue 4)
-    "code": "tui:code",
-    "tag": "coding:tag",
-    "untag": "coding:untag",
-    "review": "coding:review",
-    "apply": "coding:apply_codings",
-    "codings": "coding:codings",
-    "segments": "retrieval:segments",
-    "quotes": "retrieval:quotes",
-    "codes": "codes:codes",
-    "memo": "memo:memo",
-    "log": "coding:log",
-
+    "code": ("tui:code", "Code from the keyboard in the terminal."),
+    "tag": ("coding:tag", "Apply codes to segment DOC:N."),
+    "untag": ("coding:untag", "Remove codes from segment DOC:N."),
+    "review": ("coding:review", "Mark segment DOC:N reviewed with no code."),
+    "apply": ("coding:apply_codings", "Apply codings from a CSV, all or nothing."),
+    "codings": ("coding:codings", "Export codings as CSV or JSON (apply's columns)."),
+    "segments": ("retrieval:segments", "Find segments by code, coder, attribute, text."),
+    "quotes": ("retrieval:quotes", "Write coded segments as quotes to Word or CSV."),
+    "codes": ("codes:codes", "Add, rename, move, merge or delete codes."),
+    "memo": ("memo:memo", "Write and read memos."),
+    "log": ("coding:log", "Show the audit log of every change."),
     # suggestions (issue 5)
-    "suggest": "suggest:suggest",
-    "autocode": "suggest:autocode",
-    "evaluate": "suggest:evaluate",
-
+    "suggest": ("suggest:suggest", "Suggest codes for segments, with reasons."),
+    "autocode": ("suggest:autocode", "Code everything under a model coder."),
+    "evaluate": ("suggest:evaluate", "Measure suggestion quality (grouped CV)."),
     # agreement (issue 6)
-    "agreement": "agreement:agreement",
-    "disagreements": "agreement:disagreements",
-    "consensus": "agreement:consensus",
-    "adjudicate": "agreement:adjudicate",
-    "merge": "agreement:merge",
-
+    "agreement": ("agreement:agreement", "Krippendorff's alpha, kappa, AC1 per code."),
+    "disagreements": ("agreement:disagreements", "Segments where coders differ."),
+    "consensus": ("agreement:consensus", "Write a consensus coder by a rule."),
+    "adjudicate": ("agreement:adjudicate", "Settle disagreements in the terminal."),
+    "merge": ("agreement:merge", "Merge the coding of another copy of the project."),
     # matrices (issue 7)
-    "matrix": "matrices:matrix",
-    "cooccurrence": "matrices:cooccurrence",
-    "framework": "matrices:framework",
-
+    "matrix": ("matrices:matrix", "Respondent x code matrix; .csv .xlsx .sav .dta .parquet."),
+    "cooccurrence": ("matrices:cooccurrence", "Code x code co-occurrence matrix."),
+    "framework": ("matrices:framework", "Framework matrix of quotes per respondent and theme."),
     # REFI-QDA (issue 8)
-    "export": "interop:export",
-
+    "export": ("interop:export", "Export the codebook (.qdc) or project (.qdpx)."),
 }
 
 
@@ -74,7 +70,7 @@ class CommandError(click.ClickException):
 class QualcodeGroup(click.Group):
     """A group whose sub-commands load lazily and whose errors become one line."""
 
-    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lazy = lazy or {}
 
@@ -83,10 +79,17 @@ class QualcodeGroup(click.Group):
 
     def get_command(self, ctx, name):
         if name in self.lazy and name not in self.commands:
-            module_name, attribute = self.lazy[name].split(":")
+            module_name, attribute = self.lazy[name][0].split(":")
             module = importlib.import_module(f"qualcode.cli.{module_name}")
             self.add_command(getattr(module, attribute), name)
         return self.commands.get(name)
+
+    def format_commands(self, ctx, formatter):
+        """List the commands from the registry's one-liners, without importing them."""
+        rows = [(name, summary) for name, (_, summary) in self.lazy.items()]
+        rows += [(name, self.commands[name].get_short_help_str()) for name in self.commands if name not in self.lazy]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):
         try:
