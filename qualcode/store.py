@@ -232,6 +232,9 @@ class Store:
     url: str
     actor: str = field(default_factory=default_actor)
     engine: sa.Engine = field(init=False, repr=False)
+    # Set once a committed transaction (or the check at open) found the schema current: only a
+    # newer qualcode changes it, and that one is refused at open, so later transactions skip the check.
+    _schema_current: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
         self.engine = _make_engine(self.url)
@@ -266,6 +269,7 @@ class Store:
     def check_version(self) -> None:
         with self.engine.connect() as conn:
             found = self.schema_version(conn)
+        self._schema_current = found == SCHEMA_VERSION
         if found > SCHEMA_VERSION:
             from qualcode import __version__
 
@@ -276,6 +280,8 @@ class Store:
             )
 
     def _migrate(self, conn: sa.Connection) -> None:
+        if self._schema_current:
+            return
         found = self.schema_version(conn)
         if found == SCHEMA_VERSION:
             return
@@ -297,6 +303,7 @@ class Store:
             self._migrate(conn)
             self.log(conn, action, target, detail or {})
             yield conn
+        self._schema_current = True
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -380,6 +387,7 @@ class NewDocument:
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, type)
     turns: list[NewTurn] = field(default_factory=list)
     segments: list[NewSegment] = field(default_factory=list)
+    guid: str = field(default_factory=new_guid)  # a replaced document keeps its old one
 
 
 def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
@@ -392,7 +400,7 @@ def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
             imported_at=now(),
             text=doc.text,
             metadata=json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
-            guid=new_guid(),
+            guid=doc.guid,
         )
     ).inserted_primary_key[0]
     if doc.attributes:
