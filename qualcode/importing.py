@@ -40,6 +40,7 @@ from qualcode.store import (
 )
 
 SIMILAR = 0.85
+PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 @dataclass
@@ -238,7 +239,7 @@ def _delete_document(conn, document_id: int) -> None:
 
 
 def _normalised(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    return " ".join(PUNCTUATION.sub(" ", text.casefold()).split())
 
 
 def anchor(old_text: str, old_position: float, new: list[tuple[int, str]]) -> int | None:
