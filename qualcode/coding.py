@@ -3,7 +3,11 @@
 Takes segment references (``DOC:N``, N being the 1-based number ``qualcode show DOC`` prints)
 and code ids; writes ``codings`` and ``reviews`` rows inside the caller's transaction, with an
 audit entry for each change. A coding always implies a review mark: "reviewed" means the coder
-looked at the segment, whether or not any code applied.
+looked at the segment, whether or not any code applied. Writes are set-based:
+``tag_many``/``untag_many`` take ``(segment id, code id, coder)`` triples and
+``mark_reviewed_many``/``unmark_reviewed_many`` ``(segment id, coder)`` pairs, check the codes
+once and write rows and audit entries in bulk; ``tag``, ``untag`` and friends are their
+one-segment forms, and ``apply`` and ``consensus`` use them too.
 
 Codings also travel as tables with the columns ``document,segment,coder,code[,memo]``
 (:data:`CODING_COLUMNS`): ``read_codings_csv(path) -> list[(line, record)]``,
@@ -81,6 +85,8 @@ FEW_SEGMENTS = 500
 
 Pair = tuple[int, str]  # (segment id, coder)
 Triple = tuple[int, str, str]  # (segment id, code id, coder)
+REVIEW_PAIR = (reviews.c.segment_id, reviews.c.coder)
+CODING_TRIPLE = (codings.c.segment_id, codings.c.code_id, codings.c.coder)
 
 
 def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple]:
@@ -98,7 +104,7 @@ def mark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
     wanted = list(dict.fromkeys(pairs))
     if not wanted:
         return []
-    present = _present(conn, reviews, (reviews.c.segment_id, reviews.c.coder), wanted)
+    present = _present(conn, reviews, REVIEW_PAIR, wanted)
     added = [pair for pair in wanted if pair not in present]
     if added:
         for name in dict.fromkeys(coder for _, coder in added):
@@ -115,9 +121,9 @@ def unmark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]
     wanted = list(dict.fromkeys(pairs))
     if not wanted:
         return []
-    marked = _present(conn, reviews, (reviews.c.segment_id, reviews.c.coder), wanted)
+    marked = _present(conn, reviews, REVIEW_PAIR, wanted)
     gone = [pair for pair in wanted if pair in marked]
-    coded = sorted(_present(conn, codings, (codings.c.segment_id, codings.c.code_id, codings.c.coder), wanted))
+    coded = sorted(_present(conn, codings, CODING_TRIPLE, wanted))
     asked = set(wanted)
     _delete_codings(store, conn, [(s, code, c) for s, code, c in coded if (s, c) in asked])
     if gone:
@@ -139,7 +145,7 @@ def tag_many(store: Store, conn: sa.Connection, triples, origin: str = "manual")
         return []
     check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
     mark_reviewed_many(store, conn, ((s, c) for s, _, c in wanted))
-    present = _present(conn, codings, (codings.c.segment_id, codings.c.code_id, codings.c.coder), wanted)
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
     added = [triple for triple in wanted if triple not in present]
     if added:
         stamp = now()
@@ -157,7 +163,7 @@ def untag_many(store: Store, conn: sa.Connection, triples) -> list[Triple]:
     if not wanted:
         return []
     check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
-    present = _present(conn, codings, (codings.c.segment_id, codings.c.code_id, codings.c.coder), wanted)
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
     removed = [triple for triple in wanted if triple in present]
     _delete_codings(store, conn, removed)
     return removed
