@@ -232,9 +232,9 @@ class Store:
     url: str
     actor: str = field(default_factory=default_actor)
     engine: sa.Engine = field(init=False, repr=False)
-    # Set once a committed transaction (or the check at open) found the schema current: only a
-    # newer qualcode changes it, and that one is refused at open, so later transactions skip the check.
-    _schema_current: bool = field(default=False, init=False, repr=False)
+    # Once the meta table is known to exist (it is never dropped), transactions read the schema
+    # version with one small query instead of inspecting the database each time.
+    _has_meta: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
         self.engine = _make_engine(self.url)
@@ -261,15 +261,16 @@ class Store:
         return store
 
     def schema_version(self, conn: sa.Connection) -> int:
-        if not sa.inspect(conn).has_table("meta"):
-            return 0
+        if not self._has_meta:
+            if not sa.inspect(conn).has_table("meta"):
+                return 0
+            self._has_meta = True
         value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
         return int(value) if value is not None else 0
 
     def check_version(self) -> None:
         with self.engine.connect() as conn:
             found = self.schema_version(conn)
-        self._schema_current = found == SCHEMA_VERSION
         if found > SCHEMA_VERSION:
             from qualcode import __version__
 
@@ -280,8 +281,6 @@ class Store:
             )
 
     def _migrate(self, conn: sa.Connection) -> None:
-        if self._schema_current:
-            return
         found = self.schema_version(conn)
         if found == SCHEMA_VERSION:
             return
@@ -303,7 +302,7 @@ class Store:
             self._migrate(conn)
             self.log(conn, action, target, detail or {})
             yield conn
-        self._schema_current = True
+        self._has_meta = True
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:

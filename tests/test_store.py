@@ -113,7 +113,7 @@ def _statements(store: Store) -> list[str]:
     return seen
 
 
-def test_a_transaction_on_a_current_schema_does_not_check_the_schema_again(project):
+def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(project):
     project.close()
     store = Store.open(project.path)
     seen = _statements(store)
@@ -122,7 +122,16 @@ def test_a_transaction_on_a_current_schema_does_not_check_the_schema_again(proje
     with store.atomic("test.two"):
         pass
     store.close()
-    assert seen == ["BEGIN", "INSERT", "BEGIN", "INSERT"]
+    assert seen == ["BEGIN", "SELECT", "INSERT", "BEGIN", "SELECT", "INSERT"]
+
+
+def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
+    with project.store.atomic("test.before"):
+        pass
+    with sqlite3.connect(project.path) as raw:
+        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    with pytest.raises(SchemaTooNew), project.store.atomic("test.after"):
+        pass
 
 
 def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
