@@ -35,12 +35,15 @@ def build(folder: Path, n_segments: int, n_coders: int, agree: float) -> Project
                 name=f"doc{start // per_document:03}", source_file="synthetic", sha256=f"{start:064}",
                 text="x" * (2 * n), segments=[NewSegment(unit="turn", start=2 * i, end=2 * i + 1) for i in range(n)],
             ))
+        reviewed, coded = [], []
         for segment_id in range(1, n_segments + 1):
             first = rng.sample(code_ids, rng.randint(1, 3))
             for index in range(n_coders):
                 codes = first if index == 0 or rng.random() < agree else rng.sample(code_ids, rng.randint(0, 3))
-                coding.mark_reviewed(project.store, conn, segment_id, f"coder{index}")
-                coding.tag(project.store, conn, segment_id, codes, f"coder{index}")
+                reviewed.append((segment_id, f"coder{index}"))
+                coded += [(segment_id, code, f"coder{index}") for code in codes]
+        coding.mark_reviewed_many(project.store, conn, reviewed)
+        coding.tag_many(project.store, conn, coded)
     return project
 
 

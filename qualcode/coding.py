@@ -3,7 +3,11 @@
 Takes segment references (``DOC:N``, N being the 1-based number ``qualcode show DOC`` prints)
 and code ids; writes ``codings`` and ``reviews`` rows inside the caller's transaction, with an
 audit entry for each change. A coding always implies a review mark: "reviewed" means the coder
-looked at the segment, whether or not any code applied.
+looked at the segment, whether or not any code applied. Writes are set-based:
+``tag_many``/``untag_many`` take ``(segment id, code id, coder)`` triples and
+``mark_reviewed_many``/``unmark_reviewed_many`` ``(segment id, coder)`` pairs, check the codes
+once and write rows and audit entries in bulk; ``tag``, ``untag`` and friends are their
+one-segment forms, and ``apply`` and ``consensus`` use them too.
 
 Codings also travel as tables with the columns ``document,segment,coder,code[,memo]``
 (:data:`CODING_COLUMNS`): ``read_codings_csv(path) -> list[(line, record)]``,
@@ -17,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,68 +80,127 @@ def check_codes(conn: sa.Connection, code_ids) -> list[str]:
     return list(code_ids)
 
 
+# Up to this many segments, existing rows are looked up by segment id; beyond it, by coder.
+FEW_SEGMENTS = 500
+
+Pair = tuple[int, str]  # (segment id, coder)
+Triple = tuple[int, str, str]  # (segment id, code id, coder)
+REVIEW_PAIR = (reviews.c.segment_id, reviews.c.coder)
+CODING_TRIPLE = (codings.c.segment_id, codings.c.code_id, codings.c.coder)
+
+
+def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple]:
+    """The rows of ``columns`` in ``table`` for the coders (and, when few, segments) of ``wanted``."""
+    query = sa.select(*columns).where(table.c.coder.in_(sorted({item[-1] for item in wanted})))
+    segment_ids = {item[0] for item in wanted}
+    if len(segment_ids) <= FEW_SEGMENTS:
+        query = query.where(table.c.segment_id.in_(sorted(segment_ids)))
+    return set(map(tuple, conn.execute(query)))
+
+
+def mark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
+    """Record that each coder looked at each segment of ``(segment id, coder)`` pairs; returns
+    the pairs that were not recorded yet (one statement and one audit entry each, in bulk)."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return []
+    present = _present(conn, reviews, REVIEW_PAIR, wanted)
+    added = [pair for pair in wanted if pair not in present]
+    if added:
+        for name in dict.fromkeys(coder for _, coder in added):
+            store.ensure_coder(conn, name)
+        stamp = now()
+        conn.execute(reviews.insert(), [{"segment_id": s, "coder": c, "reviewed_at": stamp} for s, c in added])
+        store.log_many(conn, [("review.add", str(s), {"coder": c}) for s, c in added])
+    return added
+
+
+def unmark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
+    """Withdraw review marks (and with them the coders' codes on those segments); returns the
+    pairs that were marked."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return []
+    marked = _present(conn, reviews, REVIEW_PAIR, wanted)
+    gone = [pair for pair in wanted if pair in marked]
+    coded = sorted(_present(conn, codings, CODING_TRIPLE, wanted))
+    asked = set(wanted)
+    _delete_codings(store, conn, [(s, code, c) for s, code, c in coded if (s, c) in asked])
+    if gone:
+        conn.execute(
+            reviews.delete().where(reviews.c.segment_id == sa.bindparam("s"), reviews.c.coder == sa.bindparam("c")),
+            [{"s": s, "c": c} for s, c in gone],
+        )
+        store.log_many(conn, [("review.delete", str(s), {"coder": c}) for s, c in gone])
+    return gone
+
+
+def tag_many(store: Store, conn: sa.Connection, triples, origin: str = "manual") -> list[Triple]:
+    """Apply ``(segment id, code id, coder)`` codings, marking their segments reviewed; returns
+    those that were not there yet. Codes are checked once, rows written in bulk."""
+    if origin not in ORIGINS:
+        raise BadInput(f"unknown coding origin {origin!r}: use one of {', '.join(ORIGINS)}")
+    wanted = list(dict.fromkeys(triples))
+    if not wanted:
+        return []
+    check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
+    mark_reviewed_many(store, conn, ((s, c) for s, _, c in wanted))
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
+    added = [triple for triple in wanted if triple not in present]
+    if added:
+        stamp = now()
+        conn.execute(codings.insert(), [
+            {"segment_id": s, "code_id": code, "coder": c, "created_at": stamp, "origin": origin, "guid": new_guid()}
+            for s, code, c in added
+        ])
+        store.log_many(conn, [("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added])
+    return added
+
+
+def untag_many(store: Store, conn: sa.Connection, triples) -> list[Triple]:
+    """Remove ``(segment id, code id, coder)`` codings (the review marks stay); returns those removed."""
+    wanted = list(dict.fromkeys(triples))
+    if not wanted:
+        return []
+    check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
+    removed = [triple for triple in wanted if triple in present]
+    _delete_codings(store, conn, removed)
+    return removed
+
+
+def _delete_codings(store: Store, conn: sa.Connection, triples: list[Triple]) -> None:
+    if triples:
+        conn.execute(
+            codings.delete().where(codings.c.segment_id == sa.bindparam("s"), codings.c.code_id == sa.bindparam("code"),
+                                   codings.c.coder == sa.bindparam("c")),
+            [{"s": s, "code": code, "c": c} for s, code, c in triples],
+        )
+        store.log_many(conn, [("coding.delete", str(s), {"coder": c, "code": code}) for s, code, c in triples])
+
+
 def mark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: str) -> bool:
     """Record that ``coder`` looked at the segment; False if already recorded."""
-    exists = conn.execute(
-        sa.select(reviews.c.segment_id).where(reviews.c.segment_id == segment_id, reviews.c.coder == coder)
-    ).first()
-    if exists:
-        return False
-    store.ensure_coder(conn, coder)
-    conn.execute(reviews.insert().values(segment_id=segment_id, coder=coder, reviewed_at=now()))
-    store.log(conn, "review.add", str(segment_id), {"coder": coder})
-    return True
+    return bool(mark_reviewed_many(store, conn, [(segment_id, coder)]))
 
 
 def unmark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: str) -> bool:
     """Withdraw a review mark (and so the coder's codes on that segment); used by undo."""
-    removed = conn.execute(
-        codings.delete().where(codings.c.segment_id == segment_id, codings.c.coder == coder).returning(codings.c.code_id)
-    ).scalars().all()
-    for code_id in removed:
-        store.log(conn, "coding.delete", str(segment_id), {"coder": coder, "code": code_id})
-    gone = conn.execute(reviews.delete().where(reviews.c.segment_id == segment_id, reviews.c.coder == coder)).rowcount
-    if gone:
-        store.log(conn, "review.delete", str(segment_id), {"coder": coder})
-    return bool(gone)
+    return bool(unmark_reviewed_many(store, conn, [(segment_id, coder)]))
 
 
 def tag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str, origin: str = "manual") -> list[str]:
-    """Apply codes to a segment for a coder; returns the codes that were not there yet."""
-    if origin not in ORIGINS:
-        raise BadInput(f"unknown coding origin {origin!r}: use one of {', '.join(ORIGINS)}")
-    check_codes(conn, code_ids)
-    mark_reviewed(store, conn, segment_id, coder)
-    present = set(
-        conn.execute(
-            sa.select(codings.c.code_id).where(codings.c.segment_id == segment_id, codings.c.coder == coder)
-        ).scalars()
-    )
-    added = [code_id for code_id in dict.fromkeys(code_ids) if code_id not in present]
-    for code_id in added:
-        conn.execute(
-            codings.insert().values(
-                segment_id=segment_id, code_id=code_id, coder=coder, created_at=now(), origin=origin, guid=new_guid()
-            )
-        )
-        store.log(conn, "coding.add", str(segment_id), {"coder": coder, "code": code_id, "origin": origin})
-    return added
+    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet."""
+    code_ids = list(code_ids)
+    added = tag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids], origin)
+    if not code_ids:
+        mark_reviewed(store, conn, segment_id, coder)
+    return [code_id for _, code_id, _ in added]
 
 
 def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str) -> list[str]:
     """Remove codes from a segment for a coder (the review mark stays); returns those removed."""
-    check_codes(conn, code_ids)
-    removed = []
-    for code_id in dict.fromkeys(code_ids):
-        gone = conn.execute(
-            codings.delete().where(
-                codings.c.segment_id == segment_id, codings.c.code_id == code_id, codings.c.coder == coder
-            )
-        ).rowcount
-        if gone:
-            store.log(conn, "coding.delete", str(segment_id), {"coder": coder, "code": code_id})
-            removed.append(code_id)
-    return removed
+    return [code_id for _, code_id, _ in untag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids])]
 
 
 def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, speaker: str | None = None,
@@ -177,7 +241,9 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
             document_attributes.c.key == key, sa.func.lower(document_attributes.c.value) == value.lower()
         )
         query = query.where(segments.c.document_id.in_(matching))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
+    result = conn.execute(query)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, row)) for row in result]
     # Slicing each document's text once in Python is far faster than SQLite's substr per row.
     wanted = {row["document_id"] for row in rows}
     texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))).all())
@@ -322,46 +388,24 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
     """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
     report = ApplyReport(rows=len(rows))
     names = sorted({row.coder for row in rows})
-    coded = set(map(tuple, conn.execute(
-        sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder).where(codings.c.coder.in_(names))
-    )))
-    reviewed = set(map(tuple, conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder).where(reviews.c.coder.in_(names)))))
     memoed = set(map(tuple, conn.execute(
         sa.select(memos.c.target_id, memos.c.author, memos.c.text)
         .where(memos.c.target_type == "segment", memos.c.author.in_(names))
     )))
     for name in names:
         store.ensure_coder(conn, name)
-        report.added_per_coder[name] = 0
-    new_reviews, new_codings, entries, stamp = [], [], [], now()
+    report.reviews_added = len(mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))
+    coded = [(row.segment_id, row.code, row.coder) for row in rows if row.code]
+    added = tag_many(store, conn, coded, "import")
+    report.codings_added, report.codings_present = len(added), len(coded) - len(added)
+    report.added_per_coder = {name: 0 for name in names} | Counter(coder for _, _, coder in added)
     for row in rows:
-        if (row.segment_id, row.coder) not in reviewed:
-            reviewed.add((row.segment_id, row.coder))
-            new_reviews.append({"segment_id": row.segment_id, "coder": row.coder, "reviewed_at": stamp})
-            entries.append(("review.add", str(row.segment_id), {"coder": row.coder}))
-        if row.code and (row.segment_id, row.code, row.coder) in coded:
-            report.codings_present += 1
-        elif row.code:
-            coded.add((row.segment_id, row.code, row.coder))
-            new_codings.append({
-                "segment_id": row.segment_id, "code_id": row.code, "coder": row.coder,
-                "created_at": stamp, "origin": "import", "guid": new_guid(),
-            })
-            entries.append(("coding.add", str(row.segment_id), {"coder": row.coder, "code": row.code, "origin": "import"}))
-            report.added_per_coder[row.coder] += 1
         if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
             report.memos_present += 1
         elif row.memo:
             memoed.add((str(row.segment_id), row.coder, row.memo))
             add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
             report.memos_added += 1
-    if new_reviews:
-        conn.execute(reviews.insert(), new_reviews)
-    if new_codings:
-        conn.execute(codings.insert(), new_codings)
-    if entries:
-        store.log_many(conn, entries)
-    report.reviews_added, report.codings_added = len(new_reviews), len(new_codings)
     return report
 
 

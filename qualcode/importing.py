@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -39,6 +40,7 @@ from qualcode.store import (
 )
 
 SIMILAR = 0.85
+PUNCTUATION = re.compile(r"[^\w\s]")
 
 
 @dataclass
@@ -121,7 +123,15 @@ def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[st
     return attrs_mod.assign(values), interviewers
 
 
-def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict) -> NewDocument:
+class Known(NamedTuple):
+    """A document already in the project, as re-import needs it."""
+
+    id: int
+    sha256: str
+    guid: str
+
+
+def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict, old: Known | None) -> NewDocument:
     return NewDocument(
         name=transcript.name,
         source_file=transcript.source,
@@ -131,6 +141,7 @@ def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict)
         attributes=attributes,
         turns=list(transcript.turns),
         segments=[NewSegment(s.unit, s.start, s.end, s.speaker, s.turn) for s in segs],
+        **({"guid": old.guid} if old else {}),
     )
 
 
@@ -150,7 +161,7 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
     report = ImportReport()
     per_file, per_file_interviewers = case_attributes(files, attributes_csv, attrs, report.warnings)
     with store.reading() as conn:
-        known = {row.name: row for row in conn.execute(
+        known = {row.name: Known(row.id, row.sha256, row.guid) for row in conn.execute(
             sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid))}
     for index, path in enumerate(files):
         if progress:
@@ -167,7 +178,7 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
 
 
 def _import_one(store: Store, path: Path, attributes: dict, interviewers, options: Options, warnings: list,
-                known: dict) -> FileResult:
+                known: dict[str, Known]) -> FileResult:
     """Import one file in its own transaction; ``known`` maps the project's document names to
     their id, sha256 and guid, and is kept up to date."""
     if not path.exists():
@@ -191,13 +202,11 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
         saved = _saved_work(conn, old.id) if old else None
         if old:
             _delete_document(conn, old.id)
-        document_id = insert_document(store, conn, _new_document(transcript, segs, attributes))
+        new = _new_document(transcript, segs, attributes, old)
+        document_id = insert_document(store, conn, new)
         if old:
             _restore(store, conn, old, document_id, transcript, saved, result)
-        stored = conn.execute(
-            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid).where(documents.c.id == document_id)
-        ).first()
-    known[transcript.name] = stored
+    known[transcript.name] = Known(document_id, new.sha256, new.guid)
     return result
 
 
@@ -230,7 +239,7 @@ def _delete_document(conn, document_id: int) -> None:
 
 
 def _normalised(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+    return " ".join(PUNCTUATION.sub(" ", text.casefold()).split())
 
 
 def anchor(old_text: str, old_position: float, new: list[tuple[int, str]]) -> int | None:
@@ -259,7 +268,6 @@ def anchor(old_text: str, old_position: float, new: list[tuple[int, str]]) -> in
 
 
 def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, saved: dict, result: FileResult) -> None:
-    conn.execute(documents.update().where(documents.c.id == document_id).values(guid=old.guid))
     conn.execute(memos.update().where(memos.c.target_type == "document", memos.c.target_id == str(old.id))
                  .values(target_id=str(document_id)))
     new = {r.id: (r.start, transcript.text[r.start:r.end]) for r in conn.execute(

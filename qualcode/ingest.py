@@ -227,6 +227,9 @@ def decode(path: Path, data: bytes, warnings: list) -> str:
     return text
 
 
+MARKDOWN_HEADING = re.compile(r"#{1,6}\s")
+
+
 def _text_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list[Line]:
     text = decode(path, data, warnings).replace("\r\n", "\n").replace("\r", "\n")
     lines, block, markdown = [], 0, path.suffix.lower() == ".md"
@@ -235,7 +238,7 @@ def _text_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list
             block += 1
             continue
         if markdown:
-            if re.match(r"#{1,6}\s", raw):
+            if MARKDOWN_HEADING.match(raw):
                 metadata.setdefault("headings", []).append(raw.lstrip("#").strip())
                 continue
             raw = raw.replace("**", "").replace("__", "")

@@ -232,6 +232,9 @@ class Store:
     url: str
     actor: str = field(default_factory=default_actor)
     engine: sa.Engine = field(init=False, repr=False)
+    # Once the meta table is known to exist (it is never dropped), transactions read the schema
+    # version with one small query instead of inspecting the database each time.
+    _has_meta: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
         self.engine = _make_engine(self.url)
@@ -258,8 +261,10 @@ class Store:
         return store
 
     def schema_version(self, conn: sa.Connection) -> int:
-        if not sa.inspect(conn).has_table("meta"):
-            return 0
+        if not self._has_meta:
+            if not sa.inspect(conn).has_table("meta"):
+                return 0
+            self._has_meta = True
         value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
         return int(value) if value is not None else 0
 
@@ -297,6 +302,7 @@ class Store:
             self._migrate(conn)
             self.log(conn, action, target, detail or {})
             yield conn
+        self._has_meta = True
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -380,6 +386,7 @@ class NewDocument:
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, type)
     turns: list[NewTurn] = field(default_factory=list)
     segments: list[NewSegment] = field(default_factory=list)
+    guid: str = field(default_factory=new_guid)  # a replaced document keeps its old one
 
 
 def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
@@ -392,7 +399,7 @@ def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
             imported_at=now(),
             text=doc.text,
             metadata=json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
-            guid=new_guid(),
+            guid=doc.guid,
         )
     ).inserted_primary_key[0]
     if doc.attributes:

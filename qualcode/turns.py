@@ -54,6 +54,9 @@ DISCOURSE = {
     "plaats", "locatie", "duur", "onderwerp", "thema", "titel", "date", "time", "location", "duration", "title",
 }
 SENTENCE_PUNCT = re.compile(r"[.?!,;\"“”()]")
+MINSEC = re.compile(r"(?:(\d+)h\s*)?(\d+)m\s*(\d+)s")
+TENTHS = re.compile(r"(.+)-(\d)")
+SPACES = re.compile(r"[ \t]{2,}")
 
 
 @dataclass
@@ -99,10 +102,10 @@ class _Probe:
 def seconds(stamp: str) -> float | None:
     """Seconds from any timestamp shape in the formats file (``0:0:5.100``, ``19m 13s``, ``01.02.03``)."""
     stamp = stamp.strip().strip("[]{}#:").replace(",", ".")
-    minsec = re.fullmatch(r"(?:(\d+)h\s*)?(\d+)m\s*(\d+)s", stamp)
+    minsec = MINSEC.fullmatch(stamp)
     if minsec:
         return int(minsec[1] or 0) * 3600 + int(minsec[2]) * 60 + int(minsec[3])
-    tenths = re.fullmatch(r"(.+)-(\d)", stamp)
+    tenths = TENTHS.fullmatch(stamp)
     if tenths:
         return (seconds(tenths[1]) or 0) + int(tenths[2]) / 10
     if ":" not in stamp:
@@ -135,9 +138,11 @@ def _stamp(found: re.Match) -> float | None:
 def _label_probe(line: Line, text: str, time: float | None, time_end: float | None) -> _Probe | None:
     """The line as a speaker label, if it has a label's shape (acceptance comes later)."""
     short = len(text) <= 60
-    header = short and (HEADER.match(text) or TIMED.match(text))
+    header = short and HEADER.match(text)
+    form = "header"
+    if short and not header:
+        header, form = TIMED.match(text), "timed"
     if header and _is_label(header["label"]):
-        form = "header" if HEADER.match(text) else "timed"
         return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end, form=form)
     for form, pattern in (("colon", COLON_LABEL), ("bracket", BRACKET_LABEL)):
         if (form == "colon" and ":" not in text[:42]) or (form == "bracket" and text[0] != "["):
@@ -288,7 +293,7 @@ def _clean(text: str) -> str:
     if "[" in text or "{" in text or "#" in text:
         text = INLINE_TIME.sub(" ", text)
     if "  " in text or "\t" in text or text != text.strip():
-        text = re.sub(r"[ \t]{2,}", " ", text.replace("\t", " ")).strip()
+        text = SPACES.sub(" ", text.replace("\t", " ")).strip()
     return text
 
 
@@ -342,6 +347,13 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
     return units
 
 
+def _is_noise(text: str) -> bool:
+    """A tool's line (transcription started, transcribed by ...); every NOISE line names
+    "transcri" or starts with WEBVTT, and testing that first spares NOISE's scan of each line."""
+    folded = text[:120].casefold()
+    return ("transcri" in folded or folded.startswith("webvtt")) and bool(NOISE.match(text))
+
+
 def parse(lines: list[Line], *, interviewers=(), joiner: str = "\n\n") -> tuple[str, list[Turn], dict, list[str]]:
     """Turns from lines: ``(text, turns, metadata, warnings)``; ``joiner`` separates units of one turn."""
     metadata: dict = {}
@@ -349,7 +361,7 @@ def parse(lines: list[Line], *, interviewers=(), joiner: str = "\n\n") -> tuple[
     lines = _table_lines(lines, metadata)
     kept = []
     for line in lines:
-        if line.speaker is None and NOISE.match(line.text.strip()):
+        if line.speaker is None and _is_noise(line.text.strip()):
             metadata.setdefault("dropped", []).append(line.text.strip())
         else:
             kept.append(line)

@@ -276,6 +276,46 @@ def test_consensus_rules_write_a_consensus_coder_and_rerun_changes_nothing(proje
     assert agreement_json(cli, project, "--codes", "Y")["coders"] == ["A", "B", "C"]
 
 
+def _changes_since(project, last_id):
+    """The audit entries of changes to codings and review marks after entry ``last_id``."""
+    with project.store.reading() as conn:
+        rows = conn.execute(sa.select(audit.c.action, audit.c.target, audit.c.detail).where(
+            audit.c.id > last_id, audit.c.action.in_(["coding.add", "coding.delete", "review.add", "review.delete"])
+        )).all()
+        last = conn.execute(sa.select(sa.func.max(audit.c.id))).scalar()
+    ordered = sorted((action, int(target), detail) for action, target, detail in rows)
+    return [(action, target, json.loads(detail)) for action, target, detail in ordered], last
+
+
+@pytest.mark.parametrize("few", [coding.FEW_SEGMENTS, 1])
+def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeypatch, few):
+    monkeypatch.setattr(coding, "FEW_SEGMENTS", few)  # existing rows looked up by segment, or by coder
+    doc(5)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "A", "Y"), ("d", 1, "B", "V1"), ("d", 2, "A", "Y"),
+                        ("d", 2, "B", None), ("d", 3, "A", "V2"), ("d", 3, "B", "V2")])
+    _, last = _changes_since(project, 0)
+    assert project.consensus("union") == {"added": 4, "removed": 0, "withdrawn": 0}
+    entries, last = _changes_since(project, last)
+    added = {"coder": "consensus", "origin": "import"}
+    assert entries == [
+        ("coding.add", 1, {**added, "code": "V1"}), ("coding.add", 1, {**added, "code": "Y"}),
+        ("coding.add", 2, {**added, "code": "Y"}), ("coding.add", 3, {**added, "code": "V2"}),
+        ("review.add", 1, {"coder": "consensus"}), ("review.add", 2, {"coder": "consensus"}),
+        ("review.add", 3, {"coder": "consensus"}),
+    ]
+    assert project.adjudicate("d:5", ["Y"]) == {"added": 1, "removed": 0, "withdrawn": 0}
+    _, last = _changes_since(project, last)
+    assert project.consensus("intersection") == {"added": 0, "removed": 2, "withdrawn": 1}
+    entries, last = _changes_since(project, last)
+    assert entries == [
+        ("coding.delete", 1, {"coder": "consensus", "code": "Y"}), ("coding.delete", 2, {"coder": "consensus", "code": "Y"}),
+        ("coding.delete", 5, {"coder": "consensus", "code": "Y"}), ("review.delete", 5, {"coder": "consensus"}),
+    ]
+    assert _codes_of(project, "consensus") == [(1, "V1"), (3, "V2")]
+    assert project.consensus("intersection") == {"added": 0, "removed": 0, "withdrawn": 0}
+    assert _changes_since(project, last)[0] == []
+
+
 def test_consensus_refuses_a_human_coder_and_unknown_rules(project, doc):
     doc(1)
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 1, "C", "V3")])

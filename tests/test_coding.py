@@ -2,7 +2,8 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
-from qualcode.store import audit, codings, reviews
+from qualcode import coding
+from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
 
 TURNS = [
@@ -266,3 +267,29 @@ def test_audit_entries_name_the_coder_who_made_the_change(project, doc):
     with project.store.reading() as conn:
         actors = set(conn.execute(sa.select(audit.c.actor).where(audit.c.action.in_(["tag", "coding.add"]))).scalars())
     assert actors == {"anna"}
+
+
+def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatch):
+    write_log = project.store.log_many
+
+    def failing(conn, entries):
+        if entries[0][0] == "coding.add":
+            raise RuntimeError("disk full")
+        write_log(conn, entries)
+
+    monkeypatch.setattr(project.store, "log_many", failing)
+    with pytest.raises(RuntimeError, match="disk full"), project.store.atomic("test.bulk") as conn:
+        first, second = (coding.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
+        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
+    with project.store.reading() as conn:
+        written = [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() for table in (codings, reviews)]
+        logged = conn.execute(sa.select(audit.c.action).where(audit.c.action.in_(["test.bulk", "review.add", "coder.add"]))).all()
+        anna = conn.execute(sa.select(coders.c.name).where(coders.c.name == "anna")).all()
+    assert (written, logged, anna) == ([0, 0], [], [])
+
+
+def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
+    with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 54 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
+        first = coding.resolve_segment(conn, "km01:1")
+        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
+    assert _codings(project) == []

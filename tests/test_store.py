@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from conftest import run_qualcode
 from qualcode import Project
 from qualcode.errors import ProjectNotFound, SchemaTooNew
-from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, codes, new_guid
+from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
 
 
 def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
@@ -105,3 +105,41 @@ def test_init_with_a_bad_codebook_creates_nothing(tmp_path):
     assert result.returncode == 2
     assert result.stderr == f"qualcode: error: {bad}:2: code 'A' has no name; add 'name: ...'\n"
     assert not (tmp_path / "study" / PROJECT_FILE).exists()
+
+
+def _statements(store: Store) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2].split()[0]))
+    return seen
+
+
+def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(project):
+    project.close()
+    store = Store.open(project.path)
+    seen = _statements(store)
+    with store.atomic("test.one"):
+        pass
+    with store.atomic("test.two"):
+        pass
+    store.close()
+    assert seen == ["BEGIN", "SELECT", "INSERT", "BEGIN", "SELECT", "INSERT"]
+
+
+def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
+    with project.store.atomic("test.before"):
+        pass
+    with sqlite3.connect(project.path) as raw:
+        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    with pytest.raises(SchemaTooNew), project.store.atomic("test.after"):
+        pass
+
+
+def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    with pytest.raises(RuntimeError), store.atomic("test.fail"):
+        raise RuntimeError("halfway")
+    with store.atomic("test.again") as conn:
+        assert store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION)
+        actions = conn.execute(sa.select(audit.c.action).order_by(audit.c.id)).scalars().all()
+    store.close()
+    assert actions == ["migrate", "test.again"]
