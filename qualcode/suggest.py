@@ -128,13 +128,28 @@ def phrase_vocab():
     return Vocab()
 
 
-def phrase_doc(text: str):
+def phrase_doc(vocab, text: str):
     """``text`` lower-cased as a spaCy Doc of :data:`PHRASE_TOKEN` tokens, spaces kept between them."""
     from spacy.tokens import Doc  # noqa: PLC0415 - heavy; only the cold start needs it
 
     found = list(PHRASE_TOKEN.finditer(text.lower()))
     spaces = [this.end() < after.start() for this, after in zip(found, found[1:])] + [False] * bool(found)
-    return Doc(phrase_vocab(), words=[m.group() for m in found], spaces=spaces)
+    return Doc(vocab, words=[m.group() for m in found], spaces=spaces)
+
+
+def phrase_matcher(cues):
+    """A spaCy PhraseMatcher for the keywords of ``cues`` (a match's id is its cue's index), or
+    None if they have none, so that spaCy is loaded only when the cold start needs it."""
+    if not any(cue.keywords for cue in cues):
+        return None
+    from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    matcher = PhraseMatcher(phrase_vocab())
+    for k, cue in enumerate(cues):
+        phrases = [doc for doc in (phrase_doc(matcher.vocab, keyword) for keyword in cue.keywords) if len(doc)]
+        if phrases:
+            matcher.add(str(k), phrases)
+    return matcher
 
 
 class CodebookMatcher:
@@ -143,15 +158,15 @@ class CodebookMatcher:
     ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
 
     Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
-    package; the character n-grams of the similarity already match inflected forms. spaCy is
-    loaded only if some code has keywords.
+    package; the character n-grams of the similarity already match inflected forms. ``matcher``
+    is :func:`phrase_matcher` of the same cues.
     """
 
-    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures):
+    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures, matcher):
         keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
         # A cheap test that skips tokenising segments that contain no keyword at all.
         self.prefilter = re.compile("|".join(map(re.escape, keywords))) if keywords else None
-        self.matcher = self._phrase_matcher(cues) if keywords else None
+        self.matcher = matcher
         self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
         self.examples = features.transform([e for cue in cues for e in cue.examples])
         self.n_codes = len(cues)
@@ -162,29 +177,18 @@ class CodebookMatcher:
         )
         self.centroids = sp.csr_matrix(owner @ self.examples)  # codes x features: the mean example
 
-    @staticmethod
-    def _phrase_matcher(cues):
-        from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
-
-        matcher = PhraseMatcher(phrase_vocab())
-        for k, cue in enumerate(cues):
-            phrases = [doc for doc in map(phrase_doc, cue.keywords) if len(doc)]
-            if phrases:
-                matcher.add(str(k), phrases)
-        return matcher
-
     def keyword_hits(self, texts) -> dict[tuple[int, int], list[str]]:
         """(text index, cue index) -> the keywords found, lower-cased, in order of appearance."""
         hits: dict[tuple[int, int], list[str]] = {}
         if self.prefilter is None:
             return hits
-        strings = phrase_vocab().strings
+        vocab = self.matcher.vocab
         for i, text in enumerate(texts):
             if not self.prefilter.search(text.lower()):
                 continue
-            doc = phrase_doc(text)
+            doc = phrase_doc(vocab, text)
             for match_id, start, end in self.matcher(doc):
-                found = hits.setdefault((i, int(strings[match_id])), [])
+                found = hits.setdefault((i, int(vocab.strings[match_id])), [])
                 if doc[start:end].text not in found:
                     found.append(doc[start:end].text)
         return hits
@@ -244,23 +248,24 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         texts = list(X)
         labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
         self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
-        examples = [e for cue in self.codes for e in cue.examples]
-        self.features_ = TextFeatures(self.n_features)
-        matrix = self.features_.fit_transform(texts + examples)[: len(texts)]
         trained = learnable(labels, self.min_positives)
         self.source_ = np.where(trained, "model", "codebook")
         self.model_codes_ = np.flatnonzero(trained)
         self.cold_codes_ = np.flatnonzero(~trained)
+        cold_cues = tuple(self.codes[k] for k in self.cold_codes_)
+        examples = [e for cue in self.codes for e in cue.examples]
+        with ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
+            # Loading spaCy for the cold start (once per process) overlaps with the fitting.
+            matcher = pool.submit(phrase_matcher, cold_cues)
+            self.features_ = TextFeatures(self.n_features)
+            matrix = self.features_.fit_transform(texts + examples)[: len(texts)]
+            fitted = list(pool.map(lambda k: self._fit_code(matrix, labels[:, k]), self.model_codes_))
         self.coef_ = np.zeros((matrix.shape[1], len(self.model_codes_)))
         self.intercept_ = np.zeros(len(self.model_codes_))
-        with ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
-            # First in the queue: loading spaCy for the cold start overlaps with the fitting.
-            cold = pool.submit(CodebookMatcher, tuple(self.codes[k] for k in self.cold_codes_), self.features_)
-            fitted = list(pool.map(lambda k: self._fit_code(matrix, labels[:, k]), self.model_codes_))
         for column, (coef, intercept) in enumerate(fitted):
             self.coef_[:, column] = coef
             self.intercept_[column] = intercept
-        self.cold_ = cold.result()
+        self.cold_ = CodebookMatcher(cold_cues, self.features_, matcher.result())
         return self
 
     def _fit_code(self, matrix, labels) -> tuple[np.ndarray, float]:

@@ -149,9 +149,14 @@ class TextFeatures:
         return self._tfidf(batch.counts), batch
 
     def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """Sublinear tf x idf, rows scaled to unit length (empty rows stay empty)."""
-        matrix = sp.csr_matrix(((1 + np.log(counts.data)) * self.idf_[counts.indices], counts.indices, counts.indptr),
-                               shape=counts.shape)
+        """Sublinear tf x idf, rows scaled to unit length (empty rows stay empty).
+
+        Counts are whole numbers, so 1 + log(count) comes from a table: ``take`` from small
+        tables is several times faster than computing millions of logarithms or fancy indexing.
+        """
+        sublinear = 1 + np.log(np.arange(1, counts.data.max(initial=0) + 1))
+        data = sublinear.take(counts.data.astype(np.intp) - 1) * self.idf_.take(counts.indices)
+        matrix = sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
         inplace_csr_row_normalize_l2(matrix)
         return matrix
 
