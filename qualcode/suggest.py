@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from qualcode import codebook as codebook_mod
 from qualcode.errors import Conflict
@@ -254,7 +255,9 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         self.cold_codes_ = np.flatnonzero(~trained)
         cold_cues = tuple(self.codes[k] for k in self.cold_codes_)
         examples = [e for cue in self.codes for e in cue.examples]
-        with ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
+        # One BLAS thread: the codes are fitted in parallel already, and idle BLAS threads that
+        # spin between SGD's vector scalings would take the cores from them.
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
             # Loading spaCy for the cold start (once per process) overlaps with the fitting.
             matcher = pool.submit(phrase_matcher, cold_cues)
             self.features_ = TextFeatures(self.n_features)

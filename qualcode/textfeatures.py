@@ -132,13 +132,20 @@ class TextFeatures:
         return self
 
     def fit_transform(self, texts) -> sp.csr_matrix:
+        """Columns are numbered from the most to the least frequent feature: the weights a linear
+        model reads most often then sit together in memory, which makes SGD over the rows faster
+        (the numbers differ, the arithmetic and results do not)."""
         counts = hashed_counts(texts, self.n_features).counts
-        self.columns_, kept_indices = _distinct(counts.indices, self.n_features)
+        features, kept_indices = _distinct(counts.indices, self.n_features)
+        df = np.bincount(kept_indices, minlength=len(features))
+        order = np.argsort(-df, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.columns_ = features[order]
         self.column_of_ = np.full(self.n_features, -1, dtype=np.int64)
         self.column_of_[self.columns_] = np.arange(len(self.columns_))
-        kept = sp.csr_matrix((counts.data, kept_indices, counts.indptr), shape=(counts.shape[0], len(self.columns_)))
-        df = np.bincount(kept_indices, minlength=len(self.columns_))
-        self.idf_ = np.log((1 + counts.shape[0]) / (1 + df)) + 1
+        kept = sp.csr_matrix((counts.data, rank[kept_indices], counts.indptr), shape=(counts.shape[0], len(self.columns_)))
+        self.idf_ = np.log((1 + counts.shape[0]) / (1 + df[order])) + 1
         return self._tfidf(kept)
 
     def transform(self, texts) -> sp.csr_matrix:
