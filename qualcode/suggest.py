@@ -354,6 +354,7 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
             found[docs[first], slot, rank[first]] = words[first]
         return found
 
+
 def _reasons(keywords: list[str] | None, words: list[str], n_reasons: int) -> tuple[str, ...]:
     """Codebook keywords found (if any) first, then the strongest words ("" for none), each once."""
     words = filter(None, words)
