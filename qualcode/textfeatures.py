@@ -51,20 +51,21 @@ def _tokenize(texts) -> tuple[list[str], np.ndarray, np.ndarray]:
     return words, codes[~is_break].astype(np.int64), doc_of.astype(np.int64)
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8"))
+# CRC-32 states after the prefixes "w" (a word) and "c" (a character n-gram): continuing from
+# them hashes prefix + text without building the joined string.
+WORD_SEED, GRAM_SEED = zlib.crc32(b"w"), zlib.crc32(b"c")
 
 
 @functools.lru_cache(maxsize=500_000)
 def word_features(word: str, n_features: int) -> np.ndarray:
     """Hashed feature columns of one word: the word itself first, then its character n-grams."""
     padded = f" {word} "
-    grams = [padded[i : i + n] for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1) for i in range(len(padded) - n + 1)]
-    return np.array([_crc("w" + word), *(_crc("c" + gram) for gram in grams)], dtype=np.int64) % n_features
+    grams = [padded[i : i + n].encode() for n in range(CHAR_NGRAMS[0], CHAR_NGRAMS[1] + 1) for i in range(len(padded) - n + 1)]
+    return np.array([_word_hash(word), *(zlib.crc32(gram, GRAM_SEED) for gram in grams)], dtype=np.int64) % n_features
 
 
 def _word_hash(word: str) -> int:
-    return _crc("w" + word)
+    return zlib.crc32(word.encode(), WORD_SEED)
 
 
 def _distinct(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
