@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from qualcode import codebook as codebook_mod
 from qualcode.errors import Conflict
@@ -112,12 +113,45 @@ def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
     return {segment_id: text for segment_id, text in found}
 
 
-@functools.lru_cache(maxsize=1)
-def blank_dutch():
-    """spaCy's Dutch tokenizer, no trained pipeline (nothing to download); made once per process."""
-    import spacy  # noqa: PLC0415 - heavy; only the cold start needs it
+PHRASE_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
-    return spacy.blank("nl")
+
+@functools.lru_cache(maxsize=1)
+def phrase_vocab():
+    """One spaCy vocabulary per process for the keyword matcher, made on first need.
+
+    Texts are tokenised by :data:`PHRASE_TOKEN` (words, kept whole across hyphens and
+    apostrophes as in "hr-beleid" and "zo'n", and single punctuation marks), not by
+    ``spacy.blank("nl")``, whose tokenizer takes about a second to build and finds the same
+    keywords in the sample interviews.
+    """
+    from spacy.vocab import Vocab  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    return Vocab()
+
+
+def phrase_doc(vocab, text: str):
+    """``text`` lower-cased as a spaCy Doc of :data:`PHRASE_TOKEN` tokens, spaces kept between them."""
+    from spacy.tokens import Doc  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    found = list(PHRASE_TOKEN.finditer(text.lower()))
+    spaces = [this.end() < after.start() for this, after in zip(found, found[1:])] + [False] * bool(found)
+    return Doc(vocab, words=[m.group() for m in found], spaces=spaces)
+
+
+def phrase_matcher(cues):
+    """A spaCy PhraseMatcher for the keywords of ``cues`` (a match's id is its cue's index), or
+    None if they have none, so that spaCy is loaded only when the cold start needs it."""
+    if not any(cue.keywords for cue in cues):
+        return None
+    from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
+
+    matcher = PhraseMatcher(phrase_vocab())
+    for k, cue in enumerate(cues):
+        phrases = [doc for doc in (phrase_doc(matcher.vocab, keyword) for keyword in cue.keywords) if len(doc)]
+        if phrases:
+            matcher.add(str(k), phrases)
+    return matcher
 
 
 class CodebookMatcher:
@@ -126,20 +160,15 @@ class CodebookMatcher:
     ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
 
     Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
-    package; the character n-grams of the similarity already match inflected forms.
+    package; the character n-grams of the similarity already match inflected forms. ``matcher``
+    is :func:`phrase_matcher` of the same cues.
     """
 
-    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures):
-        from spacy.matcher import PhraseMatcher  # noqa: PLC0415 - heavy; only the cold start needs it
-
-        self.nlp = blank_dutch()
-        self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures, matcher):
         keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
-        for k, cue in enumerate(cues):
-            if cue.keywords:
-                self.matcher.add(str(k), list(self.nlp.tokenizer.pipe(cue.keywords)))
         # A cheap test that skips tokenising segments that contain no keyword at all.
         self.prefilter = re.compile("|".join(map(re.escape, keywords))) if keywords else None
+        self.matcher = matcher
         self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
         self.examples = features.transform([e for cue in cues for e in cue.examples])
         self.n_codes = len(cues)
@@ -155,14 +184,15 @@ class CodebookMatcher:
         hits: dict[tuple[int, int], list[str]] = {}
         if self.prefilter is None:
             return hits
+        vocab = self.matcher.vocab
         for i, text in enumerate(texts):
             if not self.prefilter.search(text.lower()):
                 continue
-            doc = self.nlp.make_doc(text)
+            doc = phrase_doc(vocab, text)
             for match_id, start, end in self.matcher(doc):
-                found = hits.setdefault((i, int(self.nlp.vocab.strings[match_id])), [])
-                if doc[start:end].text.lower() not in found:
-                    found.append(doc[start:end].text.lower())
+                found = hits.setdefault((i, int(vocab.strings[match_id])), [])
+                if doc[start:end].text not in found:
+                    found.append(doc[start:end].text)
         return hits
 
     def similarity(self, matrix) -> np.ndarray:
@@ -220,21 +250,26 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         texts = list(X)
         labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
         self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
-        examples = [e for cue in self.codes for e in cue.examples]
-        self.features_ = TextFeatures(self.n_features)
-        matrix = self.features_.fit_transform(texts + examples)[: len(texts)]
         trained = learnable(labels, self.min_positives)
         self.source_ = np.where(trained, "model", "codebook")
         self.model_codes_ = np.flatnonzero(trained)
         self.cold_codes_ = np.flatnonzero(~trained)
+        cold_cues = tuple(self.codes[k] for k in self.cold_codes_)
+        examples = [e for cue in self.codes for e in cue.examples]
+        # One BLAS thread: the codes are fitted in parallel already, and idle BLAS threads that
+        # spin between SGD's vector scalings would take the cores from them.
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
+            # Loading spaCy for the cold start (once per process) overlaps with the fitting.
+            matcher = pool.submit(phrase_matcher, cold_cues)
+            self.features_ = TextFeatures(self.n_features)
+            matrix = self.features_.fit_transform(texts + examples)[: len(texts)]
+            fitted = list(pool.map(lambda k: self._fit_code(matrix, labels[:, k]), self.model_codes_))
         self.coef_ = np.zeros((matrix.shape[1], len(self.model_codes_)))
         self.intercept_ = np.zeros(len(self.model_codes_))
-        with ThreadPoolExecutor(max_workers=max(self.n_jobs, 1)) as pool:
-            fitted = list(pool.map(lambda k: self._fit_code(matrix, labels[:, k]), self.model_codes_))
         for column, (coef, intercept) in enumerate(fitted):
             self.coef_[:, column] = coef
             self.intercept_[column] = intercept
-        self.cold_ = CodebookMatcher(tuple(self.codes[k] for k in self.cold_codes_), self.features_)
+        self.cold_ = CodebookMatcher(cold_cues, self.features_, matcher.result())
         return self
 
     def _fit_code(self, matrix, labels) -> tuple[np.ndarray, float]:
@@ -279,27 +314,24 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         matrix, batch = self.features_.transform_batch(texts)
         scores, hits = self._scores(texts, matrix)
         ranked = np.argsort(-scores, axis=1, kind="stable")[:, :top]
-        words = self._reason_words(batch, ranked, n_reasons)
-        cold_index = np.full(len(self.classes_), -1)
-        cold_index[self.cold_codes_] = np.arange(len(self.cold_codes_))
-        codes, sources, cold_index = self.classes_.tolist(), self.source_.tolist(), cold_index.tolist()
+        reasons = np.array([*batch.words, ""], dtype=object)[self._reason_words(batch, ranked, n_reasons)].tolist()
+        cold_codes = self.cold_codes_.tolist()
+        keywords = {(i, cold_codes[cue]): found for (i, cue), found in hits.items()}
+        codes, sources = self.classes_.tolist(), self.source_.tolist()
         top_scores = np.take_along_axis(scores, ranked, axis=1).round(4).tolist()
-        result = []
-        for i, (row, row_scores) in enumerate(zip(ranked.tolist(), top_scores)):
-            result.append([
-                Suggestion(
-                    codes[k], score,
-                    tuple(dict.fromkeys([*hits.get((i, cold_index[k]), ()), *words.get((i, k), ())]))[:n_reasons],
-                    sources[k],
-                )
-                for k, score in zip(row, row_scores) if score > 0 and score >= min_score
-            ])
-        return result
+        return [
+            [
+                Suggestion(codes[k], score, _reasons(keywords.get((i, k)), words, n_reasons), sources[k])
+                for k, score, words in zip(row, row_scores, row_reasons) if score > 0 and score >= min_score
+            ]
+            for i, (row, row_scores, row_reasons) in enumerate(zip(ranked.tolist(), top_scores, reasons))
+        ]
 
-    def _reason_words(self, batch, ranked, n_reasons) -> dict[tuple[int, int], list[str]]:
-        """(text, code) -> the words of the text that push the code's score up most: by the
-        classifier's weights, or for the cold start by the code's mean example, over the word
-        and its character n-grams, times 1 + log of the word's count in the text."""
+    def _reason_words(self, batch, ranked, n_reasons) -> np.ndarray:
+        """Texts x ranked codes x ``n_reasons``: the words (ids in ``batch.words``, -1 for none)
+        of each text that push each of its ranked codes' scores up most, strongest first. A
+        word's push is the code's weights (the classifier's, or for the cold start its mean
+        example) summed over the word and its character n-grams, times 1 + log of its count."""
         per_word = np.zeros((len(batch.words), len(self.classes_)))
         if len(self.model_codes_):
             per_word[:, self.model_codes_] = self.features_.word_weights(batch, self.coef_)
@@ -310,18 +342,23 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         doc_words = batch.doc_words
         pair_doc = np.repeat(np.arange(doc_words.shape[0]), np.diff(doc_words.indptr))
         pair_word, strength = doc_words.indices, 1 + np.log(doc_words.data)
-        found: dict[tuple[int, int], list[str]] = {}
+        found = np.full((*ranked.shape, n_reasons), -1, dtype=np.int64)
         for slot in range(ranked.shape[1]):
-            code = ranked[pair_doc, slot]
-            value = per_word[pair_word, code] * strength
+            value = per_word[pair_word, ranked[pair_doc, slot]] * strength
             keep = (value > 0) & shown[pair_word]
             docs, words, value = pair_doc[keep], pair_word[keep], value[keep]
             order = np.lexsort((-value, docs))
             docs, words = docs[order], words[order]
-            first = np.arange(len(docs)) - np.searchsorted(docs, docs) < n_reasons
-            for doc, word in zip(docs[first].tolist(), words[first].tolist()):
-                found.setdefault((doc, int(ranked[doc, slot])), []).append(batch.words[word])
+            rank = np.arange(len(docs)) - np.searchsorted(docs, docs)
+            first = rank < n_reasons
+            found[docs[first], slot, rank[first]] = words[first]
         return found
+
+
+def _reasons(keywords: list[str] | None, words: list[str], n_reasons: int) -> tuple[str, ...]:
+    """Codebook keywords found (if any) first, then the strongest words ("" for none), each once."""
+    words = filter(None, words)
+    return tuple(words) if keywords is None else tuple(dict.fromkeys([*keywords, *words]))[:n_reasons]
 
 
 @functools.lru_cache(maxsize=1)

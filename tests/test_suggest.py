@@ -144,6 +144,17 @@ def test_scikit_learn_manners():
     assert model.predict(["weer een cursus gevolgd", "mijn caseload is hoog"]).tolist() == [[1, 0], [0, 1]]
 
 
+def test_codebook_keywords_are_found_as_whole_words_including_hyphenated_ones():
+    from qualcode.suggest import CodeCue, SegmentSuggester, phrase_matcher
+
+    assert phrase_matcher((CodeCue("A", (), ("een voorbeeld",)),)) is None
+    cues = (CodeCue("HRM", ("hr-beleid", "zo'n regeling")), CodeCue("KV", ("cursus",)))
+    model = SegmentSuggester(codes=cues, min_positives=5).fit(["iets anders"] * 3, [[0, 0]] * 3)
+    found = model.suggest(["Het HR-beleid, zo'n regeling: geen cursussen.", "Beleid en een cursus."], top=2)
+    assert [(s.code, s.reasons[:2]) for s in found[0]] == [("HRM", ("hr-beleid", "zo'n regeling"))]
+    assert [(s.code, s.reasons[:1]) for s in found[1]] == [("KV", ("cursus",))]
+
+
 def test_autocode_writes_a_model_coder_and_leaves_human_codings_alone(coded, make_document):
     _probe(make_document)
     with coded.store.reading() as conn:
