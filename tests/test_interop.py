@@ -516,3 +516,17 @@ def test_a_control_character_is_named_not_a_traceback(coded, tmp_path):
     assert str(caught.value) == (f"{tmp_path / 'x.qdpx'}: the Note 'Pauze\\x07 hier' holds a control character "
                                  "XML cannot carry; remove it in qualcode and export again")
     assert list(tmp_path.glob("x.qdpx*")) == []
+
+
+def test_qualcode_import_hands_refi_qda_files_to_the_refi_import(coded, tmp_path, cli):
+    coded.export_refi_project(tmp_path / "one.qdpx")
+    coded.export_refi_codebook(tmp_path / "book.qdc")
+    Project.init(tmp_path / "copy").close()
+    result = cli("import", tmp_path / "one.qdpx", "--project", tmp_path / "copy")
+    assert result.exit_code == 0, result.output
+    with Project(tmp_path / "copy") as copy:
+        assert copy.status()["documents"] == 2 and copy.status()["codings"] == 5
+    Project.init(tmp_path / "books").close()
+    assert cli("import", tmp_path / "book.qdc", "--project", tmp_path / "books").exit_code == 0
+    with Project(tmp_path / "books") as books:
+        assert len(books.codebook().ids()) == 54

@@ -75,7 +75,8 @@ def _echo_result(item) -> None:
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @project_option
 def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer):
-    """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project.
+    """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
+    or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
     Each file is its own transaction: a refused file is named with the reason, the others are
     imported, and the command exits with 2 if any file was refused.
@@ -84,6 +85,7 @@ def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, re
     Example:
         qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
+        qualcode import from-nvivo.qdpx
     """
     transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
     failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
