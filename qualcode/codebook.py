@@ -19,7 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from qualcode.errors import BadFile, Conflict, InvalidCodebook
+from qualcode.errors import Conflict, InvalidCodebook
+from qualcode.inputfile import read_utf8
 
 TOP_KEYS = {"title", "version", "language", "description", "codes"}
 TEXT_FIELDS = ("name", "label", "definition", "include", "exclude")
@@ -212,15 +213,11 @@ def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[i
 
 
 def _read_text(path: Path) -> str:
-    path = Path(path)
-    if not path.is_file():
-        raise BadFile(path, "no such codebook file; give the path of a .yaml codebook")
-    if path.stat().st_size > MAX_CODEBOOK_BYTES:
-        raise BadFile(path, f"larger than {MAX_CODEBOOK_BYTES // 1_000_000} MB; is this really a codebook?")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadFile(path, "not UTF-8 text; save the codebook as UTF-8") from None
+    return read_utf8(
+        path, max_bytes=MAX_CODEBOOK_BYTES, kind="codebook",
+        missing="no such codebook file; give the path of a .yaml codebook",
+        too_large="is this really a codebook?",
+    )
 
 
 def check(path: Path) -> list[tuple[int, str]]:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from qualcode.codebook import code_parents, with_descendants
 from qualcode.errors import BadFile, BadInput, InvalidRows, UnknownItem
+from qualcode.inputfile import read_utf8
 from qualcode.store import (
     Store,
     codes,
@@ -319,14 +320,11 @@ def check_columns(source, columns) -> None:
 def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
     """The records of a codings CSV with the line each starts on (the header is line 1)."""
     path = Path(path)
-    if not path.is_file():
-        raise BadFile(path, "no such file; give a CSV with the columns document,segment,coder,code[,memo]")
-    if path.stat().st_size > MAX_CODINGS_BYTES:
-        raise BadFile(path, f"larger than {MAX_CODINGS_BYTES // 1_000_000} MB; split it into several files")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadFile(path, "not UTF-8 text; save the CSV as UTF-8") from None
+    text = read_utf8(
+        path, max_bytes=MAX_CODINGS_BYTES, kind="CSV",
+        missing="no such file; give a CSV with the columns document,segment,coder,code[,memo]",
+        too_large="split it into several files",
+    )
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records, line = [], 1
     try:
