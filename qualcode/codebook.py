@@ -7,7 +7,9 @@ codebook into a project by code id, :func:`from_store` and :func:`dump` write it
 The format, per code: ``id`` (short, stable), ``name``, optional ``label`` (a second-language
 name), ``definition``, ``include``, ``exclude``, ``examples``, ``keywords``, optional ``color``
 (``#RRGGBB``), ``shortcut`` (one key for the coder), ``exclusive`` (children are mutually
-exclusive categories) and ``children``.
+exclusive categories), ``source`` (where the code comes from: the publication or model it
+rests on), ``codable`` (false for a code that only groups others and is never applied) and
+``children``. At the top, ``rules`` lists the general coding rules, one item per rule.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import yaml
 from qualcode.errors import Conflict, InvalidCodebook
 from qualcode.inputfile import read_utf8
 
-TOP_KEYS = {"title", "version", "language", "description", "codes"}
-TEXT_FIELDS = ("name", "label", "definition", "include", "exclude")
+TOP_KEYS = {"title", "version", "language", "description", "rules", "codes"}
+TEXT_FIELDS = ("name", "label", "definition", "include", "exclude", "source")
 LIST_FIELDS = ("examples", "keywords")
-CODE_KEYS = {"id", *TEXT_FIELDS, *LIST_FIELDS, "color", "shortcut", "exclusive", "children"}
+FLAG_FIELDS = ("exclusive", "codable")
+CODE_KEYS = {"id", *TEXT_FIELDS, *LIST_FIELDS, *FLAG_FIELDS, "color", "shortcut", "children"}
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 COLOR_PATTERN = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 MAX_CODEBOOK_BYTES = 5_000_000
@@ -39,11 +42,13 @@ class Code:
     definition: str = ""
     include: str = ""
     exclude: str = ""
+    source: str = ""
     examples: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     color: str | None = None
     shortcut: str | None = None
     exclusive: bool = False
+    codable: bool = True
     children: list[Code] = field(default_factory=list)
     line: int = 0
 
@@ -60,6 +65,7 @@ class Codebook:
     version: str = ""
     language: str = ""
     description: str = ""
+    rules: list[str] = field(default_factory=list)
     codes: list[Code] = field(default_factory=list)
 
     def walk(self):
@@ -159,12 +165,13 @@ class _Reader:
             elif shortcut:
                 self.seen_shortcuts[shortcut] = code_id or "?"
             values["shortcut"] = shortcut
-        if "exclusive" in found:
-            exclusive_node = found["exclusive"][1]
-            if exclusive_node.tag != "tag:yaml.org,2002:bool":
-                self.problem(exclusive_node, f"exclusive of {where} must be true or false")
-            else:
-                values["exclusive"] = exclusive_node.value.lower() in ("true", "yes", "on")
+        for key in FLAG_FIELDS:
+            if key in found:
+                flag_node = found[key][1]
+                if flag_node.tag != "tag:yaml.org,2002:bool":
+                    self.problem(flag_node, f"{key} of {where} must be true or false")
+                else:
+                    values[key] = flag_node.value.lower() in ("true", "yes", "on")
         children = []
         if "children" in found:
             children_node = found["children"][1]
@@ -174,6 +181,8 @@ class _Reader:
                 children = [c for c in (self.code(child) for child in children_node.value) if c]
         if values.get("exclusive") and len(children) < 2:
             self.problem(found["exclusive"][1], f"{where} is exclusive but has fewer than two children")
+        if values.get("codable") is False and not children:
+            self.problem(found["codable"][1], f"{where} is not codable but has no children, so nothing below it can be coded")
         if code_id is None or not values.get("name"):
             return None
         return Code(id=code_id, children=children, line=node.start_mark.line + 1, **values)
@@ -185,6 +194,8 @@ class _Reader:
         for key in ("title", "version", "language", "description"):
             if key in found:
                 setattr(book, key, self.text(found[key][1], key) or "")
+        if "rules" in found:
+            book.rules = self.text_list(found["rules"][1], "rules")
         if "codes" not in found:
             self.problem(root, "the codebook has no 'codes:' list")
             return book
@@ -225,6 +236,21 @@ def check(path: Path) -> list[tuple[int, str]]:
     return parse(_read_text(path), str(path))[1]
 
 
+def keyword_overlaps(book: Codebook) -> list[tuple[int, str]]:
+    """Keywords that sit in more than one code, as (line of the later code, warning): such a
+    keyword cannot tell its codes apart, in the coder's hints or in the suggester's cold start."""
+    first: dict[str, Code] = {}
+    warnings = []
+    for code, _, _ in book.walk():
+        for keyword in dict.fromkeys(k.lower() for k in code.keywords):
+            if keyword in first:
+                warnings.append((code.line, f"keyword '{keyword}' of code '{code.id}' is also a keyword of "
+                                            f"'{first[keyword].id}' (line {first[keyword].line}); keep it in one code"))
+            else:
+                first[keyword] = code
+    return warnings
+
+
 def read(path: Path) -> Codebook:
     """Read a valid codebook or raise :class:`InvalidCodebook` listing its problems."""
     book, problems = parse(_read_text(path), str(path))
@@ -249,6 +275,8 @@ def code_rows(book: Codebook) -> list[dict]:
             "definition": code.definition,
             "include": code.include,
             "exclude": code.exclude,
+            "source": code.source,
+            "codable": code.codable,
             "examples": json.dumps(code.examples, ensure_ascii=False),
             "keywords": json.dumps(code.keywords, ensure_ascii=False),
             "color": code.color,
@@ -319,6 +347,7 @@ def load(store, conn, book: Codebook, source: str = "") -> LoadReport:
             report.unchanged.append(row["id"])
     for key in ("title", "version", "language", "description"):
         store.set_meta(conn, f"codebook.{key}", getattr(book, key))
+    store.set_meta(conn, "codebook.rules", json.dumps(book.rules, ensure_ascii=False))
     return report
 
 
@@ -339,11 +368,13 @@ def from_store(conn) -> Codebook:
             definition=row["definition"],
             include=row["include"],
             exclude=row["exclude"],
+            source=row["source"],
             examples=json.loads(row["examples"]),
             keywords=json.loads(row["keywords"]),
             color=row["color"],
             shortcut=row["shortcut"],
             exclusive=bool(row["exclusive"]),
+            codable=bool(row["codable"]),
         )
     top = []
     for row in rows:
@@ -354,6 +385,7 @@ def from_store(conn) -> Codebook:
         version=info.get("codebook.version", ""),
         language=info.get("codebook.language", ""),
         description=info.get("codebook.description", ""),
+        rules=json.loads(info.get("codebook.rules", "[]")),
         codes=top,
     )
 
@@ -366,7 +398,7 @@ def _code_as_dict(code: Code) -> dict:
         out["color"] = code.color
     if code.shortcut:
         out["shortcut"] = code.shortcut
-    for key in ("definition", "include", "exclude"):
+    for key in ("definition", "include", "exclude", "source"):
         if getattr(code, key):
             out[key] = getattr(code, key)
     for key in LIST_FIELDS:
@@ -374,6 +406,8 @@ def _code_as_dict(code: Code) -> dict:
             out[key] = list(getattr(code, key))
     if code.exclusive:
         out["exclusive"] = True
+    if not code.codable:
+        out["codable"] = False
     if code.children:
         out["children"] = [_code_as_dict(child) for child in code.children]
     return out
@@ -381,7 +415,7 @@ def _code_as_dict(code: Code) -> dict:
 
 def dump(book: Codebook) -> str:
     """The codebook as YAML in the same format :func:`read` takes, so it round-trips through git."""
-    head = {k: getattr(book, k) for k in ("title", "version", "language", "description") if getattr(book, k)}
+    head = {k: getattr(book, k) for k in ("title", "version", "language", "description", "rules") if getattr(book, k)}
     head["codes"] = [_code_as_dict(code) for code in book.codes]
     return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
 
@@ -393,6 +427,20 @@ def code_parents(conn) -> dict[str, str | None]:
     from qualcode.store import codes
 
     return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
+
+
+def not_codable(conn) -> dict[str, list[str]]:
+    """Codes that may not be applied, each with the ids of its children (what to code instead)."""
+    import sqlalchemy as sa
+
+    from qualcode.store import codes
+
+    rows = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.codable).order_by(codes.c.position)).all()
+    found = {code_id: [] for code_id, _, codable in rows if not codable}
+    for code_id, parent, _ in rows:
+        if parent in found:
+            found[parent].append(code_id)
+    return found
 
 
 def with_descendants(parents: dict[str, str | None], code_ids) -> set[str]:

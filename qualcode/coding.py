@@ -27,7 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from qualcode.codebook import code_parents, with_descendants
+from qualcode.codebook import code_parents, not_codable, with_descendants
 from qualcode.errors import BadFile, BadInput, InvalidRows, UnknownItem
 from qualcode.inputfile import read_utf8
 from qualcode.store import (
@@ -191,8 +191,15 @@ def unmark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: s
 
 
 def tag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str, origin: str = "manual") -> list[str]:
-    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet."""
+    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet.
+
+    A code the codebook marks not codable (one that groups others) is refused."""
     code_ids = list(code_ids)
+    groups = not_codable(conn)
+    for code_id in code_ids:
+        if code_id in groups:
+            raise BadInput(f"code {code_id} only groups other codes and is not codable: apply one of its sub-codes "
+                           f"({', '.join(groups[code_id])})")
     added = tag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids], origin)
     if not code_ids:
         mark_reviewed(store, conn, segment_id, coder)

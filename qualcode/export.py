@@ -126,7 +126,7 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
             value_labels[names[column]] = labels
         variables.append({
             "variable": names[column], "column": column, "label": spec["label"], "meaning": spec["meaning"],
-            "source_codes": spec.get("source_codes", []), "value_labels": labels,
+            "source_codes": spec.get("source_codes", []), "reference": spec.get("reference", ""), "value_labels": labels,
             "measure": _measure({**spec, "value_labels": labels}),
         })
     about = {key_: info[key_] for key_ in ("kind", "coder", "coding_rule", "codebook", "value", "rows")}
@@ -135,10 +135,10 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
 
 
 def _dictionary_table(prepared: Prepared) -> list[list[str]]:
-    rows = [["variable", "label", "meaning", "source_codes", "value_labels", "measure"]]
+    rows = [["variable", "label", "meaning", "source_codes", "reference", "value_labels", "measure"]]
     for v in prepared.variables:
         labels = "; ".join(f"{code}={text}" for code, text in v["value_labels"].items())
-        rows.append([v["variable"], v["label"], v["meaning"], " ".join(v["source_codes"]), labels, v["measure"]])
+        rows.append([v["variable"], v["label"], v["meaning"], " ".join(v["source_codes"]), v["reference"], labels, v["measure"]])
     return rows
 
 

@@ -60,6 +60,7 @@ class Columns:
     ids: list[str]
     sources: dict[str, list[str]]
     names: dict[str, str]
+    references: dict[str, str]  # where each column's code comes from (its own or its parent's ``source``)
 
     def mapping(self) -> pd.DataFrame:
         pairs = [(source, column) for column in self.ids for source in self.sources[column]]
@@ -98,11 +99,12 @@ def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
 def code_columns(conn: sa.Connection, codes="top") -> Columns:
     """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
     book = codebook_mod.from_store(conn)
-    order, parents, names = [], {}, {}
+    order, parents, names, references = [], {}, {}, {}
     for code, parent, _depth in book.walk():
         order.append(code.id)
         parents[code.id] = parent
         names[code.id] = code.name
+        references[code.id] = code.source or references.get(parent, "")
     if codes == "top":
         ids = [code.id for code in book.codes]
     elif codes == "all":
@@ -120,7 +122,7 @@ def code_columns(conn: sa.Connection, codes="top") -> Columns:
             if ancestor in sources:
                 sources[ancestor].append(code_id)
             ancestor = parents[ancestor]
-    return Columns(ids, sources, names)
+    return Columns(ids, sources, names, {column: references[column] for column in ids})
 
 
 def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -320,7 +322,8 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
     for column in columns.ids:
         meaning = VALUE_MEANING[value].format(what=columns.what(column)) + f"; per {per}"
         variables[column] = {"role": "code", "label": columns.label(column), "meaning": meaning,
-                             "source_codes": columns.sources[column]}
+                             "source_codes": columns.sources[column],
+                             "reference": columns.references[column]}
         if value == "presence" and rows == "document":
             variables[column]["value_labels"] = {0: "absent", 1: "present"}
     table.columns.name = None
@@ -375,6 +378,7 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
     meaning = ("number of {units} coded both {{row}} and {what}" if measure == "count"
                else "Jaccard index: {units} with both {{row}} and {what} / {units} with either")
     variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                             "reference": columns.references[column],
                           "meaning": meaning.format(units=units, what=columns.what(column)).format(row="the row's code")}
                  for column in columns.ids}
     table.attrs["qualcode"] = _provenance(
@@ -434,6 +438,7 @@ def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str |
     table.index = pd.Index(keys, name=keys.name)
     table.columns.name = None
     variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                             "reference": columns.references[column],
                           "meaning": f"up to {quotes} passages coded {columns.what(column)}"} for column in columns.ids}
     table.attrs["qualcode"] = _provenance(
         "framework", rule, conn, value="quotes", rows="document", quotes=quotes,

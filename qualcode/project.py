@@ -122,7 +122,8 @@ class Project:
             return codebook_mod.from_store(conn)
 
     def codes(self):
-        """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, codings."""
+        """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, colour,
+        exclusive, codable, source, codings."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
         book = self.codebook()
@@ -136,11 +137,13 @@ class Project:
                 "label": code.label,
                 "color": code.color,
                 "exclusive": code.exclusive,
+                "codable": code.codable,
+                "source": code.source,
                 "codings": counts.get(code.id, 0),
             }
             for code, parent, depth in book.walk()
         ]
-        columns = ["id", "parent_id", "depth", "name", "label", "color", "exclusive", "codings"]
+        columns = ["id", "parent_id", "depth", "name", "label", "color", "exclusive", "codable", "source", "codings"]
         return pd.DataFrame(rows, columns=columns)
 
     def _coding_counts(self) -> dict[str, int]:
@@ -291,13 +294,15 @@ class Project:
 
     def quotes(self, path: str | Path, *, codes=None, attributes: dict[str, str] | None = None,
                coder: str | None = None, memos: bool = False) -> list[quotes_mod.Section]:
-        """Write every coded segment under its code to ``path`` (.docx or .csv); returns the sections."""
+        """Write every coded segment under its code to ``path`` (.docx or .csv; the Word file
+        opens with the codebook's coding rules); returns the sections."""
         with self.store.reading() as conn:
             sections = quotes_mod.collect(conn, code_ids=codes, attributes=attributes, coder=coder, memos=memos)
+            rules = codebook_mod.from_store(conn).rules
         filters = [f"{k}={v}" for k, v in (attributes or {}).items()] + ([f"coder {coder}"] if coder else [])
         n_quotes = sum(len(section.quotes) for section in sections)
         subtitle = f"{n_quotes} quotes under {len(sections)} codes" + (f" ({', '.join(filters)})" if filters else "")
-        quotes_mod.write(sections, Path(path), subtitle)
+        quotes_mod.write(sections, Path(path), subtitle, rules)
         return sections
 
     def add_code(self, code_id: str, name: str, *, parent: str | None = None, definition: str = "") -> None:
@@ -419,6 +424,17 @@ class Project:
             data = suggest_mod.training_set(conn)
             cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
         return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
+
+    def compare_baselines(self, folds: int = 5, *, min_positives: int = 5):
+        """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the
+        prior, on the same folds: mean and sd over folds of hit@3 and micro F1 (a DataFrame)."""
+        from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        with self.store.reading() as conn:
+            data = suggest_mod.training_set(conn)
+            cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
+        estimator = suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives)
+        return evaluation.compare_baselines(estimator, data, folds=folds)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""

@@ -93,9 +93,10 @@ def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | 
     return sections
 
 
-def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
-    """A Word file: a heading per code with its definition, each segment a Quote paragraph
-    followed by its attribution line and (when collected) memos."""
+def write_docx(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
+    """A Word file: the codebook's general coding rules first (so a reader knows how the
+    passages were chosen), then a heading per code with its definition, each segment a Quote
+    paragraph followed by its attribution line and (when collected) memos."""
     import docx  # noqa: PLC0415 - python-docx is only needed when writing Word
 
     document = docx.Document()
@@ -103,6 +104,10 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
     document.add_heading("Quotes", level=0)
     if subtitle:
         document.add_paragraph(subtitle)
+    if rules:
+        document.add_heading("Coding rules", level=1)
+        for rule in rules:
+            document.add_paragraph(rule, style="List Number")
     for section in sections:
         document.add_heading(f"{section.code} {section.name}", level=min(section.depth + 1, 9))
         if section.definition:
@@ -119,8 +124,9 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
     document.save(str(path))
 
 
-def write_csv(sections: list[Section], path: Path, subtitle: str = "") -> None:
-    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos."""
+def write_csv(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
+    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos
+    (a table of quotes has no place for the coding rules; the Word file carries them)."""
     keys = list(dict.fromkeys(key for s in sections for q in s.quotes for key in q.attributes))
     columns = ["code", "code_name", "ref", "document", "speaker", "time", "text", "coders", *keys, "memos"]
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
@@ -139,9 +145,10 @@ def write_csv(sections: list[Section], path: Path, subtitle: str = "") -> None:
 WRITERS = {".docx": write_docx, ".csv": write_csv}
 
 
-def write(sections: list[Section], path: Path, subtitle: str = "") -> None:
-    """Write by the file's suffix (a key of :data:`WRITERS`)."""
+def write(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
+    """Write by the file's suffix (a key of :data:`WRITERS`); ``rules`` are the codebook's
+    general coding rules."""
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise BadInput(f"{path}: cannot write {suffix or 'files without a suffix'} quotes; end the file name in {' or '.join(WRITERS)}")
-    WRITERS[suffix](sections, Path(path), subtitle)
+    WRITERS[suffix](sections, Path(path), subtitle, rules)

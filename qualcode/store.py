@@ -24,7 +24,7 @@ from sqlalchemy import event
 from qualcode.errors import BadFile, SchemaTooNew
 
 PROJECT_FILE = "qualcode.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -104,6 +104,8 @@ codes = sa.Table(
     sa.Column("exclusive", sa.Boolean, nullable=False, default=False),
     sa.Column("shortcut", sa.String(8)),
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
+    sa.Column("source", sa.Text, nullable=False, default="", server_default=""),  # schema 2
+    sa.Column("codable", sa.Boolean, nullable=False, default=True, server_default=sa.true()),  # schema 2
 )
 
 coders = sa.Table(
@@ -182,8 +184,21 @@ def _create_schema_v1(conn: sa.Connection) -> None:
             )
 
 
+def _add_code_source_and_codable(conn: sa.Connection) -> None:
+    """Schema 2: a code's ``source`` (where it comes from) and ``codable`` (false for a group).
+
+    A project created at schema 2 got both columns from ``create_all`` (which builds the current
+    tables) in step 0; only an older project needs them added."""
+    present = {column["name"] for column in sa.inspect(conn).get_columns("codes")}
+    for column in (codes.c.source, codes.c.codable):
+        if column.name not in present:
+            kind = column.type.compile(dialect=conn.dialect)
+            value = "''" if column.name == "source" else "TRUE"
+            conn.exec_driver_sql(f"ALTER TABLE codes ADD COLUMN {column.name} {kind} NOT NULL DEFAULT {value}")
+
+
 # MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1}
+MIGRATIONS = {0: _create_schema_v1, 1: _add_code_source_and_codable}
 
 
 def now() -> str:

@@ -53,7 +53,8 @@ class Suggestion:
 
 
 def code_cues(book: codebook_mod.Codebook) -> tuple[CodeCue, ...]:
-    return tuple(CodeCue(code.id, tuple(code.keywords), tuple(code.examples)) for code, _, _ in book.walk())
+    """The cues of the codes a coder may apply; a code that only groups others is never suggested."""
+    return tuple(CodeCue(code.id, tuple(code.keywords), tuple(code.examples)) for code, _, _ in book.walk() if code.codable)
 
 
 @dataclass
@@ -154,32 +155,17 @@ def phrase_matcher(cues):
     return matcher
 
 
-class CodebookMatcher:
-    """The cold start: codebook keywords found in a segment (spaCy PhraseMatcher on lower-case
-    tokens) and tf-idf cosine similarity to the code's examples, combined as
-    ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
+class KeywordMatcher:
+    """Codebook keywords found in texts: a spaCy PhraseMatcher on lower-case tokens, behind a
+    cheap regular expression that skips texts containing no keyword at all. ``matcher`` is
+    :func:`phrase_matcher` of the same cues."""
 
-    Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
-    package; the character n-grams of the similarity already match inflected forms. ``matcher``
-    is :func:`phrase_matcher` of the same cues.
-    """
-
-    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures, matcher):
+    def __init__(self, cues: tuple[CodeCue, ...], matcher):
         keywords = sorted({k.lower() for cue in cues for k in cue.keywords}, key=len, reverse=True)
-        # A cheap test that skips tokenising segments that contain no keyword at all.
         self.prefilter = re.compile("|".join(map(re.escape, keywords))) if keywords else None
         self.matcher = matcher
-        self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
-        self.examples = features.transform([e for cue in cues for e in cue.examples])
-        self.n_codes = len(cues)
-        counts = np.bincount(self.example_code, minlength=self.n_codes).clip(min=1)
-        owner = sp.csr_matrix(
-            (1 / counts[self.example_code], (self.example_code, np.arange(len(self.example_code)))),
-            shape=(self.n_codes, len(self.example_code)),
-        )
-        self.centroids = sp.csr_matrix(owner @ self.examples)  # codes x features: the mean example
 
-    def keyword_hits(self, texts) -> dict[tuple[int, int], list[str]]:
+    def hits(self, texts) -> dict[tuple[int, int], list[str]]:
         """(text index, cue index) -> the keywords found, lower-cased, in order of appearance."""
         hits: dict[tuple[int, int], list[str]] = {}
         if self.prefilter is None:
@@ -195,12 +181,35 @@ class CodebookMatcher:
                     found.append(doc[start:end].text)
         return hits
 
+
+class CodebookMatcher:
+    """The cold start: codebook keywords found in a segment (:class:`KeywordMatcher`) and tf-idf
+    cosine similarity to the code's examples, combined as
+    ``1 - (1 - KEYWORD_WEIGHT) ** keywords_found * (1 - best_similarity)``.
+
+    Lemmas are not used: spaCy's Dutch lookup tables need the 98 MB ``spacy-lookups-data``
+    package; the character n-grams of the similarity already match inflected forms. ``matcher``
+    is :func:`phrase_matcher` of the same cues.
+    """
+
+    def __init__(self, cues: tuple[CodeCue, ...], features: TextFeatures, matcher):
+        self.keywords = KeywordMatcher(cues, matcher)
+        self.example_code = np.array([k for k, cue in enumerate(cues) for _ in cue.examples], dtype=np.int64)
+        self.examples = features.transform([e for cue in cues for e in cue.examples])
+        self.n_codes = len(cues)
+        counts = np.bincount(self.example_code, minlength=self.n_codes).clip(min=1)
+        owner = sp.csr_matrix(
+            (1 / counts[self.example_code], (self.example_code, np.arange(len(self.example_code)))),
+            shape=(self.n_codes, len(self.example_code)),
+        )
+        self.centroids = sp.csr_matrix(owner @ self.examples)  # codes x features: the mean example
+
     def similarity(self, matrix) -> np.ndarray:
         """Texts x examples cosine similarity (rows of ``matrix`` are l2-normalised tf-idf)."""
         return (matrix @ self.examples.T).toarray()
 
     def scores(self, texts, matrix) -> tuple[np.ndarray, dict[tuple[int, int], list[str]]]:
-        hits = self.keyword_hits(texts)
+        hits = self.keywords.hits(texts)
         found = np.zeros((len(texts), self.n_codes))
         for (i, k), words in hits.items():
             found[i, k] = len(words)

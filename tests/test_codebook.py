@@ -20,7 +20,51 @@ def test_the_shipped_codebook_is_valid_and_complete():
     for code, _parent, _depth in book.walk():
         assert code.name and code.label and code.definition and code.include and code.exclude, code.id
         assert code.keywords and code.examples, code.id
-    assert [code.id for code, _, _ in book.walk() if code.exclusive] == ["ROL"]
+    assert [code.id for code, _, _ in book.walk() if code.exclusive] == ["KBRON", "ROL"]
+
+
+def test_the_shipped_codebook_cites_a_source_per_dimension_and_marks_employer_orientation_provisional():
+    book = codebook.read(CODEBOOK)
+    assert all(code.source for code in book.codes)
+    confirmed = [code.id for code in book.codes if "International Journal of Social Welfare, 31(2)" in code.source]
+    assert confirmed == ["KV", "KT", "KD", "IN", "VB", "KG", "SW", "MW"]
+    employer = book.codes[NINE.index("WG")]
+    assert employer.source.startswith("VOORLOPIG. Theoretisch model van het onderzoeksteam")
+    assert "ZonMw-projectartikel" in employer.source
+
+
+def test_in_the_shipped_codebook_exactly_the_codes_with_children_are_not_codable():
+    book = codebook.read(CODEBOOK)
+    assert [code.id for code, _, _ in book.walk() if not code.codable] == [
+        code.id for code, _, _ in book.walk() if code.children]
+    assert codebook.keyword_overlaps(book) == []
+    assert book.rules[0].startswith("Bovenliggende codes: de dimensies en andere groepen")
+    assert len(book.rules) == 6
+
+
+def test_keyword_overlaps_name_both_codes_and_lines():
+    book, problems = codebook.parse(
+        "codes:\n  - id: A\n    name: Alpha\n    keywords: [intervisie, regie]\n"
+        "  - id: B\n    name: Beta\n    keywords: [Intervisie]\n"
+    )
+    assert problems == []
+    assert codebook.keyword_overlaps(book) == [
+        (5, "keyword 'intervisie' of code 'B' is also a keyword of 'A' (line 2); keep it in one code")]
+
+
+def test_codable_source_and_rules_round_trip_through_dump():
+    text = ('rules:\n  - "Code the sub-codes."\ncodes:\n  - id: A\n    name: Alpha\n    source: "Smith 2020"\n'
+            "    codable: false\n    children:\n      - id: A1\n        name: One\n")
+    book, problems = codebook.parse(text)
+    assert problems == []
+    again, _ = codebook.parse(codebook.dump(book))
+    assert (again.rules, again.codes[0].source, again.codes[0].codable, again.codes[0].children[0].codable) == (
+        ["Code the sub-codes."], "Smith 2020", False, True)
+
+
+def test_a_leaf_that_is_not_codable_is_a_problem():
+    _, problems = codebook.parse("codes:\n  - id: A\n    name: Alpha\n    codable: false\n")
+    assert problems == [(4, "code 'A' is not codable but has no children, so nothing below it can be coded")]
 
 
 BROKEN = """\

@@ -15,7 +15,8 @@ def codebook():
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
 def check(file):
-    """Validate a codebook YAML file; list every problem with its line number.
+    """Validate a codebook YAML file; list every problem with its line number, and warn
+    (without failing) about keywords that sit in more than one code.
 
     \b
     Example:
@@ -29,20 +30,32 @@ def check(file):
     if problems:
         raise click.exceptions.Exit(2)
     book = codebook_mod.read(file)
+    for line, message in codebook_mod.keyword_overlaps(book):
+        click.echo(f"{file}:{line}: warning: {message}", err=True)
     n_top = len(book.codes)
     click.echo(f"{file}: ok, {len(book.ids())} codes ({n_top} top-level)")
 
 
 @codebook.command()
+@click.option("--rules", "rules_only", is_flag=True, help="Print the codebook's general coding rules instead of the tree.")
 @format_option()
 @project_option
-def show(project, fmt):
-    """Print the project's code tree, with the number of codings per code.
+def show(project, rules_only, fmt):
+    """Print the project's code tree, with the number of codings per code, each code's
+    source, and which codes only group others (not codable).
 
     \b
     Example:
         qualcode codebook show --format csv > codes.csv
+        qualcode codebook show --rules
     """
+    if rules_only:
+        rules = project.codebook().rules
+        for number, rule in enumerate(rules, start=1):
+            click.echo(f"{number}. {rule}")
+        if not rules:
+            click.echo("the codebook has no general coding rules; add them under 'rules:' in the YAML and load it again")
+        return
     table = project.codes()
     if fmt != "table":
         emit(table, fmt)
@@ -51,6 +64,7 @@ def show(project, fmt):
         click.echo("the project has no codes yet; load some with 'qualcode codebook load FILE'")
         return
     from rich.console import Console  # noqa: PLC0415 - only the tree view needs rich
+    from rich.markup import escape  # noqa: PLC0415
     from rich.tree import Tree  # noqa: PLC0415
 
     info = project.status()["codebook"]
@@ -62,8 +76,12 @@ def show(project, fmt):
             label += f" [dim]({row.label})[/dim]"
         if row.exclusive:
             label += " [italic]exclusive[/italic]"
+        if not row.codable:
+            label += " [italic]not codable[/italic]"
         if row.codings:
             label += f"  [cyan]{row.codings}[/cyan]"
+        if row.source:
+            label += f"\n[dim]source: {escape(row.source)}[/dim]"
         parent = nodes.get(row.parent_id, root)
         nodes[row.id] = parent.add(label)
     Console().print(root)

@@ -52,22 +52,26 @@ def autocode(project, min_score, coder, fmt):
 
 @click.command()
 @click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds (documents are kept whole).")
+@click.option("--baselines", is_flag=True, help="Also run a plain tf-idf + logistic regression pipeline, the keywords alone and the prior on the same folds.")
 @format_option(("table", "json"))
 @project_option
-def evaluate(project, folds, fmt):
+def evaluate(project, folds, baselines, fmt):
     """Measure the suggestions by cross-validation grouped by document: each fold trains on
     the human coding of the other documents and is tested on documents it never saw. Shows
     precision, recall, F1 and support per code, micro and macro averages, hit@1 and hit@3
     (share of coded segments with one of their codes among the top 1 or 3 suggestions), and
     a learning curve. With too little coded data it says how much more is needed.
+    --baselines adds a table of the suggester beside three baselines, mean and sd over folds.
 
     \b
     Example:
         qualcode evaluate --folds 5 --format json
+        qualcode evaluate --baselines
     """
     result = project.evaluate(folds=folds)
+    compared = project.compare_baselines(folds=folds) if baselines else None
     if fmt == "json":
-        emit_json(result.to_dict())
+        emit_json(result.to_dict() | ({"baselines": compared.to_dict(orient="records")} if baselines else {}))
         return
     click.echo(
         f"{result.folds}-fold cross-validation by document: {result.documents} documents, "
@@ -80,3 +84,5 @@ def evaluate(project, folds, fmt):
     )
     emit(result.per_code, "table", title=f"per code (model_folds: folds of {result.folds} in which the classifier, not the codebook, scored it)")
     emit(result.learning_curve, "table", title="learning curve (micro F1 against training size)")
+    if baselines:
+        emit(compared, "table", title=f"suggester and baselines on the same {folds} folds (mean and sd over folds)")

@@ -87,7 +87,7 @@ def _code_rows(conn) -> dict[str | None, list]:
 def _add_codes(parent, by_parent, parent_id, notes_by_code=None) -> int:
     count = 0
     for row in by_parent.get(parent_id, []):
-        element = _sub(parent, "Code", {"guid": row["guid"], "name": row["name"], "isCodable": "true",
+        element = _sub(parent, "Code", {"guid": row["guid"], "name": row["name"], "isCodable": "true" if row["codable"] else "false",
                                         "color": colour(row["color"])})
         description = describe(row)
         if description:
