@@ -191,19 +191,21 @@ def unmark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: s
 
 
 def tag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str, origin: str = "manual") -> list[str]:
-    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet.
-
-    A code the codebook marks not codable (one that groups others) is refused."""
+    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet."""
     code_ids = list(code_ids)
+    added = tag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids], origin)
+    if not code_ids:
+        mark_reviewed(store, conn, segment_id, coder)
+    return [code_id for _, code_id, _ in added]
+
+
+def check_codable(conn: sa.Connection, code_ids) -> None:
+    """Refuse a code the codebook marks not codable (one that only groups others), naming its sub-codes."""
     groups = not_codable(conn)
     for code_id in code_ids:
         if code_id in groups:
             raise BadInput(f"code {code_id} only groups other codes and is not codable: apply one of its sub-codes "
                            f"({', '.join(groups[code_id])})")
-    added = tag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids], origin)
-    if not code_ids:
-        mark_reviewed(store, conn, segment_id, coder)
-    return [code_id for _, code_id, _ in added]
 
 
 def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str) -> list[str]:

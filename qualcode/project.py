@@ -167,6 +167,11 @@ class Project:
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
             return coding.tag(self.store, conn, coding.resolve_segment(conn, ref), code_ids, coder, origin)
 
+    def check_codable(self, code_ids) -> None:
+        """Raise ``BadInput`` for a code the codebook says is not codable (a group of codes)."""
+        with self.store.reading() as conn:
+            coding.check_codable(conn, code_ids)
+
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
         coder = self.require_coder(coder)

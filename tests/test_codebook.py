@@ -88,8 +88,8 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text(BROKEN)
     assert codebook.check(path) == [
-        (5, "unknown key 'colour' in code 'A'; allowed: children, color, definition, examples, exclude, "
-            "exclusive, id, include, keywords, label, name, shortcut"),
+        (5, "unknown key 'colour' in code 'A'; allowed: children, codable, color, definition, examples, "
+            "exclude, exclusive, id, include, keywords, label, name, shortcut, source"),
         (6, "duplicate code id 'A' (first at line 3)"),
         (8, "code 'B' has no name; add 'name: ...'"),
         (9, "bad colour 'red' in code 'B': use #RRGGBB, e.g. \"#1F77B4\" (quoted)"),
@@ -112,7 +112,7 @@ def test_yaml_syntax_errors_have_a_line(tmp_path):
 def test_check_passes_on_the_shipped_codebook_from_the_cli():
     result = run_qualcode("codebook", "check", CODEBOOK)
     assert result.returncode == 0
-    assert result.stdout == f"{CODEBOOK}: ok, 54 codes (13 top-level)\n"
+    assert result.stdout == f"{CODEBOOK}: ok, 63 codes (15 top-level)\n"
 
 
 def test_show_prints_the_nine_dimensions(tmp_path):

@@ -53,7 +53,7 @@ def test_merge_takes_sub_codes_and_memos_along(coded):
     assert [parent_of(coded, c) for c in ("KD-COL", "KD-OVL", "KD-EXT")] == ["KV", "KV", "KV"]
     assert counts(coded) == BEFORE
     assert coded.memos(code="KV")["text"].tolist() == ["Overlapt met KV"]
-    assert len(coded.codebook().ids()) == 53
+    assert len(coded.codebook().ids()) == 62
 
 
 def test_merge_refuses_its_own_sub_code_and_itself(coded):
@@ -61,7 +61,7 @@ def test_merge_refuses_its_own_sub_code_and_itself(coded):
         coded.merge_codes(["KV"], "KV-LEER")
     with pytest.raises(BadInput, match=r"^cannot merge KV into itself; leave it out of the sources$"):
         coded.merge_codes(["KV", "KT"], "KV")
-    assert counts(coded) == BEFORE and len(coded.codebook().ids()) == 54
+    assert counts(coded) == BEFORE and len(coded.codebook().ids()) == 63
 
 
 def test_rename_and_move_keep_codings(coded, cli):
@@ -121,5 +121,5 @@ def test_delete_is_refused_with_codings_and_force_keeps_them_in_the_log(coded, c
 
 
 def test_delete_refuses_a_code_with_sub_codes(coded):
-    with pytest.raises(Conflict, match=r"^code ROL has sub-codes \(ROL-HULP, ROL-CTRL, ROL-BEIDE\); move, merge or delete them first$"):
+    with pytest.raises(Conflict, match=r"^code ROL has sub-codes \(ROL-HULP, ROL-CTRL, ROL-BEIDE, ROL-REGIE\); move, merge or delete them first$"):
         coded.delete_code("ROL", force=True)

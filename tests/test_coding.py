@@ -243,6 +243,14 @@ def test_codings_filter_by_code_includes_sub_codes(project, make_document):
     ]
 
 
+def test_tag_command_refuses_a_code_that_only_groups_others(two_docs, cli):
+    result = cli("tag", "km01:1", "KV-LEER", "KV", "--coder", "anna", "--project", two_docs.path)
+    assert (result.exit_code, result.output) == (2, (
+        "qualcode: error: code KV only groups other codes and is not codable: apply one of its sub-codes "
+        "(KV-OPL, KV-ZELF, KV-LEER)\n"))
+    assert two_docs.codings(coder="anna").empty
+
+
 def test_tag_untag_review_commands(project, make_document, cli):
     build(project, make_document)
     where = ("--project", project.path)
@@ -289,7 +297,7 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
 
 def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
-    with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 54 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
+    with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 63 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
         first = coding.resolve_segment(conn, "km01:1")
         coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []

@@ -13,7 +13,7 @@ from qualcode.export import WRITERS, variable_name, variable_names
 from test_matrices import build_study, built_copy, cooc  # noqa: F401 - cooc is a fixture
 
 RULE = "union of coders anna, bram: a segment has a code if any of them applied it"
-CODE_VARIABLES = ["KV", "KT", "KD", "IN_v", "VB", "KG", "WG", "SW", "MW", "HRM", "CTX", "OUT", "ROL"]
+CODE_VARIABLES = ["KV", "KT", "KD", "IN_v", "VB", "KG", "WG", "SW", "MW", "KBRON", "PH", "HRM", "CTX", "OUT", "ROL"]
 CASE_VARIABLES = ["respondent_id", "document", "age", "municipality", "role"]
 
 
@@ -61,7 +61,7 @@ def test_sav_has_names_labels_value_labels_measures_and_provenance(survey, tmp_p
         "respondent_id": "nominal", "role": "nominal", "age": "scale", "KV": "nominal"}
     assert meta.file_label == "qualcode matrix: presence by document"
     notes = " ".join(meta.notes)
-    assert "codebook: Professioneel handelen van klantmanagers 1.0.0" in notes
+    assert "codebook: Professioneel handelen van klantmanagers 2.0.0" in notes
     assert f"qualcode version: {__version__}" in notes
     assert re.search(r"exported at: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", notes)
 
@@ -96,13 +96,13 @@ def test_xlsx_has_the_matrix_and_a_dictionary_sheet(survey, tmp_path):
     assert (km01["respondent_id"], km01["role"], km01["age"]) == ("R01", "klantmanager", 41)
     assert km01["KV"] == pytest.approx(2 / 3) and km01["KD"] == pytest.approx(1 / 3)
     dictionary = list(book["dictionary"].iter_rows(values_only=True))
-    assert dictionary[0] == ("variable", "label", "meaning", "source_codes", "value_labels", "measure")
+    assert dictionary[0] == ("variable", "label", "meaning", "source_codes", "reference", "value_labels", "measure")
     kv = next(row for row in dictionary if row[0] == "KV")
     assert kv[1] == "Knowledge acquisition (KV)"
     assert kv[2] == "share of the respondent's segments coded KV or a sub-code (KV-OPL, KV-ZELF, KV-LEER); per the respondent"
     assert kv[3] == "KV KV-OPL KV-ZELF KV-LEER"
     about = {row[0]: row[1] for row in dictionary if row and row[0] in ("coding rule", "codebook", "qualcode version")}
-    assert about == {"coding rule": RULE, "codebook": "Professioneel handelen van klantmanagers 1.0.0",
+    assert about == {"coding rule": RULE, "codebook": "Professioneel handelen van klantmanagers 2.0.0",
                      "qualcode version": __version__}
 
 
@@ -122,15 +122,15 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
     for name in ("themes.csv", "themes.dictionary.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     assert (first / "themes.csv").read_text() == (
-        "respondent_id,document,age,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,HRM,CTX,OUT,ROL\n"
-        "R03,cl01,52,Veenstad,client,0,0,0,0,0,1,0,0,0,0,0,0,1\n"
-        "R01,km01,41,Maasdelta,klantmanager,2,1,1,0,0,0,0,0,0,0,0,0,1\n"
-        "R02,km02,35,Veenstad,klantmanager,1,0,0,0,0,0,0,1,1,0,0,0,0\n"
+        "respondent_id,document,age,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,KBRON,PH,HRM,CTX,OUT,ROL\n"
+        "R03,cl01,52,Veenstad,client,0,0,0,0,0,1,0,0,0,0,0,0,0,0,1\n"
+        "R01,km01,41,Maasdelta,klantmanager,2,1,1,0,0,0,0,0,0,0,0,0,0,0,1\n"
+        "R02,km02,35,Veenstad,klantmanager,1,0,0,0,0,0,0,1,1,0,0,0,0,0,0\n"
     )
     dictionary = json.loads((first / "themes.dictionary.json").read_text())
     assert {k: dictionary[k] for k in ("file", "kind", "coder", "coding_rule", "codebook", "value", "rows", "qualcode_version")} == {
         "file": "themes.csv", "kind": "matrix", "coder": "union", "coding_rule": RULE,
-        "codebook": {"title": "Professioneel handelen van klantmanagers", "version": "1.0.0"},
+        "codebook": {"title": "Professioneel handelen van klantmanagers", "version": "2.0.0"},
         "value": "count", "rows": "document", "qualcode_version": __version__,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", dictionary["exported_at"])
@@ -185,12 +185,12 @@ def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path
     detail = export_theme_matrices(survey, tmp_path / "exports")
     exports = tmp_path / "exports"
     assert detail.splitlines() == [
-        f"respondent x dimension matrix, 3 respondents x 13 top-level codes (coding rule: {RULE}):",
+        f"respondent x dimension matrix, 3 respondents x 15 top-level codes (coding rule: {RULE}):",
         f"   {exports / 'dimensions.csv'}",
         f"   {exports / 'dimensions.xlsx'}",
         f"   {exports / 'dimensions.sav'}",
         f"   data dictionary: {exports / 'dimensions.dictionary.csv'} and .json",
-        "   respondents per code: KV 2, KT 1, KD 1, IN 0, VB 0, KG 1, WG 0, SW 1, MW 1, HRM 0, CTX 0, OUT 0, ROL 2",
+        "   respondents per code: KV 2, KT 1, KD 1, IN 0, VB 0, KG 1, WG 0, SW 1, MW 1, KBRON 0, PH 0, HRM 0, CTX 0, OUT 0, ROL 2",
     ]
     data, meta = pyreadstat.read_sav(exports / "dimensions.sav")
     assert data.set_index("respondent_id").loc["R01", "KV"] == 2

@@ -109,11 +109,11 @@ def test_shipped_schemas_are_the_official_files():
 
 def test_exported_codebook_validates_and_carries_the_code_tree(project, tmp_path):
     out = tmp_path / "book.qdc"
-    assert project.export_refi_codebook(out) == {"codes": 54}
+    assert project.export_refi_codebook(out) == {"codes": 63}
     root = etree.parse(str(out)).getroot()
     official("codebook").assertValid(root)
     kv = root.find("{%s}Codes/{%s}Code" % (CODEBOOK_NS, CODEBOOK_NS))
-    assert (kv.get("name"), kv.get("color"), kv.get("isCodable")) == ("Knowledge acquisition", "#1F77B4", "true")
+    assert (kv.get("name"), kv.get("color"), kv.get("isCodable")) == ("Knowledge acquisition", "#1F77B4", "false")
     description = kv.findtext("{%s}Description" % CODEBOOK_NS)
     assert description.startswith("De klantmanager verwerft zelf actief kennis")
     assert "\n\nInclude: Uitspraken over wat de klantmanager zelf doet" in description
@@ -124,7 +124,7 @@ def test_exported_codebook_validates_and_carries_the_code_tree(project, tmp_path
 def test_exported_project_validates_with_plain_texts_and_code_point_offsets(coded, tmp_path):
     out = tmp_path / "study.qdpx"
     counts = coded.export_refi_project(out)
-    assert counts == {"codes": 54, "documents": 2, "selections": 4, "codings": 5, "memos": 4, "users": 2, "variables": 2}
+    assert counts == {"codes": 63, "documents": 2, "selections": 4, "codings": 5, "memos": 4, "users": 2, "variables": 2}
     root = qde_of(out)
     official("project").assertValid(root)
     assert [etree.QName(child).localname for child in root] == [
@@ -185,14 +185,14 @@ def test_exporting_twice_gives_the_same_guids(coded, tmp_path):
     coded.export_refi_project(tmp_path / "two.qdpx")
     first = guids(tmp_path / "one.qdpx")
     assert first == guids(tmp_path / "two.qdpx")
-    assert len(first) == len(set(first)) == 54 + 2 + 2 + 2 + 2 + 4 + 5 + 4  # codes users variables cases sources selections codings notes
+    assert len(first) == len(set(first)) == 63 + 2 + 2 + 2 + 2 + 4 + 5 + 4  # codes users variables cases sources selections codings notes
 
 
 def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
     coded.export_refi_project(tmp_path / "one.qdpx")
     with Project.init(tmp_path / "copy") as copy:
         report = copy.import_refi(tmp_path / "one.qdpx")
-        assert report.counts == {"documents": 2, "segments": 6, "codes_added": 54, "codes_matched": 0, "coders_added": 2,
+        assert report.counts == {"documents": 2, "segments": 6, "codes_added": 63, "codes_matched": 0, "coders_added": 2,
                                  "selections": 4, "codings": 5, "attributes": 4, "memos": 4}
         assert (report.skipped, report.collapsed) == ([], [])
         copy.export_refi_project(tmp_path / "two.qdpx")
@@ -206,11 +206,11 @@ def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
 def test_round_trip_into_a_project_with_the_codebook_matches_codes_by_id(coded, project, tmp_path):
     coded.export_refi_codebook(tmp_path / "book.qdc")
     report = project.import_refi(tmp_path / "book.qdc")
-    assert report.counts == {"codes_added": 0, "codes_matched": 54}
+    assert report.counts == {"codes_added": 0, "codes_matched": 63}
     with Project.init(tmp_path / "other", codebook=Path(__file__).resolve().parents[1] / "codebooks" / "professioneel-handelen.yaml") as other:
         coded.export_refi_project(tmp_path / "one.qdpx")
         report = other.import_refi(tmp_path / "one.qdpx")
-        assert (report.counts["codes_added"], report.counts["codes_matched"], report.counts["codings"]) == (0, 54, 5)
+        assert (report.counts["codes_added"], report.counts["codes_matched"], report.counts["codings"]) == (0, 63, 5)
         with other.store.reading() as conn:
             rows = conn.execute(sa.select(codings.c.code_id, codings.c.coder).order_by(codings.c.code_id, codings.c.coder)).all()
     assert rows == [("KD", "anna"), ("KG", "anna"), ("KT", "bram"), ("KV-LEER", "anna"), ("KV-LEER", "bram")]
@@ -473,10 +473,10 @@ def test_cli_exports_and_the_export_imports_again(coded, cli, tmp_path):
     out = tmp_path / "exports" / "study.qdpx"
     result = cli("export", "project", out, "--project", coded.path)
     assert result.exit_code == 0
-    assert result.output == (f"wrote {out}: 2 documents, 54 codes, 5 codings in 4 selections, 2 users, 4 memos, "
+    assert result.output == (f"wrote {out}: 2 documents, 63 codes, 5 codings in 4 selections, 2 users, 4 memos, "
                              "2 variables; valid against Project.xsd\n")
     book = cli("export", "codebook", tmp_path / "book.qdc", "--project", coded.path)
-    assert book.output == f"wrote {tmp_path / 'book.qdc'} (54 codes), valid against Codebook.xsd\n"
+    assert book.output == f"wrote {tmp_path / 'book.qdc'} (63 codes), valid against Codebook.xsd\n"
     with Project.init(tmp_path / "copy") as copy:
         copy.import_refi(tmp_path / "book.qdc")
         assert copy.import_refi(out).counts["codings"] == 5
@@ -492,7 +492,7 @@ def test_demo_step_7_writes_valid_refi_qda_files(tmp_path):
     official("codebook").assertValid(etree.parse(str(exports / "demo.qdc")))
     detail = steps["7. REFI-QDA export for other QDA tools"]
     assert detail.startswith(f"wrote {exports / 'demo.qdpx'} (")
-    assert f"and {exports / 'demo.qdc'} (54 codes), both valid against the REFI-QDA schemas;" in detail
+    assert f"and {exports / 'demo.qdc'} (63 codes), both valid against the REFI-QDA schemas;" in detail
 
 
 def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys):
@@ -529,4 +529,4 @@ def test_qualcode_import_hands_refi_qda_files_to_the_refi_import(coded, tmp_path
     Project.init(tmp_path / "books").close()
     assert cli("import", tmp_path / "book.qdc", "--project", tmp_path / "books").exit_code == 0
     with Project(tmp_path / "books") as books:
-        assert len(books.codebook().ids()) == 54
+        assert len(books.codebook().ids()) == 63

@@ -9,7 +9,7 @@ from conftest import CODEBOOK
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.store import NewDocument, NewSegment, NewTurn, codings, insert_document
 
-TOP = ["KV", "KT", "KD", "IN", "VB", "KG", "WG", "SW", "MW", "HRM", "CTX", "OUT", "ROL"]
+TOP = ["KV", "KT", "KD", "IN", "VB", "KG", "WG", "SW", "MW", "KBRON", "PH", "HRM", "CTX", "OUT", "ROL"]
 ANNA = {
     "km01:1": ["KV-OPL", "KV-LEER"], "km01:2": ["KD-COL", "KV-LEER"], "km01:3": ["KT-WET"],
     "km02:1": ["SW-INT"], "km02:2": ["MW-PLAN", "KV"], "cl01:1": ["KG-REL"],
@@ -146,7 +146,7 @@ def test_the_result_states_the_coding_rule(study):
 
 def test_values_presence_share_and_words(study):
     presence = study.matrix(value="presence")
-    assert presence.loc["km01"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert presence.loc["km01"].tolist() == [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
     share = study.matrix(value="share")
     assert share.loc["km01", "KV"] == pytest.approx(2 / 3)
     assert share.loc["km02", "MW"] == pytest.approx(1 / 2)
@@ -177,7 +177,7 @@ def test_sub_codes_roll_up_into_their_top_level_code(study):
     assert list(listed.columns) == ["KV-LEER", "KT"]
     assert listed.loc["km01"].tolist() == [2, 1]
     info = listed.attrs["qualcode"]["variables"]
-    assert info["KT"]["source_codes"] == ["KT", "KT-WET", "KT-METH", "KT-AFW"]
+    assert info["KT"]["source_codes"] == ["KT", "KT-WET", "KT-METH", "KT-AFW", "KT-WAT"]
     assert info["KT"]["label"] == "Knowledge use (KT)"
 
 
@@ -321,12 +321,12 @@ def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     out = tmp_path / "themes.csv"
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)
     assert result.output == (
-        f"wrote {out} (2 rows x 15 columns)\n"
+        f"wrote {out} (2 rows x 17 columns)\n"
         f"data dictionary: {tmp_path / 'themes.dictionary.csv'}, {tmp_path / 'themes.dictionary.json'}\n"
     )
     assert out.read_text().splitlines()[:2] == [
-        "document,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,HRM,CTX,OUT,ROL",
-        "km01,Maasdelta,klantmanager,1,1,1,0,0,0,0,0,0,0,0,0,1",
+        "document,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,KBRON,PH,HRM,CTX,OUT,ROL",
+        "km01,Maasdelta,klantmanager,1,1,1,0,0,0,0,0,0,0,0,0,0,0,1",
     ]
     assert json.loads((tmp_path / "themes.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
 

@@ -28,6 +28,8 @@ def test_quotes_docx_has_a_heading_per_code_then_quotes_with_attribution(coded, 
     assert paragraphs == [
         ("Title", "Quotes"),
         ("Normal", "2 quotes under 1 codes"),
+        ("Heading 1", "Coding rules"),
+        *[("List Number", rule) for rule in coded.codebook().rules],
         ("Heading 2", f"KT-WET {wet.name}"),
         ("Normal", wet.definition),
         ("Normal", "Memo (anna): Wet versus eigen oordeel"),

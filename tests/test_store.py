@@ -86,7 +86,7 @@ def test_status_counts(project, make_document):
     make_document("int01", [("I", "interviewer", "Wat doet u?"), ("R", "respondent", "Ik help klanten."),
                             ("I", "interviewer", "En verder?"), ("R", "respondent", "Werkgevers bellen.")])
     info = project.status()
-    assert (info["documents"], info["segments"], info["codes"], info["codings"]) == (1, 2, 54, 0)
+    assert (info["documents"], info["segments"], info["codes"], info["codings"]) == (1, 2, 63, 0)
     assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
 
 

@@ -30,12 +30,14 @@ def changed(ref: str, verb: str, done: list[str], asked, others: str) -> str:
 
 @segment_codes_command
 def tag(project, ref, code_ids, coder):
-    """Apply one or more codes to segment DOC:N (N as 'qualcode show DOC' prints it).
+    """Apply one or more codes to segment DOC:N (N as 'qualcode show DOC' prints it). A code
+    the codebook marks not codable (a group, such as a dimension) is refused: apply a sub-code.
 
     \b
     Example:
         qualcode tag km-maasdelta-01:12 KV-LEER KD-OVL --coder anna
     """
+    project.check_codable(code_ids)
     click.echo(changed(ref, "added", project.tag(ref, list(code_ids), coder=coder), code_ids, "already there"))
 
 
