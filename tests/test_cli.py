@@ -73,7 +73,7 @@ def test_no_project_is_one_line_and_exit_2(tmp_path):
 
 def test_init_then_status_as_json(tmp_path):
     created = run_qualcode("init", tmp_path / "study", "--codebook", CODEBOOK)
-    assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 54 codes from {CODEBOOK}\n"
+    assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 63 codes from {CODEBOOK}\n"
     status = json.loads(run_qualcode("status", "--format", "json", "--project", tmp_path / "study").stdout)
     assert (status["documents"], status["codes"], status["coders"]) == (0, 54, {})
 
@@ -81,6 +81,6 @@ def test_init_then_status_as_json(tmp_path):
 def test_codebook_export_writes_the_projects_codebook(tmp_path, project, cli):
     out = tmp_path / "exported.yaml"
     result = cli("codebook", "export", out, "--project", project.path)
-    assert result.output == f"wrote {out} (54 codes)\n"
+    assert result.output == f"wrote {out} (63 codes)\n"
     check = cli("codebook", "check", out)
     assert check.exit_code == 0
