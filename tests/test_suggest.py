@@ -257,3 +257,29 @@ def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
     assert (measured["documents"], measured["hit_at_3"]) == (6, 1.0)
     refused = cli("evaluate", "--folds", "9", *where)
     assert refused.exit_code == 1
+
+
+def test_codes_that_only_group_others_are_never_suggested(coded, make_document):
+    _probe(make_document, text="Kennis verwerven, kennis toepassen en kennis delen: leren, cursus, opleiding.")
+    table = coded.suggest(["nieuw"], top=63)
+    groups = {row.id for row in coded.codes().itertuples() if not row.codable}
+    assert groups == {"KV", "KT", "KBRON", "KD", "IN", "VB", "KG", "WG", "SW", "MW", "HRM", "CTX", "OUT", "ROL"}
+    assert len(table) == 63 - len(groups) and not groups & set(table.code)
+
+
+def test_codebook_rows_label_each_description_and_example_with_its_code():
+    from qualcode.suggest import CodeCue, codebook_rows
+
+    texts, labels = codebook_rows((CodeCue("A", examples=("a1", "a2"), description="about A"), CodeCue("B"),
+                                   CodeCue("C", description="about C")))
+    assert texts == ["about A", "a1", "a2", "about C"]
+    assert labels.tolist() == [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 0, 1]]
+
+
+def test_evaluate_baselines_compares_on_the_same_folds(coded, cli):
+    result = cli("evaluate", "--folds", "3", "--baselines", "--format", "json", "--project", coded.path)
+    table = {row.pop("method"): row for row in json.loads(result.output)["baselines"]}
+    assert list(table) == ["suggester", "tf-idf + logistic regression", "keywords only", "prior"]
+    assert table["prior"] == {"hit_at_3_mean": 1.0, "hit_at_3_sd": 0.0, "micro_f1_mean": 0.0, "micro_f1_sd": 0.0}
+    assert table["keywords only"] == {"hit_at_3_mean": 0.9167, "hit_at_3_sd": 0.1443, "micro_f1_mean": 0.3556, "micro_f1_sd": 0.3355}
+    assert (table["suggester"]["micro_f1_mean"], table["tf-idf + logistic regression"]["micro_f1_mean"]) == (0.9153, 0.7937)
