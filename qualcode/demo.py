@@ -122,7 +122,7 @@ def suggestions_step(project: Project, shown: int = 4) -> str:
             suggested = "; ".join(f"{r.code} {r.score:.2f} ({r.reasons})" for r in rows.itertuples())
             lines.append(f"   {ref}: {suggested}\n      reference: {', '.join(sorted(truth)) or '(no code)'}")
     lines.append(f"   a reference code among the top 3 for {hits} of {coded} coded segments of {HELD_OUT}")
-    result = project.evaluate(folds=5)
+    result = project.evaluate(folds=5, learning_curve=False)
     lines.append(
         f"grouped 5-fold cross-validation over {result.documents} interviews: micro F1 {result.micro['f1']:.2f}, "
         f"macro F1 {result.macro['f1']:.2f}, hit@3 {result.hit_at_3:.2f}; see 'qualcode evaluate'"

@@ -149,7 +149,8 @@ def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARE
         coded_segments=int((labels.sum(axis=1) > 0).sum()), per_code=per_code,
         micro=averages["micro"], macro=averages["macro"],
         hit_at_1=hit_at(scores, labels, 1), hit_at_3=hit_at(scores, labels, 3),
-        learning_curve=pd.DataFrame(curve), threshold=estimator.threshold,
+        learning_curve=pd.DataFrame(curve, columns=["share_of_documents", "training_segments", "micro_f1"]),
+        threshold=estimator.threshold,
     )
 
 

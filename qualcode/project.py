@@ -420,15 +420,17 @@ class Project:
                 by_source[s.source] += 1
         return {**report, "min_score": min_score, "by_source": by_source}
 
-    def evaluate(self, folds: int = 5, *, min_positives: int = 5):
+    def evaluate(self, folds: int = 5, *, min_positives: int = 5, learning_curve: bool = True):
         """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
-        a code with fewer than ``min_positives`` coded training segments is left to the codebook."""
+        a code with fewer than ``min_positives`` coded training segments is left to the codebook.
+        Without ``learning_curve`` it fits ``folds`` models instead of five times as many."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         with self.store.reading() as conn:
             data = suggest_mod.training_set(conn)
             cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
-        return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
+        return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds,
+                                   shares=evaluation.CURVE_SHARES if learning_curve else ())
 
     def compare_baselines(self, folds: int = 5, *, min_positives: int = 5):
         """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the

@@ -30,8 +30,8 @@ def test_demo_step_2_imports_the_samples_with_roles(project):
     seen = []
     _import_interviews(project, lambda step, detail: seen.append((step, detail)))
     assert seen == [("2. import the fictional interviews", (
-        "9 imported (of 9 files) from transcripts/, attributes from transcripts/cases.csv; respondent turns are the segments:\n"
+        "11 imported (of 11 files) from transcripts/, attributes from transcripts/cases.csv; respondent turns are the segments:\n"
         "   client        3 interviews   68 segments\n"
-        "   klantmanager  3 interviews   62 segments\n"
-        "   manager       3 interviews   66 segments"
+        "   klantmanager  4 interviews  108 segments\n"
+        "   manager       4 interviews  115 segments"
     ))]
