@@ -75,7 +75,7 @@ def test_init_then_status_as_json(tmp_path):
     created = run_qualcode("init", tmp_path / "study", "--codebook", CODEBOOK)
     assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 63 codes from {CODEBOOK}\n"
     status = json.loads(run_qualcode("status", "--format", "json", "--project", tmp_path / "study").stdout)
-    assert (status["documents"], status["codes"], status["coders"]) == (0, 54, {})
+    assert (status["documents"], status["codes"], status["coders"]) == (0, 63, {})
 
 
 def test_codebook_export_writes_the_projects_codebook(tmp_path, project, cli):

@@ -126,6 +126,22 @@ def test_show_prints_the_nine_dimensions(tmp_path):
     for name in ["Knowledge acquisition", "Knowledge use", "Knowledge sharing", "Client orientation",
                  "Employer orientation", "Methodical working"]:
         assert name in tree
+    assert "KV  Knowledge acquisition (Kennis verwerven) not codable" in tree
+    assert "source: VOORLOPIG. Theoretisch model van het onderzoeksteam" in tree
+    by_id = {row["id"]: row for row in rows}
+    assert (by_id["KV"]["codable"], by_id["KV-OPL"]["codable"]) == (False, True)
+    assert by_id["PH"]["source"].startswith("Kernvraag van het project")
+    rules = run_qualcode("codebook", "show", "--rules", cwd=tmp_path).stdout.splitlines()
+    assert len(rules) == 6 and rules[0].startswith("1. Bovenliggende codes: de dimensies en andere groepen")
+
+
+def test_check_warns_about_a_keyword_in_two_codes_and_still_passes(tmp_path):
+    path = tmp_path / "book.yaml"
+    path.write_text("codes:\n  - id: A\n    name: Alpha\n    keywords: [regie]\n"
+                    "  - id: B\n    name: Beta\n    keywords: [regie]\n")
+    result = run_qualcode("codebook", "check", path)
+    assert (result.returncode, result.stdout) == (0, f"{path}: ok, 2 codes (2 top-level)\n")
+    assert result.stderr == f"{path}:5: warning: keyword 'regie' of code 'B' is also a keyword of 'A' (line 2); keep it in one code\n"
 
 
 def test_load_updates_by_id_and_keeps_codings(project, make_document, tmp_path):

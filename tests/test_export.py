@@ -136,6 +136,9 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", dictionary["exported_at"])
     kv = next(v for v in dictionary["variables"] if v["variable"] == "IN_v")
     assert (kv["column"], kv["label"], kv["source_codes"][0], kv["measure"]) == ("IN", "Innovation of services (IN)", "IN", "scale")
+    assert kv["reference"].startswith("Van Berkel, R., Penning de Vries, J. & Van der Aa, P. (2022). Practising professionalism")
+    employer = next(v for v in dictionary["variables"] if v["variable"] == "WG")
+    assert employer["reference"].startswith("VOORLOPIG. Theoretisch model van het onderzoeksteam")
 
 
 def test_cooccurrence_exports_with_the_code_as_key(cooc, tmp_path):

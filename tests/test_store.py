@@ -143,3 +143,19 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
         actions = conn.execute(sa.select(audit.c.action).order_by(audit.c.id)).scalars().all()
     store.close()
     assert actions == ["migrate", "test.again"]
+
+
+def test_schema_2_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
+    from conftest import CODEBOOK
+
+    Project.init(tmp_path, codebook=CODEBOOK).close()
+    db = tmp_path / PROJECT_FILE
+    with sqlite3.connect(db) as raw:
+        raw.execute("alter table codes drop column source")
+        raw.execute("alter table codes drop column codable")
+        raw.execute("update meta set value = '1' where key = 'schema_version'")
+    with Project(tmp_path) as project:
+        with project.store.atomic("test.upgrade") as conn:
+            assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION) == "2"
+        table = project.codes().set_index("id")
+    assert (table.loc["KV", "codable"], table.loc["KV", "source"]) == (True, "")
