@@ -255,8 +255,8 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
     threads, as SGD releases the GIL). The codebook's descriptions and examples join the coded
     segments as training rows (:func:`codebook_rows`), and the scores are calibrated (Platt
     scaling on a held-out half, see ``_calibration``) so that 0.5 means "more likely than not".
-    A code with fewer than ``min_positives`` positives (codebook rows included) is scored by
-    the codebook cold start instead.
+    A code with no coded segment, or fewer than ``min_positives`` positives counting its
+    codebook rows, is scored by the codebook cold start instead.
 
     ``fit(texts, Y)`` takes a 0/1 matrix with one column per code in ``codes`` order;
     ``predict_proba`` gives scores in [0, 1] in the same order. Example::
@@ -284,7 +284,7 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
         book_texts, book_labels = codebook_rows(self.codes)
         self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
-        trained = learnable(np.vstack([labels, book_labels]), self.min_positives)
+        trained = learnable(labels, 1) & learnable(np.vstack([labels, book_labels]), self.min_positives)
         self.source_ = np.where(trained, "model", "codebook")
         self.model_codes_ = np.flatnonzero(trained)
         self.cold_codes_ = np.flatnonzero(~trained)
@@ -327,7 +327,7 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         """
         half = n_segments // 2
         train = np.r_[0:half, n_segments:len(labels)]
-        columns = self.model_codes_[learnable(labels[train][:, self.model_codes_], self.min_positives)]
+        columns = self.model_codes_[learnable(labels[:half][:, self.model_codes_], self.min_positives)]
         held = labels[half:n_segments][:, columns]
         if not len(columns) or held.sum() < CALIBRATION_POSITIVES or held.min() == held.max():
             return np.array([1.0, 0.0])
