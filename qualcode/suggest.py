@@ -34,6 +34,7 @@ from qualcode.textfeatures import TextFeatures
 
 KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
 CALIBRATION_POSITIVES = 20  # coded positives a held-out half needs before scores are calibrated on it
+CALIBRATION_ROWS = 1000  # at most this many segments train the calibration model, and as many are held out
 
 
 @dataclass(frozen=True)
@@ -316,23 +317,24 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         """Platt scaling ``(slope, intercept)`` on the linear scores, shared by all trained codes.
 
         Class-balanced, regularised fits rank well but their probabilities are not
-        probabilities: here a score of 0.5 was reached by far fewer segments than had the code.
-        A model fitted on the first half of the segments (in document order, so mostly whole
-        documents) scores the second half, and one logistic regression maps those scores to
-        the coders' decisions; then a score from 0.5 up means "more likely than not". Costs
-        about half a fit more. ``matrix`` and ``labels`` hold the ``n_segments`` coded segments
-        first, then the codebook rows; the idf weights come from all of them (no labels leak). With fewer than :data:`CALIBRATION_POSITIVES` coded positives in
-        the held-out half it is the identity ``(1, 0)``: two numbers fitted on a handful of
-        decisions would move every score by chance.
+        probabilities: on the demo a score of 0.5 was reached by far fewer segments than had
+        the code. A model fitted on the first half of the segments (in document order, so mostly
+        whole documents; at most :data:`CALIBRATION_ROWS`) scores as many following ones, and one
+        logistic regression maps those scores to the coders' decisions; then a score from 0.5 up
+        means "more likely than not". Costs at most half a fit more. ``matrix`` and ``labels``
+        hold the ``n_segments`` coded segments first, then the codebook rows; the idf weights
+        come from all of them (no labels leak). With fewer than :data:`CALIBRATION_POSITIVES`
+        coded positives held out it is the identity ``(1, 0)``: two numbers fitted on a handful
+        of decisions would move every score by chance.
         """
-        half = n_segments // 2
+        half = min(n_segments // 2, CALIBRATION_ROWS)
         train = np.r_[0:half, n_segments:len(labels)]
         columns = self.model_codes_[learnable(labels[:half][:, self.model_codes_], self.min_positives)]
-        held = labels[half:n_segments][:, columns]
+        held = labels[half:2 * half][:, columns]
         if not len(columns) or held.sum() < CALIBRATION_POSITIVES or held.min() == held.max():
             return np.array([1.0, 0.0])
         coef, intercept = self._fit_linear(pool, matrix[train], labels[train], columns)
-        scores = np.asarray(matrix[half:n_segments] @ coef + intercept)
+        scores = np.asarray(matrix[half:2 * half] @ coef + intercept)
         platt = LogisticRegression(C=100.0).fit(scores.reshape(-1, 1), held.ravel())
         return np.array([max(float(platt.coef_[0, 0]), 0.1), float(platt.intercept_[0])])
 
