@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option
 
 CODERS_HELP = "Coders to compare, comma-separated (default: every coder with review marks, except consensus coders)."
 
@@ -36,9 +36,6 @@ def _cell(value, reason, footnotes: list[str], number: str = ".3f") -> str:
 
 def render_agreement(result) -> None:
     """The agreement table: what the unit is, who was compared, how missing values were handled."""
-    from rich.console import Console  # noqa: PLC0415 - only table output needs rich
-    from rich.table import Table  # noqa: PLC0415
-
     data, reasons, footnotes = result.to_dict(), result.reasons(), []
     click.echo(f"unit: the segment; coders: {', '.join(data['coders'])}; {result.n_segments} segments reviewed by at least one of them")
     click.echo(
@@ -50,22 +47,21 @@ def render_agreement(result) -> None:
                f"95% CI: percentile bootstrap over segments, {result.draws} draws, fixed seed")
     columns = {"alpha": "alpha", "alpha_ci": "alpha 95% CI", "kappa": "Cohen kappa", "fleiss_kappa": "Fleiss kappa",
                "ac1": "Gwet AC1", "percent_agreement": "% agreement"}
-    table = Table(title="per code")
+    table = literal_table("per code")
     for header in ("code", "n", *columns.values()):
         table.add_column(header, overflow="fold")
     for row in data["codes"]:
-        table.add_row(row["code"], str(row["n_units"]),
+        table.add_row(literal(row["code"]), str(row["n_units"]),
                       *(_cell(row[key], reasons.get((row["code"], key)), footnotes, ".1%" if key == "percent_agreement" else ".3f")
                         for key in columns))
-    console = Console()
-    console.print(table)
+    print_rich(table)
     if data["groups"]:
-        groups = Table(title="per exclusive group", caption="categories: its children and 'none'")
+        groups = literal_table("per exclusive group", caption="categories: its children and 'none'")
         for header in ("group", "n", "alpha"):
             groups.add_column(header)
         for row in data["groups"]:
-            groups.add_row(row["code"], str(row["n_units"]), _cell(row["alpha"], reasons.get((row["code"], "alpha")), footnotes))
-        console.print(groups)
+            groups.add_row(literal(row["code"]), str(row["n_units"]), _cell(row["alpha"], reasons.get((row["code"], "alpha")), footnotes))
+        print_rich(groups)
     overall = data["overall"]
     click.echo(
         f"overall: alpha pooled over all code-by-segment units "

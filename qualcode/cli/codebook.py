@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, project_option
+from qualcode.cli.common import emit, format_option, print_rich, project_option
 
 
 @click.group()
@@ -50,23 +50,23 @@ def show(project, fmt):
     if table.empty:
         click.echo("the project has no codes yet; load some with 'qualcode codebook load FILE'")
         return
-    from rich.console import Console  # noqa: PLC0415 - only the tree view needs rich
+    from rich.text import Text  # noqa: PLC0415 - only the tree view needs rich
     from rich.tree import Tree  # noqa: PLC0415
 
     info = project.status()["codebook"]
-    root = Tree(f"[bold]{info['title'] or 'codebook'}[/bold] {info['version']}")
+    root = Tree(Text.assemble((info["title"] or "codebook", "bold"), " ", str(info["version"] or "")))
     nodes = {}
     for row in table.itertuples(index=False):
-        label = f"[bold]{row.id}[/bold]  {row.name}"
+        label = Text.assemble((row.id, "bold"), "  ", row.name)
         if row.label:
-            label += f" [dim]({row.label})[/dim]"
+            label.append(f" ({row.label})", style="dim")
         if row.exclusive:
-            label += " [italic]exclusive[/italic]"
+            label.append(" exclusive", style="italic")
         if row.codings:
-            label += f"  [cyan]{row.codings}[/cyan]"
+            label.append(f"  {row.codings}", style="cyan")
         parent = nodes.get(row.parent_id, root)
         nodes[row.id] = parent.add(label)
-    Console().print(root)
+    print_rich(root)
 
 
 @codebook.command()

@@ -68,6 +68,27 @@ def emit_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_default))
 
 
+def literal(value, style: str = ""):
+    """User text (speech, names, codes, memos) as rich ``Text``: shown exactly as written, so
+    ``[naam]`` or ``[/]`` in a transcript is never read as console markup."""
+    from rich.text import Text  # noqa: PLC0415 - only terminal output needs rich
+
+    return Text("" if value is None else str(value), style=style)
+
+
+def literal_table(title=None, **options):
+    """A rich ``Table`` whose title is literal text; add columns and cells with :func:`literal`."""
+    from rich.table import Table  # noqa: PLC0415 - only terminal output needs rich
+
+    return Table(title=None if title is None else literal(title), **options)
+
+
+def print_rich(renderable) -> None:
+    from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
+
+    Console().print(renderable)
+
+
 def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show") -> None:
     """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV."""
     columns, rows = _records(data)
@@ -80,12 +101,9 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
     elif not rows:
         click.echo(empty)
     else:
-        from rich.console import Console  # noqa: PLC0415 - only table output needs rich
-        from rich.table import Table  # noqa: PLC0415
-
-        table = Table(title=title, show_lines=False)
+        table = literal_table(title, show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(literal(column), overflow="fold")
         for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-        Console().print(table)
+            table.add_row(*(literal(row.get(c)) for c in columns))
+        print_rich(table)

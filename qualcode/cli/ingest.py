@@ -41,7 +41,9 @@ class _Progress:
             self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("importing", total=total)
-        self.bar.update(self.task, completed=done, description=f"importing {Path(path).name if path else ''}")
+        from rich.markup import escape  # noqa: PLC0415
+
+        self.bar.update(self.task, completed=done, description=f"importing {escape(Path(path).name) if path else ''}")
         if done == total:
             self.bar.stop()
 

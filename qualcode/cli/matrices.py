@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import literal, literal_table, project_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 
 CODER_HELP = "Which codings count: a coder's name, consensus, union or all (default: consensus if it exists, else union)."
@@ -70,19 +70,18 @@ def _width(frame) -> int:
 def _show(frame, title: str) -> None:
     """Print the table, codes as rows when that is what fits the terminal."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
-    from rich.table import Table  # noqa: PLC0415
 
     console = Console()
     rule = frame.attrs["qualcode"]["coding_rule"]
     if _width(frame) > console.width and _width(frame.T) < _width(frame):
         frame = frame.T.rename_axis("code")
         title += " (transposed to fit: codes as rows)"
-    table = Table(title=title)
-    table.add_column(str(frame.index.name or ""), style="bold", no_wrap=True)
+    table = literal_table(title)
+    table.add_column(literal(frame.index.name or ""), style="bold", no_wrap=True)
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
+        table.add_column(literal(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        table.add_row(str(key), *(_cell(value) for value in row))
+        table.add_row(literal(key), *(literal(_cell(value)) for value in row))
     console.print(table)
     click.echo(f"coding rule: {rule}")
     if _width(frame) > console.width:
