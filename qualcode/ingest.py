@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
-from qualcode.turns import Line, Turn, parse, seconds
+from qualcode.layouts import Detection, cut_meet, detect, expectations
+from qualcode.turns import Line, Turn, build, prepare, seconds
 
 MAX_FILE_BYTES = 100 * 2**20
 MAX_PART_BYTES = 64 * 2**20
@@ -49,6 +50,7 @@ class Transcript:
     turns: list[Turn]
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    detection: Detection | None = None
 
     def turn_text(self, turn: Turn) -> str:
         return self.text[turn.start:turn.end]
@@ -62,6 +64,7 @@ class Reader:
     description: str
     lines: Callable[[Path, bytes, dict, list], list[Line]]
     joiner: str = "\n\n"
+    cues: bool = False
 
 
 # ---- safety checks ----------------------------------------------------------------------
@@ -294,8 +297,8 @@ READERS: dict[str, Reader] = {
                    _text_lines),
     ".md": Reader(".md", "Markdown: as plain text; `#` headings are metadata, `**bold**` labels are read", _text_lines),
     ".vtt": Reader(".vtt", "WebVTT (Teams/Stream, noScribe, Zoom): cue times, `<v Name>` voices, `Name: text` cues",
-                   _cue_lines, joiner=" "),
-    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" "),
+                   _cue_lines, joiner=" ", cues=True),
+    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" ", cues=True),
 }
 def format_table() -> str:
     """The README's table of supported files, made from the registry so the two cannot drift."""
@@ -308,8 +311,9 @@ REFUSED_SUFFIXES = {
 }
 
 
-def read(path: str | Path, *, interviewers=()) -> Transcript:
-    """Read one transcript file; raises :class:`BadFile` with what to do when it cannot."""
+def read(path: str | Path, *, interviewers=(), layout: str | None = None) -> Transcript:
+    """Read one transcript file, detecting its layout unless ``layout`` names one (see
+    :data:`qualcode.layouts.LAYOUTS`); raises :class:`BadFile` with what to do when it cannot."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in REFUSED_SUFFIXES:
@@ -325,9 +329,16 @@ def read(path: str | Path, *, interviewers=()) -> Transcript:
     data = path.read_bytes()
     metadata: dict = {}
     warnings: list[str] = []
-    lines = reader.lines(path, data, metadata, warnings)
-    text, turns, found, more = parse(lines, interviewers=interviewers, joiner=reader.joiner)
+    prepared = prepare(reader.lines(path, data, metadata, warnings))
+    detection = detect(prepared, interviewers=interviewers, cues=reader.cues, layout=layout)
+    cut_meet(prepared, detection)
+    text, turns, found, more, speakers = build(prepared, interviewers=interviewers, joiner=reader.joiner,
+                                               rules=detection.rules)
     if not text.strip():
         raise BadFile(path, "holds no transcript text; check that it is the right file")
+    if speakers != detection.rules.speakers:
+        detection = Detection(speakers if speakers == "bold-turns" else "paragraphs", 0.0,
+                              [*detection.evidence, f"no labels of the {detection.layout} layout found"], rules=detection.rules)
+    more += expectations(detection, turns, text, {**metadata, **found})
     return Transcript(path.stem, str(path), hashlib.sha256(data).hexdigest(), text, turns,
-                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more])
+                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more], detection)
