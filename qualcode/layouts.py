@@ -262,7 +262,7 @@ def expectations(detection: Detection, turns, text: str, metadata: dict) -> list
         warnings.extend(f"speaker label {label!r} appears once; check that it is a speaker" for label, n in counts.items() if n == 1)
     words = sum(len(str(item).split()) for key in ("preamble", "trailer", "headings") for item in metadata.get(key, []))
     if words > METADATA_WORDS:
-        warnings.append(f"{words} words went to metadata, not to the text to code; {hint} to see them")
+        warnings.append(f"{words} words went to metadata, not to the text to code; see them with 'qualcode inspect'")
     for number, turn in enumerate(turns, 1):
         length = len(text[turn.start:turn.end].split())
         if length > TURN_WORDS:

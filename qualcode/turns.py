@@ -149,7 +149,7 @@ def _label_probe(line: Line, text: str, time: float | None, time_end: float | No
     form = "header"
     if short and not header:
         header, form = TIMED.match(text), "timed"
-    if header and _is_label(header["label"]):
+    if header and _is_label(header["label"].replace(",", " ")):  # `Jansen, Eva   0:04`: a comma is no sentence here
         return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end, form=form)
     for form, pattern in (("colon", COLON_LABEL), ("bracket", BRACKET_LABEL)):
         if (form == "colon" and ":" not in text[:42]) or (form == "bracket" and text[0] != "["):
@@ -411,8 +411,11 @@ def build(prepared: Prepared, *, interviewers=(), joiner: str = "\n\n", rules: R
         for probe in probes:
             if probe.kind == "label":
                 probe.kind, probe.rest = "text", probe.line.text.strip()
-        for line in kept:
+        one_block = len({line.block for line in kept}) == 1
+        for number, line in enumerate(kept):
             line.speaker = ("Interviewer" if line.bold else "Respondent") if mode == "bold" else "Respondent"
+            if one_block and mode == "paragraphs":
+                line.block = number  # text without blank lines: each line is a paragraph
         if mode == "bold":
             notes.append("no speaker labels; bold paragraphs are read as the interviewer's turns, the others as the respondent's")
     units = [u for u in _units(probes, accepted, metadata, rules.forms) if u.parts]
