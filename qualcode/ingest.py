@@ -342,3 +342,30 @@ def read(path: str | Path, *, interviewers=(), layout: str | None = None) -> Tra
     more += expectations(detection, turns, text, {**metadata, **found})
     return Transcript(path.stem, str(path), hashlib.sha256(data).hexdigest(), text, turns,
                       {**metadata, **found}, warnings + [f"{path}: {w}" for w in more], detection)
+
+
+def inspect(path: str | Path, *, interviewers=(), layout: str | None = None, first: int = 3) -> dict:
+    """What importing ``path`` would store, without storing anything: the layout with its
+    confidence and evidence, the speakers with role and turn count, the first turns, what went
+    to metadata, and the warnings. Raises :class:`BadFile` as :func:`read` does.
+
+    >>> inspect("transcripts/km-maasdelta-01.docx")["layout"]         # doctest: +SKIP
+    {'name': 'label-prefix', 'confidence': 1.0, 'forced': False, 'evidence': [...]}
+    """
+    transcript = read(path, interviewers=interviewers, layout=layout)
+    detection = transcript.detection
+    speakers: dict[str, dict] = {}
+    for turn in transcript.turns:
+        entry = speakers.setdefault(turn.speaker, {"speaker": turn.speaker, "role": turn.role, "turns": 0})
+        entry["turns"] += 1
+    return {
+        "file": str(path),
+        "layout": {"name": detection.layout, "confidence": detection.confidence, "forced": detection.forced,
+                   "evidence": detection.evidence},
+        "speakers": list(speakers.values()),
+        "turns": len(transcript.turns),
+        "first_turns": [{"speaker": t.speaker, "role": t.role, "time": t.time_start, "text": transcript.turn_text(t)}
+                        for t in transcript.turns[:first]],
+        "metadata": transcript.metadata,
+        "warnings": [w.removeprefix(f"{path}: ") for w in transcript.warnings],
+    }

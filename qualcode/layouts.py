@@ -82,8 +82,16 @@ class Detection:
         return f"{self.layout} ({how})"
 
 
-def layout_names() -> list[str]:
-    return list(LAYOUTS)
+def check_layout(name: str | None) -> None:
+    """Raise BadInput for a ``--layout`` that names no layout."""
+    if name is not None and name not in LAYOUTS:
+        raise BadInput(f"unknown layout {name!r}: use one of {', '.join(LAYOUTS)}")
+
+
+def layout_table() -> str:
+    """The README's table of layouts, made from the registry so the two cannot drift."""
+    rows = [f"| `{layout.name}` | {layout.description} |" for layout in LAYOUTS.values()]
+    return "\n".join(["| Layout | What it is |", "|--------|------------|", *rows])
 
 
 @dataclass
@@ -186,8 +194,7 @@ def detect(prepared: Prepared, *, interviewers=(), cues: bool = False, layout: s
     """The layout of prepared lines, or ``layout`` forced (raises BadInput for an unknown name)."""
     found = _found(prepared, interviewers)
     if layout is not None:
-        if layout not in LAYOUTS:
-            raise BadInput(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+        check_layout(layout)
         also = _once(layout, found)
         return Detection(layout, 1.0, ["forced with --layout"], forced=True, rules=_rules(layout, also))
     if cues:
