@@ -403,6 +403,8 @@ def build(prepared: Prepared, *, interviewers=(), joiner: str = "\n\n", rules: R
     interviewers = {label.casefold() for label in interviewers}
     probes, kept, metadata = prepared.probes, prepared.lines, prepared.metadata
     accepted = accepted_labels(probes, interviewers) | rules.also if rules.speakers == "labels" else set()
+    if rules.forms is not None:
+        accepted &= {p.label.casefold() for p in probes if p.kind == "label" and p.form in rules.forms}
     mode = rules.speakers
     if mode == "labels" and not accepted and not any(line.speaker for line in kept):
         mode = "bold" if bold_blocks(kept) else "paragraphs"
