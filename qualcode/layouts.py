@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from qualcode.errors import BadInput
-from qualcode.turns import INTERVIEWER_LABELS, KNOWN_LABEL, PAREN_TAIL, Line, Prepared, Rules, accepted_labels, bold_blocks, plausible, prepare
+from qualcode.turns import INTERVIEWER_LABELS, KNOWN_LABEL, PAREN_TAIL, Line, Prepared, Rules, bold_blocks, plausible, prepare
 
 HEADER_FORMS = frozenset({"header", "timed"})
 LOW_CONFIDENCE = 0.6
@@ -109,7 +109,7 @@ class _Found:
 
 def _found(prepared: Prepared, interviewers) -> _Found:
     probes = prepared.probes
-    believed = accepted_labels(probes, {label.casefold() for label in interviewers})
+    believed = prepared.believed(interviewers)
     solid = [p for p in probes if p.kind != "blank"]
     labels: dict[str, list] = {name: [] for name in ("teams", "time-header", "label-prefix", "label-paragraph")}
     pairs, marks = [], Counter()
@@ -118,10 +118,9 @@ def _found(prepared: Prepared, interviewers) -> _Found:
         if p.kind == "blank":
             continue
         text = p.line.text.strip()
-        if MEET_MARK.match(text):
-            marks["meet"] += 1
-        if OTTER_MARK.search(text) and len(text) < 80:
-            marks["otter"] += 1
+        if len(text) < 80:  # a tool's mark is a short line; long ones are speech
+            marks["meet"] += bool(MEET_MARK.match(text))
+            marks["otter"] += bool(OTTER_MARK.search(text))
         if p.kind == "label" and p.line.speaker is None and (p.label.casefold() in believed or (p.strong and plausible(p))):
             if p.form in HEADER_FORMS:
                 leading = text[:1].isdigit() or text[:1] == "["
@@ -271,6 +270,8 @@ def expectations(detection: Detection, turns, text: str, metadata: dict) -> list
     if words > METADATA_WORDS:
         warnings.append(f"{words} words went to metadata, not to the text to code; see them with 'qualcode inspect'")
     for number, turn in enumerate(turns, 1):
+        if turn.end - turn.start < 2 * TURN_WORDS:  # too short to hold that many words; spares the split
+            continue
         length = len(text[turn.start:turn.end].split())
         if length > TURN_WORDS:
             warnings.append(f"turn {number} ({turn.speaker}) has {length} words, more than {TURN_WORDS}; a speaker "

@@ -384,6 +384,14 @@ class Prepared:
     lines: list[Line]
     probes: list[_Probe]
     metadata: dict
+    _believed: dict = field(default_factory=dict)
+
+    def believed(self, interviewers) -> set[str]:
+        """The labels to believe by :func:`accepted_labels`, worked out once per interviewer set."""
+        key = frozenset(label.casefold() for label in interviewers)
+        if key not in self._believed:
+            self._believed[key] = accepted_labels(self.probes, key)
+        return self._believed[key]
 
 
 def prepare(lines: list[Line]) -> Prepared:
@@ -402,7 +410,7 @@ def build(prepared: Prepared, *, interviewers=(), joiner: str = "\n\n", rules: R
     says where they came from in the end (``labels``, ``bold`` or ``paragraphs``)."""
     interviewers = {label.casefold() for label in interviewers}
     probes, kept, metadata = prepared.probes, prepared.lines, prepared.metadata
-    accepted = accepted_labels(probes, interviewers) | rules.also if rules.speakers == "labels" else set()
+    accepted = prepared.believed(interviewers) | rules.also if rules.speakers == "labels" else set()
     if rules.forms is not None:
         accepted &= {p.label.casefold() for p in probes if p.kind == "label" and p.form in rules.forms}
     mode = rules.speakers
