@@ -1,8 +1,10 @@
 """Reading transcript files: ``read(path) -> Transcript``, through a registry of readers by suffix.
 
 Each reader turns the file's bytes into :class:`qualcode.turns.Line` objects (paragraph lines,
-table rows with their cells apart, subtitle cues); :func:`qualcode.turns.parse` finds the
-speakers. Files are checked before anything parses them: size, zip structure and unpacked size
+table rows with their cells apart, subtitle cues); :func:`qualcode.layouts.detect` names the
+layout (with a confidence and its evidence, or as forced with ``layout=``) and
+:func:`qualcode.turns.build` reads the speakers by that layout's rules. :func:`inspect` reports
+what a file would give, storing nothing. Files are checked before anything parses them: size, zip structure and unpacked size
 (zip bombs), encrypted and legacy Word files, XML that declares a DTD or entities (never
 resolved). A file that fails a check raises :class:`~qualcode.errors.BadFile` with one line
 saying what to do. Example::
@@ -337,7 +339,7 @@ def read(path: str | Path, *, interviewers=(), layout: str | None = None) -> Tra
     if not text.strip():
         raise BadFile(path, "holds no transcript text; check that it is the right file")
     if speakers != detection.rules.speakers:
-        detection = Detection(speakers if speakers == "bold-turns" else "paragraphs", 0.0,
+        detection = Detection("bold-turns" if speakers == "bold" else "paragraphs", 0.0,
                               [*detection.evidence, f"no labels of the {detection.layout} layout found"], rules=detection.rules)
     more += expectations(detection, turns, text, {**metadata, **found})
     return Transcript(path.stem, str(path), hashlib.sha256(data).hexdigest(), text, turns,

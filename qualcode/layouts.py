@@ -170,7 +170,7 @@ def _consistency(name: str, probes: list, found: _Found) -> tuple[float, list[st
         return 0.0, evidence, f"{len(counts)} distinct labels, more than the {MAX_SPEAKERS} an interview has"
     if len(counts) >= 4 and len(once) > len(counts) / 2:
         return 0.0, evidence, f"{len(once)} of {len(counts)} labels appear once"
-    if len(probes) < 2 and not marked:
+    if len(probes) < 2 and not marked and not _known(probes[0].label.casefold()):
         return 0.0, evidence, "a single label line"
     confidence = sum(n for label, n in counts.items() if n > 1 or _known(label)) / len(probes)
     if len(probes) <= 3:

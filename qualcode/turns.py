@@ -89,6 +89,7 @@ class _Unit:
     time_start: float | None = None
     time_end: float | None = None
     parts: list[tuple[int, str]] = field(default_factory=list)
+    timed_row: bool = False  # a table row with its own time: its own turn, so the time is kept
 
 
 @dataclass
@@ -335,7 +336,8 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict, forms: froz
                 if current is None and pending_at is not None:
                     del preamble[pending_at]
             current = _Unit(probe.label if starts else line.speaker, time,
-                            probe.time_end if probe.time_end is not None else line.time_end)
+                            probe.time_end if probe.time_end is not None else line.time_end,
+                            timed_row=line.table is not None and time is not None)
             units.append(current)
             pending = pending_at = None
             text = probe.rest if starts else (probe.rest or line.text.strip())
@@ -451,7 +453,7 @@ def bold_blocks(lines: list[Line]) -> bool:
 def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict, *, merge: bool = True):
     merged: list[_Unit] = []
     for unit in units:
-        if merge and merged and merged[-1].speaker.casefold() == unit.speaker.casefold():
+        if merge and merged and not unit.timed_row and merged[-1].speaker.casefold() == unit.speaker.casefold():
             previous = merged[-1]
             previous.parts.append((None, ""))
             previous.parts.extend(unit.parts)

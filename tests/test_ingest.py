@@ -131,7 +131,7 @@ def test_time_line_then_name_colon_text(tmp_path):
     ]
 
 
-def test_table_time_speaker_text_with_header_and_spacer_rows(tmp_path):
+def test_table_time_speaker_text_with_header_and_spacer_rows_every_timed_row_a_turn(tmp_path):
     path = docx_file(tmp_path / "table.docx", table=[
         ["Tijd", "Spreker", "Tekst"],
         ["00:00:08", "Interviewer", "Hoe gaat het?"],
@@ -142,7 +142,8 @@ def test_table_time_speaker_text_with_header_and_spacer_rows(tmp_path):
     transcript = read(path)
     assert turns(transcript) == [
         ("Interviewer", "interviewer", "Hoe gaat het?", 8.0, None),
-        ("Respondent", "respondent", "Goed.\nHeel goed zelfs.\n\nEcht waar.", 17.0, None),
+        ("Respondent", "respondent", "Goed.\nHeel goed zelfs.", 17.0, None),
+        ("Respondent", "respondent", "Echt waar.", 30.0, None),
     ]
     assert transcript.metadata["table_header"] == ["Tijd", "Spreker", "Tekst"]
 
