@@ -56,6 +56,7 @@ DISCOURSE = {
 SENTENCE_PUNCT = re.compile(r"[.?!,;\"“”()]")
 # `Interviewer (Eva)`, `Eva Jansen (gemeente)`: a label may end in one parenthetical (a name or a role)
 PAREN_TAIL = re.compile(r"\s+\([^()]{1,30}\)$")
+ID_LABEL = re.compile(r"\w+_\d+|[A-Z]{1,4}-?\d{1,5}")  # SPEAKER_01, MS-1030, R3, KM02: a participant id
 SEPARATOR = re.compile(r"^[-_*=~•·–—#+ ]{3,}$")
 SEPARATOR_START = frozenset("-_*=~•·–—#+")
 MINSEC = re.compile(r"(?:(\d+)h\s*)?(\d+)m\s*(\d+)s")
@@ -214,7 +215,9 @@ def accepted_labels(probes: list[_Probe], interviewers) -> set[str]:
     labels = [p for p in probes if p.kind == "label"]
 
     def bare_known(p):
-        return p.label[0].isupper() and bool(KNOWN_LABEL.match(p.label.casefold()) or re.fullmatch(r"\w+_\d+", p.label))
+        base = PAREN_TAIL.sub("", p.label)
+        return p.label[0].isupper() and bool(
+            KNOWN_LABEL.match(base.casefold()) or ID_LABEL.fullmatch(base) or (base != p.label and _name_like(base)))
 
     counts = Counter(p.label.casefold() for p in labels if p.strong)
     established = Counter(p.form for p in labels if p.strong and plausible(p))

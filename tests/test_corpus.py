@@ -27,7 +27,7 @@ def built(tmp_path_factory):
 
 def _path(name, built):
     kind, file = name.split("/", 1)
-    return built[file] if kind == "synthetic" else REPO / "transcripts" / file
+    return built[file] if kind == "synthetic" else {"bundled": REPO / "transcripts", "real": CORPUS / "real"}[kind] / file
 
 
 def _turn(transcript, turn, words):

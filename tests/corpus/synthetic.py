@@ -105,6 +105,16 @@ def typist_docx(path):
     ], header="Project KM-2024 | respondent MS-1030", footer="Transcribed by J. de Vries, 12-03-2024")
 
 
+def typist_plain(path):
+    """The typist's layout without bold: plain labels with a parenthesis or a participant id."""
+    return docx_file(path, [
+        "Interviewer (Eva)", "Hoe lang werkt u hier?",
+        "R3", "Twaalf jaar.", "Ja.",
+        "Interviewer (Eva)", "En daarvoor?",
+        "R3", "Bij een uitzendbureau.",
+    ])
+
+
 def timed_table(path):
     rows = []
     for number, words in enumerate(["Ik werk hier al lang.", "En met plezier, meestal.", "", "Soms ook niet.",
@@ -147,6 +157,7 @@ BUILDERS = {
     "meet-gemini.docx": meet_gemini,
     "otter.docx": otter_docx,
     "typist.docx": typist_docx,
+    "typist-plain.docx": typist_plain,
     "timed-table.docx": timed_table,
     "refi-comments.txt": refi_comments,
     "policy-notes.docx": policy_notes,
