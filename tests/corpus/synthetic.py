@@ -35,6 +35,18 @@ def teams_three_speakers(path):
                             "Eva Jansen started transcription", speech, "Eva Jansen stopped transcription"])
 
 
+def teams_txt(path):
+    """Teams' text download: title, date, duration, then `Name   0:03` blocks."""
+    path.write_text(
+        "Overleg intake-20250710_154212-Meeting Recording\nJuly 10, 2025, 8:42PM\n31m 5s\n\n"
+        "Eva Jansen started transcription\n\n"
+        "Ronald Kuipers   0:03\nmet u. En dan de intake, die gaat in juli anders.\n\n"
+        "Eva Jansen   0:21\nMhm.\n\n"
+        "Ronald Kuipers   0:28\nDan komt er een tweede gesprek.\nNa twee weken.\n\n"
+        "Eva Jansen stopped transcription\n", encoding="utf-8")
+    return path
+
+
 def meet_gemini(path):
     return docx_file(path, [
         "Interview 12 - 2025/03/04 10:00 CET - Notes by Gemini",
@@ -154,6 +166,7 @@ def policy_notes(path):
 BUILDERS = {
     "teams-one-speaker.docx": teams_one_speaker,
     "teams-three-speakers.docx": teams_three_speakers,
+    "teams-export.txt": teams_txt,
     "meet-gemini.docx": meet_gemini,
     "otter.docx": otter_docx,
     "typist.docx": typist_docx,
