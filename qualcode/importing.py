@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from qualcode import attributes as attrs_mod
 from qualcode.errors import BadInput, QualcodeError, UnknownItem
 from qualcode.ingest import READERS, REFUSED_SUFFIXES, Transcript, read
+from qualcode.layouts import check_layout
 from qualcode.segment import UNITS, Segment, pipeline, split
 from qualcode.store import (
     NewDocument,
@@ -54,6 +55,7 @@ class FileResult:
     turns: int = 0
     segments: int = 0
     speakers: list[str] = field(default_factory=list)
+    layout: str = ""  # the layout it was read by, with its confidence ("teams (confidence 0.95)")
     reanchored: int = 0
     unanchored: list[dict] = field(default_factory=list)
 
@@ -84,6 +86,7 @@ class Options:
     model: str | None = None
     replace: bool = False
     include_interviewer: bool = False
+    layout: str | None = None  # forced layout name (--layout); None detects it per file
 
 
 def walk(paths) -> list[Path]:
@@ -153,6 +156,7 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
         raise BadInput(f"unknown unit {options.unit!r}: use one of {', '.join(UNITS)}")
     if options.model and options.unit != "sentence":
         raise BadInput("--model applies to --unit sentence only; add --unit sentence or leave out --model")
+    check_layout(options.layout)
     if options.unit == "sentence":
         pipeline(options.model)  # loaded once for the run; a missing --model stops it before any file
     files = walk(paths)
@@ -183,7 +187,7 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
     their id, sha256 and guid, and is kept up to date."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; check the path")
-    transcript = read(path, interviewers=interviewers)
+    transcript = read(path, interviewers=interviewers, layout=options.layout)
     warnings.extend(transcript.warnings)
     old = known.get(transcript.name)
     if old is not None and old.sha256 == transcript.sha256 and not options.replace:
@@ -196,7 +200,7 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
     segs = split(transcript, options.unit, include_interviewer=options.include_interviewer, model=options.model)
     result = FileResult(str(path), "replaced" if old else "imported", transcript.name,
                         turns=len(transcript.turns), segments=len(segs),
-                        speakers=list(dict.fromkeys(t.speaker for t in transcript.turns)))
+                        speakers=list(dict.fromkeys(t.speaker for t in transcript.turns)), layout=str(transcript.detection))
     detail = {"file": str(path), "sha256": transcript.sha256, "unit": options.unit}
     with store.atomic("import.replace" if old else "import", transcript.name, detail) as conn:
         saved = _saved_work(conn, old.id) if old else None

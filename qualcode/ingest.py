@@ -1,8 +1,10 @@
 """Reading transcript files: ``read(path) -> Transcript``, through a registry of readers by suffix.
 
 Each reader turns the file's bytes into :class:`qualcode.turns.Line` objects (paragraph lines,
-table rows with their cells apart, subtitle cues); :func:`qualcode.turns.parse` finds the
-speakers. Files are checked before anything parses them: size, zip structure and unpacked size
+table rows with their cells apart, subtitle cues); :func:`qualcode.layouts.detect` names the
+layout (with a confidence and its evidence, or as forced with ``layout=``) and
+:func:`qualcode.turns.build` reads the speakers by that layout's rules. :func:`inspect` reports
+what a file would give, storing nothing. Files are checked before anything parses them: size, zip structure and unpacked size
 (zip bombs), encrypted and legacy Word files, XML that declares a DTD or entities (never
 resolved). A file that fails a check raises :class:`~qualcode.errors.BadFile` with one line
 saying what to do. Example::
@@ -25,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
-from qualcode.turns import Line, Turn, parse, seconds
+from qualcode.layouts import Detection, cut_meet, detect, expectations
+from qualcode.turns import Line, Turn, build, prepare, seconds
 
 MAX_FILE_BYTES = 100 * 2**20
 MAX_PART_BYTES = 64 * 2**20
@@ -49,6 +52,7 @@ class Transcript:
     turns: list[Turn]
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    detection: Detection | None = None
 
     def turn_text(self, turn: Turn) -> str:
         return self.text[turn.start:turn.end]
@@ -62,6 +66,7 @@ class Reader:
     description: str
     lines: Callable[[Path, bytes, dict, list], list[Line]]
     joiner: str = "\n\n"
+    cues: bool = False
 
 
 # ---- safety checks ----------------------------------------------------------------------
@@ -294,8 +299,8 @@ READERS: dict[str, Reader] = {
                    _text_lines),
     ".md": Reader(".md", "Markdown: as plain text; `#` headings are metadata, `**bold**` labels are read", _text_lines),
     ".vtt": Reader(".vtt", "WebVTT (Teams/Stream, noScribe, Zoom): cue times, `<v Name>` voices, `Name: text` cues",
-                   _cue_lines, joiner=" "),
-    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" "),
+                   _cue_lines, joiner=" ", cues=True),
+    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" ", cues=True),
 }
 def format_table() -> str:
     """The README's table of supported files, made from the registry so the two cannot drift."""
@@ -308,8 +313,9 @@ REFUSED_SUFFIXES = {
 }
 
 
-def read(path: str | Path, *, interviewers=()) -> Transcript:
-    """Read one transcript file; raises :class:`BadFile` with what to do when it cannot."""
+def read(path: str | Path, *, interviewers=(), layout: str | None = None) -> Transcript:
+    """Read one transcript file, detecting its layout unless ``layout`` names one (see
+    :data:`qualcode.layouts.LAYOUTS`); raises :class:`BadFile` with what to do when it cannot."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in REFUSED_SUFFIXES:
@@ -325,9 +331,43 @@ def read(path: str | Path, *, interviewers=()) -> Transcript:
     data = path.read_bytes()
     metadata: dict = {}
     warnings: list[str] = []
-    lines = reader.lines(path, data, metadata, warnings)
-    text, turns, found, more = parse(lines, interviewers=interviewers, joiner=reader.joiner)
+    prepared = prepare(reader.lines(path, data, metadata, warnings))
+    detection = detect(prepared, interviewers=interviewers, cues=reader.cues, layout=layout)
+    cut_meet(prepared, detection)
+    text, turns, found, more, speakers = build(prepared, interviewers=interviewers, joiner=reader.joiner,
+                                               rules=detection.rules)
     if not text.strip():
         raise BadFile(path, "holds no transcript text; check that it is the right file")
+    if speakers != detection.rules.speakers:
+        detection = Detection("bold-turns" if speakers == "bold" else "paragraphs", 0.0,
+                              [*detection.evidence, f"no labels of the {detection.layout} layout found"], rules=detection.rules)
+    more += expectations(detection, turns, text, {**metadata, **found})
     return Transcript(path.stem, str(path), hashlib.sha256(data).hexdigest(), text, turns,
-                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more])
+                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more], detection)
+
+
+def inspect(path: str | Path, *, interviewers=(), layout: str | None = None, first: int = 3) -> dict:
+    """What importing ``path`` would store, without storing anything: the layout with its
+    confidence and evidence, the speakers with role and turn count, the first turns, what went
+    to metadata, and the warnings. Raises :class:`BadFile` as :func:`read` does.
+
+    >>> inspect("transcripts/km-maasdelta-01.docx")["layout"]         # doctest: +SKIP
+    {'name': 'label-prefix', 'confidence': 1.0, 'forced': False, 'evidence': [...]}
+    """
+    transcript = read(path, interviewers=interviewers, layout=layout)
+    detection = transcript.detection
+    speakers: dict[str, dict] = {}
+    for turn in transcript.turns:
+        entry = speakers.setdefault(turn.speaker, {"speaker": turn.speaker, "role": turn.role, "turns": 0})
+        entry["turns"] += 1
+    return {
+        "file": str(path),
+        "layout": {"name": detection.layout, "confidence": detection.confidence, "forced": detection.forced,
+                   "evidence": detection.evidence},
+        "speakers": list(speakers.values()),
+        "turns": len(transcript.turns),
+        "first_turns": [{"speaker": t.speaker, "role": t.role, "time": t.time_start, "text": transcript.turn_text(t)}
+                        for t in transcript.turns[:first]],
+        "metadata": transcript.metadata,
+        "warnings": [w.removeprefix(f"{path}: ") for w in transcript.warnings],
+    }

@@ -233,12 +233,12 @@ class Project:
 
     def import_files(self, paths, *, attributes_csv=None, attrs=None, unit: str = "turn", interviewers=(),
                      model: str | None = None, replace: bool = False, include_interviewer: bool = False,
-                     progress=None):
+                     layout: str | None = None, progress=None):
         """Import transcripts (files or folders), each file in its own transaction; returns an
         ``ImportReport`` (per file imported / skipped / refused / replaced, and warnings)."""
         from qualcode import importing  # noqa: PLC0415 - the readers load only when importing
 
-        options = importing.Options(unit, tuple(interviewers), model, replace, include_interviewer)
+        options = importing.Options(unit, tuple(interviewers), model, replace, include_interviewer, layout)
         return importing.import_files(self.store, paths, attributes_csv=attributes_csv, attrs=attrs or (),
                                       options=options, progress=progress)
 

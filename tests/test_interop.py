@@ -530,3 +530,18 @@ def test_qualcode_import_hands_refi_qda_files_to_the_refi_import(coded, tmp_path
     assert cli("import", tmp_path / "book.qdc", "--project", tmp_path / "books").exit_code == 0
     with Project(tmp_path / "books") as books:
         assert len(books.codebook().ids()) == 54
+
+
+def test_social_media_comments_in_a_refi_source_are_paragraphs_not_speakers():
+    from qualcode.interop.load import segment_text
+
+    pages = ["Koronavírus", "Index", "Telex", "Kovács Anna", "Nagy Péter", "Szabó Éva", "Tóth Gábor", "Kiss Márton",
+             "Varga Zsófia", "Molnár Dávid", "Németh Réka", "Farkas Bence", "Balogh Kitti", "Horváth Ilona"]
+    text = "\n".join(f"{page}: hozzászólás {number}." for number, page in enumerate(pages))
+    turns, segments = segment_text(text)
+    assert turns == []
+    assert [(s.unit, text[s.start:s.end]) for s in segments[:2]] == [
+        ("paragraph", "Koronavírus: hozzászólás 0."), ("paragraph", "Index: hozzászólás 1.")]
+    assert len(segments) == 14
+    interview = segment_text("Interviewer: Hoe gaat het?\nAnna: Goed.\nInterviewer: En verder?\nAnna: Ook goed.")
+    assert [t.speaker for t in interview[0]] == ["Interviewer", "Anna", "Interviewer", "Anna"]

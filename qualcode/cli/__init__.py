@@ -23,6 +23,7 @@ COMMANDS = {
     "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
     # import and look (issue 3)
     "import": ("ingest:import_", "Import transcripts (.docx .txt .vtt .srt) or REFI-QDA."),
+    "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),
     "documents": ("ingest:documents", "List imported documents and their attributes."),
     "show": ("ingest:show", "Print a transcript with segment numbers."),
     # coding (issue 4)

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.inspect import LAYOUT_HELP
 from qualcode.errors import QualcodeError
 
 # Files that are whole projects rather than transcripts: suffix -> (Project method that imports
@@ -55,7 +56,7 @@ def _echo_result(item) -> None:
         click.echo(f"skipped  {item.name}: {item.message}")
     else:
         click.echo(f"{item.status:<8} {item.name}: {item.turns} turns, {item.segments} segments, "
-                   f"speakers {', '.join(item.speakers)}")
+                   f"speakers {', '.join(item.speakers)}; layout {item.layout}")
     if item.status == "replaced":
         click.echo(f"         {item.reanchored} codings re-anchored, {len(item.unanchored)} could not be")
         for lost in item.unanchored:
@@ -75,19 +76,22 @@ def _echo_result(item) -> None:
 @click.option("--model", metavar="NAME", help="Installed spaCy pipeline for --unit sentence (never downloaded).")
 @click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
+@click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
 @project_option
-def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer):
+def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer, layout):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
     Each file is its own transaction: a refused file is named with the reason, the others are
-    imported, and the command exits with 2 if any file was refused.
+    imported, and the command exits with 2 if any file was refused. Each file's layout is
+    detected and printed; check it first with 'qualcode inspect', and force one with --layout.
 
     \b
     Example:
         qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
         qualcode import from-nvivo.qdpx
+        qualcode import typed-by-hand.docx --layout label-paragraph
     """
     transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
     failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
@@ -95,7 +99,7 @@ def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, re
         raise SystemExit(2 if failed else 0)
     report = project.import_files(
         transcripts, attributes_csv=attributes_csv, attrs=attrs, unit=unit, interviewers=interviewers,
-        model=model, replace=replace, include_interviewer=include_interviewer, progress=_Progress(),
+        model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, progress=_Progress(),
     )
     for item in report.files:
         _echo_result(item)

@@ -20,6 +20,7 @@ from qualcode.errors import Conflict
 from qualcode.interop.codes import merge_codes
 from qualcode.interop.reader import RefiProject, Source
 from qualcode.interop.schema import guid_key, is_guid
+from qualcode.layouts import detect_text
 from qualcode.store import (
     NewDocument,
     NewSegment,
@@ -70,14 +71,15 @@ def _trimmed_blocks(text: str, separator: str) -> list[tuple[int, int]]:
 
 
 def segment_text(text: str) -> tuple[list[NewTurn], list[NewSegment]]:
-    """Segments of an imported text: speaker turns when most paragraphs open with ``Name:``
-    (a label starts a turn, other lines continue it; the segment starts after the label), else
-    paragraphs (split on blank lines, or on line breaks when there are none)."""
+    """Segments of an imported text: speaker turns when most paragraphs open with ``Name:`` and
+    the labels are an interview's by :func:`qualcode.layouts.detect_text` (a label starts a turn,
+    other lines continue it; the segment starts after the label), else paragraphs (split on
+    blank lines, or on line breaks when there are none), as for social-media comments."""
     lines = _trimmed_blocks(text, r"\n")
     paragraphs = _trimmed_blocks(text, r"\n[ \t]*\n\s*") if re.search(r"\n[ \t]*\n", text) else lines
     labels = [SPEAKER.match(text[begin:end]) for begin, end in lines]
     labelled = sum(1 for label in labels if label)
-    if labelled < 2 or labelled < 0.6 * len(paragraphs):
+    if labelled < 2 or labelled < 0.6 * len(paragraphs) or detect_text(text).layout == "paragraphs":
         return [], [NewSegment(unit="paragraph", start=begin, end=end) for begin, end in paragraphs]
     turns: list[NewTurn] = []
     for (begin, end), label in zip(lines, labels):
