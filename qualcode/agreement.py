@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from qualcode import coding
 from qualcode.errors import BadInput, Conflict, NotEnoughData, UnknownItem
 from qualcode.store import Store, codings, reviews
 from qualcode.store import coders as coders_table
+from qualcode.store import coding as store_coding
 
 NONE = "none"
 DRAWS = 1000
@@ -453,8 +453,8 @@ def write_codes(store: Store, conn: sa.Connection, coder: str, decided: dict[int
         if current.get(segment_id) is None:
             unreviewed.append((segment_id, coder))
     withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided))] if replace_all else []
-    n_removed = len(coding.untag_many(store, conn, removed))
-    n_added = len(coding.tag_many(store, conn, added, origin))
-    coding.mark_reviewed_many(store, conn, unreviewed)
-    n_withdrawn = len(coding.unmark_reviewed_many(store, conn, withdrawn))
+    n_removed = len(store_coding.untag_many(store, conn, removed))
+    n_added = len(store_coding.tag_many(store, conn, added, origin))
+    store_coding.mark_reviewed_many(store, conn, unreviewed)
+    n_withdrawn = len(store_coding.unmark_reviewed_many(store, conn, withdrawn))
     return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.codebook import ID_PATTERN, code_parents, with_descendants
-from qualcode.coding import check_codes
+from qualcode.codebook import ID_PATTERN, with_descendants
+from qualcode.store.codebook import code_parents
+from qualcode.store.codebook import check_codes
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import Store, codes, codings, documents, memos, new_guid, segments
 

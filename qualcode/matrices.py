@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from qualcode import codebook as codebook_mod
-from qualcode.coding import check_codes
+from qualcode.store.codebook import check_codes
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.store import coders, codings, document_attributes, documents, memos, segments
+from qualcode.store.codebook import read_codebook
 
 VALUES = ("count", "presence", "share", "words")
 RULES = ("consensus", "union", "all")
@@ -97,7 +97,7 @@ def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
 
 def code_columns(conn: sa.Connection, codes="top") -> Columns:
     """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
-    book = codebook_mod.from_store(conn)
+    book = read_codebook(conn)
     order, parents, names = [], {}, {}
     for code, parent, _depth in book.walk():
         order.append(code.id)
@@ -251,7 +251,7 @@ def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
 
 
 def _provenance(kind: str, rule: Rule, conn: sa.Connection, **extra) -> dict:
-    book = codebook_mod.from_store(conn)
+    book = read_codebook(conn)
     return {"kind": kind, "coder": rule.name, "coding_rule": rule.text,
             "codebook": {"title": book.title, "version": book.version}, **extra}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.coding import check_codes
+from qualcode.store.codebook import check_codes
 from qualcode.errors import UnknownItem
 from qualcode.store import documents, memos, segments
 

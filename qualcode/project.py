@@ -21,7 +21,11 @@ from qualcode import memos as memo_mod
 from qualcode import quotes as quotes_mod
 from qualcode import worklist as worklist_mod
 from qualcode.errors import BadInput, ProjectNotFound, UnknownItem
+from qualcode.store import codebook as store_codebook
 from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
+from qualcode.store import coding as store_coding
+from qualcode.store import memo as store_memo
+from qualcode.store import segment as store_segment
 
 PROJECT_ENV = "QUALCODE_PROJECT"
 CODER_ENV = "QUALCODE_CODER"
@@ -71,7 +75,7 @@ class Project:
             store = Store.create(target)
             if book is not None:
                 with store.atomic("codebook.load", str(codebook)) as conn:
-                    codebook_mod.load(store, conn, book, str(codebook))
+                    store_codebook.load_codebook(store, conn, book, str(codebook))
             store.close()
         except BaseException:
             for leftover in folder.glob(PROJECT_FILE + "*"):
@@ -115,11 +119,11 @@ class Project:
         """Add and update codes from a codebook file by id; codings are never touched."""
         book = codebook_mod.read(Path(path))
         with self.store.atomic("codebook.load", str(path)) as conn:
-            return codebook_mod.load(self.store, conn, book, str(path))
+            return store_codebook.load_codebook(self.store, conn, book, str(path))
 
     def codebook(self) -> codebook_mod.Codebook:
         with self.store.reading() as conn:
-            return codebook_mod.from_store(conn)
+            return store_codebook.read_codebook(conn)
 
     def codes(self):
         """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, codings."""
@@ -162,25 +166,25 @@ class Project:
         """Apply codes to segment ``DOC:N``; returns the codes newly applied."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return coding.tag(self.store, conn, coding.resolve_segment(conn, ref), code_ids, coder, origin)
+            return store_coding.tag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder, origin)
 
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
         coder = self.require_coder(coder)
         with self.store.atomic("untag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return coding.untag(self.store, conn, coding.resolve_segment(conn, ref), code_ids, coder)
+            return store_coding.untag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder)
 
     def review(self, ref: str, *, coder: str | None = None) -> bool:
         """Mark segment ``DOC:N`` as looked at (with or without codes); False if it already was."""
         coder = self.require_coder(coder)
         with self.store.atomic("review", ref, {"coder": coder}) as conn:
-            return coding.mark_reviewed(self.store, conn, coding.resolve_segment(conn, ref), coder)
+            return store_coding.mark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
 
     def unreview(self, ref: str, *, coder: str | None = None) -> bool:
         """Withdraw the review mark and the coder's codes on ``DOC:N`` (the undo of a first look)."""
         coder = self.require_coder(coder)
         with self.store.atomic("unreview", ref, {"coder": coder}) as conn:
-            return coding.unmark_reviewed(self.store, conn, coding.resolve_segment(conn, ref), coder)
+            return store_coding.unmark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
 
     def add_memo(self, text: str, *, document: str | None = None, segment: str | None = None,
                  code: str | None = None, author: str | None = None) -> int:
@@ -188,7 +192,7 @@ class Project:
         author = self.require_coder(author)
         with self.store.atomic("memo", segment or document or code or "project", {"author": author}) as conn:
             if segment:
-                target = ("segment", str(coding.resolve_segment(conn, segment)))
+                target = ("segment", str(store_segment.resolve_segment(conn, segment)))
             elif document:
                 document_id = conn.execute(sa.select(documents.c.id).where(documents.c.name == document)).scalar()
                 if document_id is None:
@@ -196,10 +200,10 @@ class Project:
                     raise UnknownItem("document", document, known, "see 'qualcode documents'")
                 target = ("document", str(document_id))
             elif code:
-                target = ("code", coding.check_codes(conn, [code])[0])
+                target = ("code", store_codebook.check_codes(conn, [code])[0])
             else:
                 target = ("project", None)
-            return coding.add_memo(self.store, conn, *target, author, text)
+            return store_memo.add_memo(self.store, conn, *target, author, text)
 
     def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,
                  codes=None, all_of=None, any_of=None, none_of=None, exact: bool = False,
@@ -386,7 +390,7 @@ class Project:
         return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
 
     def _segments_to_score(self, conn, documents, segment_ids) -> list[dict]:
-        rows = coding.segment_rows(conn, documents_=documents)
+        rows = store_segment.segment_rows(conn, documents_=documents)
         if segment_ids is not None:
             wanted = set(segment_ids)
             rows = [row for row in rows if row["segment_id"] in wanted]
@@ -417,7 +421,7 @@ class Project:
 
         with self.store.reading() as conn:
             data = suggest_mod.training_set(conn)
-            cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
+            cues = suggest_mod.code_cues(store_codebook.read_codebook(conn))
         return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
 
     def uncertain_order(self, segment_ids) -> list[int]:
@@ -440,7 +444,7 @@ class Project:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         names = agreement_mod.choose_coders(conn, coders_)
-        rows = coding.segment_rows(conn, attributes=attributes)
+        rows = store_segment.segment_rows(conn, attributes=attributes)
         ids = [row["segment_id"] for row in rows] if attributes else None
         return names, agreement_mod.unit_table(agreement_mod.read_codings(conn, names, ids), names), rows
 
@@ -452,7 +456,7 @@ class Project:
 
         with self.store.reading() as conn:
             _, units, _ = self._units(conn, coders, attributes)
-            code_ids = coding.check_codes(conn, codes) if codes else None
+            code_ids = store_codebook.check_codes(conn, codes) if codes else None
         tree = self.codes()
         return agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
 
@@ -466,7 +470,7 @@ class Project:
         with self.store.reading() as conn:
             names, units, rows = self._units(conn, coders)
             if code:
-                coding.check_codes(conn, [code])
+                store_codebook.check_codes(conn, [code])
         members = None
         if code:
             members = {code} if exact else agreement_mod.subtree(self.codes())[code]
@@ -496,8 +500,8 @@ class Project:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
-            segment_id = coding.resolve_segment(conn, ref)
-            coding.check_codes(conn, codes)
+            segment_id = store_segment.resolve_segment(conn, ref)
+            store_codebook.check_codes(conn, codes)
             return agreement_mod.write_codes(self.store, conn, into, {segment_id: frozenset(codes)},
                                              origin="manual", replace_all=False)
 

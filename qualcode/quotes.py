@@ -13,8 +13,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from qualcode.codebook import from_store, with_descendants
-from qualcode.coding import check_codes
+from qualcode.codebook import with_descendants
+from qualcode.store.codebook import read_codebook
+from qualcode.store.codebook import check_codes
 from qualcode.errors import BadInput, NotEnoughData
 from qualcode.retrieval import Filters, find, format_time
 from qualcode.store import memos as memos_table
@@ -67,7 +68,7 @@ def _memos_by_target(conn: sa.Connection, target_type: str, author: str | None) 
 def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | None = None,
             coder: str | None = None, memos: bool = False) -> list[Section]:
     """A section per code (with its sub-codes when ``code_ids`` is given) that has quotes."""
-    book = from_store(conn)
+    book = read_codebook(conn)
     parents = {code.id: parent for code, parent, _ in book.walk()}
     wanted = with_descendants(parents, check_codes(conn, code_ids)) if code_ids else set(parents)
     rows, _keys = find(conn, Filters(attributes=attributes, coder=coder))

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from qualcode.codebook import code_parents, with_descendants
-from qualcode.coding import check_codes, segment_rows
+from qualcode.codebook import with_descendants
+from qualcode.store.codebook import code_parents
+from qualcode.store.codebook import check_codes
+from qualcode.store.segment import segment_rows
 from qualcode.errors import UnknownItem
 from qualcode.store import coders, codings, document_attributes, documents
 

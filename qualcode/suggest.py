@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from qualcode import codebook as codebook_mod
 from qualcode.errors import Conflict
 from qualcode.store import Store, coders, codings, documents, new_guid, now, reviews, segments
+from qualcode.store.codebook import read_codebook
 from qualcode.textfeatures import TextFeatures
 
 KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
@@ -376,7 +377,7 @@ def fit_project(conn: sa.Connection, *, exclude_documents=(), **params) -> tuple
     if exclude_documents:
         held = set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(exclude_documents)))).scalars())
         data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
-    cues = code_cues(codebook_mod.from_store(conn))
+    cues = code_cues(read_codebook(conn))
     model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
     return model, data
 

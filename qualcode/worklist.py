@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from qualcode import coding
 from qualcode.store import codings, documents, memos, reviews, turns
+from qualcode.store import segment as store_segment
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def select(conn: sa.Connection, documents_: list[str] | None = None, attributes:
             segment_id=row["segment_id"], ref=row["ref"], document=row["document"], number=row["segment"],
             speaker=row["speaker"], time_start=row["time_start"], start=row["start"], end=row["end"], text=row["text"],
         )
-        for row in coding.segment_rows(conn, documents_=documents_, attributes=attributes)
+        for row in store_segment.segment_rows(conn, documents_=documents_, attributes=attributes)
     ]
 
 

@@ -101,7 +101,7 @@ def test_labels_are_the_union_of_the_human_coders(coded):
         data = training_set(conn)
     labels = dict(zip(data.segment_ids, data.labels))
     with coded.store.reading() as conn:
-        from qualcode.coding import resolve_segment
+        from qualcode.store.segment import resolve_segment
 
         third, first = resolve_segment(conn, "km-0:3"), resolve_segment(conn, "km-0:1")
     assert labels[third] == {"KG-REL"}
@@ -224,7 +224,7 @@ def test_evaluate_reports_grouped_cross_validation(coded):
 
 def test_session_suggester_for_the_terminal_coder(coded, make_document):
     _probe(make_document)
-    from qualcode.coding import resolve_segment
+    from qualcode.store.segment import resolve_segment
 
     with coded.store.reading() as conn:
         probe = resolve_segment(conn, "nieuw:1")

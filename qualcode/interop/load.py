@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
-from qualcode import coding
 from qualcode.errors import Conflict
 from qualcode.interop.codes import merge_codes
 from qualcode.interop.reader import RefiProject, Source
@@ -34,6 +33,7 @@ from qualcode.store import (
     reviews,
     segments,
 )
+from qualcode.store import memo as store_memo
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
@@ -246,7 +246,7 @@ class _ProjectLoader:
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
         author = self.coder(user) if user else self.fallback
-        memo_id = coding.add_memo(self.store, self.conn, *target, author, text.strip())
+        memo_id = store_memo.add_memo(self.store, self.conn, *target, author, text.strip())
         self.conn.execute(memos.update().where(memos.c.id == memo_id).values(guid=self.keep_guid(memos, guid)))
         self.counts["memos"] += 1
 
