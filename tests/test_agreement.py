@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from qualcode import Project, coding
+from qualcode import Project
 from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resample, weighted_alphas
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos

@@ -38,7 +38,7 @@ def test_import_with_csv_and_attr_types(project, tmp_path):
     cases = tmp_path / "cases.csv"
     cases.write_text("file,role,years_experience,interview_date\nkm-01.txt,klantmanager,12,2018-03-14\n"
                      "cl-01,client,,14-05-2019\nold-02.docx,manager,3,2018-01-01\n", encoding="utf-8")
-    report = project.import_files([folder], attributes_csv=cases, attrs=["municipality=Maasdelta"])
+    report = project.import_files([folder], attributes_csv=cases, attributes=["municipality=Maasdelta"])
     assert [(f.name, f.status, f.turns, f.segments, f.speakers) for f in report.files] == [
         ("cl-01", "imported", 2, 1, ["I", "R"]), ("km-01", "imported", 4, 2, ["I", "R"]),
     ]
@@ -90,7 +90,7 @@ def test_bad_options_refuse_the_whole_run(project, tmp_path):
         project.import_files([path], unit="sentence", model="nl_core_news_zz")
     assert str(caught.value).startswith("spaCy pipeline 'nl_core_news_zz' is not installed; qualcode never downloads one")
     with pytest.raises(BadInput) as caught:
-        project.import_files([path], attrs=["role"])
+        project.import_files([path], attributes=["role"])
     assert str(caught.value) == "bad --attr 'role': write KEY=VALUE, e.g. --attr role=klantmanager"
     cases = tmp_path / "cases.csv"
     cases.write_text("name,role\na,client\n")

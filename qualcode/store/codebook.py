@@ -1,4 +1,10 @@
-"""Codes: the ids the project knows and the code tree's parent links."""
+"""Codes: the codebook read and loaded, the ids the project knows, the tree's parent links, and
+codebook evolution that keeps every coding (add, rename, move, merge, delete).
+
+The evolution functions change the ``codes`` table inside the caller's transaction and carry
+codings and memos along: a merge moves them to the surviving code, a forced delete writes the
+removed codings into the audit log, so no coder's work is lost without a trace.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,24 @@ import sqlalchemy as sa
 
 import json
 
-from qualcode.codebook import Code, Codebook, LoadReport, code_rows
+from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
 from qualcode.errors import Conflict, UnknownItem
 from qualcode.store.core import Store, new_guid
 from qualcode.store.schema import codes, codings, meta
+from qualcode.errors import BadInput
+from qualcode.store.schema import documents, memos, segments
+from qualcode.store.segment import ref
+
+
+def insert_code(conn: sa.Connection, row: dict) -> None:
+    """The one INSERT of codes (a codebook load, ``codes add`` and a REFI-QDA import); a new GUID
+    unless ``row`` carries one. Callers log."""
+    conn.execute(codes.insert().values(**{**row, "guid": row.get("guid") or new_guid()}))
+
+
+def code_records(conn: sa.Connection) -> list[dict]:
+    """Every code as a dict of its columns."""
+    return [dict(row) for row in conn.execute(sa.select(codes)).mappings()]
 
 
 def check_codes(conn: sa.Connection, code_ids) -> list[str]:
@@ -62,7 +82,7 @@ def load_codebook(store: Store, conn: sa.Connection, book: Codebook, source: str
     for row in rows:
         old = existing.get(row["id"])
         if old is None:
-            conn.execute(codes.insert().values(guid=new_guid(), **row))
+            insert_code(conn, row)
             store.log(conn, "code.add", row["id"], {"name": row["name"]})
             report.added.append(row["id"])
             continue
@@ -115,3 +135,129 @@ def code_parents(conn: sa.Connection) -> dict[str, str | None]:
     """Every code id of the project mapped to its parent id (None at the top)."""
 
     return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
+
+
+def _next_position(conn: sa.Connection, parent: str | None) -> int:
+    where = codes.c.parent_id.is_(None) if parent is None else codes.c.parent_id == parent
+    last = conn.execute(sa.select(sa.func.max(codes.c.position)).where(where)).scalar()
+    return 0 if last is None else last + 1
+
+
+def add_code(store: Store, conn: sa.Connection, code_id: str, name: str, *, parent: str | None = None,
+        definition: str = "") -> None:
+    """Add a new code at the end of its siblings."""
+    if not ID_PATTERN.match(code_id):
+        raise BadInput(f"code id {code_id!r} must start with a letter and hold only letters, digits, '-', '_' or '.' (at most 32)")
+    if not name.strip():
+        raise BadInput(f"code {code_id} needs a name: pass --name TEXT")
+    if conn.execute(sa.select(codes.c.id).where(codes.c.id == code_id)).first():
+        raise Conflict(f"code {code_id} already exists; pick another id, or rename it with 'qualcode codes rename {code_id} NAME'")
+    if parent:
+        check_codes(conn, [parent])
+    insert_code(conn, {"id": code_id, "parent_id": parent, "position": _next_position(conn, parent),
+                       "name": name.strip(), "definition": definition})
+    store.log(conn, "code.add", code_id, {"name": name.strip(), "parent": parent})
+
+
+def rename_code(store: Store, conn: sa.Connection, code_id: str, new_name: str) -> str:
+    """Give a code a new name (its id, and so every coding, stays); returns the old name."""
+    check_codes(conn, [code_id])
+    if not new_name.strip():
+        raise BadInput(f"empty name for {code_id}: give the new name, e.g. 'qualcode codes rename {code_id} \"Learning at work\"'")
+    old = conn.execute(sa.select(codes.c.name).where(codes.c.id == code_id)).scalar()
+    conn.execute(codes.update().where(codes.c.id == code_id).values(name=new_name.strip()))
+    store.log(conn, "code.rename", code_id, {"from": old, "to": new_name.strip()})
+    return old
+
+
+def move_code(store: Store, conn: sa.Connection, code_id: str, parent: str | None) -> None:
+    """Put a code (with its sub-codes) under ``parent``, or at the top when None; refuses cycles."""
+    check_codes(conn, [code_id] + ([parent] if parent else []))
+    if parent and parent in with_descendants(code_parents(conn), [code_id]):
+        raise Conflict(f"cannot move {code_id} under {parent}: {parent} is {code_id} or one of its sub-codes; move {parent} elsewhere first")
+    old = conn.execute(sa.select(codes.c.parent_id).where(codes.c.id == code_id)).scalar()
+    conn.execute(codes.update().where(codes.c.id == code_id).values(parent_id=parent, position=_next_position(conn, parent)))
+    store.log(conn, "code.move", code_id, {"from": old, "to": parent})
+
+
+def _coding_records(conn: sa.Connection, code_id: str) -> list[dict]:
+    """The codings of a code with their segment reference, as the audit log keeps them."""
+    query = (
+        sa.select(documents.c.name, segments.c.number, codings.c.coder, codings.c.created_at,
+                  codings.c.origin, codings.c.start, codings.c.end, codings.c.guid)
+        .join(segments, segments.c.id == codings.c.segment_id)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(codings.c.code_id == code_id)
+        .order_by(documents.c.name, segments.c.number, codings.c.coder)
+    )
+    return [
+        {"ref": ref(row["name"], row["number"]), **{k: row[k] for k in ("coder", "created_at", "origin", "start", "end", "guid")}}
+        for row in conn.execute(query).mappings()
+    ]
+
+
+def _code_record(conn: sa.Connection, code_id: str) -> dict:
+    return dict(conn.execute(sa.select(codes).where(codes.c.id == code_id)).mappings().one())
+
+
+def merge_codes(store: Store, conn: sa.Connection, sources: list[str], dest: str) -> dict:
+    """Move the codings, memos and sub-codes of ``sources`` to ``dest`` and remove the sources.
+
+    A segment a coder coded with both a source and ``dest`` keeps one coding (the duplicates
+    collapse). Returns counts: moved, collapsed, removed codes.
+    """
+    sources = list(dict.fromkeys(sources))
+    check_codes(conn, [*sources, dest])
+    if dest in sources:
+        raise BadInput(f"cannot merge {dest} into itself; leave it out of the sources")
+    parents = code_parents(conn)
+    for source in sources:
+        if dest in with_descendants(parents, [source]):
+            raise Conflict(f"cannot merge {source} into its own sub-code {dest}; move {dest} out first with 'qualcode codes move {dest} --top'")
+    held = set(map(tuple, conn.execute(sa.select(codings.c.segment_id, codings.c.coder).where(codings.c.code_id == dest))))
+    counts = {"moved": 0, "collapsed": 0, "removed": sources}
+    for source in sources:
+        record = _code_record(conn, source)
+        moved = collapsed = 0
+        for coding_id, segment_id, coder in conn.execute(
+            sa.select(codings.c.id, codings.c.segment_id, codings.c.coder).where(codings.c.code_id == source)
+        ).all():
+            if (segment_id, coder) in held:
+                conn.execute(codings.delete().where(codings.c.id == coding_id))
+                collapsed += 1
+            else:
+                conn.execute(codings.update().where(codings.c.id == coding_id).values(code_id=dest))
+                held.add((segment_id, coder))
+                moved += 1
+        conn.execute(memos.update().where(memos.c.target_type == "code", memos.c.target_id == source).values(target_id=dest))
+        for child in conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == source)).scalars().all():
+            conn.execute(codes.update().where(codes.c.id == child).values(parent_id=dest, position=_next_position(conn, dest)))
+        conn.execute(codes.delete().where(codes.c.id == source))
+        store.log(conn, "code.merge", source, {"into": dest, "moved": moved, "collapsed": collapsed, "code": record})
+        counts["moved"] += moved
+        counts["collapsed"] += collapsed
+    return counts
+
+
+def delete_code(store: Store, conn: sa.Connection, code_id: str, *, force: bool = False) -> dict:
+    """Remove a code without sub-codes. With codings it is refused unless ``force``; then the
+    codings and memos removed are written, in full, into the audit entry."""
+    check_codes(conn, [code_id])
+    children = conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == code_id)).scalars().all()
+    if children:
+        raise Conflict(f"code {code_id} has sub-codes ({', '.join(children)}); move, merge or delete them first")
+    removed = _coding_records(conn, code_id)
+    if removed and not force:
+        raise Conflict(
+            f"code {code_id} has {len(removed)} coding{'s' if len(removed) != 1 else ''}; merge it into another code "
+            f"with 'qualcode codes merge {code_id} --into DEST', or pass --force to delete them (they stay in the audit log)"
+        )
+    notes = [dict(row) for row in conn.execute(
+        sa.select(memos.c.author, memos.c.text, memos.c.created_at, memos.c.guid)
+        .where(memos.c.target_type == "code", memos.c.target_id == code_id)
+    ).mappings()]
+    store.log(conn, "code.delete", code_id, {"code": _code_record(conn, code_id), "codings": removed, "memos": notes})
+    conn.execute(codings.delete().where(codings.c.code_id == code_id))
+    conn.execute(memos.delete().where(memos.c.target_type == "code", memos.c.target_id == code_id))
+    conn.execute(codes.delete().where(codes.c.id == code_id))
+    return {"codings": len(removed), "memos": len(notes)}

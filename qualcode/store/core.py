@@ -185,12 +185,19 @@ class Store:
         conn.execute(meta.delete().where(meta.c.key == key))
         conn.execute(meta.insert(), [{"key": key, "value": value}])
 
-    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human") -> None:
-        """Create a coder on first use; coders are identified by name."""
+    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
+                     guid: str | None = None, log: bool = True) -> bool:
+        """Create a coder on first use (the one INSERT of coders; coders are identified by name);
+        a merge or an import passes the coder's own ``created_at`` and ``guid``, and logs itself.
+        Returns whether the coder was new."""
         found = conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
-        if found is None:
-            conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": now(), "guid": new_guid()}])
+        if found is not None:
+            return False
+        conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": created_at or now(),
+                                        "guid": guid or new_guid()}])
+        if log:
             self.log(conn, "coder.add", name, {"kind": kind})
+        return True
 
 
 @dataclass

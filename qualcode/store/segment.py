@@ -3,23 +3,13 @@ and segment rows in document order with their text, for a :class:`qualcode.selec
 
 from __future__ import annotations
 
-import re
 
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
 from qualcode.store.schema import document_attributes, documents, segments, turns
-
-
-SEGMENT_REF = re.compile(r"^(?P<doc>.+):(?P<number>\d+)$")
-
-
-def parse_segment_ref(ref: str) -> tuple[str, int]:
-    """Split ``DOC:N`` into the document name and N."""
-    match = SEGMENT_REF.match(ref.strip())
-    if not match:
-        raise BadInput(f"bad segment reference {ref!r}: write DOC:N, e.g. km-maasdelta-01:12 (N as 'qualcode show DOC' prints it)")
-    return match["doc"], int(match["number"])
+from qualcode.selection import Selection, check_attributes, matching_documents
+from qualcode.selection import parse_segment_ref, ref
 
 
 def resolve_segment(conn: sa.Connection, ref: str) -> int:
@@ -38,12 +28,38 @@ def resolve_segment(conn: sa.Connection, ref: str) -> int:
     return segment_id
 
 
-def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, speaker: str | None = None,
-                 attributes: dict[str, str] | None = None) -> list[dict]:
-    """Segments in document order with their text, speaker, time and reference, filtered.
+def attribute_rows(conn: sa.Connection) -> list[tuple[int, str, str]]:
+    """(document id, key, value) of every document attribute."""
+    query = sa.select(document_attributes.c.document_id, document_attributes.c.key, document_attributes.c.value)
+    return [tuple(row) for row in conn.execute(query)]
 
-    ``attributes`` keeps documents whose attribute KEY equals VALUE (case-insensitive).
-    """
+
+def attribute_values(rows) -> dict[str, set[str]]:
+    """Attribute key -> the values documents hold, from :func:`attribute_rows`."""
+    values: dict[str, set[str]] = {}
+    for _document_id, key, value in rows:
+        values.setdefault(key, set()).add(value)
+    return values
+
+
+def selected_documents(conn: sa.Connection, selection: Selection) -> set[int] | None:
+    """The ids of the documents ``selection`` keeps (None: all of them); names, attribute keys
+    and attribute values that match nothing are refused here, the one place that checks them."""
+    if selection.documents:
+        known = document_names(conn)
+        for name in selection.documents:
+            if name not in known:
+                raise UnknownItem("document", name, known, "see 'qualcode documents'")
+    if not selection.attributes:
+        return None
+    rows = attribute_rows(conn)
+    check_attributes(selection.attributes, attribute_values(rows))
+    return matching_documents(selection.attributes, rows)
+
+
+def segment_rows(conn: sa.Connection, selection: Selection = Selection()) -> list[dict]:
+    """Segments in document order with their text, speaker, time and reference, as ``selection``
+    keeps them (documents, attributes and speaker; codes and coder are the caller's)."""
     query = (
         sa.select(
             segments.c.id.label("segment_id"),
@@ -60,22 +76,13 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
         .outerjoin(turns, turns.c.id == segments.c.turn_id)
         .order_by(documents.c.name, segments.c.number)
     )
-    if documents_:
-        known = set(conn.execute(sa.select(documents.c.name)).scalars())
-        for name in documents_:
-            if name not in known:
-                raise UnknownItem("document", name, known, "see 'qualcode documents'")
-        query = query.where(documents.c.name.in_(documents_))
-    if speaker:
-        query = query.where(sa.func.lower(segments.c.speaker) == speaker.lower())
-    for key, value in (attributes or {}).items():
-        known_keys = set(conn.execute(sa.select(document_attributes.c.key).distinct()).scalars())
-        if key not in known_keys:
-            raise UnknownItem("attribute", key, known_keys, "see 'qualcode documents'")
-        matching = sa.select(document_attributes.c.document_id).where(
-            document_attributes.c.key == key, sa.func.lower(document_attributes.c.value) == value.lower()
-        )
-        query = query.where(segments.c.document_id.in_(matching))
+    kept = selected_documents(conn, selection)
+    if selection.documents:
+        query = query.where(documents.c.name.in_(selection.documents))
+    if kept is not None:
+        query = query.where(segments.c.document_id.in_(sorted(kept)))
+    if selection.speaker:
+        query = query.where(sa.func.lower(segments.c.speaker) == selection.speaker.lower())
     result = conn.execute(query)
     keys = list(result.keys())
     rows = [dict(zip(keys, row)) for row in result]
@@ -84,13 +91,8 @@ def segment_rows(conn: sa.Connection, *, documents_: list[str] | None = None, sp
     texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_(wanted))).all())
     for row in rows:
         row["text"] = texts[row.pop("document_id")][row["start"]:row["end"]]
-        row["ref"] = f"{row['document']}:{row['segment']}"
+        row["ref"] = ref(row["document"], row["segment"])
     return rows
-
-
-def ref(document: str, number: int) -> str:
-    """The reference of a segment, ``DOC:N``: the one place it is written."""
-    return f"{document}:{number}"
 
 
 def document_names(conn: sa.Connection) -> list[str]:
@@ -118,3 +120,33 @@ def segment_numbers(conn: sa.Connection) -> dict[int, tuple[str, int]]:
 def segment_refs(conn: sa.Connection) -> dict[int, str]:
     """segment id -> ``DOC:N`` for every segment."""
     return {seg_id: ref(name, number) for seg_id, (name, number) in segment_numbers(conn).items()}
+
+
+def attributes_by_document(conn: sa.Connection) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """document name -> {key: value}, and every attribute key in first-seen order."""
+    query = (
+        sa.select(documents.c.name, document_attributes.c.key, document_attributes.c.value)
+        .join(documents, documents.c.id == document_attributes.c.document_id)
+        .order_by(documents.c.name, document_attributes.c.key)
+    )
+    found: dict[str, dict[str, str]] = {}
+    keys: dict[str, None] = {}
+    for name, key, value in conn.execute(query):
+        found.setdefault(name, {})[key] = value
+        keys[key] = None
+    return found, list(keys)
+
+
+def turn_rows(conn: sa.Connection, document: str) -> list[dict]:
+    """A document's turns in order (speaker, role, time_start, start, end) with their text, cut in
+    Python (SQLite's substr walks the text from its start for every turn); none if no such document."""
+    found = conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.name == document)).first()
+    if found is None:
+        return []
+    found_id, text = found
+    query = (
+        sa.select(turns.c.speaker, turns.c.role, turns.c.time_start, turns.c.start, turns.c.end)
+        .where(turns.c.document_id == found_id)
+        .order_by(turns.c.number)
+    )
+    return [{**row, "text": text[row["start"]:row["end"]]} for row in conn.execute(query).mappings()]
