@@ -1,19 +1,11 @@
-"""Coding: applying codes to segments, marking segments reviewed, and finding segments again.
+"""Codings as tables: the columns ``document,segment,coder,code[,memo]`` (:data:`CODING_COLUMNS`).
 
-Takes segment references (``DOC:N``, N being the 1-based number ``qualcode show DOC`` prints)
-and code ids; writes ``codings`` and ``reviews`` rows inside the caller's transaction, with an
-audit entry for each change. A coding always implies a review mark: "reviewed" means the coder
-looked at the segment, whether or not any code applied. Writes are set-based:
-``tag_many``/``untag_many`` take ``(segment id, code id, coder)`` triples and
-``mark_reviewed_many``/``unmark_reviewed_many`` ``(segment id, coder)`` pairs, check the codes
-once and write rows and audit entries in bulk; ``tag``, ``untag`` and friends are their
-one-segment forms, and ``apply`` and ``consensus`` use them too.
-
-Codings also travel as tables with the columns ``document,segment,coder,code[,memo]``
-(:data:`CODING_COLUMNS`): ``read_codings_csv(path) -> list[(line, record)]``,
-``validate(conn, source, records) -> list[CodingRow]`` (every bad row or nothing),
-``apply_rows(store, conn, rows) -> ApplyReport`` and ``coding_rows(conn, ...) -> list[dict]``,
-which writes the same columns so a coder's work round-trips.
+``read_codings_csv(path) -> list[(line, record)]``, ``validate(conn, source, records) ->
+list[CodingRow]`` (every bad row or nothing), ``apply_rows(store, conn, rows) -> ApplyReport``
+(through the store's one write path for codings, review marks and memos) and
+``coding_rows(conn, ...) -> list[dict]``, which writes the same columns so a coder's work
+round-trips. Applying a code to one segment (``tag``) and the rest of the coding writes live in
+:mod:`qualcode.store.coding`: a coding always implies a review mark.
 """
 
 from __future__ import annotations
@@ -25,19 +17,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from qualcode.codebook import with_descendants
 from qualcode.errors import BadFile, InvalidRows, UnknownItem
 from qualcode.inputfile import read_utf8
+from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import segment as store_segment
-from qualcode.store import Store
-from qualcode.store.codebook import check_codes
-from qualcode.store.coding import mark_reviewed_many, tag_many
-from qualcode.store.memo import add_memo
 
 
 
@@ -109,7 +96,7 @@ def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
     return records
 
 
-def validate(conn: sa.Connection, source, records: list[tuple[int, dict]]) -> list[CodingRow]:
+def validate(conn, source, records: list[tuple[int, dict]]) -> list[CodingRow]:
     """Every record checked against the project; raises :class:`InvalidRows` naming every bad row."""
     segment_ids = {place: seg_id for seg_id, place in store_segment.segment_numbers(conn).items()}
     last = {}
@@ -144,16 +131,16 @@ def validate(conn: sa.Connection, source, records: list[tuple[int, dict]]) -> li
     return rows
 
 
-def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> ApplyReport:
+def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
     """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
     report = ApplyReport(rows=len(rows))
     names = sorted({row.coder for row in rows})
     memoed = store_memo.segment_memo_keys(conn, names)
     for name in names:
         store.ensure_coder(conn, name)
-    report.reviews_added = len(mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))
+    report.reviews_added = len(store_coding.mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))
     coded = [(row.segment_id, row.code, row.coder) for row in rows if row.code]
-    added = tag_many(store, conn, coded, "import")
+    added = store_coding.tag_many(store, conn, coded, "import")
     report.codings_added, report.codings_present = len(added), len(coded) - len(added)
     report.added_per_coder = {name: 0 for name in names} | Counter(coder for _, _, coder in added)
     for row in rows:
@@ -161,12 +148,12 @@ def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> Appl
             report.memos_present += 1
         elif row.memo:
             memoed.add((str(row.segment_id), row.coder, row.memo))
-            add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
+            store_memo.add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
             report.memos_added += 1
     return report
 
 
-def coding_rows(conn: sa.Connection, *, coder: str | None = None, code_ids=None) -> list[dict]:
+def coding_rows(conn, *, coder: str | None = None, code_ids=None) -> list[dict]:
     """Codings as rows of :data:`CODING_COLUMNS`, the table ``apply`` takes.
 
     A segment the coder reviewed without coding is one row with an empty code. The coder's memos
@@ -175,7 +162,7 @@ def coding_rows(conn: sa.Connection, *, coder: str | None = None, code_ids=None)
     drops the reviewed-only rows).
     """
     refs = store_segment.segment_numbers(conn)
-    wanted = with_descendants(store_codebook.code_parents(conn), check_codes(conn, code_ids)) if code_ids else None
+    wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, code_ids)) if code_ids else None
     by_pair: dict[tuple[int, str], list[str]] = {}
     for seg_id, name in ([] if wanted else store_coding.reviewed(conn, coder)):
         by_pair.setdefault((seg_id, name), [])

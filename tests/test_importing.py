@@ -253,3 +253,25 @@ def test_every_hostile_file_is_refused_and_leaves_the_project_unchanged(project,
         "h-latin.txt": "is neither UTF-8 nor Windows-1252 text; save it as UTF-8 and import again",
     }
     assert snapshot(project) == before
+
+
+def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("I: Hoe gaat het?\nR: Goed. Heel goed.\n", encoding="utf-8")
+    second.write_text("I: En nu?\nR: Prima. Echt prima.\n", encoding="utf-8")
+    assert project.unit() is None
+    project.import_files([first], interviewers=["I"])
+    assert project.unit() == "turn"
+    with pytest.raises(BadInput) as caught:
+        project.import_files([second], interviewers=["I"], unit="sentence")
+    assert str(caught.value) == ("this project is segmented by turn, not sentence: import with --unit turn "
+                                 "(one unit per project, so every count counts the same thing)")
+    assert list(project.documents().name) == ["a"]
+    refused = project.import_files([second], interviewers=["I"], unit="sentence", replace=True).files[0]
+    assert (refused.status, refused.message) == ("refused", str(caught.value))
+    again = project.import_files([first], interviewers=["I"], unit="sentence", replace=True).files[0]
+    assert (again.status, project.unit()) == ("replaced", "sentence")
+    project.tag("a:1", ["KV"], coder="anna")
+    assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
+    project.export_matrix(tmp_path / "m.csv")
+    assert json.loads((tmp_path / "m.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"

@@ -354,3 +354,31 @@ def test_bad_command_input_is_one_line_exit_2_and_writes_nothing(study, cli, tmp
     assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {line}\n"
     assert list(tmp_path.iterdir()) == [study.path.parent]
+
+
+def test_matrices_compute_on_plain_frames_without_a_database():
+    import pandas as pd
+
+    from qualcode.codebook import Code, Codebook
+    from qualcode.matrices import coding_rule, cooccurrence, matrix
+    from qualcode.store.matrix import MatrixSources
+
+    book = Codebook(title="t", version="1", language="nl", description="",
+                    codes=[Code(id="A", name="Alpha", children=[Code(id="A1", name="Sub")]), Code(id="B", name="Beta")])
+    sources = MatrixSources(
+        coders={"anna": "human"},
+        book=book,
+        documents=pd.DataFrame({"document": pd.array(["d1", "d2"], dtype="string")}, index=pd.Index([1, 2], name="document_id")),
+        attributes=pd.DataFrame({"document_id": [1, 2], "key": ["role", "role"], "value": ["client", "klantmanager"],
+                                 "type": ["category", "category"]}),
+        codings=pd.DataFrame({"segment_id": [10, 11, 12, 12], "code_id": pd.Categorical(["A1", "B", "A", "B"])}),
+        segments=pd.DataFrame({"segment_id": [10, 11, 12], "document_id": [1, 1, 2], "turn_id": [1.0, 2.0, 3.0],
+                               "number": [1, 2, 1], "start": [0, 5, 0], "end": [4, 9, 4]}),
+        unit="turn",
+    )
+    rule = coding_rule(sources.coders, None)
+    table = matrix(sources, rule)
+    assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
+    assert table.attrs["qualcode"]["unit"] == "turn"
+    assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
+    assert cooccurrence(sources, rule).loc["A", "B"] == 1
