@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pandas as pd
+
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 
 NONE = "none"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.selection import check_attributes, matching_documents, ref
 from qualcode.store.matrix import MatrixSources

@@ -30,7 +30,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-
 from qualcode.codebook import ID_PATTERN
 from qualcode.interop.schema import guid_key, is_guid
 from qualcode.store.codebook import code_records, insert_code

@@ -8,16 +8,14 @@ removed codings into the audit log, so no coder's work is lost without a trace.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 import json
 
+import sqlalchemy as sa
+
 from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
-from qualcode.errors import Conflict, UnknownItem
+from qualcode.errors import BadInput, Conflict, UnknownItem
 from qualcode.store.core import Store, new_guid
-from qualcode.store.schema import codes, codings, meta
-from qualcode.errors import BadInput
-from qualcode.store.schema import documents, memos, segments
+from qualcode.store.schema import codes, codings, documents, memos, meta, segments
 from qualcode.store.segment import ref
 
 

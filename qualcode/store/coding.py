@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput
+from qualcode.errors import BadInput, Conflict
 from qualcode.store.codebook import check_codes
 from qualcode.store.core import Store, new_guid, now
-from qualcode.store.schema import codings, reviews
-from qualcode.store.schema import coders
-from qualcode.errors import Conflict
-from qualcode.store.schema import codes, documents, segments
+from qualcode.store.schema import coders, codes, codings, documents, reviews, segments
 
 
 ORIGINS = ("manual", "suggestion", "import")

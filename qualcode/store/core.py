@@ -1,7 +1,7 @@
 """The project store: one SQLite file (or, later, a PostgreSQL database) through SQLAlchemy Core.
 
-Takes a path, gives a :class:`Store` with the tables below, a read connection and
-:meth:`Store.atomic`, the one way to write: every command that writes runs inside one
+Takes a path, gives a :class:`Store` (engine, a read connection and
+:meth:`Store.atomic`, the one way to write): every command that writes runs inside one
 transaction, and everything it changes is recorded in the append-only ``audit`` table.
 Queries are Core expressions (no raw SQL) over the tables of :mod:`qualcode.store.schema`, so
 the same code runs on PostgreSQL.

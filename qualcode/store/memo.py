@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput
+from qualcode.errors import BadInput, UnknownItem
 from qualcode.store.codebook import check_codes
-from qualcode.store.segment import document_id, segment_refs
 from qualcode.store.core import Store, new_guid, now
-from qualcode.store.schema import memos
-from qualcode.errors import UnknownItem
-from qualcode.store.schema import documents, segments
+from qualcode.store.schema import documents, memos, segments
+from qualcode.store.segment import document_id, segment_refs
 
 
 MEMO_TARGETS = ("project", "document", "segment", "code")

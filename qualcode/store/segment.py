@@ -3,13 +3,11 @@ and segment rows in document order with their text, for a :class:`qualcode.selec
 
 from __future__ import annotations
 
-
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
+from qualcode.selection import Selection, check_attributes, matching_documents, parse_segment_ref, ref
 from qualcode.store.schema import document_attributes, documents, segments, turns
-from qualcode.selection import Selection, check_attributes, matching_documents
-from qualcode.selection import parse_segment_ref, ref
 
 
 def resolve_segment(conn: sa.Connection, ref: str) -> int:
