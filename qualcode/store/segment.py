@@ -13,15 +13,12 @@ from qualcode.store.schema import document_attributes, documents, segments, turn
 def resolve_segment(conn: sa.Connection, ref: str) -> int:
     """The id of the segment ``DOC:N``; unknown documents and numbers are named in the error."""
     name, number = parse_segment_ref(ref)
-    document_id = conn.execute(sa.select(documents.c.id).where(documents.c.name == name)).scalar()
-    if document_id is None:
-        known = conn.execute(sa.select(documents.c.name)).scalars().all()
-        raise UnknownItem("document", name, known, "see 'qualcode documents'")
+    found = document_id(conn, name)
     segment_id = conn.execute(
-        sa.select(segments.c.id).where(segments.c.document_id == document_id, segments.c.number == number)
+        sa.select(segments.c.id).where(segments.c.document_id == found, segments.c.number == number)
     ).scalar()
     if segment_id is None:
-        last = conn.execute(sa.select(sa.func.max(segments.c.number)).where(segments.c.document_id == document_id)).scalar()
+        last = conn.execute(sa.select(sa.func.max(segments.c.number)).where(segments.c.document_id == found)).scalar()
         raise BadInput(f"{name} has no segment {number}: its segments are 1 to {last or 0}; see 'qualcode show {name}'")
     return segment_id
 
@@ -43,11 +40,8 @@ def attribute_values(rows) -> dict[str, set[str]]:
 def selected_documents(conn: sa.Connection, selection: Selection) -> set[int] | None:
     """The ids of the documents ``selection`` keeps (None: all of them); names, attribute keys
     and attribute values that match nothing are refused here, the one place that checks them."""
-    if selection.documents:
-        known = document_names(conn)
-        for name in selection.documents:
-            if name not in known:
-                raise UnknownItem("document", name, known, "see 'qualcode documents'")
+    for name in selection.documents:
+        document_id(conn, name)
     if not selection.attributes:
         return None
     rows = attribute_rows(conn)
