@@ -102,7 +102,7 @@ def validate(conn, source, records: list[tuple[int, dict]]) -> list[CodingRow]:
     last = {}
     for name, number in segment_ids:
         last[name] = max(number, last.get(name, 0))
-    known_codes = store_codebook.code_ids(conn)
+    known_codes = store_codebook.known_codes(conn)
     rows, problems = [], []
     for line, record in records:
         values = {key: ("" if record.get(key) is None else str(record.get(key)).strip()) for key in CODING_COLUMNS}
@@ -135,7 +135,8 @@ def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
     """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
     report = ApplyReport(rows=len(rows))
     names = sorted({row.coder for row in rows})
-    memoed = store_memo.segment_memo_keys(conn, names)
+    authors = set(names)
+    memoed = {memo for memo in store_memo.memo_texts(conn, "segment") if memo[1] in authors}
     for name in names:
         store.ensure_coder(conn, name)
     report.reviews_added = len(store_coding.mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))

@@ -32,14 +32,15 @@ def code_records(conn: sa.Connection) -> list[dict]:
 
 def check_codes(conn: sa.Connection, code_ids) -> list[str]:
     """Return ``code_ids`` if they all exist; otherwise name the first unknown one."""
-    known = set(conn.execute(sa.select(codes.c.id)).scalars())
+    known = known_codes(conn)
     for code_id in code_ids:
         if code_id not in known:
             raise UnknownItem("code", code_id, known, "see 'qualcode codebook show'")
     return list(code_ids)
 
 
-def code_ids(conn: sa.Connection) -> set[str]:
+def known_codes(conn: sa.Connection) -> set[str]:
+    """The ids of every code in the project."""
     return set(conn.execute(sa.select(codes.c.id)).scalars())
 
 

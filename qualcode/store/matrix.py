@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from qualcode.codebook import Codebook
 from qualcode.store.codebook import read_codebook
 from qualcode.store.coding import coder_kinds
-from qualcode.store.schema import codings, document_attributes, documents, memos, segments
+from qualcode.store.memo import memos_by_target
+from qualcode.store.schema import codings, document_attributes, documents, segments
 from qualcode.store.transcript import segmentation_unit
 
 
@@ -78,7 +79,5 @@ def read_sources(conn: sa.Connection, *, by_coder: bool, texts: bool = False, no
     if texts:
         sources.texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text)).all())
     if notes:
-        query = sa.select(memos.c.target_id, memos.c.author, memos.c.text).where(memos.c.target_type == "segment").order_by(memos.c.id)
-        for target, author, text in conn.execute(query):
-            sources.memos.setdefault(int(target), []).append((author, text))
+        sources.memos = {int(target): found for target, found in memos_by_target(conn, "segment").items()}
     return sources

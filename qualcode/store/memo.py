@@ -40,24 +40,9 @@ def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str
     return memo_id
 
 
-def segment_memo_keys(conn: sa.Connection, authors) -> set[tuple[str, str, str]]:
-    """(segment id as text, author, text) of the segment memos by ``authors``."""
-    return set(map(tuple, conn.execute(
-        sa.select(memos.c.target_id, memos.c.author, memos.c.text)
-        .where(memos.c.target_type == "segment", memos.c.author.in_(sorted(authors)))
-    )))
-
-
-def segment_memos(conn: sa.Connection, author: str | None = None) -> list[tuple[int, str, str]]:
-    """(segment id, author, text) of every segment memo, oldest first, for one author or all."""
-    query = sa.select(memos.c.target_id, memos.c.author, memos.c.text).where(memos.c.target_type == "segment").order_by(memos.c.id)
-    if author:
-        query = query.where(memos.c.author == author)
-    return [(int(target), name, text) for target, name, text in conn.execute(query)]
-
-
-def memos_by_target(conn: sa.Connection, target_type: str, author: str | None) -> dict[str, list[tuple[str, str]]]:
-    """target id -> (author, text) of its memos, oldest first, for one author or all."""
+def memo_texts(conn: sa.Connection, target_type: str, author: str | None = None) -> list[tuple[str | None, str, str]]:
+    """(target id, author, text) of the memos on one type of target, oldest first, for one
+    author or all."""
     query = (
         sa.select(memos.c.target_id, memos.c.author, memos.c.text)
         .where(memos.c.target_type == target_type)
@@ -65,8 +50,18 @@ def memos_by_target(conn: sa.Connection, target_type: str, author: str | None) -
     )
     if author:
         query = query.where(memos.c.author == author)
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def segment_memos(conn: sa.Connection, author: str | None = None) -> list[tuple[int, str, str]]:
+    """(segment id, author, text) of every segment memo, oldest first, for one author or all."""
+    return [(int(target), name, text) for target, name, text in memo_texts(conn, "segment", author)]
+
+
+def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """target id -> (author, text) of its memos, oldest first, for one author or all."""
     found: dict[str, list[tuple[str, str]]] = {}
-    for target, name, text in conn.execute(query):
+    for target, name, text in memo_texts(conn, target_type, author):
         found.setdefault(target, []).append((name, text))
     return found
 
