@@ -1,9 +1,9 @@
 """Codings as tables: the columns ``document,segment,coder,code[,memo]`` (:data:`CODING_COLUMNS`).
 
-``read_codings_csv(path) -> list[(line, record)]``, ``validate(conn, source, records) ->
-list[CodingRow]`` (every bad row or nothing), ``apply_rows(store, conn, rows) -> ApplyReport``
-(through the store's one write path for codings, review marks and memos) and
-``coding_rows(conn, ...) -> list[dict]``, which writes the same columns so a coder's work
+``read_codings_csv(path) -> list[(line, record)]``, ``validate(numbers, known_codes, source,
+records) -> list[CodingRow]`` (every bad row or nothing), ``apply_rows(store, conn, rows) ->
+ApplyReport`` (through the store's one write path for codings, review marks and memos) and
+``coding_rows(refs, marks, coded, memos) -> list[dict]``, which writes the same columns so a coder's work
 round-trips. Applying a code to one segment (``tag``) and the rest of the coding writes live in
 :mod:`qualcode.store.coding`: a coding always implies a review mark.
 """
@@ -17,14 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualcode.codebook import with_descendants
 from qualcode.errors import BadFile, InvalidRows, UnknownItem
 from qualcode.inputfile import read_utf8
 from qualcode.store import Store
-from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
-from qualcode.store import segment as store_segment
 
 
 
@@ -96,13 +93,14 @@ def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
     return records
 
 
-def validate(conn, source, records: list[tuple[int, dict]]) -> list[CodingRow]:
-    """Every record checked against the project; raises :class:`InvalidRows` naming every bad row."""
-    segment_ids = {place: seg_id for seg_id, place in store_segment.segment_numbers(conn).items()}
+def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
+             records: list[tuple[int, dict]]) -> list[CodingRow]:
+    """Every record checked against the project's segments (id -> (document, N)) and codes;
+    raises :class:`InvalidRows` naming every bad row."""
+    segment_ids = {place: seg_id for seg_id, place in numbers.items()}
     last = {}
     for name, number in segment_ids:
         last[name] = max(number, last.get(name, 0))
-    known_codes = store_codebook.known_codes(conn)
     rows, problems = [], []
     for line, record in records:
         values = {key: ("" if record.get(key) is None else str(record.get(key)).strip()) for key in CODING_COLUMNS}
@@ -154,24 +152,24 @@ def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
     return report
 
 
-def coding_rows(conn, *, coder: str | None = None, code_ids=None) -> list[dict]:
-    """Codings as rows of :data:`CODING_COLUMNS`, the table ``apply`` takes.
+def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: set[str] | None = None) -> list[dict]:
+    """Codings as rows of :data:`CODING_COLUMNS`, the table ``apply`` takes, from the segments
+    (id -> (document, N)), review marks (segment id, coder), codings (segment id, coder, code id)
+    and segment memos (segment id, author, text) the store read.
 
     A segment the coder reviewed without coding is one row with an empty code. The coder's memos
     on a segment ride on that segment's rows, one memo per row, with extra empty-code rows when a
-    segment has more memos than codes. ``code_ids`` keeps those codes and their sub-codes (and
-    drops the reviewed-only rows).
+    segment has more memos than codes. ``wanted`` keeps those codes (and drops the reviewed-only
+    rows).
     """
-    refs = store_segment.segment_numbers(conn)
-    wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, code_ids)) if code_ids else None
     by_pair: dict[tuple[int, str], list[str]] = {}
-    for seg_id, name in ([] if wanted else store_coding.reviewed(conn, coder)):
+    for seg_id, name in ([] if wanted else marks):
         by_pair.setdefault((seg_id, name), [])
-    for seg_id, name, code_id in store_coding.coded(conn, coder):
+    for seg_id, name, code_id in coded:
         if wanted is None or code_id in wanted:
             by_pair.setdefault((seg_id, name), []).append(code_id)
     pair_memos: dict[tuple[int, str], list[str]] = {}
-    for target, author, text in store_memo.segment_memos(conn, coder):
+    for target, author, text in memos:
         if (target, author) in by_pair:
             pair_memos.setdefault((target, author), []).append(text)
     rows = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
+from qualcode.codebook import with_descendants
 from qualcode.selection import Selection
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -68,7 +69,8 @@ class CodingMethods:
         else:
             records, label = coding.read_codings_csv(Path(source)), str(source)
         with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
-            return coding.apply_rows(self.store, conn, coding.validate(conn, label, records))
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+            return coding.apply_rows(self.store, conn, rows)
 
     def codings(self, coder: str | None = None, code: str | None = None):
         """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
@@ -77,7 +79,9 @@ class CodingMethods:
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
         with self.store.reading() as conn:
-            rows = coding.coding_rows(conn, coder=coder, code_ids=[code] if code else None)
+            wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
+            rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
+                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted)
         return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
 
     # ---- codebook evolution ----------------------------------------------------------------
