@@ -18,6 +18,7 @@ from qualcode.interop.codes import merge_codes
 from qualcode.interop.reader import RefiProject, Source
 from qualcode.interop.schema import guid_key, is_guid
 from qualcode.store import NewDocument, NewSegment, NewTurn, insert_document, new_guid
+from qualcode.store.core import coder_exists
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import segment as store_segment
@@ -130,7 +131,7 @@ class _ProjectLoader:
         name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
-        if not store_coding.coder_exists(self.conn, name):
+        if not coder_exists(self.conn, name):
             self.store.ensure_coder(self.conn, name, guid=self.keep_guid("coders", written), log=False)
             self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import"})
             self.counts["coders_added"] += 1

@@ -220,10 +220,6 @@ def segment_codings(conn: sa.Connection, segment_id: int, coder: str | None = No
 CODER_NAME_LENGTH = coders.c.name.type.length
 
 
-def coder_exists(conn: sa.Connection, name: str) -> bool:
-    return conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first() is not None
-
-
 def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: list[int] | None = None) -> list[tuple]:
     """Review marks and codings of ``coder_names``: one (segment_id, coder, code_id) row each,
     code_id None for the review mark itself, so a segment reviewed without codes is kept."""

@@ -46,6 +46,10 @@ def default_actor() -> str:
         return "unknown"
 
 
+def coder_exists(conn: sa.Connection, name: str) -> bool:
+    return conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first() is not None
+
+
 def _make_engine(url: str) -> sa.Engine:
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
@@ -190,8 +194,7 @@ class Store:
         """Create a coder on first use (the one INSERT of coders; coders are identified by name);
         a merge or an import passes the coder's own ``created_at`` and ``guid``, and logs itself.
         Returns whether the coder was new."""
-        found = conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
-        if found is not None:
+        if coder_exists(conn, name):
             return False
         conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": created_at or now(),
                                         "guid": guid or new_guid()}])
