@@ -14,19 +14,10 @@ import io
 import re
 from pathlib import Path
 
-from qualcode.errors import BadFile, BadInput
+from qualcode.errors import BadFile
 
 KEY = re.compile(r"^[A-Za-z_][\w.-]{0,63}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")
-
-
-def parse_attr(option: str) -> tuple[str, str]:
-    """``KEY=VALUE`` from the command line."""
-    key, sep, value = option.partition("=")
-    key, value = key.strip(), value.strip()
-    if not sep or not KEY.match(key) or not value:
-        raise BadInput(f"bad --attr {option!r}: write KEY=VALUE, e.g. --attr role=klantmanager")
-    return key, value
 
 
 def _as_number(value: str) -> str | None:

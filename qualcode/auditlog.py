@@ -1,7 +1,6 @@
 """The audit log read back: who changed what, when, filtered by coder, date and action.
 
-``entries(conn, coder=, since=, action=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`,
-oldest first. A coder matches an entry they made (the actor) or one made on their behalf
+``entries(rows, coder=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`, oldest first. A coder matches an entry they made (the actor) or one made on their behalf
 (``coder`` or ``author`` in the entry's detail), so work applied from a file counts too.
 """
 
@@ -10,10 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import sqlalchemy as sa
-
 from qualcode.errors import BadInput
-from qualcode.store import audit
 
 LOG_COLUMNS = ["id", "at", "actor", "action", "target", "detail"]
 
@@ -36,13 +32,6 @@ def _concerns(entry: dict, coder: str) -> bool:
     return coder in (detail.get("coder"), detail.get("author"))
 
 
-def entries(conn: sa.Connection, *, coder: str | None = None, since: str | None = None,
-            action: str | None = None) -> list[dict]:
-    """Audit entries oldest first; ``action`` is a prefix ('coding' matches coding.add and coding.delete)."""
-    query = sa.select(audit).order_by(audit.c.id)
-    if since:
-        query = query.where(audit.c.at >= parse_since(since))
-    if action:
-        query = query.where(audit.c.action.startswith(action, autoescape=True))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
+def entries(rows: list[dict], *, coder: str | None = None) -> list[dict]:
+    """The audit entries (from :func:`qualcode.store.log.audit_rows`) that concern ``coder``, or all."""
     return [row for row in rows if coder is None or _concerns(row, coder)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from qualcode.errors import Conflict, InvalidCodebook
+from qualcode.errors import InvalidCodebook
 from qualcode.inputfile import read_utf8
 
 TOP_KEYS = {"title", "version", "language", "description", "codes"}
@@ -266,98 +266,6 @@ class LoadReport:
     removed: list[str] = field(default_factory=list)
 
 
-def load(store, conn, book: Codebook, source: str = "") -> LoadReport:
-    """Merge a codebook into a project by code id, inside the caller's transaction.
-
-    Codes are added or updated in place (codings keep pointing at them). A project code that
-    the codebook no longer has is removed only if nobody coded with it; otherwise the whole
-    load is refused, because dropping it would lose work.
-    """
-    import sqlalchemy as sa
-
-    from qualcode.store import codes, codings, new_guid
-
-    report = LoadReport()
-    rows = code_rows(book)
-    existing = {row.id: row._asdict() for row in conn.execute(sa.select(codes))}
-    wanted = {row["id"] for row in rows}
-    dropped = [code_id for code_id in existing if code_id not in wanted]
-    if dropped:
-        counts = dict(
-            conn.execute(
-                sa.select(codings.c.code_id, sa.func.count())
-                .where(codings.c.code_id.in_(dropped))
-                .group_by(codings.c.code_id)
-            ).all()
-        )
-        if counts:
-            listed = ", ".join(f"{code_id} ({n} codings)" for code_id, n in sorted(counts.items()))
-            raise Conflict(
-                f"{source or 'the codebook'} drops codes that have codings: {listed}; keep them in "
-                f"the codebook, or merge them first with 'qualcode codes merge SRC --into DEST'"
-            )
-    # Detach children of codes being dropped before deleting, deepest first.
-    for code_id in dropped:
-        conn.execute(codes.update().where(codes.c.parent_id == code_id).values(parent_id=None))
-    for code_id in dropped:
-        conn.execute(codes.delete().where(codes.c.id == code_id))
-        store.log(conn, "code.delete", code_id, {"via": "codebook load"})
-        report.removed.append(code_id)
-    for row in rows:
-        old = existing.get(row["id"])
-        if old is None:
-            conn.execute(codes.insert().values(guid=new_guid(), **row))
-            store.log(conn, "code.add", row["id"], {"name": row["name"]})
-            report.added.append(row["id"])
-            continue
-        changed = {k: v for k, v in row.items() if old.get(k) != v}
-        if changed:
-            conn.execute(codes.update().where(codes.c.id == row["id"]).values(**changed))
-            store.log(conn, "code.update", row["id"], {k: [old.get(k), v] for k, v in changed.items()})
-            report.updated.append(row["id"])
-        else:
-            report.unchanged.append(row["id"])
-    for key in ("title", "version", "language", "description"):
-        store.set_meta(conn, f"codebook.{key}", getattr(book, key))
-    return report
-
-
-def from_store(conn) -> Codebook:
-    """The project's current codebook, rebuilt from its ``codes`` table."""
-    import sqlalchemy as sa
-
-    from qualcode.store import codes, meta
-
-    info = dict(conn.execute(sa.select(meta.c.key, meta.c.value).where(meta.c.key.like("codebook.%"))).all())
-    rows = conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings().all()
-    built: dict[str, Code] = {}
-    for row in rows:
-        built[row["id"]] = Code(
-            id=row["id"],
-            name=row["name"],
-            label=row["label"],
-            definition=row["definition"],
-            include=row["include"],
-            exclude=row["exclude"],
-            examples=json.loads(row["examples"]),
-            keywords=json.loads(row["keywords"]),
-            color=row["color"],
-            shortcut=row["shortcut"],
-            exclusive=bool(row["exclusive"]),
-        )
-    top = []
-    for row in rows:
-        code = built[row["id"]]
-        (built[row["parent_id"]].children if row["parent_id"] else top).append(code)
-    return Codebook(
-        title=info.get("codebook.title", ""),
-        version=info.get("codebook.version", ""),
-        language=info.get("codebook.language", ""),
-        description=info.get("codebook.description", ""),
-        codes=top,
-    )
-
-
 def _code_as_dict(code: Code) -> dict:
     out: dict = {"id": code.id, "name": code.name}
     if code.label:
@@ -384,15 +292,6 @@ def dump(book: Codebook) -> str:
     head = {k: getattr(book, k) for k in ("title", "version", "language", "description") if getattr(book, k)}
     head["codes"] = [_code_as_dict(code) for code in book.codes]
     return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
-
-
-def code_parents(conn) -> dict[str, str | None]:
-    """Every code id of the project mapped to its parent id (None at the top)."""
-    import sqlalchemy as sa
-
-    from qualcode.store import codes
-
-    return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
 
 
 def with_descendants(parents: dict[str, str | None], code_ids) -> set[str]:

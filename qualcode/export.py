@@ -130,6 +130,7 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
             "measure": _measure({**spec, "value_labels": labels}),
         })
     about = {key_: info[key_] for key_ in ("kind", "coder", "coding_rule", "codebook", "value", "rows")}
+    about["unit"] = info.get("unit")
     about |= {"qualcode_version": __version__, "exported_at": exported_at}
     return Prepared(data.rename(columns=names), variables, about, value_labels)
 

@@ -1,6 +1,6 @@
 """Quotes: every coded segment under its code, for a report or a colleague, in Word or CSV.
 
-Takes filters, gives sections (``collect(conn, ...) -> list[Section]``: one per code in tree
+Takes what retrieval found, the codebook and memos, gives sections (``collect(found, book, selection) -> list[Section]``: one per code in tree
 order, each with its quotes), then writes them (``write_docx(sections, path)``,
 ``write_csv(sections, path)``). Writing never touches the project.
 """
@@ -11,13 +11,10 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from qualcode.codebook import from_store, with_descendants
-from qualcode.coding import check_codes
-from qualcode.errors import BadInput, NotEnoughData
-from qualcode.retrieval import Filters, find, format_time
-from qualcode.store import memos as memos_table
+from qualcode.codebook import Codebook, with_descendants
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.retrieval import Filters, Found, find, format_time
+from qualcode.selection import Selection
 
 @dataclass
 class Quote:
@@ -50,29 +47,17 @@ class Section:
     memos: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _memos_by_target(conn: sa.Connection, target_type: str, author: str | None) -> dict[str, list[tuple[str, str]]]:
-    query = (
-        sa.select(memos_table.c.target_id, memos_table.c.author, memos_table.c.text)
-        .where(memos_table.c.target_type == target_type)
-        .order_by(memos_table.c.id)
-    )
-    if author:
-        query = query.where(memos_table.c.author == author)
-    found: dict[str, list[tuple[str, str]]] = {}
-    for target, name, text in conn.execute(query):
-        found.setdefault(target, []).append((name, text))
-    return found
-
-
-def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | None = None,
-            coder: str | None = None, memos: bool = False) -> list[Section]:
-    """A section per code (with its sub-codes when ``code_ids`` is given) that has quotes."""
-    book = from_store(conn)
+def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos: dict | None = None,
+            code_memos: dict | None = None) -> list[Section]:
+    """A section per code (with its sub-codes when ``selection.codes`` is given) that has quotes;
+    the memos (target id -> (author, text)) ride along when given."""
     parents = {code.id: parent for code, parent, _ in book.walk()}
-    wanted = with_descendants(parents, check_codes(conn, code_ids)) if code_ids else set(parents)
-    rows, _keys = find(conn, Filters(attributes=attributes, coder=coder))
-    segment_memos = _memos_by_target(conn, "segment", coder) if memos else {}
-    code_memos = _memos_by_target(conn, "code", None) if memos else {}
+    for code_id in selection.codes:
+        if code_id not in parents:
+            raise UnknownItem("code", code_id, parents, "see 'qualcode codebook show'")
+    wanted = with_descendants(parents, selection.codes) if selection.codes else set(parents)
+    rows = find(found, Selection.of(attributes=selection.attributes, coder=selection.coder), Filters())
+    segment_memos, code_memos = segment_memos or {}, code_memos or {}
     sections = []
     for code, _parent, depth in book.walk():
         if code.id not in wanted:

@@ -2,9 +2,10 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
-from qualcode import coding
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -279,8 +280,8 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
     monkeypatch.setattr(project.store, "log_many", failing)
     with pytest.raises(RuntimeError, match="disk full"), project.store.atomic("test.bulk") as conn:
-        first, second = (coding.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
+        first, second = (store_segment.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
     with project.store.reading() as conn:
         written = [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() for table in (codings, reviews)]
         logged = conn.execute(sa.select(audit.c.action).where(audit.c.action.in_(["test.bulk", "review.add", "coder.add"]))).all()
@@ -290,6 +291,6 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
 def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
     with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 54 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
-        first = coding.resolve_segment(conn, "km01:1")
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
+        first = store_segment.resolve_segment(conn, "km01:1")
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []

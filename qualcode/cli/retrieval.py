@@ -7,14 +7,10 @@ import click
 from qualcode.cli.common import emit, format_option, project_option
 
 
-def _pairs(_ctx, param, values) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r}: write KEY=VALUE, e.g. role=client", param=param)
-        pairs[key.strip()] = rest.strip()
-    return pairs
+def _pairs(_ctx, _param, values) -> dict[str, str]:
+    from qualcode.selection import parse_pairs  # noqa: PLC0415 - keeps --help fast
+
+    return parse_pairs(values)
 
 
 def _code_list(_ctx, _param, values) -> list[str]:
