@@ -233,9 +233,10 @@ class AnalysisMethods:
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
         return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes)
 
-    def export_matrix(self, out: str | Path, frame=None, **options) -> list[Path]:
+    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
-        suffix, with a data dictionary beside it; returns the files written."""
+        suffix, with a data dictionary beside it; returns the files written. Formula-like text is
+        written as text unless ``raw`` (CSV cells as they are)."""
         from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
 
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
@@ -243,7 +244,7 @@ class AnalysisMethods:
         if frame is None:
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
-        return export.write(frame, out)
+        return export.write(frame, out, raw)
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 

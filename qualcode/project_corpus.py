@@ -90,8 +90,9 @@ class CorpusMethods:
         return pd.DataFrame(records, columns=[*SEGMENT_COLUMNS, *named.values(), "codes"])
 
     def quotes(self, path: str | Path, *, codes=None, attributes: dict[str, str] | None = None,
-               coder: str | None = None, memos: bool = False) -> list[quotes_mod.Section]:
-        """Write every coded segment under its code to ``path`` (.docx or .csv); returns the sections."""
+               coder: str | None = None, memos: bool = False, raw: bool = False) -> list[quotes_mod.Section]:
+        """Write every coded segment under its code to ``path`` (.docx or .csv); returns the sections.
+        Formula-like text is written as text unless ``raw`` (CSV cells as they are)."""
         selection = Selection.of(attributes=attributes, coder=coder, codes=tuple(codes or ()))
         found = self._found(Selection.of(attributes=attributes, coder=coder))
         with self.store.reading() as conn:
@@ -102,5 +103,5 @@ class CorpusMethods:
         filters = [f"{k}={v}" for k, v in (attributes or {}).items()] + ([f"coder {coder}"] if coder else [])
         n_quotes = sum(len(section.quotes) for section in sections)
         subtitle = f"{n_quotes} quotes under {len(sections)} codes" + (f" ({', '.join(filters)})" if filters else "")
-        quotes_mod.write(sections, Path(path), subtitle)
+        quotes_mod.write(sections, Path(path), subtitle, raw=raw)
         return sections

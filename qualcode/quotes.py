@@ -15,6 +15,7 @@ from qualcode.codebook import Codebook, with_descendants
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.retrieval import Filters, Found, find, format_time
 from qualcode.selection import Selection
+from qualcode.spreadsheet import csv_row
 
 @dataclass
 class Quote:
@@ -78,9 +79,10 @@ def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos
     return sections
 
 
-def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
+def write_docx(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False) -> None:
     """A Word file: a heading per code with its definition, each segment a Quote paragraph
-    followed by its attribution line and (when collected) memos."""
+    followed by its attribution line and (when collected) memos. Word runs no formulas, so
+    ``raw`` changes nothing here."""
     import docx  # noqa: PLC0415 - python-docx is only needed when writing Word
 
     document = docx.Document()
@@ -104,29 +106,30 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "") -> None:
     document.save(str(path))
 
 
-def write_csv(sections: list[Section], path: Path, subtitle: str = "") -> None:
-    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos."""
+def write_csv(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False) -> None:
+    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos;
+    formula-like text escaped unless ``raw`` (see :mod:`qualcode.spreadsheet`)."""
     keys = list(dict.fromkeys(key for s in sections for q in s.quotes for key in q.attributes))
     columns = ["code", "code_name", "ref", "document", "speaker", "time", "text", "coders", *keys, "memos"]
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
+        writer.writerow(csv_row(dict(zip(columns, columns)), raw))  # attribute names from a .qdpx are free text
         for section in sections:
             for quote in section.quotes:
-                writer.writerow({
+                writer.writerow(csv_row({
                     "code": section.code, "code_name": section.name, "ref": quote.ref, "document": quote.document,
                     "speaker": quote.speaker, "time": quote.time, "text": quote.text, "coders": ", ".join(quote.coders),
                     **quote.attributes,
                     "memos": "\n".join(f"{author}: {text}" for author, text in quote.memos),
-                })
+                }, raw))
 
 
 WRITERS = {".docx": write_docx, ".csv": write_csv}
 
 
-def write(sections: list[Section], path: Path, subtitle: str = "") -> None:
+def write(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False) -> None:
     """Write by the file's suffix (a key of :data:`WRITERS`)."""
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise BadInput(f"{path}: cannot write {suffix or 'files without a suffix'} quotes; end the file name in {' or '.join(WRITERS)}")
-    WRITERS[suffix](sections, Path(path), subtitle)
+    WRITERS[suffix](sections, Path(path), subtitle, raw)

@@ -9,6 +9,8 @@ import sys
 import click
 
 FORMATS = ("table", "json", "csv")
+RAW_HELP = ("Write CSV cells exactly as stored. By default a cell starting with = + - @, a tab or a carriage "
+            "return gets a leading ' so that spreadsheets show it as text and never run it as a formula.")
 
 
 def project_option(fn):
@@ -30,15 +32,34 @@ def project_option(fn):
     return wrapper
 
 
+def raw_option(fn):
+    """``--raw``, passed as ``raw``: CSV cells as stored, formula-like text not escaped."""
+    return click.option("--raw", is_flag=True, help=RAW_HELP)(fn)
+
+
+def _remember_raw(ctx, _param, value: bool) -> bool:
+    ctx.meta["qualcode.raw"] = value
+    return value
+
+
 def format_option(choices=FORMATS, default="table"):
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format; json is stable for scripts.",
-    )
+    """``--format``, passed as ``fmt``; with csv among the choices also ``--raw``, which
+    :func:`emit` reads from the click context so the command need not pass it on."""
+
+    def decorate(fn):
+        fn = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format; json is stable for scripts.",
+        )(fn)
+        if "csv" in choices:
+            fn = click.option("--raw", is_flag=True, expose_value=False, callback=_remember_raw, help=RAW_HELP)(fn)
+        return fn
+
+    return decorate
 
 
 def _records(data) -> tuple[list[str], list[dict]]:
@@ -90,14 +111,19 @@ def print_rich(renderable) -> None:
 
 
 def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show") -> None:
-    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV."""
+    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV; CSV
+    cells that a spreadsheet would run are escaped unless the command was given ``--raw``."""
     columns, rows = _records(data)
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
+        from qualcode.spreadsheet import csv_row  # noqa: PLC0415
+
+        ctx = click.get_current_context(silent=True)
+        raw = bool(ctx and ctx.meta.get("qualcode.raw"))
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer.writerow(csv_row(dict(zip(columns, columns)), raw))
+        writer.writerows(csv_row(row, raw) for row in rows)
     elif not rows:
         click.echo(empty)
     else:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import literal, literal_table, project_option
+from qualcode.cli.common import literal, literal_table, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 from qualcode.selection import parse_pairs
 
@@ -38,8 +38,8 @@ def out_option(writers, required: bool = False):
                         help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
 
 
-def _write(project, frame, out: Path) -> None:
-    written = project.export_matrix(out, frame=frame)
+def _write(project, frame, out: Path, raw: bool = False) -> None:
+    written = project.export_matrix(out, frame=frame, raw=raw)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
     click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
 
@@ -88,8 +88,9 @@ def _show(frame, title: str) -> None:
 @coder_option
 @attr_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def matrix(project, rows, codes, value, coder, attributes, out):
+def matrix(project, rows, codes, value, coder, attributes, out, raw):
     """Respondent x code matrix: one row per respondent (or attribute value), one column per
     theme, for the survey analysis. Without --out it prints the table and the coding rule;
     with --out it writes the file (with case attributes, labels and a data dictionary).
@@ -106,7 +107,7 @@ def matrix(project, rows, codes, value, coder, attributes, out):
     if out is None:
         _show(frame, f"{value} per {rows}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
@@ -118,8 +119,9 @@ def matrix(project, rows, codes, value, coder, attributes, out):
 @coder_option
 @attr_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def cooccurrence(project, within, measure, codes, coder, attributes, out):
+def cooccurrence(project, within, measure, codes, coder, attributes, out, raw):
     """Code x code co-occurrence: how often two themes are coded in the same segment, turn
     or interview. The diagonal counts the units with the code itself.
 
@@ -135,7 +137,7 @@ def cooccurrence(project, within, measure, codes, coder, attributes, out):
     if out is None:
         _show(frame, f"{measure} of codes within the same {within}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
