@@ -97,7 +97,7 @@ def test_framework_xlsx_writes_formula_text_as_strings(hostile, tmp_path, cli):
     cells = _xlsx_strings(out)
     assert not [cell for cell in cells if cell[2] == "f"]
     assert ("framework", f"{CALC} (X1)", "s") in cells  # the code name in a header
-    assert any(sheet == "framework" and value and value.startswith("R: " + CALC) for sheet, value, _ in cells)
+    assert any(sheet == "framework" and "R: " + CALC in str(value) and kind == "s" for sheet, value, kind in cells)
 
 
 def test_quotes_csv_escapes_unless_raw(hostile, tmp_path, cli):
