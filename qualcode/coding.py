@@ -1,6 +1,6 @@
 """Codings as tables: the columns ``document,segment,coder,code[,memo]`` (:data:`CODING_COLUMNS`).
 
-``read_codings_csv(path) -> list[(line, record)]``, ``validate(numbers, known_codes, source,
+``read_codings_csv(path) -> Table`` (its ``rows`` are ``(line, record)``), ``validate(numbers, known_codes, source,
 records) -> list[CodingRow]`` (every bad row or nothing), ``apply_rows(store, conn, rows) ->
 ApplyReport`` (through the store's one write path for codings, review marks and memos) and
 ``coding_rows(refs, marks, coded, memos) -> list[dict]``, which writes the same columns so a coder's work
@@ -10,15 +10,14 @@ round-trips. Applying a code to one segment (``tag``) and the rest of the coding
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualcode.errors import BadFile, InvalidRows, UnknownItem
-from qualcode.inputfile import read_utf8
+from qualcode.errors import InvalidRows, UnknownItem
+from qualcode.inputfile import Table, control_character, read_table, read_utf8
+from qualcode.spreadsheet import unescape
 from qualcode.store import Store
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
@@ -52,10 +51,11 @@ class ApplyReport:
     memos_added: int = 0
     memos_present: int = 0
     added_per_coder: dict[str, int] = field(default_factory=dict)
+    csv_format: str = ""  # how the CSV was read, e.g. 'semicolon-separated'; empty for a DataFrame
 
 
 def check_columns(source, columns) -> None:
-    """Refuse a header that lacks a required column or holds an unknown one (line 1)."""
+    """Refuse a header that lacks a required column or holds an unknown or doubled one (line 1)."""
     columns = [str(c).strip() for c in columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     unknown = [c for c in columns if c not in CODING_COLUMNS]
@@ -64,33 +64,31 @@ def check_columns(source, columns) -> None:
         problems.append((1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]"))
     if unknown:
         problems.append((1, f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; allowed: {', '.join(CODING_COLUMNS)}"))
+    problems += [(1, f"the column {c!r} appears {columns.count(c)} times; keep one") for c in dict.fromkeys(columns)
+                 if columns.count(c) > 1]
     if problems:
         raise InvalidRows(source, problems)
 
 
-def read_codings_csv(path: Path) -> list[tuple[int, dict]]:
-    """The records of a codings CSV with the line each starts on (the header is line 1)."""
+def read_codings_csv(path: Path) -> Table:
+    """The codings CSV (comma, semicolon or tab) with the line each record starts on (the header
+    is line 1); cells qualcode escaped against spreadsheet formulas (``'=x``) are read as ``=x``."""
     path = Path(path)
     text = read_utf8(
         path, max_bytes=MAX_CODINGS_BYTES, kind="CSV",
         missing="no such file; give a CSV with the columns document,segment,coder,code[,memo]",
         too_large="split it into several files",
     )
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    records, line = [], 1
-    try:
-        if not reader.fieldnames:
-            raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
-        check_columns(path, reader.fieldnames)
-        line = reader.line_num + 1
-        for record in reader:
-            if None in record:
-                record["extra fields"] = record.pop(None)
-            records.append((line, record))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise BadFile(path, f"line {line}: not a readable CSV row ({exc}); check its quotes") from None
-    return records
+    table = read_table(path, text)
+    if not table.columns:
+        raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
+    check_columns(path, table.columns)
+    for _line, record in table.rows:
+        extra = record.pop(None, None)
+        record.update({key: unescape(value) for key, value in record.items() if value is not None})
+        if extra is not None:
+            record["extra fields"] = extra
+    return table
 
 
 def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
@@ -112,7 +110,11 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
             found.append("document is empty")
         elif name not in last:
             found.append(str(UnknownItem("document", name, last)))
-        if not re.fullmatch(r"\d+", number):
+        for key in ("document", "coder", "code", "memo"):
+            bad = control_character(values[key], allowed="\t\n\r" if key == "memo" else "")
+            if bad:
+                found.append(f"{key} holds the control character {bad}; remove it")
+        if not re.fullmatch(r"[0-9]+", number, re.ASCII):
             found.append(f"segment {values['segment']!r} is not a whole number (the N of DOC:N)")
         elif name in last and (name, int(number)) not in segment_ids:
             found.append(f"{name} has no segment {int(number)}: its segments are 1 to {last[name]}")

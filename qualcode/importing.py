@@ -57,6 +57,7 @@ class ImportReport:
 
     files: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know, e.g. how a CSV was read
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -98,9 +99,12 @@ def walk(paths) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[str]):
-    """Per file attributes ``{key: (value, type)}`` and per file interviewer labels."""
-    rows = attributes_mod.read_cases(csv_path, warnings) if csv_path else {}
+def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[str], notes: list[str]):
+    """Per file attributes ``{key: (value, type)}`` and per file interviewer labels; ``notes``
+    gets how the CSV was read."""
+    rows, csv_format = attributes_mod.read_cases(csv_path, warnings) if csv_path else ({}, "")
+    if csv_path:
+        notes.append(f"attributes from {csv_path}: {csv_format}, {len(rows)} rows")
     given = parse_pairs(attr_options)
     values, interviewers, used = {}, {}, set()
     for path in files:
@@ -163,7 +167,7 @@ def import_files(store: Store, paths, *, attributes_csv=None, attributes=(), opt
     if not files:
         raise BadInput(f"no transcripts found in {', '.join(map(str, paths))}; qualcode reads {', '.join(sorted(READERS))}")
     report = ImportReport()
-    per_file, per_file_interviewers = case_attributes(files, attributes_csv, attributes, report.warnings)
+    per_file, per_file_interviewers = case_attributes(files, attributes_csv, attributes, report.warnings, report.notes)
     with store.reading() as conn:
         known = {name: Known(*found) for name, found in store_transcript.known_documents(conn).items()}
     for index, path in enumerate(files):

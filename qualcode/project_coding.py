@@ -65,12 +65,15 @@ class CodingMethods:
         if hasattr(source, "to_dict"):
             coding.check_columns("the table", source.columns)
             records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
-            label = "the table"
+            label, csv_format = "the table", ""
         else:
-            records, label = coding.read_codings_csv(Path(source)), str(source)
+            table = coding.read_codings_csv(Path(source))
+            records, label, csv_format = table.rows, str(source), table.describe()
         with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
             rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
-            return coding.apply_rows(self.store, conn, rows)
+            report = coding.apply_rows(self.store, conn, rows)
+        report.csv_format = csv_format
+        return report
 
     def codings(self, coder: str | None = None, code: str | None = None):
         """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,

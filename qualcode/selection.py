@@ -78,7 +78,7 @@ def matching_documents(attributes: Mapping[str, str], rows: Iterable[tuple]) -> 
     return {document_id for document_id, keys in hits.items() if len(keys) == len(wanted)}
 
 
-SEGMENT_REF = re.compile(r"^(?P<doc>.+):(?P<number>\d+)$")
+SEGMENT_REF = re.compile(r"^(?P<doc>.+):(?P<number>[0-9]+)$", re.ASCII)
 
 
 def parse_segment_ref(ref: str) -> tuple[str, int]:

@@ -275,3 +275,28 @@ def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_
     assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
     project.export_matrix(tmp_path / "m.csv")
     assert json.loads((tmp_path / "m.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"
+
+
+@pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
+def test_the_attributes_csv_may_use_semicolons_or_tabs_and_a_bom_and_the_import_says_which(project, tmp_path, cli, delimiter, name):
+    path = interview(tmp_path / "a.txt", "Ja.")
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(b"\xef\xbb\xbf" + f"file{delimiter}role{delimiter}age\r\na.txt{delimiter}client{delimiter}41\r\n".encode())
+    result = cli("import", path, "--attributes", cases, "--project", project.path)
+    assert result.output.splitlines()[0] == f"attributes from {cases}: {name}-separated, 1 rows"
+    assert project.documents()[["role", "age"]].to_dict(orient="records") == [{"role": "client", "age": 41}]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("file,role,role\na.txt,client,x\n", "line 1: the column 'role' appears 2 times; keep one"),
+    ("file,role\na.txt,cli\x07ent\n", "line 2: the role 'cli\\x07ent' holds the control character U+0007; remove it"),
+    ("file,role\na.txt,client,extra\n", "line 2: 1 more field(s) than the header has columns; check the delimiters in that row"),
+])
+def test_a_bad_attributes_csv_is_refused_before_any_import(project, tmp_path, text, message):
+    path = interview(tmp_path / "a.txt", "Ja.")
+    cases = tmp_path / "cases.csv"
+    cases.write_text(text, encoding="utf-8")
+    with pytest.raises(BadInput) as caught:
+        project.import_files([path], attributes_csv=cases)
+    assert str(caught.value) == f"{cases}: {message}"
+    assert snapshot(project)["documents"] == 0

@@ -101,6 +101,8 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
         transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
         model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, progress=_Progress(),
     )
+    for note in report.notes:
+        click.echo(note)
     for item in report.files:
         _echo_result(item)
     for warning in report.warnings:
