@@ -17,11 +17,13 @@ saying what to do. Example::
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,15 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
+# What zipfile and zlib raise for a damaged archive: a broken directory or local header, a bad
+# CRC, a corrupt or truncated deflate stream, an offset past the end.
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+XML_BOMS = (  # UTF-32 before UTF-16: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+MAX_NESTING = 100  # content controls (w:sdt) and custom XML inside each other; Word nests a few
 
 
 @dataclass
@@ -91,7 +102,7 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except ZIP_DAMAGE:
         raise BadFile(path, "is damaged or incomplete (a broken zip archive); copy the file again or re-save it in Word") from None
     total = 0
     for info in members:
@@ -109,24 +120,66 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
-    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing."""
-    from lxml import etree  # noqa: PLC0415 - only .docx files need it
-
+def _unpack(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes; a damaged, encrypted or oddly compressed member is refused, not raised."""
+    info = archive.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise BadFile(path, f"is encrypted ({name} needs a password); remove the password in Word and import again")
     try:
-        with archive.open(name) as handle:
+        with archive.open(info) as handle:
             raw = handle.read(MAX_PART_BYTES + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+    except NotImplementedError as exc:  # an unknown compression method, patched data, strong encryption
+        raise BadFile(path, f"{name} is stored in a way qualcode cannot unpack ({exc}); re-save the transcript in Word") from None
+    except ZIP_DAMAGE:
         raise BadFile(path, f"is damaged or incomplete ({name} cannot be unpacked); copy the file again or re-save it in Word") from None
     if len(raw) > MAX_PART_BYTES:
         raise BadFile(path, f"{name} unpacks to more than {MAX_PART_BYTES // 2**20} MB, which looks like a zip bomb; qualcode refuses it; re-save the transcript in Word")
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise BadFile(path, f"{name} declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return raw
+
+
+def _xml_text(path: Path, name: str, raw: bytes) -> str:
+    """The part's text as an XML parser reads it (byte-order mark, else UTF-16 by its first
+    bytes, else the declared encoding, else UTF-8), so a declaration cannot hide in UTF-16."""
+    for bom, encoding in XML_BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding, errors="replace")
+    if raw.startswith((b"<\x00?\x00", b"\x00<\x00?")):
+        return raw.decode("utf-16-le" if raw[0] else "utf-16-be", errors="replace")
+    declared = XML_ENCODING.match(raw)
+    encoding = declared[1].decode("ascii") if declared else "utf-8"
     try:
-        return etree.fromstring(raw, parser)
-    except etree.XMLSyntaxError:
-        raise BadFile(path, f"{name} is not well-formed XML; re-save it in Word and import again") from None
+        return raw.decode(encoding, errors="replace")
+    except LookupError:
+        raise BadFile(path, f"{name} declares the unknown encoding {encoding!r}; re-save it in Word and import again") from None
+
+
+def _check_nesting(path: Path, name: str, root) -> None:
+    """Refuse content controls nested deeper than any Word file has them (they are read recursively)."""
+    for element in root.iter(W + "sdt", W + "customXml"):
+        if sum(1 for _ in element.iterancestors(W + "sdt", W + "customXml")) >= MAX_NESTING:
+            raise BadFile(path, f"{name} nests content controls more than {MAX_NESTING} deep, which no Word file does; "
+                                "re-save it in Word and import again")
+
+
+def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
+    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing.
+
+    ``huge_tree`` lets a paragraph hold more than libxml2's 10 MB per text node (a whole
+    interview pasted as one paragraph); it is safe here because nothing declares entities (refused
+    above), none are resolved, no DTD is loaded and nothing is fetched."""
+    from lxml import etree  # noqa: PLC0415 - only .docx files need it
+
+    raw = _unpack(path, archive, name)
+    text = _xml_text(path, name, raw)
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise BadFile(path, f"{name} declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as exc:
+        raise BadFile(path, f"{name} is not well-formed XML ({exc.msg}); re-save it in Word and import again") from None
+    _check_nesting(path, name, root)
+    return root
 
 
 # ---- Word --------------------------------------------------------------------------------
@@ -202,7 +255,8 @@ def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list
                 if text:
                     metadata.setdefault("headers" if "header" in name else "footers", []).append(text)
             elif name == "docProps/core.xml":
-                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part if el.text and el.text.strip()}
+                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part
+                         if isinstance(el.tag, str) and el.text and el.text.strip()}
                 if props:
                     metadata["properties"] = props
             elif name == "word/document.xml":
