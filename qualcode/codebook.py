@@ -29,6 +29,8 @@ CODE_KEYS = {"id", *TEXT_FIELDS, *LIST_FIELDS, "color", "shortcut", "exclusive",
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 COLOR_PATTERN = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 MAX_CODEBOOK_BYTES = 5_000_000
+MAX_DEPTH = 40  # YAML nesting: a code nested 19 deep (codes, children, children, ...) fits
+KEY_LINE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_]+)\s*:(?:\s|$)")
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Codebook:
     language: str = ""
     description: str = ""
     codes: list[Code] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message): valid, but check it
 
     def walk(self):
         for code in self.codes:
@@ -70,11 +73,41 @@ class Codebook:
         return [code.id for code, _, _ in self.walk()]
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """YAML a codebook never needs: anchors, aliases, deep nesting; refused while composing."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases (an alias bomb is refused at its first
+    alias, not expanded) and nesting deeper than :data:`MAX_DEPTH` (no RecursionError)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            found = f"the alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"the anchor &{event.anchor}"
+            raise _Refused(problem=f"{found}: a codebook has no use for YAML anchors and aliases; write each value out",
+                           problem_mark=event.start_mark)
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep; a codebook needs far fewer (check "
+                                       "the indentation)", problem_mark=event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                self.depth -= 1
+
+
 class _Reader:
     """Builds a Codebook from PyYAML's node tree, which knows the line of every value."""
 
-    def __init__(self):
+    def __init__(self, lines: list[str]):
+        self.lines = lines
         self.problems: list[tuple[int, str]] = []
+        self.warnings: list[tuple[int, str]] = []
         self.seen_ids: dict[str, int] = {}
         self.seen_shortcuts: dict[str, str] = {}
 
@@ -99,9 +132,23 @@ class _Reader:
 
     def text(self, node, what: str) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            self.swallowed_keys(node, what)
             return str(node.value).strip()
         self.problem(node, f"{what} must be text")
         return None
+
+    def swallowed_keys(self, node, what: str) -> None:
+        """Warn when a quoted value runs over lines that look like ``key: value``: most likely a
+        quote left open that swallowed the keys after it."""
+        if node.style not in ('"', "'"):
+            return
+        for number in range(node.start_mark.line + 1, min(node.end_mark.line + 1, len(self.lines))):
+            found = KEY_LINE.match(self.lines[number])
+            if found and found[1] in CODE_KEYS | TOP_KEYS:
+                self.warnings.append((node.start_mark.line + 1, (
+                    f"the quoted {what} runs on to line {number + 1}, which looks like the key '{found[1]}:'; "
+                    f"is a closing {node.style} missing? (the value is now {node.value[:60]!r}...)")))
+                return
 
     def text_list(self, node, what: str) -> list[str]:
         if not isinstance(node, yaml.SequenceNode):
@@ -199,7 +246,9 @@ class _Reader:
 def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[int, str]]]:
     """Parse codebook YAML; return the codebook and every problem found, by line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _Refused as exc:
+        return Codebook(), [(exc.problem_mark.line + 1, exc.problem)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -207,8 +256,9 @@ def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[i
         return Codebook(), [(line, f"not valid YAML: {problem}")]
     if root is None:
         return Codebook(), [(1, "the file is empty; a codebook needs a 'codes:' list")]
-    reader = _Reader()
+    reader = _Reader(text.splitlines())
     book = reader.codebook(root)
+    book.warnings = sorted(reader.warnings)
     return book, sorted(reader.problems)
 
 
@@ -264,6 +314,7 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # the codebook file's, by line
 
 
 def _code_as_dict(code: Code) -> dict:

@@ -128,7 +128,9 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
         """Add and update codes from a codebook file by id; codings are never touched."""
         book = codebook_mod.read(Path(path))
         with self.store.atomic("codebook.load", str(path)) as conn:
-            return store_codebook.load_codebook(self.store, conn, book, str(path))
+            report = store_codebook.load_codebook(self.store, conn, book, str(path))
+        report.warnings = book.warnings
+        return report
 
     def codebook(self) -> codebook_mod.Codebook:
         with self.store.reading() as conn:

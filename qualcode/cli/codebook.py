@@ -15,7 +15,8 @@ def codebook():
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
 def check(file):
-    """Validate a codebook YAML file; list every problem with its line number.
+    """Validate a codebook YAML file; list every problem with its line number, and warn about
+    what is valid but likely a slip (a quoted value that runs over the next keys).
 
     \b
     Example:
@@ -29,6 +30,8 @@ def check(file):
     if problems:
         raise click.exceptions.Exit(2)
     book = codebook_mod.read(file)
+    for line, message in book.warnings:
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     n_top = len(book.codes)
     click.echo(f"{file}: ok, {len(book.ids())} codes ({n_top} top-level)")
 
@@ -81,6 +84,8 @@ def load(project, file):
         qualcode codebook load codebooks/professioneel-handelen.yaml
     """
     report = project.load_codebook(file)
+    for line, message in report.warnings:
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     click.echo(
         f"{file}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
