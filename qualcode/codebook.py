@@ -249,6 +249,10 @@ def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[i
         root = yaml.compose(text, Loader=_Loader)
     except _Refused as exc:
         return Codebook(), [(exc.problem_mark.line + 1, exc.problem)]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it has a position, not a line
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        return Codebook(), [(text.count("\n", 0, exc.position) + 1,
+                             f"not valid YAML: the character U+{ord(character):04X} is not allowed; remove it")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -177,7 +177,7 @@ def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
     try:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
-        raise BadFile(path, f"{name} is not well-formed XML ({exc.msg}); re-save it in Word and import again") from None
+        raise BadFile(path, f"{name} is not well-formed XML ({' '.join(exc.msg.split())}); re-save it in Word and import again") from None
     _check_nesting(path, name, root)
     return root
 

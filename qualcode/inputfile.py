@@ -30,7 +30,7 @@ def read_utf8(path: Path, *, max_bytes: int, missing: str, too_large: str, kind:
 
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line breaks
 
 
 @dataclass
@@ -86,6 +86,9 @@ def read_table(path: Path, text: str) -> Table:
         if filled:
             raise BadFile(path, f"line {number}: {filled[0]!r} is in a column without a name; name the column in the header or remove the value")
     columns = [name for name in header if name]
+    for name in columns:
+        if control_character(name):
+            raise BadFile(path, f"line 1: the column name {name!r} holds the control character {control_character(name)}; remove it")
     doubled = [name for name, count in Counter(columns).items() if count > 1]
     if doubled:
         raise BadFile(path, f"line 1: the column {doubled[0]!r} appears {columns.count(doubled[0])} times; keep one")
@@ -117,7 +120,8 @@ def _ends_in_quotes(text: str, delimiter: str) -> bool:
 
 
 def control_character(text: str, allowed: str = "") -> str | None:
-    """The first control character in ``text`` that is not in ``allowed``, as ``U+0000``; else None."""
+    """The first control character (or Unicode line or paragraph separator) in ``text`` that is
+    not in ``allowed``, as ``U+0000``; else None."""
     for found in CONTROL.finditer(text):
         if found.group() not in allowed:
             return f"U+{ord(found.group()):04X}"

@@ -119,7 +119,7 @@ def parse(data: bytes, where: str, path) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise BadFile(path, f"{where} is not well-formed XML ({exc.msg}); export it again from the other program") from None
+        raise BadFile(path, f"{where} is not well-formed XML ({' '.join(exc.msg.split())}); export it again from the other program") from None
     if root is None:
         raise BadFile(path, f"{where} is empty; export it again from the other program")
     return root
