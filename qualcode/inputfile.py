@@ -53,7 +53,13 @@ def sniff_delimiter(header: str) -> str:
     """The delimiter of ``DELIMITERS`` that splits the header line into the most columns;
     comma when none splits it (a one-column file). Excel writes semicolons where the decimal
     mark is a comma (Dutch, German, French settings) and tabs for "Unicode text"."""
-    return max(DELIMITERS, key=lambda delimiter: len(next(csv.reader([header], delimiter=delimiter), [])))
+    def columns(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header], delimiter=delimiter), []))
+        except csv.Error:  # a field past the size limit: the reader will refuse the file with its line
+            return 0
+
+    return max(DELIMITERS, key=columns)
 
 
 def read_table(path: Path, text: str) -> Table:
@@ -61,7 +67,7 @@ def read_table(path: Path, text: str) -> Table:
     a leading BOM ignored, a duplicated column refused, empty unnamed columns dropped, and a
     quote that is never closed refused with the line it opens on."""
     text = text.removeprefix("\ufeff")
-    delimiter = sniff_delimiter(text.split("\n", 1)[0].rstrip("\r"))
+    delimiter = sniff_delimiter(re.split(r"\r\n|\r|\n", text, maxsplit=1)[0])
     handle = io.StringIO(text, newline="")
     reader = csv.reader(handle, delimiter=delimiter, strict=True)
     header: list[str] = []
