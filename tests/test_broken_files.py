@@ -73,9 +73,9 @@ def test_a_batch_goes_on_after_a_damaged_docx_and_counts_it(project, tmp_path, c
     result = cli("import", folder, "--project", project.path)
     assert result.exit_code == 2
     assert result.output.splitlines() == [
-        "imported a: 2 turns, 1 segments, speakers I, R",
+        "imported a: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)",
         f"qualcode: error: {folder / 'b.docx'}: {DOCX_REFUSALS[how]}",
-        "imported c: 2 turns, 1 segments, speakers I, R",
+        "imported c: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)",
         "2 imported, 1 refused (of 3 files)",
     ]
     assert sorted(project.documents()["name"]) == ["a", "c"]
