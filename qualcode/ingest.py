@@ -241,7 +241,9 @@ def _body_lines(body, out: list[Line], counter: list[int]) -> None:
                 cells = tuple(_cell_text(cell) for cell in row.iterchildren(W + "tc"))
                 out.append(Line("\t".join(cells), block=counter[0], cells=cells, table=table))
         elif tag in (W + "sdt", W + "customXml", W + "sdtContent"):
-            _body_lines(element.find(W + "sdtContent") if tag == W + "sdt" else element, out, counter)
+            content = element.find(W + "sdtContent") if tag == W + "sdt" else element
+            if content is not None:  # a content control may be empty
+                _body_lines(content, out, counter)
 
 
 def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list[Line]:

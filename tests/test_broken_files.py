@@ -162,3 +162,10 @@ def test_content_controls_nested_too_deep_are_refused_not_recursed(tmp_path):
         read(path)
     assert str(caught.value) == (f"{path}: word/document.xml nests content controls more than 100 deep, which no Word "
                                  "file does; re-save it in Word and import again")
+
+
+def test_an_empty_content_control_is_skipped(tmp_path):
+    path = docx_file(tmp_path / "sdt.docx", ["I: hallo", "R: dag"])
+    replace_part(path, "word/document.xml", lambda xml: xml.replace(b"<w:body>", b"<w:body><w:sdt><w:sdtPr/></w:sdt>", 1))
+    transcript = read(path)
+    assert [transcript.turn_text(turn) for turn in transcript.turns] == ["hallo", "dag"]
