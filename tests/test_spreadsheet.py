@@ -135,3 +135,24 @@ def test_codings_csv_round_trips_through_apply(hostile, tmp_path, cli):
     result = cli("apply", out, "--project", hostile.path)
     assert result.exit_code == 0, result.output
     assert "memos 0 added, 1 already present" in result.output
+
+
+def test_every_command_that_writes_csv_takes_raw():
+    import click
+
+    from qualcode.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    commands = {}
+    for name in COMMANDS:
+        command = cli.get_command(ctx, name)
+        subcommands = command.commands.items() if isinstance(command, click.Group) else [("", command)]
+        commands |= {f"{name} {sub}".strip(): cmd for sub, cmd in subcommands}
+    writes_csv = {
+        name for name, command in commands.items()
+        if any(param.name == "fmt" and "csv" in param.type.choices for param in command.params)
+    } | {"matrix", "cooccurrence", "quotes"}
+    assert {"segments", "codings", "documents", "disagreements", "suggest", "memo list", "log", "codebook show"} <= writes_csv
+    for name in sorted(writes_csv):
+        options = {opt for param in commands[name].params for opt in param.opts}
+        assert "--raw" in options, name
