@@ -1,7 +1,7 @@
 import pytest
 
 from qualcode.errors import BadFile
-from qualcode.inputfile import read_utf8
+from qualcode.inputfile import control_character, read_table, read_utf8, sniff_delimiter
 
 HINTS = {"max_bytes": 2_000_000, "missing": "no such file; give one", "too_large": "split it", "kind": "CSV"}
 
@@ -26,8 +26,6 @@ def test_refusals_name_the_file_and_what_to_do(tmp_path, make, message):
 
 
 # ---- CSV tables: delimiter, BOM, doubled columns, open quotes ------------------------------
-
-from qualcode.inputfile import control_character, read_table, sniff_delimiter  # noqa: E402
 
 
 @pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
