@@ -23,12 +23,12 @@ import html
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
+from qualcode.inputfile import ZIP_DAMAGE
 from qualcode.layouts import Detection, cut_meet, detect, expectations
 from qualcode.turns import Line, Turn, build, prepare, seconds
 
@@ -40,9 +40,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
-# What zipfile and zlib raise for a damaged archive: a broken directory or local header, a bad
-# CRC, a corrupt or truncated deflate stream, an offset past the end.
-ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 XML_BOMS = (  # UTF-32 before UTF-16: its little-endian BOM starts with UTF-16's
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),

@@ -1,13 +1,16 @@
 """Reading the small files a user hands in (codebooks, codings and attributes CSVs), refused safely.
 
 One place for the checks every such file gets: it exists, it is not absurdly large, and it is
-UTF-8 (a BOM is allowed); and for CSVs (:func:`read_table`): the delimiter Excel used, no
-column twice, no quote left open. Each refusal is a :class:`BadFile` whose hint says what to do.
+UTF-8 (a BOM is allowed); for CSVs (:func:`read_table`): the delimiter Excel used, no column
+twice, no quote left open; for zip archives (.docx, .qdpx): :data:`ZIP_DAMAGE`, what a damaged
+one raises. Each refusal is a :class:`BadFile` whose hint says what to do.
 """
 
 import csv
 import io
 import re
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,10 @@ def read_utf8(path: Path, *, max_bytes: int, missing: str, too_large: str, kind:
     except UnicodeDecodeError:
         raise BadFile(path, f"not UTF-8 text; save the {kind} as UTF-8") from None
 
+
+# What zipfile and zlib raise for a damaged archive: a broken directory or local header, a bad
+# CRC, a corrupt or truncated deflate stream, an offset past the end.
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line breaks

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import codecs
 import zipfile
-import zlib
 from pathlib import Path, PurePosixPath
 
 from qualcode.errors import BadFile
+from qualcode.inputfile import ZIP_DAMAGE
 
 MAX_MEMBER_BYTES = 200_000_000
 MAX_TOTAL_BYTES = 1_000_000_000
 MAX_RATIO = 100  # uncompressed / compressed, for members above RATIO_FLOOR
 RATIO_FLOOR = 1_000_000
 MAX_MEMBERS = 50_000
-# What zipfile and zlib raise for a damaged archive: a broken directory or local header, a bad
-# CRC, a corrupt or truncated deflate stream, an offset past the end.
-ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 
 
 def _unsafe(name: str) -> bool:
