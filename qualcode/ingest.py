@@ -17,7 +17,6 @@ saying what to do. Example::
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import html
 import io
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
-from qualcode.inputfile import ZIP_DAMAGE
+from qualcode.inputfile import ZIP_DAMAGE, xml_text
 from qualcode.layouts import Detection, cut_meet, detect, expectations
 from qualcode.turns import Line, Turn, build, prepare, seconds
 
@@ -40,11 +39,6 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
-XML_BOMS = (  # UTF-32 before UTF-16: its little-endian BOM starts with UTF-16's
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-)
-XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 MAX_NESTING = 100  # content controls (w:sdt) and custom XML inside each other; Word nests a few
 
 
@@ -134,22 +128,6 @@ def _unpack(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
     return raw
 
 
-def _xml_text(path: Path, name: str, raw: bytes) -> str:
-    """The part's text as an XML parser reads it (byte-order mark, else UTF-16 by its first
-    bytes, else the declared encoding, else UTF-8), so a declaration cannot hide in UTF-16."""
-    for bom, encoding in XML_BOMS:
-        if raw.startswith(bom):
-            return raw.decode(encoding, errors="replace")
-    if raw.startswith((b"<\x00?\x00", b"\x00<\x00?")):
-        return raw.decode("utf-16-le" if raw[0] else "utf-16-be", errors="replace")
-    declared = XML_ENCODING.match(raw)
-    encoding = declared[1].decode("ascii") if declared else "utf-8"
-    try:
-        return raw.decode(encoding, errors="replace")
-    except LookupError:
-        raise BadFile(path, f"{name} declares the unknown encoding {encoding!r}; re-save it in Word and import again") from None
-
-
 def _check_nesting(path: Path, name: str, root) -> None:
     """Refuse content controls nested deeper than any Word file has them (they are read recursively)."""
     for element in root.iter(W + "sdt", W + "customXml"):
@@ -167,7 +145,7 @@ def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
     from lxml import etree  # noqa: PLC0415 - only .docx files need it
 
     raw = _unpack(path, archive, name)
-    text = _xml_text(path, name, raw)
+    text = xml_text(path, name, raw)
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise BadFile(path, f"{name} declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)

@@ -3,9 +3,10 @@
 One place for the checks every such file gets: it exists, it is not absurdly large, and it is
 UTF-8 (a BOM is allowed); for CSVs (:func:`read_table`): the delimiter Excel used, no column
 twice, no quote left open; for zip archives (.docx, .qdpx): :data:`ZIP_DAMAGE`, what a damaged
-one raises. Each refusal is a :class:`BadFile` whose hint says what to do.
+one raises; for XML: :func:`xml_text`, decoded as its parser would. Each refusal is a :class:`BadFile` whose hint says what to do.
 """
 
+import codecs
 import csv
 import io
 import re
@@ -35,6 +36,11 @@ def read_utf8(path: Path, *, max_bytes: int, missing: str, too_large: str, kind:
 # What zipfile and zlib raise for a damaged archive: a broken directory or local header, a bad
 # CRC, a corrupt or truncated deflate stream, an offset past the end.
 ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
+XML_BOMS = (  # UTF-32 before UTF-16: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and the Unicode line breaks
@@ -113,6 +119,23 @@ def read_table(path: Path, text: str) -> Table:
             row[None] = fields[len(header):]
         rows.append((number, row))
     return Table(delimiter, columns, rows)
+
+
+def xml_text(path: Path, name: str, raw: bytes) -> str:
+    """An XML file's text as an XML parser reads it (byte-order mark, else UTF-16 by its first
+    bytes, else the declared encoding, else UTF-8), so a DTD cannot hide from a check in UTF-16;
+    ``name`` is the member of ``path`` it came from."""
+    for bom, encoding in XML_BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding, errors="replace")
+    if raw.startswith((b"<\x00?\x00", b"\x00<\x00?")):
+        return raw.decode("utf-16-le" if raw[0] else "utf-16-be", errors="replace")
+    declared = XML_ENCODING.match(raw)
+    encoding = declared[1].decode("ascii") if declared else "utf-8"
+    try:
+        return raw.decode(encoding, errors="replace")
+    except LookupError:
+        raise BadFile(path, f"{name} declares the unknown encoding {encoding!r}; save it again as UTF-8") from None
 
 
 def _ends_in_quotes(text: str, delimiter: str) -> bool:

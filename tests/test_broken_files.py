@@ -169,3 +169,15 @@ def test_an_empty_content_control_is_skipped(tmp_path):
     replace_part(path, "word/document.xml", lambda xml: xml.replace(b"<w:body>", b"<w:body><w:sdt><w:sdtPr/></w:sdt>", 1))
     transcript = read(path)
     assert [transcript.turn_text(turn) for turn in transcript.turns] == ["hallo", "dag"]
+
+
+def test_a_dtd_in_a_utf32_qde_is_refused_after_decoding(qdpx, tmp_path):
+    from qualcode.interop.reader import read_project
+
+    member = _qde(qdpx)
+    replace_part(qdpx, member, lambda xml: b"\xff\xfe\x00\x00" + xml.decode("utf-8").replace(
+        "?>", '?><!DOCTYPE Project [<!ENTITY x "boom">]>', 1).encode("utf-32-le"))
+    with pytest.raises(BadFile) as caught:
+        read_project(qdpx)
+    assert str(caught.value) == (f"{qdpx}: {member} declares a DOCTYPE or ENTITY, which qualcode never reads; "
+                                 "export it again without one")
