@@ -5,23 +5,28 @@ Excel, LibreOffice and Google Sheets run a cell that starts with ``=``, ``+``, `
 attribute value or a respondent's words such as ``=cmd|' /C calc'!A0`` would run on the
 reader's machine. Following the OWASP guidance on CSV injection, every CSV writer passes its
 cells through :func:`csv_cell` (such text gets a leading single quote) and every .xlsx writer
-through :func:`xlsx_cell` (a string cell, never a formula). Only text is touched: numbers stay
-numbers, a negative number included. ``raw=True`` writes CSV text as it is, for pipelines that
+through :func:`xlsx_cell` (a string cell, never a formula). Numbers stay numbers, a negative
+number included, also when it comes as text (``-2``; ``+1`` and ``-2+3`` are escaped). ``raw=True`` writes CSV text as it is, for pipelines that
 need the exact bytes; :func:`unescape` undoes :func:`csv_cell` when qualcode reads its own CSV
 back. Example::
 
-    >>> csv_cell("=SUM(A1)"), csv_cell(-2), csv_cell("-2+3", raw=True)
-    ("'=SUM(A1)", -2, '-2+3')
+    >>> csv_cell("=SUM(A1)"), csv_cell(-2), csv_cell("-2"), csv_cell("-2+3"), csv_cell("-2+3", raw=True)
+    ("'=SUM(A1)", -2, '-2', "'-2+3", '-2+3')
 """
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NEGATIVE_NUMBER = re.compile(r"-[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)  # -2, -1.5, -1e-05
 
 
 def csv_cell(value, raw: bool = False):
-    """``value`` with a single quote in front when it is text a spreadsheet would run."""
-    if not raw and isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """``value`` with a single quote in front when it is text a spreadsheet would run; a
+    negative number written as text (an attribute value such as ``-2``) is a number, not a formula."""
+    if (not raw and isinstance(value, str) and value.startswith(FORMULA_STARTS)
+            and not NEGATIVE_NUMBER.fullmatch(value)):
         return "'" + value
     return value
 
