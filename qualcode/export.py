@@ -252,13 +252,15 @@ def _write_framework_docx(prepared: Prepared, out: Path) -> None:
     import docx  # noqa: PLC0415 - only .docx needs it
     from docx.enum.section import WD_ORIENT  # noqa: PLC0415
 
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
     document.add_heading("Framework matrix", level=1)
     for line in prepared.notes():
-        document.add_paragraph(line)
+        document.add_paragraph(printable(line))
     table = document.add_table(rows=len(prepared.data) + 1, cols=len(prepared.variables))
     table.style = "Table Grid"
     for row, values in zip(table.rows, [prepared.labels(), *prepared.data.itertuples(index=False)], strict=True):
@@ -275,7 +277,9 @@ def _fill_cell(cell, text: str) -> None:
     from docx.oxml import parse_xml  # noqa: PLC0415
     from docx.oxml.ns import nsdecls  # noqa: PLC0415
 
-    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(printable(line))}</w:t>' for line in text.split("\n"))
     cell.paragraphs[0]._p.append(parse_xml(f"<w:r {nsdecls('w')}>{lines}</w:r>"))
 
 

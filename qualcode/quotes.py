@@ -15,7 +15,7 @@ from qualcode.codebook import Codebook, with_descendants
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.retrieval import Filters, Found, find, format_time
 from qualcode.selection import Selection
-from qualcode.spreadsheet import csv_row
+from qualcode.spreadsheet import csv_row, printable
 
 @dataclass
 class Quote:
@@ -89,20 +89,20 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "", raw: boo
     quote_style_id = document.styles["Quote"].style_id
     document.add_heading("Quotes", level=0)
     if subtitle:
-        document.add_paragraph(subtitle)
+        document.add_paragraph(printable(subtitle))
     for section in sections:
-        document.add_heading(f"{section.code} {section.name}", level=min(section.depth + 1, 9))
+        document.add_heading(printable(f"{section.code} {section.name}"), level=min(section.depth + 1, 9))
         if section.definition:
-            document.add_paragraph(section.definition).runs[0].italic = True
+            document.add_paragraph(printable(section.definition)).runs[0].italic = True
         for author, text in section.memos:
-            document.add_paragraph(f"Memo ({author}): {text}")
+            document.add_paragraph(printable(f"Memo ({author}): {text}"))
         for quote in section.quotes:
             # Setting the style id on the XML directly: python-docx's style setter looks up the
             # default style on every call, which made a thousand quotes take seconds.
-            document.add_paragraph(quote.text)._p.style = quote_style_id
-            document.add_paragraph(quote.attribution())
+            document.add_paragraph(printable(quote.text))._p.style = quote_style_id
+            document.add_paragraph(printable(quote.attribution()))
             for author, text in quote.memos:
-                document.add_paragraph(f"Memo ({author}): {text}")
+                document.add_paragraph(printable(f"Memo ({author}): {text}"))
     document.save(str(path))
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # what XML 1.0 cannot hold at all
 NEGATIVE_NUMBER = re.compile(r"-[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)  # -2, -1.5, -1e-05
 
 
@@ -45,15 +46,22 @@ def unescape(text: str) -> str:
     return text
 
 
+def printable(text: str) -> str:
+    """``text`` with the control characters an .xlsx or .docx (XML) cannot hold replaced by
+    U+FFFD, so a stray vertical tab or NUL in a transcript never stops an export."""
+    return XML_ILLEGAL.sub("\ufffd", text)
+
+
 def xlsx_cell(sheet, value):
     """An openpyxl cell for ``sheet``: text is always a string cell, so ``=x`` is the text
     ``=x`` and never a formula; other values are left to openpyxl (numbers stay numbers)."""
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 - only .xlsx writers need it
 
-    cell = WriteOnlyCell(sheet, value)
     if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, printable(value))
         cell.data_type = "s"
-    return cell
+        return cell
+    return WriteOnlyCell(sheet, value)
 
 
 def xlsx_row(sheet, row) -> list:

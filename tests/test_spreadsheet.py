@@ -159,3 +159,19 @@ def test_every_command_that_writes_csv_takes_raw():
     for name in sorted(writes_csv):
         options = {opt for param in commands[name].params for opt in param.opts}
         assert "--raw" in options, name
+
+
+def test_control_characters_in_speech_do_not_stop_xlsx_and_docx_exports(project, make_document, tmp_path, cli):
+    import docx
+
+    make_document("vt", [("I", "interviewer", "Vraag?"), ("R", "respondent", "Ant\x0bwoord met \x01 teken.")])
+    project.tag("vt:1", ["KV"], coder="anna")
+    where = ("--project", project.path)
+    for command in (("framework", "--out", tmp_path / "f.xlsx"), ("framework", "--out", tmp_path / "f.docx"),
+                    ("quotes", "--out", tmp_path / "q.docx")):
+        result = cli(*command, *where)
+        assert result.exit_code == 0, (command, result.output)
+    assert any("Ant\ufffdwoord met \ufffd teken." in str(value) for _, value, _ in _xlsx_strings(tmp_path / "f.xlsx"))
+    assert "Ant\ufffdwoord met \ufffd teken." in [p.text for p in docx.Document(tmp_path / "q.docx").paragraphs]
+    cells = [cell.text for table in docx.Document(tmp_path / "f.docx").tables for row in table.rows for cell in row.cells]
+    assert any("Ant\ufffdwoord met \ufffd teken." in text for text in cells)
