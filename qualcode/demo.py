@@ -46,6 +46,13 @@ def _figure(value) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _summary_row(row: dict) -> str:
+    ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
+    agree = "n/a" if row["percent_agreement"] is None else format(row["percent_agreement"], ".0%")
+    return (f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
+            f"{_figure(row['ac1']):>6} {agree:>6} {row['n_units']:>4}")
+
+
 def agreement_summary(result) -> str:
     """A compact agreement table for the demo: overall alpha, then one line per code and group."""
     data = result.to_dict()
@@ -56,13 +63,8 @@ def agreement_summary(result) -> str:
         f"   {'code':<5} {'alpha':>6} {'95% CI':>13} {'kappa':>6} {'AC1':>6} {'agree':>6} {'n':>4}",
     ]
     for row in data["codes"]:
-        ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
-        lines.append(
-            f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
-            f"{_figure(row['ac1']):>6} {'n/a' if row['percent_agreement'] is None else format(row['percent_agreement'], '.0%'):>6} "
-            f"{row['n_units']:>4}"
-        )
-    lines += [f"   {row['code']:<5} {_figure(row['alpha']):>6}  (exclusive group, {row['n_units']} segments)" for row in data["groups"]]
+        lines.append(_summary_row(row))
+    lines += [_summary_row(row) + "  (exclusive group)" for row in data["groups"]]
     lines.append("   full table: qualcode agreement --coders anna,bram; differences: qualcode disagreements")
     return "\n".join(lines)
 
