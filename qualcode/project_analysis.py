@@ -203,7 +203,7 @@ class AnalysisMethods:
             return rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
 
     def matrix(self, *, rows: str = "document", codes="top", value: str = "count", coder: str | None = None,
-               attributes: dict[str, str] | None = None, attribute_columns: bool = False):
+               attributes: dict[str, str] | None = None, attribute_columns: bool = False, labels: str | None = None):
         """Respondents (or attribute values) x codes as a DataFrame; ``.attrs["qualcode"]`` states the
         coding rule and the unit counted. ``attributes`` selects documents by attribute value;
         ``attribute_columns`` puts their attributes before the codes. Options as in
@@ -213,25 +213,26 @@ class AnalysisMethods:
         matrices.check_options(value=value)
         rule, sources = self._matrix_sources(coder, texts=value == "words")
         return matrices.matrix(sources, rule, rows=rows, codes=codes, value=value, attributes=attributes,
-                               attribute_columns=attribute_columns)
+                               attribute_columns=attribute_columns, labels=labels)
 
     def cooccurrence(self, *, within: str = "segment", measure: str = "count", codes="top",
-                     coder: str | None = None, attributes: dict[str, str] | None = None):
+                     coder: str | None = None, attributes: dict[str, str] | None = None, labels: str | None = None):
         """Code x code co-occurrence within segments, turns or documents, as a DataFrame."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(within=within, measure=measure)
         rule, sources = self._matrix_sources(coder)
-        return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes)
+        return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes,
+                                     labels=labels)
 
     def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
-                  attributes: dict[str, str] | None = None):
+                  attributes: dict[str, str] | None = None, labels: str | None = None):
         """Respondents x themes, each cell up to ``quotes`` coded passages with their memos."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(quotes=quotes)
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
-        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes)
+        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels)
 
     def export_matrix(self, out: str | Path, frame=None, **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its

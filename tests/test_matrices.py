@@ -2,6 +2,7 @@ import json
 import shutil
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -110,7 +111,8 @@ def independent_counts(project, *, coders, per_coder=False, words=False):
 
 
 def nonzero(frame):
-    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items() if value}
+    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items()
+            if pd.notna(value) and value}
 
 
 def test_counts_match_an_independent_tally_for_every_rule(study):
@@ -141,6 +143,7 @@ def test_the_result_states_the_coding_rule(study):
     consensus = study.matrix()
     assert consensus.attrs["qualcode"]["coding_rule"] == "consensus codings (coder 'consensus')"
     assert nonzero(consensus) == {("km01", "KD"): 1}
+    assert consensus.loc[["cl01", "km02"]].isna().all(axis=None)  # nobody in the rule reviewed them: missing, not 0
     assert study.matrix(coder="union").loc["km01", "KD"] == 1  # the consensus coder is no member of the union
 
 
@@ -151,7 +154,8 @@ def test_values_presence_share_and_words(study):
     assert share.loc["km01", "KV"] == pytest.approx(2 / 3)
     assert share.loc["km02", "MW"] == pytest.approx(1 / 2)
     assert share.loc["cl01", "ROL"] == pytest.approx(1 / 2)
-    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 6)
+    # under "all": 3 KV codings over 5 segment reviews (anna reviewed km01:1-3, bram km01:1 and 3)
+    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 5)
     words = study.matrix(value="words")
     assert nonzero(words) == independent_counts(study, coders={"anna", "bram"}, words=True)
     assert (words.loc["km01", "KV"], words.loc["km02", "MW"], words.loc["km01", "KT"]) == (6 + 5, 8, 4)
@@ -178,7 +182,8 @@ def test_sub_codes_roll_up_into_their_top_level_code(study):
     assert listed.loc["km01"].tolist() == [2, 1]
     info = listed.attrs["qualcode"]["variables"]
     assert info["KT"]["source_codes"] == ["KT", "KT-WET", "KT-METH", "KT-AFW"]
-    assert info["KT"]["label"] == "Knowledge use (KT)"
+    assert info["KT"]["label"] == "Kennis toepassen (KT)"  # the codebook's language is nl
+    assert study.matrix(codes=["KT"], labels="en").attrs["qualcode"]["variables"]["KT"]["label"] == "Knowledge use (KT)"
 
 
 def test_rows_by_attribute_sum_counts_and_average_shares(study):
@@ -357,7 +362,7 @@ def test_bad_command_input_is_one_line_exit_2_and_writes_nothing(study, cli, tmp
 
 
 def test_matrices_compute_on_plain_frames_without_a_database():
-    import pandas as pd
+    from dataclasses import replace
 
     from qualcode.codebook import Code, Codebook
     from qualcode.matrices import coding_rule, cooccurrence, matrix
@@ -374,11 +379,14 @@ def test_matrices_compute_on_plain_frames_without_a_database():
         codings=pd.DataFrame({"segment_id": [10, 11, 12, 12], "code_id": pd.Categorical(["A1", "B", "A", "B"])}),
         segments=pd.DataFrame({"segment_id": [10, 11, 12], "document_id": [1, 1, 2], "turn_id": [1.0, 2.0, 3.0],
                                "number": [1, 2, 1], "start": [0, 5, 0], "end": [4, 9, 4]}),
+        reviews=pd.DataFrame({"segment_id": [10, 11, 12], "coder": pd.Categorical(["anna"] * 3)}),
         unit="turn",
     )
     rule = coding_rule(sources.coders, None)
     table = matrix(sources, rule)
     assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
+    unreviewed = replace(sources, reviews=sources.reviews[sources.reviews["segment_id"] != 12])
+    assert matrix(unreviewed, rule).loc["d2"].isna().all() and matrix(unreviewed, rule).loc["d1"].tolist() == [1, 1]
     assert table.attrs["qualcode"]["unit"] == "turn"
     assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
     assert cooccurrence(sources, rule).loc["A", "B"] == 1
