@@ -29,11 +29,11 @@ def survey(tmp_path_factory, tmp_path):
 @pytest.mark.parametrize("code,name", [
     ("KV-OPL", "KV_OPL"), ("KG.REL", "KG_REL"), ("TO", "TO_v"), ("with", "with_v"), ("in", "in_v"),
     ("str12", "str12_v"), ("1e-fase", "v1e_fase"), ("Één-op-één", "Een_op_een"), ("-", "v"),
-    ("Knowledge acquisition and use of knowledge in daily practice", "Knowledge_acquisition_and_use_of"),
+    ("Knowledge acquisition and use of knowledge in daily practice", "Knowledge_acquisition_and_use_o"),
 ])
 def test_variable_names_follow_spss_and_stata_rules(code, name):
     assert variable_name(code) == name
-    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", name)
+    assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", name)
 
 
 def test_clashing_names_are_numbered_in_column_order():
@@ -43,8 +43,8 @@ def test_clashing_names_are_numbered_in_column_order():
 
 def test_sav_has_names_labels_value_labels_measures_and_provenance(survey, tmp_path):
     out = tmp_path / "themes.sav"
-    written = survey.export_matrix(out, value="presence")
-    assert written == [out, tmp_path / "themes.dictionary.csv", tmp_path / "themes.dictionary.json"]
+    written = survey.export_matrix(out, value="presence", labels="en")
+    assert written == [out, *(tmp_path / f"themes.sav.{end}" for end in ("dictionary.csv", "dictionary.json", "R", "do"))]
     data, meta = pyreadstat.read_sav(out)
     assert meta.column_names == CASE_VARIABLES + CODE_VARIABLES
     assert data["respondent_id"].tolist() == ["R03", "R01", "R02"]
@@ -67,7 +67,7 @@ def test_sav_has_names_labels_value_labels_measures_and_provenance(survey, tmp_p
 
 
 def test_counts_in_sav_are_scale_without_value_labels(survey, tmp_path):
-    survey.export_matrix(tmp_path / "counts.sav", codes=["KV-OPL", "KT"])
+    survey.export_matrix(tmp_path / "counts.sav", codes=["KV-OPL", "KT"], labels="en")
     data, meta = pyreadstat.read_sav(tmp_path / "counts.sav")
     assert meta.column_names[-2:] == ["KV_OPL", "KT"]
     assert data.set_index("respondent_id").loc["R01", ["KV_OPL", "KT"]].tolist() == [1, 1]
@@ -76,7 +76,7 @@ def test_counts_in_sav_are_scale_without_value_labels(survey, tmp_path):
 
 
 def test_dta_has_names_labels_and_value_labels(survey, tmp_path):
-    survey.export_matrix(tmp_path / "themes.dta", value="presence")
+    survey.export_matrix(tmp_path / "themes.dta", value="presence", labels="en")
     data, meta = pyreadstat.read_dta(tmp_path / "themes.dta")
     assert meta.column_names == CASE_VARIABLES + CODE_VARIABLES
     assert meta.column_names_to_labels["MW"] == "Methodical working (MW)"
@@ -87,7 +87,7 @@ def test_dta_has_names_labels_and_value_labels(survey, tmp_path):
 
 
 def test_xlsx_has_the_matrix_and_a_dictionary_sheet(survey, tmp_path):
-    survey.export_matrix(tmp_path / "themes.xlsx", value="share")
+    survey.export_matrix(tmp_path / "themes.xlsx", value="share", labels="en")
     book = load_workbook(tmp_path / "themes.xlsx")
     assert book.sheetnames == ["matrix", "dictionary"]
     rows = list(book["matrix"].iter_rows(values_only=True))
@@ -96,10 +96,12 @@ def test_xlsx_has_the_matrix_and_a_dictionary_sheet(survey, tmp_path):
     assert (km01["respondent_id"], km01["role"], km01["age"]) == ("R01", "klantmanager", 41)
     assert km01["KV"] == pytest.approx(2 / 3) and km01["KD"] == pytest.approx(1 / 3)
     dictionary = list(book["dictionary"].iter_rows(values_only=True))
-    assert dictionary[0] == ("variable", "label", "meaning", "source_codes", "value_labels", "measure")
+    assert dictionary[0] == ("variable", "label", "meaning", "source_codes", "value_labels", "measure", "storage")
     kv = next(row for row in dictionary if row[0] == "KV")
     assert kv[1] == "Knowledge acquisition (KV)"
-    assert kv[2] == "share of the respondent's segments coded KV or a sub-code (KV-OPL, KV-ZELF, KV-LEER); per the respondent"
+    assert kv[2] == ("share of the respondent's reviewed segments coded KV or a sub-code (KV-OPL, KV-ZELF, KV-LEER); "
+                     "per the respondent; missing (not 0) where none of the rule's coders reviewed any segment of the "
+                     "document: system-missing in .sav, . in .dta, empty in .csv/.xlsx, null in .parquet")
     assert kv[3] == "KV KV-OPL KV-ZELF KV-LEER"
     about = {row[0]: row[1] for row in dictionary if row and row[0] in ("coding rule", "codebook", "qualcode version")}
     assert about == {"coding rule": RULE, "codebook": "Professioneel handelen van klantmanagers 1.0.0",
@@ -109,7 +111,7 @@ def test_xlsx_has_the_matrix_and_a_dictionary_sheet(survey, tmp_path):
 def test_parquet_reads_back_with_the_dictionary_in_its_metadata(survey, tmp_path):
     survey.export_matrix(tmp_path / "themes.parquet", value="words", rows="role")
     data = pd.read_parquet(tmp_path / "themes.parquet")
-    assert data.columns.tolist()[:3] == ["role", "documents", "KV"]
+    assert data.columns.tolist()[:4] == ["role", "documents", "unreviewed", "KV"]
     assert data.set_index("role").loc["klantmanager", ["documents", "KV", "MW"]].tolist() == [2, 6 + 5 + 8, 8]
     assert data.attrs["qualcode"]["coding_rule"] == RULE
 
@@ -119,7 +121,7 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
     first.mkdir(), second.mkdir()
     survey.export_matrix(first / "themes.csv")
     survey.export_matrix(second / "themes.csv")
-    for name in ("themes.csv", "themes.dictionary.csv"):
+    for name in ("themes.csv", "themes.csv.dictionary.csv"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     assert (first / "themes.csv").read_text() == (
         "respondent_id,document,age,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,HRM,CTX,OUT,ROL\n"
@@ -127,7 +129,7 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
         "R01,km01,41,Maasdelta,klantmanager,2,1,1,0,0,0,0,0,0,0,0,0,1\n"
         "R02,km02,35,Veenstad,klantmanager,1,0,0,0,0,0,0,1,1,0,0,0,0\n"
     )
-    dictionary = json.loads((first / "themes.dictionary.json").read_text())
+    dictionary = json.loads((first / "themes.csv.dictionary.json").read_text())
     assert {k: dictionary[k] for k in ("file", "kind", "coder", "coding_rule", "codebook", "value", "rows", "qualcode_version")} == {
         "file": "themes.csv", "kind": "matrix", "coder": "union", "coding_rule": RULE,
         "codebook": {"title": "Professioneel handelen van klantmanagers", "version": "1.0.0"},
@@ -135,7 +137,7 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", dictionary["exported_at"])
     kv = next(v for v in dictionary["variables"] if v["variable"] == "IN_v")
-    assert (kv["column"], kv["label"], kv["source_codes"][0], kv["measure"]) == ("IN", "Innovation of services (IN)", "IN", "scale")
+    assert (kv["column"], kv["label"], kv["source_codes"][0], kv["measure"]) == ("IN", "Innoveren van dienstverlening (IN)", "IN", "scale")
 
 
 def test_cooccurrence_exports_with_the_code_as_key(cooc, tmp_path):
@@ -150,7 +152,7 @@ def test_cooccurrence_exports_with_the_code_as_key(cooc, tmp_path):
 def test_framework_reads_back_from_xlsx_and_docx(survey, tmp_path):
     import docx
 
-    frame = survey.framework(quotes=1, codes=["KV", "ROL"])
+    frame = survey.framework(quotes=1, codes=["KV", "ROL"], labels="en")
     survey.export_matrix(tmp_path / "fw.xlsx", frame=frame)
     survey.export_matrix(tmp_path / "fw.docx", frame=frame)
     rows = list(load_workbook(tmp_path / "fw.xlsx")["framework"].iter_rows(values_only=True))
@@ -194,4 +196,4 @@ def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path
     ]
     data, meta = pyreadstat.read_sav(exports / "dimensions.sav")
     assert data.set_index("respondent_id").loc["R01", "KV"] == 2
-    assert meta.column_names_to_labels["KG"] == "Client orientation (KG)"
+    assert meta.column_names_to_labels["KG"] == "Klantgerichtheid (KG)"
