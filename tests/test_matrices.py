@@ -327,13 +327,13 @@ def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)
     assert result.output == (
         f"wrote {out} (2 rows x 15 columns)\n"
-        f"data dictionary: {tmp_path / 'themes.dictionary.csv'}, {tmp_path / 'themes.dictionary.json'}\n"
+        f"data dictionary: {tmp_path / 'themes.csv.dictionary.csv'}, {tmp_path / 'themes.csv.dictionary.json'}\n"
     )
     assert out.read_text().splitlines()[:2] == [
         "document,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,HRM,CTX,OUT,ROL",
         "km01,Maasdelta,klantmanager,1,1,1,0,0,0,0,0,0,0,0,0,1",
     ]
-    assert json.loads((tmp_path / "themes.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
+    assert json.loads((tmp_path / "themes.csv.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
 
 
 def test_cooccurrence_and_framework_commands_write_files(cooc, cli, tmp_path):
