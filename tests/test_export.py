@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pyreadstat
@@ -10,7 +11,7 @@ from conftest import REPO
 from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.export import WRITERS, variable_name, variable_names
-from test_matrices import build_study, built_copy, cooc  # noqa: F401 - cooc is a fixture
+from test_matrices import add_interview, build_study, built_copy, cooc  # noqa: F401 - cooc is a fixture
 
 RULE = "union of coders anna, bram: a segment has a code if any of them applied it"
 CODE_VARIABLES = ["KV", "KT", "KD", "IN_v", "VB", "KG", "WG", "SW", "MW", "HRM", "CTX", "OUT", "ROL"]
@@ -197,3 +198,148 @@ def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path
     data, meta = pyreadstat.read_sav(exports / "dimensions.sav")
     assert data.set_index("respondent_id").loc["R01", "KV"] == 2
     assert meta.column_names_to_labels["KG"] == "Klantgerichtheid (KG)"
+
+
+# ---- issue 16: missing is not zero, the key survives, every export reads back -----------------
+
+def build_gaps(project):
+    """The survey study plus km03 (R04), which only bram reviewed, with an interview date and no
+    municipality: under --coder anna its cells are missing."""
+    build_study(project, survey=True)
+    add_interview(project, "km03", [("respondent", ["Ik leer veel."]), ("respondent", ["Ik plan."])],
+                  {"respondent_id": "R04", "role": "klantmanager", "age": 29, "interview_date": ("2018-03-14", "date")})
+    project.tag("km03:1", ["KV"], coder="bram")
+
+
+@pytest.fixture
+def gaps(tmp_path_factory, tmp_path):
+    yield from built_copy(build_gaps, tmp_path_factory, tmp_path)
+
+
+def test_an_unreviewed_respondent_is_missing_in_every_format(gaps, tmp_path):
+    frame = gaps.matrix(coder="anna", codes=["KV", "MW"])
+    assert frame.loc["R04"].isna().all() and frame.loc["R01"].tolist() == [2, 0]
+    assert frame.attrs["qualcode"]["not_reviewed"] == 1
+    for suffix in (".csv", ".sav", ".dta", ".parquet", ".xlsx"):
+        gaps.export_matrix(tmp_path / f"m{suffix}", coder="anna", codes=["KV", "MW"])
+    assert (tmp_path / "m.csv").read_text().splitlines()[1:] == [
+        "R03,cl01,52,,Veenstad,client,0,0",
+        "R01,km01,41,,Maasdelta,klantmanager,2,0",
+        "R02,km02,35,,Veenstad,klantmanager,1,1",
+        "R04,km03,29,2018-03-14,,klantmanager,,",
+    ]
+    sav, sav_meta = pyreadstat.read_sav(tmp_path / "m.sav")
+    dta, dta_meta = pyreadstat.read_dta(tmp_path / "m.dta")
+    parquet = pd.read_parquet(tmp_path / "m.parquet")
+    for data in (sav, dta, parquet):
+        row = data.set_index("respondent_id").loc["R04"]
+        assert pd.isna(row["KV"]) and pd.isna(row["MW"]) and pd.isna(row["municipality"])
+        assert data.set_index("respondent_id").loc["R01", "KV"] == 2
+    assert parquet["KV"].dtype == "Int64" and parquet["municipality"].isna().tolist() == [False, False, False, True]
+    rows = list(load_workbook(tmp_path / "m.xlsx")["matrix"].iter_rows(values_only=True))
+    assert rows[4][-2:] == (None, None) and rows[4][4] is None
+    assert (sav_meta.original_variable_types["KV"], sav_meta.original_variable_types["age"]) == ("F8.0", "F8.0")
+    assert sav_meta.original_variable_types["interview_date"].startswith("DATE")
+    assert dta_meta.original_variable_types["interview_date"] == "%td"
+    assert str(sav.loc[3, "interview_date"]) == "2018-03-14" and pd.isna(sav.loc[0, "interview_date"])
+    assert str(parquet.loc[3, "interview_date"]) == "2018-03-14"
+    dictionary = json.loads((tmp_path / "m.sav.dictionary.json").read_text())
+    assert dictionary["missing"].startswith("missing (not 0) where none of the rule's coders reviewed")
+    assert dictionary["not_reviewed"] == 1
+
+
+def test_rows_by_attribute_use_only_reviewed_documents_and_say_how_many(gaps):
+    share = gaps.matrix(rows="role", value="share", coder="anna", codes=["KV"])
+    assert share.loc["klantmanager", ["documents", "unreviewed"]].tolist() == [2, 1]
+    assert share.loc["klantmanager", "KV"] == pytest.approx((2 / 3 + 1 / 2) / 2)  # km03 does not pull it down
+    counts = gaps.matrix(rows="role", coder="bram", codes=["KV"])
+    assert counts.loc["klantmanager", ["documents", "unreviewed", "KV"]].tolist() == [3, 0, 2]
+    assert "reviewed documents" in counts.attrs["qualcode"]["variables"]["documents"]["meaning"]
+
+
+def test_a_32_character_labelled_variable_writes_to_dta(survey, tmp_path):
+    long_key = "gemeente_van_de_klantmanager_nu"[:31] + "x"
+    assert len(long_key) == 32
+    add_interview(survey, "km09", [("respondent", ["Tekst."])], {"respondent_id": "R09", long_key: "Maasdelta"})
+    survey.tag("km09:1", ["KV"], coder="anna")
+    survey.export_matrix(tmp_path / "m.dta", codes=["KV"])
+    data, meta = pyreadstat.read_dta(tmp_path / "m.dta")
+    assert long_key[:31] in meta.column_names
+    assert meta.variable_value_labels[long_key[:31]] == {1: "Maasdelta"}
+
+
+def test_a_failed_write_leaves_no_file(survey, tmp_path, monkeypatch):
+    def broken(data, path, **options):
+        Path(path).write_bytes(b"half")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pyreadstat, "write_dta", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        survey.export_matrix(tmp_path / "m.dta")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["study"]
+
+
+def test_an_attribute_named_like_a_code_gets_its_own_variable(survey, tmp_path):
+    add_interview(survey, "km09", [("respondent", ["Tekst."])], {"respondent_id": "R09", "KV": "x"})
+    survey.tag("km09:1", ["KV"], coder="anna")
+    for suffix in (".sav", ".dta", ".parquet", ".csv"):
+        survey.export_matrix(tmp_path / f"m{suffix}", codes=["KV"])
+    data, meta = pyreadstat.read_sav(tmp_path / "m.sav")
+    assert meta.column_names == ["respondent_id", "document", "KV_attribute", "age", "municipality", "role", "KV"]
+    assert data.set_index("respondent_id").loc["R09", ["KV_attribute", "KV"]].tolist() == [1, 1]
+    assert meta.variable_value_labels["KV_attribute"] == {1: "x"}
+    listed = {row["variable"]: row for row in json.loads((tmp_path / "m.csv.dictionary.json").read_text())["variables"]}
+    assert listed["KV_attribute"]["meaning"] == "case attribute 'KV' (category); renamed: a code is called 'KV'"
+    assert listed["KV"]["source_codes"][0] == "KV"
+    assert pd.read_parquet(tmp_path / "m.parquet").columns.tolist()[-2:] == ["role", "KV"]
+
+
+def test_a_duplicated_respondent_id_is_an_error_unless_rows_add_them_up(survey):
+    add_interview(survey, "km01b", [("respondent", ["Tweede gesprek."])], {"respondent_id": "R01", "role": "klantmanager"})
+    survey.tag("km01b:1", ["KV"], coder="anna")
+    with pytest.raises(BadInput) as caught:
+        survey.matrix()
+    assert str(caught.value) == (
+        "respondent_id 'R01' is on more than one document (km01, km01b): a row per respondent needs one document "
+        "each; add them up with --rows respondent_id, or correct the attribute")
+    added = survey.matrix(rows="respondent_id", codes=["KV"])
+    assert added.loc["R01", ["documents", "KV"]].tolist() == [2, 3]
+
+
+def test_the_key_is_text_and_documents_without_one_are_listed(survey, tmp_path, cli):
+    add_interview(survey, "km09", [("respondent", ["Tekst."])], {"role": "klantmanager"})
+    add_interview(survey, "km10", [("respondent", ["Tekst."])], {"respondent_id": ("1001", "number")})
+    for ref in ("km09:1", "km10:1"):
+        survey.tag(ref, ["KV"], coder="anna")
+    result = cli("matrix", "--codes", "KV", "--out", tmp_path / "m.sav", "--project", survey.path)
+    assert result.exit_code == 0, result.output
+    assert "documents without a respondent_id (no survey row can match them): km09\n" in result.output
+    for data, meta in (pyreadstat.read_sav(tmp_path / "m.sav"), ):
+        assert data["respondent_id"].tolist() == ["R03", "R01", "R02", "", "1001"]
+        assert "respondent_id" not in meta.variable_value_labels
+    survey.export_matrix(tmp_path / "m.dta", codes=["KV"])
+    assert pyreadstat.read_dta(tmp_path / "m.dta")[0]["respondent_id"].tolist() == ["R03", "R01", "R02", "", "1001"]
+
+
+def test_each_export_has_its_own_dictionary_and_sav_dta_get_scripts(survey, tmp_path):
+    survey.export_matrix(tmp_path / "m.csv", value="presence")
+    survey.export_matrix(tmp_path / "m.sav", value="count")
+    survey.export_matrix(tmp_path / "m.dta", value="count")
+    assert json.loads((tmp_path / "m.csv.dictionary.json").read_text())["value"] == "presence"
+    assert json.loads((tmp_path / "m.sav.dictionary.json").read_text())["value"] == "count"
+    r_script = (tmp_path / "m.sav.R").read_text()
+    assert 'themes <- read_sav("m.sav")' in r_script
+    assert 'merged <- left_join(survey, themes, by = "respondent_id")' in r_script
+    assert 'themes$respondent_id <- as.character(themes$respondent_id)' in r_script
+    do = (tmp_path / "m.dta.do").read_text()
+    assert 'use "m.dta", clear' in do and "merge 1:1 respondent_id using `themes'" in do
+    assert 'import spss using "m.sav", clear' in (tmp_path / "m.sav.do").read_text()
+    assert 'read_dta("m.dta")' in (tmp_path / "m.dta.R").read_text()
+
+
+@pytest.mark.parametrize("labels,kv", [("nl", "Kennis verwerven (KV)"), ("en", "Knowledge acquisition (KV)"), (None, "Kennis verwerven (KV)")])
+def test_labels_choose_the_language_of_the_variable_labels(survey, tmp_path, cli, labels, kv):
+    result = cli("matrix", "--codes", "KV", *(["--labels", labels] if labels else []), "--out", tmp_path / "m.sav",
+                 "--project", survey.path)
+    assert result.exit_code == 0, result.output
+    assert pyreadstat.read_sav(tmp_path / "m.sav", metadataonly=True)[1].column_names_to_labels["KV"] == kv

@@ -20,7 +20,8 @@ BRAM = {"km01:1": ["KV-OPL"], "km01:3": ["KT-WET", "ROL-CTRL"], "km02:2": ["MW-P
 
 def add_interview(project, name, turns, attributes=None):
     """Insert a document: ``turns`` are (role, [sentence, ...]); each respondent sentence is a
-    segment of its turn (a turn of one sentence is a turn segment)."""
+    segment of its turn (a turn of one sentence is a turn segment). An attribute value is typed
+    number (int) or category, or given as (text, type)."""
     text, new_turns, new_segments = "", [], []
     for index, (role, sentences) in enumerate(turns):
         start = len(text) + (2 if text else 0)
@@ -31,7 +32,8 @@ def add_interview(project, name, turns, attributes=None):
             unit = "turn" if len(sentences) == 1 else "sentence"
             new_segments.append(NewSegment(unit, offset, offset + len(sentence), "R", index))
             offset += len(sentence) + 1
-    attributes = {k: (str(v), "number" if isinstance(v, int) else "category") for k, v in (attributes or {}).items()}
+    attributes = {k: v if isinstance(v, tuple) else (str(v), "number" if isinstance(v, int) else "category")
+                  for k, v in (attributes or {}).items()}
     with project.store.atomic("test.add_document", name) as conn:
         insert_document(project.store, conn, NewDocument(name, f"{name}.txt", name.rjust(64, "0"), text,
                                                          attributes=attributes, turns=new_turns, segments=new_segments))
