@@ -355,11 +355,11 @@ def _write_framework_docx(prepared: Prepared, out: Path) -> None:
     table.style = "Table Grid"
     for row, values in zip(table.rows, [prepared.labels(), *prepared.data.itertuples(index=False)], strict=True):
         for cell, value in zip(row.cells, values, strict=True):
-            _fill_cell(cell, str(value))
+            fill_word_cell(cell, str(value))
     document.save(out)
 
 
-def _fill_cell(cell, text: str) -> None:
+def fill_word_cell(cell, text: str) -> None:
     """Put text (lines as line breaks) in a Word table cell as one run built in one parse:
     ``cell.text = ...`` adds one character at a time, seconds for 200 respondents."""
     from xml.sax.saxutils import escape  # noqa: PLC0415

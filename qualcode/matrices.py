@@ -467,3 +467,20 @@ def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 
         key={"name": keys.name, "label": "Respondent", "meaning": "respondent key"}, variables=variables,
     )
     return table
+
+
+def passages(sources: MatrixSources, rule: Rule, *, codes="top", attributes: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every coded passage once per column: key (the respondent key), column, ref (DOC:N) and
+    text, in document order; for quotes beside survey figures (:mod:`qualcode.survey`)."""
+    columns = code_columns(sources, codes)
+    docs, _types = case_table(sources, attributes)
+    hits = coded_segments(sources, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
+    hits = hits.sort_values(["document_id", "number"])
+    keys, _without = respondent_keys(docs)
+    names = docs["document"].to_dict()
+    return pd.DataFrame({
+        "key": hits["document_id"].map(keys).to_numpy(),
+        "column": hits["column"].astype(str).to_numpy(),
+        "ref": [ref(names[doc], number) for doc, number in zip(hits["document_id"], hits["number"], strict=True)],
+        "text": _quote_texts(sources, hits),
+    })

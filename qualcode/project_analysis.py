@@ -246,6 +246,43 @@ class AnalysisMethods:
             frame = self.matrix(**options)
         return export.write(frame, out)
 
+    # ---- meeting the survey (survey) --------------------------------------------------------
+
+    def join_survey(self, survey_path: str | Path, out: str | Path, *, key: str = "respondent_id", **options):
+        """Add the theme matrix (``matrix(attribute_columns=True, **options)``) to a survey file
+        by ``key`` and write it to ``out`` (.sav .dta .csv .xlsx), with ``<out>.unmatched.csv``
+        listing the keys found on one side only. Returns the :class:`qualcode.survey.Joined`."""
+        from qualcode import export, survey  # noqa: PLC0415 - pandas and the file readers load only here
+        from qualcode.store import now  # noqa: PLC0415 - the store's one time format
+
+        out = Path(out)
+        survey.check_suffix(out, survey.SUFFIXES, "the joined file")
+        if not out.parent.is_dir():
+            raise BadInput(f"{out}: the folder {out.parent} does not exist; create it first")
+        answers = survey.read_survey(survey_path, key)
+        frame = self.matrix(attribute_columns=True, **options)
+        joined = survey.join(answers, export.prepare(frame, out.suffix.lower() in (".sav", ".dta"), now()))
+        survey.write_joined(joined, out)
+        unmatched = survey.unmatched_table(joined, key)
+        export.write_atomically(export.beside(out, ".unmatched.csv"),
+                                lambda path: unmatched.to_csv(path, index=False, lineterminator="\n"))
+        return joined
+
+    def joint_display(self, survey_path: str | Path, *, by: str, key: str = "respondent_id", bands: int = 3,
+                      codes="top", coder: str | None = None, labels: str | None = None):
+        """Themes x survey groups on ``by`` (or ``bands`` score bands of a numeric variable):
+        per cell the share of the group's reviewed interviewees with the theme and one short quote."""
+        from qualcode import matrices, survey  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        answers = survey.read_survey(survey_path, key)
+        rule, sources = self._matrix_sources(coder, texts=True)
+        presence = matrices.matrix(sources, rule, codes=codes, value="presence", labels=labels)
+        table = survey.joint_display(presence, matrices.passages(sources, rule, codes=codes), answers, by, bands)
+        info = presence.attrs["qualcode"]
+        table.attrs["qualcode"] |= {"coding_rule": info["coding_rule"],
+                                    "labels": {column: spec["label"] for column, spec in info["variables"].items()}}
+        return table
+
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
     def export_refi_codebook(self, path: str | Path) -> dict:
