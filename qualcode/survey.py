@@ -220,11 +220,13 @@ def joint_display(presence: pd.DataFrame, passages: pd.DataFrame, survey: Survey
         quotes = passages[passages["group"] == group].drop_duplicates("column").set_index("column")
         column = {}
         for theme in presence.columns:
-            n, k = len(members), int(members[theme].sum()) if len(members) else 0
-            share = f" ({k / n:.0%})" if n else ""
+            if members.empty:
+                column[theme] = "no interviewee"
+                continue
+            k = int(members[theme].sum())
             quote = (f"\n\u201c{_short(quotes.loc[theme, 'text'])}\u201d ({quotes.loc[theme, 'ref']})"
                      if theme in quotes.index else "")
-            column[theme] = f"{k} of {n}{share}{quote}"
+            column[theme] = f"{k} of {len(members)} ({k / len(members):.0%}){quote}"
         cells[group] = column
     table = pd.DataFrame(cells, index=list(presence.columns), columns=order)
     table.index.name = "theme"
@@ -234,6 +236,16 @@ def joint_display(presence: pd.DataFrame, passages: pd.DataFrame, survey: Survey
         "interviewed_not_in_survey": sorted(set(reviewed.index) - set(groups.index)),
     }
     return table
+
+
+def display_notes(table: pd.DataFrame) -> list[str]:
+    """What a joint display shows and whom it leaves out, for its header and the terminal."""
+    info = table.attrs["qualcode"]
+    return [f"themes by {info['by']}: per cell, interviewees with the theme of those reviewed in the group, "
+            "and the shortest of their passages",
+            f"coding rule: {info['coding_rule']}",
+            f"interviewees found in the survey: {info['interviewed_in_survey']}; not in it: "
+            f"{', '.join(info['interviewed_not_in_survey']) or 'none'}"]
 
 
 def write_joint_display(table: pd.DataFrame, labels: dict[str, str], notes: list[str], out: Path) -> None:

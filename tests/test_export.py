@@ -192,7 +192,7 @@ def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path
         f"   {exports / 'dimensions.csv'}",
         f"   {exports / 'dimensions.xlsx'}",
         f"   {exports / 'dimensions.sav'}",
-        f"   data dictionary: {exports / 'dimensions.dictionary.csv'} and .json",
+        "   each with its data dictionary (dimensions.csv.dictionary.csv and .json); dimensions.sav.R and .do load it in R and Stata",
         "   respondents per code: KV 2, KT 1, KD 1, IN 0, VB 0, KG 1, WG 0, SW 1, MW 1, HRM 0, CTX 0, OUT 0, ROL 2",
     ]
     data, meta = pyreadstat.read_sav(exports / "dimensions.sav")

@@ -103,3 +103,28 @@ def test_a_numeric_variable_with_many_values_is_cut_into_score_bands(tmp_path):
     groups, order = survey_groups(scores, "score", bands=3)
     assert order == ["score 1 to 3", "score 4 to 6", "score 7 to 9"]
     assert groups.tolist() == [order[0]] * 3 + [order[1]] * 3 + [order[2]] * 3
+
+
+def test_demo_joins_the_fictional_survey(tmp_path_factory, tmp_path):
+    """The demo's survey step on the sample interviews: KM01 and KM02 meet the survey; the
+    other seven interviewees are listed, the 21 survey-only klantmanagers too."""
+    from qualcode import Project
+    from qualcode.demo import CODEBOOK, REFERENCE_CODING, _import_interviews, bundled, survey_step
+
+    with Project.init(tmp_path / "demo", codebook=bundled(CODEBOOK)) as project:
+        _import_interviews(project, lambda step, detail: None)
+        project.apply_codings(bundled(REFERENCE_CODING))
+        detail = survey_step(project, tmp_path)
+    assert detail.splitlines()[:3] == [
+        "joined the dimensions onto survey/klantmanagers.sav (fictional, 23 klantmanagers):",
+        f"   {tmp_path / 'themes-survey.sav'}: 2 survey respondents interviewed; 21 not interviewed",
+        "   interviewed but not in the survey: CL01, CL02, CL03, KM03, MG01, MG02, MG03 (listed in themes-survey.sav.unmatched.csv)",
+    ]
+    data, meta = pyreadstat.read_sav(tmp_path / "themes-survey.sav")
+    assert len(data) == 23 and meta.column_names[:5] == ["respondent_id", "municipality", "workload", "caseload", "autonomy"]
+    assert meta.variable_value_labels["workload"][5] == "zeer hoog"
+    assert data.set_index("respondent_id").loc[["KM01", "KM02"], "qc_interviewed"].tolist() == [1, 1]
+    assert data.set_index("respondent_id").loc["KM04", ["KV", "ROL"]].isna().all()
+    rows = list(load_workbook(tmp_path / "joint-display.xlsx")["joint display"].iter_rows(values_only=True))
+    assert rows[0] == ("theme", "laag", "gemiddeld", "hoog", "zeer hoog")
+    assert rows[1][:3] == ("Kennis verwerven (KV)", "no interviewee", "no interviewee")

@@ -70,12 +70,8 @@ def joint_display(project, survey_file, by, key, bands, out, codes, coder, label
 
     survey.check_suffix(out, survey.DISPLAY_SUFFIXES, "a joint display")
     table = project.joint_display(survey_file, by=by, key=key, bands=bands, codes=_codes(codes), coder=coder, labels=labels)
-    info = table.attrs["qualcode"]
-    notes = [f"themes by {by}: per cell, interviewees with the theme of those reviewed in the group, and the shortest passage",
-             f"coding rule: {info['coding_rule']}",
-             f"interviewees found in the survey: {info['interviewed_in_survey']}; not in it: "
-             f"{', '.join(info['interviewed_not_in_survey']) or 'none'}"]
-    survey.write_joint_display(table, info["labels"], notes, out)
+    notes = survey.display_notes(table)
+    survey.write_joint_display(table, table.attrs["qualcode"]["labels"], notes, out)
     click.echo(f"wrote {out} ({len(table)} themes x {len(table.columns)} groups of {by})")
     for line in notes[1:]:
         click.echo(line)
