@@ -73,6 +73,7 @@ class Prepared:
             f"coding rule: {self.about['coding_rule']}",
             f"qualcode version: {self.about['qualcode_version']}",
             f"exported at: {self.about['exported_at']}",
+            *([f"missing: {self.about['missing']}"] if "missing" in self.about else []),
         ]
 
     def file_label(self) -> str:

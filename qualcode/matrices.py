@@ -284,8 +284,13 @@ def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str], na
 
 def _reviewed(sources: MatrixSources, rule: Rule, document_ids) -> pd.Series:
     """Per document, the segments the rule's coders reviewed (under "all": segment reviews,
-    a segment reviewed by two coders counting twice); 0 means the document's cells are missing."""
-    marks = sources.reviews[sources.reviews["coder"].isin(rule.coders)]
+    a segment reviewed by two coders counting twice); 0 means the document's cells are missing.
+    A segment a coder coded counts as reviewed even without a review mark (codings read without
+    the coder column are all the rule's)."""
+    coded = sources.codings[["segment_id", "coder"]] if "coder" in sources.codings else (
+        sources.codings[["segment_id"]].assign(coder=rule.coders[0]))
+    marks = pd.concat([sources.reviews[["segment_id", "coder"]].astype({"coder": str}), coded.astype({"coder": str})])
+    marks = marks[marks["coder"].isin(rule.coders)].drop_duplicates()
     if rule.name != "all":
         marks = marks.drop_duplicates("segment_id")
     where = sources.segments.set_index("segment_id")["document_id"]

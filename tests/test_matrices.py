@@ -387,8 +387,11 @@ def test_matrices_compute_on_plain_frames_without_a_database():
     rule = coding_rule(sources.coders, None)
     table = matrix(sources, rule)
     assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
-    unreviewed = replace(sources, reviews=sources.reviews[sources.reviews["segment_id"] != 12])
+    unreviewed = replace(sources, reviews=sources.reviews[sources.reviews["segment_id"] != 12],
+                         codings=sources.codings[sources.codings["segment_id"] != 12])
     assert matrix(unreviewed, rule).loc["d2"].isna().all() and matrix(unreviewed, rule).loc["d1"].tolist() == [1, 1]
+    unmarked = replace(sources, reviews=sources.reviews.iloc[:0])  # a coded segment counts as reviewed
+    assert matrix(unmarked, rule).to_dict() == table.to_dict()
     assert table.attrs["qualcode"]["unit"] == "turn"
     assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
     assert cooccurrence(sources, rule).loc["A", "B"] == 1
