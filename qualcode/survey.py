@@ -114,6 +114,7 @@ def join(survey: Survey, themes: Prepared) -> Joined:
                        "attributes CSV (import --attributes) with the survey's key of each interviewee")
     data = themes.data.copy()
     data[theme_key] = key_text(data[theme_key])
+    data = data[data[theme_key].notna()]  # documents without a key are named by the matrix command
     taken = {name.upper() for name in survey.data.columns}
     renamed = {}
     for name in data.columns.drop(theme_key):

@@ -128,3 +128,16 @@ def test_demo_joins_the_fictional_survey(tmp_path_factory, tmp_path):
     rows = list(load_workbook(tmp_path / "joint-display.xlsx")["joint display"].iter_rows(values_only=True))
     assert rows[0] == ("theme", "laag", "gemiddeld", "hoog", "zeer hoog")
     assert rows[1][:3] == ("Kennis verwerven (KV)", "no interviewee", "no interviewee")
+
+
+def test_documents_without_a_key_never_match_survey_rows_without_one(study, tmp_path):
+    from test_matrices import add_interview
+
+    add_interview(study, "km09", [("respondent", ["Tekst."])], {"role": "klantmanager"})
+    add_interview(study, "km10", [("respondent", ["Tekst."])], {"role": "klantmanager"})
+    study.tag("km09:1", ["KV"], coder="anna")
+    study.tag("km10:1", ["KV"], coder="anna")
+    (tmp_path / "survey.csv").write_text("respondent_id,q1\nR01,5\n,6\n", encoding="utf-8")
+    joined = study.join_survey(tmp_path / "survey.csv", tmp_path / "merged.csv", codes=["KV"])
+    assert joined.data["qc_interviewed"].tolist() == [1, 0]
+    assert pd.isna(joined.data.loc[1, "KV"]) and joined.interview_only == ["R02", "R03"]
