@@ -248,24 +248,28 @@ class AnalysisMethods:
 
     # ---- meeting the survey (survey) --------------------------------------------------------
 
-    def join_survey(self, survey_path: str | Path, out: str | Path, *, key: str = "respondent_id", **options):
+    def join_survey(self, survey_path: str | Path, out: str | Path | None = None, *, key: str = "respondent_id",
+                    **options):
         """Add the theme matrix (``matrix(attribute_columns=True, **options)``) to a survey file
-        by ``key`` and write it to ``out`` (.sav .dta .csv .xlsx), with ``<out>.unmatched.csv``
+        by ``key``; with ``out``, write it (.sav .dta .csv .xlsx) and ``<out>.unmatched.csv``
         listing the keys found on one side only. Returns the :class:`qualcode.survey.Joined`."""
         from qualcode import export, survey  # noqa: PLC0415 - pandas and the file readers load only here
         from qualcode.store import now  # noqa: PLC0415 - the store's one time format
 
-        out = Path(out)
-        survey.check_suffix(out, survey.SUFFIXES, "the joined file")
-        if not out.parent.is_dir():
-            raise BadInput(f"{out}: the folder {out.parent} does not exist; create it first")
+        if out is not None:
+            out = Path(out)
+            survey.check_suffix(out, survey.SUFFIXES, "the joined file")
+            if not out.parent.is_dir():
+                raise BadInput(f"{out}: the folder {out.parent} does not exist; create it first")
         answers = survey.read_survey(survey_path, key)
         frame = self.matrix(attribute_columns=True, **options)
-        joined = survey.join(answers, export.prepare(frame, out.suffix.lower() in (".sav", ".dta"), now()))
-        survey.write_joined(joined, out)
-        unmatched = survey.unmatched_table(joined, key)
-        export.write_atomically(export.beside(out, ".unmatched.csv"),
-                                lambda path: unmatched.to_csv(path, index=False, lineterminator="\n"))
+        labelled = out is not None and out.suffix.lower() in (".sav", ".dta")
+        joined = survey.join(answers, export.prepare(frame, labelled, now()))
+        if out is not None:
+            survey.write_joined(joined, out)
+            unmatched = survey.unmatched_table(joined, key)
+            export.write_atomically(export.beside(out, ".unmatched.csv"),
+                                    lambda path: unmatched.to_csv(path, index=False, lineterminator="\n"))
         return joined
 
     def joint_display(self, survey_path: str | Path, *, by: str, key: str = "respondent_id", bands: int = 3,

@@ -141,3 +141,12 @@ def test_documents_without_a_key_never_match_survey_rows_without_one(study, tmp_
     joined = study.join_survey(tmp_path / "survey.csv", tmp_path / "merged.csv", codes=["KV"])
     assert joined.data["qc_interviewed"].tolist() == [1, 0]
     assert pd.isna(joined.data.loc[1, "KV"]) and joined.interview_only == ["R02", "R03"]
+
+
+def test_join_without_out_only_reports_how_the_keys_match(study, tmp_path, cli):
+    survey = write_survey(tmp_path / "survey.sav")
+    result = cli("join", survey, "--project", study.path)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"{survey}: 3 survey rows, 2 of them interviewed; nothing written (give --out FILE)"
+    assert "interview only (not in the survey): 1: R03" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["study", "survey.sav"]

@@ -18,8 +18,8 @@ def _listed(keys: list[str]) -> str:
 @click.command()
 @click.argument("survey_file", metavar="SURVEY", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--key", default="respondent_id", show_default=True, help="The survey's respondent key variable.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The joined file: .sav, .dta, .csv or .xlsx.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the joined file: .sav, .dta, .csv or .xlsx. Without it, only report which keys match.")
 @codes_option
 @click.option("--value", type=click.Choice(["count", "presence", "share", "words"]), default="presence",
               show_default=True, help="What the theme variables hold.")
@@ -30,21 +30,25 @@ def join(project, survey_file, key, out, codes, value, coder, labels):
     """Add the theme matrix to a survey file (.sav .dta .csv .xlsx) by the respondent key:
     every survey row is kept, labels of both files too; a theme variable named like a survey
     variable becomes qc_NAME (no survey variable is overwritten); qc_interviewed says who was
-    interviewed. Keys on one side only are listed here and in OUT.unmatched.csv.
+    interviewed. Keys on one side only are listed here and in OUT.unmatched.csv. Without
+    --out it writes nothing and only reports how the keys match.
 
     \b
     Example:
+        qualcode join survey/klantmanagers.sav --key respondent_id
         qualcode join survey/klantmanagers.sav --key respondent_id --out exports/merged.sav
     """
     joined = project.join_survey(survey_file, out, key=key, codes=_codes(codes), value=value, coder=coder, labels=labels)
     interviewed = int(joined.data["qc_interviewed"].sum())
-    click.echo(f"wrote {out} ({len(joined.data)} survey rows, {interviewed} of them interviewed)")
+    rows = f"{len(joined.data)} survey rows, {interviewed} of them interviewed"
+    click.echo(f"wrote {out} ({rows})" if out else f"{survey_file}: {rows}; nothing written (give --out FILE)")
     for old, new in joined.renamed.items():
         click.echo(f"theme variable {old} renamed {new}: the survey has a variable of that name")
     click.echo(f"survey only (not interviewed): {len(joined.survey_only)}" + (f": {_listed(joined.survey_only)}" if joined.survey_only else ""))
     click.echo(f"interview only (not in the survey): {len(joined.interview_only)}"
                + (f": {_listed(joined.interview_only)}" if joined.interview_only else ""))
-    click.echo(f"every unmatched key: {out.with_name(out.name + '.unmatched.csv')}")
+    if out:
+        click.echo(f"every unmatched key: {out.with_name(out.name + '.unmatched.csv')}")
 
 
 @click.command("joint-display")
