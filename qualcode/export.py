@@ -375,8 +375,8 @@ def fill_word_cell(cell, text: str) -> None:
 WRITERS: dict[str, Writer] = {
     ".csv": Writer(_write_csv, "comma-separated text, UTF-8; byte-identical when nothing changed"),
     ".xlsx": Writer(_write_xlsx, "Excel: sheet 'matrix' and sheet 'dictionary' (with provenance)"),
-    ".sav": Writer(_write_sav, "SPSS: variable and value labels, measurement levels, provenance in the notes", True),
-    ".dta": Writer(_write_dta, "Stata 15: variable and value labels", True),
+    ".sav": Writer(_write_sav, "SPSS: variable and value labels, measurement levels, provenance in the notes; .R and .do beside it", True),
+    ".dta": Writer(_write_dta, "Stata 15: variable and value labels; .R and .do beside it", True),
     ".parquet": Writer(_write_parquet, "Parquet (pyarrow), for R arrow, pandas, polars; dictionary in the metadata"),
 }
 FRAMEWORK_WRITERS: dict[str, Writer] = {
