@@ -164,6 +164,12 @@ def percent_agreement(counts: np.ndarray) -> Stat:
     return Stat(float(shares.mean()))
 
 
+def _propensities(counts: np.ndarray) -> np.ndarray:
+    """pi_k: each category's share of a unit's values, averaged over the units with a value."""
+    rated = counts[counts.sum(axis=1) >= 1]
+    return (rated / rated.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
 def gwet_ac1(counts: np.ndarray) -> Stat:
     """Gwet's AC1 for any number of coders with missing values (Gwet 2008; 2014, ch. 4).
 
@@ -174,24 +180,26 @@ def gwet_ac1(counts: np.ndarray) -> Stat:
     observed = percent_agreement(counts)
     if observed.value is None:
         return observed
-    rated = counts[counts.sum(axis=1) >= 1]
-    propensity = (rated / rated.sum(axis=1, keepdims=True)).mean(axis=0)
+    propensity = _propensities(counts)
     chance = float((propensity * (1 - propensity)).sum() / (counts.shape[1] - 1))
     return Stat((observed.value - chance) / (1 - chance))
 
 
 def fleiss_kappa(counts: np.ndarray, n_coders: int) -> Stat:
-    """Fleiss' kappa (1971) for three or more coders, on the units every coder reviewed."""
+    """Fleiss' kappa (1971) for three or more coders in Gwet's form for missing values (Gwet 2014,
+    ch. 2; irrCAC ``fleiss.kappa.raw``): observed agreement over the pairable units, as in
+    :func:`percent_agreement`; category shares pi_k averaged over every unit with a value;
+    chance agreement sum pi_k^2. So it uses the same units as AC1, not only those every coder
+    reviewed. On irrCAC's ``cac.raw4raters`` it gives 0.761."""
     if n_coders < 3:
         return undefined("Fleiss' kappa is for three or more coders; see kappa")
-    complete = counts[counts.sum(axis=1) == n_coders]
-    if len(complete) == 0:
-        return undefined(f"no segment reviewed by all {n_coders} coders")
-    shares = complete.sum(axis=0) / complete.sum()
-    chance = float((shares**2).sum())
+    observed = percent_agreement(counts)
+    if observed.value is None:
+        return observed
+    chance = float((_propensities(counts) ** 2).sum())
     if chance == 1:
-        return undefined(f"no variation on the {len(complete)} segments all {n_coders} coders reviewed")
-    return Stat((float(_unit_agreement(complete).mean()) - chance) / (1 - chance))
+        return undefined("no variation: all values are the same category")
+    return Stat((observed.value - chance) / (1 - chance))
 
 
 def cohen_kappa(values: pd.DataFrame) -> Stat:
@@ -265,20 +273,24 @@ def mean_alpha(alphas: list[Stat]) -> Stat:
 # ---- putting it together ---------------------------------------------------------------
 
 CODE_STATS = ("alpha", "alpha_ci", "kappa", "fleiss_kappa", "ac1", "percent_agreement")
+UNITS = (
+    "every statistic in a row uses the same segments: agreement is observed on the pairable ones "
+    "(reviewed by two or more of the coders; n), category shares are taken over all reviewed by at "
+    "least one (Gwet 2014, ch. 2); Cohen's kappa (two coders) uses the segments both reviewed, "
+    "which are the pairable ones"
+)
 
 
 @dataclass
 class CodeAgreement:
+    """Every statistic for one variable: a code (applied or not) or an exclusive group (its children)."""
+
     code: str
     n_units: int
     stats: dict[str, Stat]
 
-
-@dataclass
-class GroupAgreement:
-    code: str
-    n_units: int
-    alpha: Stat
+    def row(self) -> dict:
+        return {"code": self.code, **{name: _plain(self.stats[name].value) for name in CODE_STATS}, "n_units": self.n_units}
 
 
 @dataclass
@@ -287,7 +299,7 @@ class Agreement:
 
     coders: list[str]
     codes: list[CodeAgreement]
-    groups: list[GroupAgreement]
+    groups: list[CodeAgreement]
     alpha_pooled: Stat
     alpha_mean: Stat
     n_segments: int
@@ -297,18 +309,16 @@ class Agreement:
     def to_dict(self) -> dict:
         return {
             "coders": list(self.coders),
-            "codes": [
-                {"code": c.code, **{name: _plain(c.stats[name].value) for name in CODE_STATS}, "n_units": c.n_units}
-                for c in self.codes
-            ],
-            "groups": [{"code": g.code, "alpha": g.alpha.value, "n_units": g.n_units} for g in self.groups],
+            "units": UNITS,
+            "codes": [c.row() for c in self.codes],
+            "groups": [g.row() for g in self.groups],
             "overall": {"alpha_pooled": self.alpha_pooled.value, "alpha_mean": self.alpha_mean.value},
         }
 
     def reasons(self) -> dict[tuple[str, str], str]:
-        """Why each null is null: (code or "overall", statistic) -> reason."""
+        """Why each null is null: (code or "overall", statistic) -> reason; groups as ("group CODE", statistic)."""
         found = {(c.code, name): s.reason for c in self.codes for name, s in c.stats.items() if s.value is None}
-        found |= {(g.code, "alpha"): g.alpha.reason for g in self.groups if g.alpha.value is None}
+        found |= {(f"group {g.code}", name): s.reason for g in self.groups for name, s in g.stats.items() if s.value is None}
         for name in ("alpha_pooled", "alpha_mean"):
             stat = getattr(self, name)
             if stat.value is None:
@@ -320,9 +330,10 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeAgreement:
-    """Every statistic for one binary variable (segments x coders of 1.0 / 0.0 / NaN)."""
-    counts = category_counts(values, [0.0, 1.0])
+def variable_agreement(code: str, values: pd.DataFrame, categories: list, draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for one nominal variable (segments x coders, NaN/None where not reviewed)
+    with the given possible ``categories``."""
+    counts = category_counts(values, categories)
     stats = {
         "alpha": krippendorff_alpha(counts),
         "alpha_ci": bootstrap_alpha(counts, draws),
@@ -334,11 +345,17 @@ def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeA
     return CodeAgreement(code, len(pairable(counts)), stats)
 
 
-def group_agreement(code: str, units: pd.DataFrame, children: dict[str, set[str]]) -> GroupAgreement:
+def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for one binary variable (segments x coders of 1.0 / 0.0 / NaN)."""
+    return variable_agreement(code, values, [0.0, 1.0], draws)
+
+
+def group_agreement(code: str, units: pd.DataFrame, children: dict[str, set[str]], draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for an exclusive group: categories its children, "none", and any
+    combination a coder gave against exclusivity."""
     values = group_category(units, children)
-    observed = sorted({v for column in values for v in values[column].dropna()})
-    counts = category_counts(values, observed) if observed else np.zeros((len(values), 1))
-    return GroupAgreement(code, len(pairable(counts)), krippendorff_alpha(counts))
+    observed = {v for column in values for v in values[column].dropna()}
+    return variable_agreement(code, values, sorted(set(children) | {NONE} | observed), draws)
 
 
 def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *, exact: bool = False,
@@ -357,7 +374,7 @@ def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *
     groups = []
     for code_id in (c for c in code_ids if c in exclusive):
         children = code_tree.loc[code_tree["parent_id"] == code_id, "id"]
-        groups.append(group_agreement(code_id, units, {child: below[child] for child in children}))
+        groups.append(group_agreement(code_id, units, {child: below[child] for child in children}, draws))
     return Agreement(
         coders=list(units.columns),
         codes=per_code,

@@ -12,6 +12,13 @@ if any coder applied it) or ``"all"`` (codings added up over coders). Every fram
 it is in ``frame.attrs["qualcode"]`` (rule, value, variable labels and meanings), which the
 exporters turn into labels and a data dictionary.
 
+Missing is not zero: a respondent none of the rule's coders reviewed (no review mark on any of
+its segments; tagging a segment marks it) has missing cells (``<NA>``), never 0, and rows by
+attribute add up only reviewed documents, saying how many were left out. Shares are over the
+reviewed segments. Variable labels are the codes' English ``name`` or their ``label`` (the
+codebook's second language, Dutch here): ``labels="en"`` or ``"nl"``, by default the
+codebook's ``language``.
+
     >>> project.matrix(codes="top", value="presence").loc["km-maasdelta-01", "KV"]  # doctest: +SKIP
     1
 """
@@ -35,12 +42,17 @@ MEASURES = ("count", "jaccard")
 CONSENSUS = "consensus"
 RESPONDENT_KEY = "respondent_id"
 MISSING = "(none)"
+LABELS = ("nl", "en")
 VALUE_MEANING = {
     "count": "number of segments coded {what}",
     "presence": "1 if any segment is coded {what}, else 0",
-    "share": "share of the respondent's segments coded {what}",
+    "share": "share of the respondent's reviewed segments coded {what}",
     "words": "number of words in segments coded {what}",
 }
+SHARE_ALL = ("share of the segment reviews coded {what}: codings added up over coders divided by the "
+             "segments each coder reviewed, added up over coders")
+NOT_REVIEWED = ("missing (not 0) where none of the rule's coders reviewed any segment of the document: "
+                "system-missing in .sav, . in .dta, empty in .csv/.xlsx, null in .parquet")
 
 
 @dataclass(frozen=True)
@@ -112,14 +124,25 @@ def check_options(*, value: str | None = None, within: str | None = None, measur
         raise BadInput(f"bad --quotes {quotes}: give at least 1")
 
 
-def code_columns(sources: MatrixSources, codes="top") -> Columns:
-    """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
+def label_language(sources: MatrixSources, labels: str | None) -> str:
+    """``labels`` checked, or the codebook's language when it is nl or en, else en."""
+    if labels is None:
+        return sources.book.language if sources.book.language in LABELS else "en"
+    if labels not in LABELS:
+        raise BadInput(f"unknown --labels {labels!r}: use nl (the codes' label) or en (their name)")
+    return labels
+
+
+def code_columns(sources: MatrixSources, codes="top", labels: str | None = None) -> Columns:
+    """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named);
+    named in the ``labels`` language (see :func:`label_language`)."""
     book = sources.book
+    dutch = label_language(sources, labels) == "nl"
     order, parents, names = [], {}, {}
     for code, parent, _depth in book.walk():
         order.append(code.id)
         parents[code.id] = parent
-        names[code.id] = code.name
+        names[code.id] = (code.label or code.name) if dutch else code.name
     if codes == "top":
         ids = [code.id for code in book.codes]
     elif codes == "all":
@@ -153,8 +176,10 @@ def case_table(sources: MatrixSources, attributes: dict[str, str] | None = None)
     types = dict(sorted(values.drop_duplicates("key").set_index("key")["type"].items()))
     wide = values.pivot(index="document_id", columns="key", values="value").reindex(columns=list(types))
     for key, kind in types.items():
-        if kind == "number":
+        if kind == "number" and key != RESPONDENT_KEY:
             wide[key] = pd.to_numeric(wide[key], errors="coerce")
+        elif kind == "date":
+            wide[key] = pd.to_datetime(wide[key], errors="coerce", format="ISO8601")
     docs = docs.join(wide)
     if attributes:
         rows = list(zip(values["document_id"], values["key"], values["value"]))
@@ -221,16 +246,20 @@ def _segment_words(sources: MatrixSources, hits: pd.DataFrame) -> pd.Series:
     return pd.Series(counts, index=spans["segment_id"].to_numpy())
 
 
-def _segments_per_document(sources: MatrixSources) -> pd.Series:
-    return sources.segments.groupby("document_id").size().astype("float64")
-
-
-def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
-    """The key that joins to the survey: attribute respondent_id when every document has a
-    distinct one, else the document name."""
-    if RESPONDENT_KEY in docs and docs[RESPONDENT_KEY].notna().all() and docs[RESPONDENT_KEY].is_unique:
-        return docs[RESPONDENT_KEY].rename(RESPONDENT_KEY)
-    return docs["document"]
+def respondent_keys(docs: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """The key that joins to the survey, as text, and the documents without one: attribute
+    respondent_id when any document has it, else the document name. One respondent_id on two
+    documents is an error: add them up with ``rows="respondent_id"``."""
+    if RESPONDENT_KEY not in docs or docs[RESPONDENT_KEY].isna().all():
+        return docs["document"], []
+    keys = docs[RESPONDENT_KEY].astype("string")
+    twice = keys[keys.notna() & keys.duplicated(keep=False)]
+    if not twice.empty:
+        first = twice.iloc[0]
+        names = ", ".join(docs.loc[twice.index[twice == first], "document"])
+        raise BadInput(f"respondent_id {first!r} is on more than one document ({names}): a row per respondent needs "
+                       "one document each; add them up with --rows respondent_id, or correct the attribute")
+    return keys.rename(RESPONDENT_KEY), docs.loc[keys.isna().to_numpy(), "document"].tolist()
 
 
 def _provenance(kind: str, rule: Rule, sources: MatrixSources, **extra) -> dict:
@@ -239,74 +268,107 @@ def _provenance(kind: str, rule: Rule, sources: MatrixSources, **extra) -> dict:
             "codebook": {"title": book.title, "version": book.version}, "unit": sources.unit, **extra}
 
 
-def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) -> dict:
+def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str], names: dict[str, str]) -> dict:
+    """The dictionary entries of the case attributes, under their column ``names``."""
     variables = {}
     if key != "document":
         variables["document"] = {"role": "attribute", "type": "name", "label": "Document name",
                                  "meaning": "name of the interview document in the qualcode project"}
     for name, kind in types.items():
         if name != key:
-            variables[name] = {"role": "attribute", "type": kind, "label": name,
-                               "meaning": f"case attribute {name!r} ({kind})"}
+            renamed = "" if names[name] == name else f"; renamed: a code is called {name!r}"
+            variables[names[name]] = {"role": "attribute", "type": kind, "label": name,
+                                      "meaning": f"case attribute {name!r} ({kind}){renamed}"}
     return variables
 
 
-def _tally(sources: MatrixSources, hits: pd.DataFrame, document_ids, value: str, rule: Rule) -> pd.DataFrame:
-    """Documents x columns: coded segments, presence, share of the document's segments, or words."""
+def _reviewed(sources: MatrixSources, rule: Rule, document_ids) -> pd.Series:
+    """Per document, the segments the rule's coders reviewed (under "all": segment reviews,
+    a segment reviewed by two coders counting twice); 0 means the document's cells are missing.
+    A segment a coder coded counts as reviewed even without a review mark (codings read without
+    the coder column are all the rule's)."""
+    coded = sources.codings[["segment_id", "coder"]] if "coder" in sources.codings else (
+        sources.codings[["segment_id"]].assign(coder=rule.coders[0]))
+    marks = pd.concat([sources.reviews[["segment_id", "coder"]].astype({"coder": str}), coded.astype({"coder": str})])
+    marks = marks[marks["coder"].isin(rule.coders)].drop_duplicates()
+    if rule.name != "all":
+        marks = marks.drop_duplicates("segment_id")
+    where = sources.segments.set_index("segment_id")["document_id"]
+    return marks["segment_id"].map(where).value_counts().reindex(document_ids, fill_value=0)
+
+
+def _blank_rows(table: pd.DataFrame, rows) -> pd.DataFrame:
+    """``table`` with the cells of ``rows`` (a boolean array) missing."""
+    return table.mask(np.broadcast_to(np.asarray(rows)[:, None], table.shape))
+
+
+def _tally(sources: MatrixSources, hits: pd.DataFrame, reviewed: pd.Series, value: str) -> pd.DataFrame:
+    """Documents x columns: coded segments, presence, share of the reviewed segments, or words;
+    missing in the rows of documents nobody (under the rule) reviewed."""
     hits = hits.assign(amount=hits["segment_id"].map(_segment_words(sources, hits)) if value == "words" else 1)
     table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
-             .unstack(fill_value=0).reindex(index=document_ids, fill_value=0).astype("int64"))
+             .unstack(fill_value=0).reindex(index=reviewed.index, fill_value=0).astype("int64"))
     if value == "presence":
-        return (table > 0).astype("int64")
+        table = (table > 0).astype("int64")
     if value == "share":
-        coders_in_rule = len(rule.coders) if rule.name == "all" else 1
-        return table.div(_segments_per_document(sources).reindex(document_ids) * coders_in_rule, axis=0).fillna(0.0)
-    return table
+        return table.div(reviewed.where(reviewed > 0), axis=0)
+    return _blank_rows(table.astype("Int64"), reviewed.to_numpy() == 0)
 
 
 def matrix(sources: MatrixSources, rule: Rule, *, rows: str = "document", codes="top", value: str = "count",
-           attributes: dict[str, str] | None = None, attribute_columns: bool = False) -> pd.DataFrame:
+           attributes: dict[str, str] | None = None, attribute_columns: bool = False,
+           labels: str | None = None) -> pd.DataFrame:
     """Respondents (or attribute values) x codes; see the module docstring for the options.
 
-    With ``rows`` an attribute key, each row holds the documents with that value: a ``documents``
-    column counts them, values are summed (presence: documents with the code), shares averaged.
-    ``attribute_columns=True`` puts the case attributes before the code columns (document rows only).
+    With ``rows`` an attribute key, each row holds the reviewed documents with that value (a
+    ``documents`` column counts them, ``unreviewed`` those left out): values are summed
+    (presence: documents with the code), shares averaged. ``attribute_columns=True`` puts the
+    case attributes before the code columns (document rows only); one named like a code gets
+    ``_attribute`` added.
     """
     check_options(value=value)
-    columns = code_columns(sources, codes)
+    columns = code_columns(sources, codes, labels)
     docs, types = case_table(sources, attributes)
     if rows != "document" and rows not in types:
         raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
-    table = _tally(sources, coded_segments(sources, rule, columns, docs.index), docs.index, value, rule)
-    variables = {}
+    reviewed = _reviewed(sources, rule, docs.index)
+    table = _tally(sources, coded_segments(sources, rule, columns, docs.index), reviewed, value)
+    variables, extra = {}, {}
     if rows == "document":
-        keys = _respondent_keys(docs)
+        keys, extra["without_key"] = respondent_keys(docs)
         table.index = pd.Index(keys, name=keys.name)
         if attribute_columns:
-            extra = docs.drop(columns=[keys.name]).set_axis(table.index)
-            table = pd.concat([extra, table], axis=1)
-            variables.update(_attribute_variables(docs, keys.name, types))
-        key_meaning = "respondent key (attribute respondent_id)" if keys.name == RESPONDENT_KEY else "document name"
+            names = {name: f"{name}_attribute" if name in columns.ids else name for name in docs.columns}
+            cases = docs.drop(columns=[keys.name]).rename(columns=names).set_axis(table.index)
+            table = pd.concat([cases, table], axis=1)
+            variables.update(_attribute_variables(docs, keys.name, types, names))
+        key_meaning = "respondent key (attribute respondent_id, as text)" if keys.name == RESPONDENT_KEY else "document name"
         per = "the respondent"
     else:
         groups = docs[rows] if types[rows] == "number" else docs[rows].fillna(MISSING)
-        grouped = table.groupby(groups.to_numpy(), dropna=False)
-        table = grouped.mean() if value == "share" else grouped.sum()
-        table.insert(0, "documents", grouped.size())
+        counted = (reviewed > 0).to_numpy()
+        grouped = table[counted].groupby(groups[counted].to_numpy(), dropna=False)
+        table = (grouped.mean() if value == "share" else grouped.sum()).reindex(pd.unique(groups.sort_values()))
+        table.insert(0, "documents", grouped.size().reindex(table.index, fill_value=0))
+        table.insert(1, "unreviewed", groups[~counted].value_counts().reindex(table.index, fill_value=0))
+        table[columns.ids] = _blank_rows(table[columns.ids], table["documents"].to_numpy() == 0)
         table.index.name = rows
         variables["documents"] = {"role": "documents", "label": "Number of documents",
-                                  "meaning": f"documents with this value of {rows}"}
+                                  "meaning": f"reviewed documents with this value of {rows} (the code columns count these)"}
+        variables["unreviewed"] = {"role": "documents", "label": "Documents not reviewed",
+                                   "meaning": f"documents with this value of {rows} that no coder of the rule reviewed; left out"}
         key_meaning = f"value of case attribute {rows!r}"
-        per = f"the documents with this {rows}, " + ("averaged" if value == "share" else "summed")
+        per = f"the reviewed documents with this {rows}, " + ("averaged" if value == "share" else "summed")
+    meaning = SHARE_ALL if value == "share" and rule.name == "all" else VALUE_MEANING[value]
     for column in columns.ids:
-        meaning = VALUE_MEANING[value].format(what=columns.what(column)) + f"; per {per}"
-        variables[column] = {"role": "code", "label": columns.label(column), "meaning": meaning,
-                             "source_codes": columns.sources[column]}
+        variables[column] = {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
+                             "meaning": meaning.format(what=columns.what(column)) + f"; per {per}; {NOT_REVIEWED}"}
         if value == "presence" and rows == "document":
             variables[column]["value_labels"] = {0: "absent", 1: "present"}
     table.columns.name = None
     table.attrs["qualcode"] = _provenance(
-        "matrix", rule, sources, value=value, rows=rows,
+        "matrix", rule, sources, value=value, rows=rows, missing=NOT_REVIEWED,
+        not_reviewed=int((reviewed == 0).sum()), **extra,
         key={"name": table.index.name, "label": "Respondent" if rows == "document" else rows, "meaning": key_meaning},
         variables=variables,
     )
@@ -325,7 +387,7 @@ def _together(units, columns, n_columns: int):
 
 
 def cooccurrence(sources: MatrixSources, rule: Rule, *, within: str = "segment", measure: str = "count", codes="top",
-                 attributes: dict[str, str] | None = None) -> pd.DataFrame:
+                 attributes: dict[str, str] | None = None, labels: str | None = None) -> pd.DataFrame:
     """Code x code: in how many segments, turns or documents two codes both occur.
 
     ``measure="jaccard"`` divides that by the number of units with either code. The diagonal
@@ -333,7 +395,7 @@ def cooccurrence(sources: MatrixSources, rule: Rule, *, within: str = "segment",
     "all" rule a unit counts once per coder.
     """
     check_options(within=within, measure=measure)
-    columns = code_columns(sources, codes)
+    columns = code_columns(sources, codes, labels)
     docs, _types = case_table(sources, attributes)
     hits = coded_segments(sources, rule, columns, docs.index)
     unit = {"segment": hits["segment_id"], "document": hits["document_id"],
@@ -374,14 +436,14 @@ def _segment_memos(sources: MatrixSources, segment_ids) -> dict[int, list[str]]:
 
 
 def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 3,
-              attributes: dict[str, str] | None = None) -> pd.DataFrame:
+              attributes: dict[str, str] | None = None, labels: str | None = None) -> pd.DataFrame:
     """Respondents x themes, each cell the first ``quotes`` coded passages (with their memos).
 
     A cell lists ``"quote" (DOC:N)`` lines in document order, then ``(+K more)`` if the
     respondent has more passages for that theme; empty when there are none.
     """
     check_options(quotes=quotes)
-    columns = code_columns(sources, codes)
+    columns = code_columns(sources, codes, labels)
     docs, _types = case_table(sources, attributes)
     hits = coded_segments(sources, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
     hits = hits.sort_values(["document_id", "column", "number"])
@@ -400,7 +462,7 @@ def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 
                  for doc, entries in by_document.items()}
         for column, by_document in cells.items()
     }, index=docs.index, columns=columns.ids, dtype=object).fillna("")
-    keys = _respondent_keys(docs)
+    keys, _without = respondent_keys(docs)
     table.index = pd.Index(keys, name=keys.name)
     table.columns.name = None
     variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
@@ -410,3 +472,20 @@ def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 
         key={"name": keys.name, "label": "Respondent", "meaning": "respondent key"}, variables=variables,
     )
     return table
+
+
+def passages(sources: MatrixSources, rule: Rule, *, codes="top", attributes: dict[str, str] | None = None) -> pd.DataFrame:
+    """Every coded passage once per column: key (the respondent key), column, ref (DOC:N) and
+    text, in document order; for quotes beside survey figures (:mod:`qualcode.survey`)."""
+    columns = code_columns(sources, codes)
+    docs, _types = case_table(sources, attributes)
+    hits = coded_segments(sources, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
+    hits = hits.sort_values(["document_id", "number"])
+    keys, _without = respondent_keys(docs)
+    names = docs["document"].to_dict()
+    return pd.DataFrame({
+        "key": hits["document_id"].map(keys).to_numpy(),
+        "column": hits["column"].astype(str).to_numpy(),
+        "ref": [ref(names[doc], number) for doc, number in zip(hits["document_id"], hits["number"], strict=True)],
+        "text": _quote_texts(sources, hits),
+    })

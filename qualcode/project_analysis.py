@@ -203,7 +203,7 @@ class AnalysisMethods:
             return rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
 
     def matrix(self, *, rows: str = "document", codes="top", value: str = "count", coder: str | None = None,
-               attributes: dict[str, str] | None = None, attribute_columns: bool = False):
+               attributes: dict[str, str] | None = None, attribute_columns: bool = False, labels: str | None = None):
         """Respondents (or attribute values) x codes as a DataFrame; ``.attrs["qualcode"]`` states the
         coding rule and the unit counted. ``attributes`` selects documents by attribute value;
         ``attribute_columns`` puts their attributes before the codes. Options as in
@@ -213,25 +213,26 @@ class AnalysisMethods:
         matrices.check_options(value=value)
         rule, sources = self._matrix_sources(coder, texts=value == "words")
         return matrices.matrix(sources, rule, rows=rows, codes=codes, value=value, attributes=attributes,
-                               attribute_columns=attribute_columns)
+                               attribute_columns=attribute_columns, labels=labels)
 
     def cooccurrence(self, *, within: str = "segment", measure: str = "count", codes="top",
-                     coder: str | None = None, attributes: dict[str, str] | None = None):
+                     coder: str | None = None, attributes: dict[str, str] | None = None, labels: str | None = None):
         """Code x code co-occurrence within segments, turns or documents, as a DataFrame."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(within=within, measure=measure)
         rule, sources = self._matrix_sources(coder)
-        return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes)
+        return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes,
+                                     labels=labels)
 
     def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
-                  attributes: dict[str, str] | None = None):
+                  attributes: dict[str, str] | None = None, labels: str | None = None):
         """Respondents x themes, each cell up to ``quotes`` coded passages with their memos."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(quotes=quotes)
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
-        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes)
+        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels)
 
     def export_matrix(self, out: str | Path, frame=None, raw: bool = False, **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
@@ -245,6 +246,47 @@ class AnalysisMethods:
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
         return export.write(frame, out, raw)
+
+    # ---- meeting the survey (survey) --------------------------------------------------------
+
+    def join_survey(self, survey_path: str | Path, out: str | Path | None = None, *, key: str = "respondent_id",
+                    **options):
+        """Add the theme matrix (``matrix(attribute_columns=True, **options)``) to a survey file
+        by ``key``; with ``out``, write it (.sav .dta .csv .xlsx) and ``<out>.unmatched.csv``
+        listing the keys found on one side only. Returns the :class:`qualcode.survey.Joined`."""
+        from qualcode import export, survey  # noqa: PLC0415 - pandas and the file readers load only here
+        from qualcode.store import now  # noqa: PLC0415 - the store's one time format
+
+        if out is not None:
+            out = Path(out)
+            survey.check_suffix(out, survey.SUFFIXES, "the joined file")
+            if not out.parent.is_dir():
+                raise BadInput(f"{out}: the folder {out.parent} does not exist; create it first")
+        answers = survey.read_survey(survey_path, key)
+        frame = self.matrix(attribute_columns=True, **options)
+        labelled = out is not None and out.suffix.lower() in (".sav", ".dta")
+        joined = survey.join(answers, export.prepare(frame, labelled, now()))
+        if out is not None:
+            survey.write_joined(joined, out)
+            unmatched = survey.unmatched_table(joined, key)
+            export.write_atomically(export.beside(out, ".unmatched.csv"),
+                                    lambda path: unmatched.to_csv(path, index=False, lineterminator="\n"))
+        return joined
+
+    def joint_display(self, survey_path: str | Path, *, by: str, key: str = "respondent_id", bands: int = 3,
+                      codes="top", coder: str | None = None, labels: str | None = None):
+        """Themes x survey groups on ``by`` (or ``bands`` score bands of a numeric variable):
+        per cell the share of the group's reviewed interviewees with the theme and one short quote."""
+        from qualcode import matrices, survey  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        answers = survey.read_survey(survey_path, key)
+        rule, sources = self._matrix_sources(coder, texts=True)
+        presence = matrices.matrix(sources, rule, codes=codes, value="presence", labels=labels)
+        table = survey.joint_display(presence, matrices.passages(sources, rule, codes=codes), answers, by, bands)
+        info = presence.attrs["qualcode"]
+        table.attrs["qualcode"] |= {"coding_rule": info["coding_rule"],
+                                    "labels": {column: spec["label"] for column, spec in info["variables"].items()}}
+        return table
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 

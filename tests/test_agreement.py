@@ -27,7 +27,8 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project
-from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resample, weighted_alphas
+from qualcode.agreement import (SEED, category_counts, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairable,
+                                percent_agreement, resample, weighted_alphas)
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 from qualcode.store import coding as store_coding
@@ -112,14 +113,30 @@ def test_krippendorff_nominal_example_with_missing_data(project, doc, cli):
     out = agreement_json(cli, project, "--codes", "V")
     # Coincidence marginals of the paper: n = 40 pairable values, n_c = 9, 13, 10, 5, 3, 32 on the diagonal.
     expected = 1 - (40 - 1) * (40 - 32) / (40**2 - (9**2 + 13**2 + 10**2 + 5**2 + 3**2))
-    assert out["groups"] == [{"code": "V", "alpha": pytest.approx(expected, abs=1e-9), "n_units": 11}]
-    assert round(out["groups"][0]["alpha"], 3) == 0.743
+    (group,) = out["groups"]
+    assert (group["code"], group["alpha"], group["n_units"]) == ("V", pytest.approx(expected, abs=1e-9), 11)
+    assert round(group["alpha"], 3) == 0.743
+    # irrCAC's cac.raw4raters is the same data: Fleiss 0.76117, percent agreement 0.8181818. AC1 divides
+    # chance by q - 1 categories: irrCAC's 0.77544 has q = 5 (pe 0.1903212); the group has 6 (V1-V5, none).
+    chance = 0.1903212 * 4 / 5
+    assert (group["fleiss_kappa"], group["ac1"], group["percent_agreement"], group["kappa"]) == (
+        pytest.approx(0.76117, abs=5e-6), pytest.approx((9 / 11 - chance) / (1 - chance), abs=1e-6), pytest.approx(9 / 11), None)
     assert out["coders"] == ["A", "B", "C", "D"]
 
 
 def test_gwet_ac1_on_the_four_coder_example():
     values = pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float)
     assert gwet_ac1(category_counts(values, [1, 2, 3, 4, 5])).value == pytest.approx(0.775444068, abs=1e-6)
+
+
+def test_fleiss_kappa_in_gwets_missing_data_form_on_irrcac_raw4raters():
+    # irrCAC fleiss.kappa.raw(cac.raw4raters): pa 0.8181818, pe 0.2387153, kappa 0.76117; no unit
+    # has all four raters, so the complete-case form had nothing to measure on some rows.
+    counts = category_counts(pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float), [1, 2, 3, 4, 5])
+    assert percent_agreement(counts).value == pytest.approx(0.8181818, abs=1e-7)
+    assert fleiss_kappa(counts, 4).value == pytest.approx((0.8181818 - 0.2387153) / (1 - 0.2387153), abs=1e-6)
+    assert round(fleiss_kappa(counts, 4).value, 5) == 0.76117
+    assert round(krippendorff_alpha(counts).value, 5) == 0.74342
 
 
 def test_batched_bootstrap_alphas_equal_the_krippendorff_package():
@@ -227,8 +244,12 @@ def test_exclusive_group_has_a_none_category_and_sub_codes_count_unless_exact(pr
                         ("d", 3, "A", "V2"), ("d", 3, "B", None), ("d", 4, "A", "Y-SUB"), ("d", 4, "B", "Y")])
     out = agreement_json(cli, project, "--codes", "V,Y")
     # V as categories: (V1, V1), (none, none), (V2, none), (none, none): 8 values, 2 disagreeing.
-    assert out["groups"] == [{"code": "V", "alpha": pytest.approx(1 - (8 - 1) * 2 / (8**2 - (2**2 + 1**2 + 5**2)), abs=1e-9),
-                              "n_units": 4}]
+    (group,) = out["groups"]
+    assert (group["code"], group["alpha"], group["n_units"]) == (
+        "V", pytest.approx(1 - (8 - 1) * 2 / (8**2 - (2**2 + 1**2 + 5**2)), abs=1e-9), 4)
+    # Two coders: Cohen's kappa on the 4 pairs; categories V1, V2, none (and any V1+V2) for AC1.
+    assert (group["percent_agreement"], group["fleiss_kappa"]) == (0.75, None)
+    assert group["kappa"] == pytest.approx((0.75 - (1 / 4 * 1 / 4 + 2 / 4 * 3 / 4)) / (1 - (1 / 4 * 1 / 4 + 2 / 4 * 3 / 4)))
     y = {c["code"]: c for c in out["codes"]}["Y"]
     assert y["percent_agreement"] == 1.0
     (exact,) = agreement_json(cli, project, "--codes", "Y", "--exact")["codes"]

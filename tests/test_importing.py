@@ -274,7 +274,7 @@ def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_
     project.tag("a:1", ["KV"], coder="anna")
     assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
     project.export_matrix(tmp_path / "m.csv")
-    assert json.loads((tmp_path / "m.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"
+    assert json.loads((tmp_path / "m.csv.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"
 
 
 @pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])

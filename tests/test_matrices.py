@@ -2,6 +2,7 @@ import json
 import shutil
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -19,7 +20,8 @@ BRAM = {"km01:1": ["KV-OPL"], "km01:3": ["KT-WET", "ROL-CTRL"], "km02:2": ["MW-P
 
 def add_interview(project, name, turns, attributes=None):
     """Insert a document: ``turns`` are (role, [sentence, ...]); each respondent sentence is a
-    segment of its turn (a turn of one sentence is a turn segment)."""
+    segment of its turn (a turn of one sentence is a turn segment). An attribute value is typed
+    number (int) or category, or given as (text, type)."""
     text, new_turns, new_segments = "", [], []
     for index, (role, sentences) in enumerate(turns):
         start = len(text) + (2 if text else 0)
@@ -30,7 +32,8 @@ def add_interview(project, name, turns, attributes=None):
             unit = "turn" if len(sentences) == 1 else "sentence"
             new_segments.append(NewSegment(unit, offset, offset + len(sentence), "R", index))
             offset += len(sentence) + 1
-    attributes = {k: (str(v), "number" if isinstance(v, int) else "category") for k, v in (attributes or {}).items()}
+    attributes = {k: v if isinstance(v, tuple) else (str(v), "number" if isinstance(v, int) else "category")
+                  for k, v in (attributes or {}).items()}
     with project.store.atomic("test.add_document", name) as conn:
         insert_document(project.store, conn, NewDocument(name, f"{name}.txt", name.rjust(64, "0"), text,
                                                          attributes=attributes, turns=new_turns, segments=new_segments))
@@ -110,7 +113,8 @@ def independent_counts(project, *, coders, per_coder=False, words=False):
 
 
 def nonzero(frame):
-    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items() if value}
+    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items()
+            if pd.notna(value) and value}
 
 
 def test_counts_match_an_independent_tally_for_every_rule(study):
@@ -141,6 +145,7 @@ def test_the_result_states_the_coding_rule(study):
     consensus = study.matrix()
     assert consensus.attrs["qualcode"]["coding_rule"] == "consensus codings (coder 'consensus')"
     assert nonzero(consensus) == {("km01", "KD"): 1}
+    assert consensus.loc[["cl01", "km02"]].isna().all(axis=None)  # nobody in the rule reviewed them: missing, not 0
     assert study.matrix(coder="union").loc["km01", "KD"] == 1  # the consensus coder is no member of the union
 
 
@@ -151,7 +156,8 @@ def test_values_presence_share_and_words(study):
     assert share.loc["km01", "KV"] == pytest.approx(2 / 3)
     assert share.loc["km02", "MW"] == pytest.approx(1 / 2)
     assert share.loc["cl01", "ROL"] == pytest.approx(1 / 2)
-    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 6)
+    # under "all": 3 KV codings over 5 segment reviews (anna reviewed km01:1-3, bram km01:1 and 3)
+    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 5)
     words = study.matrix(value="words")
     assert nonzero(words) == independent_counts(study, coders={"anna", "bram"}, words=True)
     assert (words.loc["km01", "KV"], words.loc["km02", "MW"], words.loc["km01", "KT"]) == (6 + 5, 8, 4)
@@ -178,7 +184,8 @@ def test_sub_codes_roll_up_into_their_top_level_code(study):
     assert listed.loc["km01"].tolist() == [2, 1]
     info = listed.attrs["qualcode"]["variables"]
     assert info["KT"]["source_codes"] == ["KT", "KT-WET", "KT-METH", "KT-AFW"]
-    assert info["KT"]["label"] == "Knowledge use (KT)"
+    assert info["KT"]["label"] == "Kennis toepassen (KT)"  # the codebook's language is nl
+    assert study.matrix(codes=["KT"], labels="en").attrs["qualcode"]["variables"]["KT"]["label"] == "Knowledge use (KT)"
 
 
 def test_rows_by_attribute_sum_counts_and_average_shares(study):
@@ -322,13 +329,13 @@ def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)
     assert result.output == (
         f"wrote {out} (2 rows x 15 columns)\n"
-        f"data dictionary: {tmp_path / 'themes.dictionary.csv'}, {tmp_path / 'themes.dictionary.json'}\n"
+        f"data dictionary: {tmp_path / 'themes.csv.dictionary.csv'}, {tmp_path / 'themes.csv.dictionary.json'}\n"
     )
     assert out.read_text().splitlines()[:2] == [
         "document,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,HRM,CTX,OUT,ROL",
         "km01,Maasdelta,klantmanager,1,1,1,0,0,0,0,0,0,0,0,0,1",
     ]
-    assert json.loads((tmp_path / "themes.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
+    assert json.loads((tmp_path / "themes.csv.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
 
 
 def test_cooccurrence_and_framework_commands_write_files(cooc, cli, tmp_path):
@@ -357,7 +364,7 @@ def test_bad_command_input_is_one_line_exit_2_and_writes_nothing(study, cli, tmp
 
 
 def test_matrices_compute_on_plain_frames_without_a_database():
-    import pandas as pd
+    from dataclasses import replace
 
     from qualcode.codebook import Code, Codebook
     from qualcode.matrices import coding_rule, cooccurrence, matrix
@@ -374,11 +381,17 @@ def test_matrices_compute_on_plain_frames_without_a_database():
         codings=pd.DataFrame({"segment_id": [10, 11, 12, 12], "code_id": pd.Categorical(["A1", "B", "A", "B"])}),
         segments=pd.DataFrame({"segment_id": [10, 11, 12], "document_id": [1, 1, 2], "turn_id": [1.0, 2.0, 3.0],
                                "number": [1, 2, 1], "start": [0, 5, 0], "end": [4, 9, 4]}),
+        reviews=pd.DataFrame({"segment_id": [10, 11, 12], "coder": pd.Categorical(["anna"] * 3)}),
         unit="turn",
     )
     rule = coding_rule(sources.coders, None)
     table = matrix(sources, rule)
     assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
+    unreviewed = replace(sources, reviews=sources.reviews[sources.reviews["segment_id"] != 12],
+                         codings=sources.codings[sources.codings["segment_id"] != 12])
+    assert matrix(unreviewed, rule).loc["d2"].isna().all() and matrix(unreviewed, rule).loc["d1"].tolist() == [1, 1]
+    unmarked = replace(sources, reviews=sources.reviews.iloc[:0])  # a coded segment counts as reviewed
+    assert matrix(unmarked, rule).to_dict() == table.to_dict()
     assert table.attrs["qualcode"]["unit"] == "turn"
     assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
     assert cooccurrence(sources, rule).loc["A", "B"] == 1

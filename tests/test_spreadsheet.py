@@ -62,7 +62,7 @@ def _xlsx_strings(path):
 def test_matrix_csv_and_its_dictionary_escape_formula_text(hostile, tmp_path, cli, command):
     out = tmp_path / f"{command}.csv"
     assert cli(command, "--codes", "all", "--out", out, "--project", hostile.path).exit_code == 0
-    dictionary = _cells(tmp_path / f"{command}.dictionary.csv")
+    dictionary = _cells(tmp_path / f"{command}.csv.dictionary.csv")
     assert f"'{CALC} (X1)" in dictionary and "'+1 (X2)" in dictionary
     if command == "matrix":
         cells = _cells(out)
@@ -76,7 +76,7 @@ def test_matrix_csv_raw_keeps_the_bytes(hostile, tmp_path, cli):
     assert cli("matrix", "--codes", "all", "--raw", "--out", out, "--project", hostile.path).exit_code == 0
     cells = _cells(out)
     assert "@SUM(A1)" in cells and CALC in cells and "'" + CALC not in cells
-    assert f"{CALC} (X1)" in _cells(tmp_path / "m.dictionary.csv")
+    assert f"{CALC} (X1)" in _cells(tmp_path / "m.csv.dictionary.csv")
 
 
 @pytest.mark.parametrize("command", ["matrix", "cooccurrence"])

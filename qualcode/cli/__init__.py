@@ -52,6 +52,9 @@ COMMANDS = {
     "matrix": ("matrices:matrix", "Respondent x code matrix; .csv .xlsx .sav .dta .parquet."),
     "cooccurrence": ("matrices:cooccurrence", "Code x code co-occurrence matrix."),
     "framework": ("matrices:framework", "Framework matrix of quotes per respondent and theme."),
+    # the survey (issue 16)
+    "join": ("survey:join", "Add the theme matrix to a survey file by respondent key."),
+    "joint-display": ("survey:joint_display", "Themes x survey groups with prevalence and quotes."),
     # REFI-QDA (issue 8)
     "export": ("interop:export", "Export the codebook (.qdc) or project (.qdpx)."),
 }

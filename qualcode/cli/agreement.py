@@ -25,34 +25,37 @@ def _cell(value, reason, footnotes: list[str], number: str = ".3f") -> str:
     return f"{value:{number}}"
 
 
+STAT_COLUMNS = {"alpha": "alpha", "alpha_ci": "alpha 95% CI", "kappa": "Cohen kappa", "fleiss_kappa": "Fleiss kappa",
+                "ac1": "Gwet AC1", "percent_agreement": "% agreement"}
+
+
+def _stat_table(title: str, first: str, rows: list[dict], reason_key, reasons: dict, footnotes: list[str],
+                caption: str | None = None) -> None:
+    """One table of statistics, a row per code or group; null cells point to a footnote."""
+    table = literal_table(title, caption=caption)
+    for header in (first, "n", *STAT_COLUMNS.values()):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(literal(row["code"]), str(row["n_units"]),
+                      *(_cell(row[key], reasons.get((reason_key(row["code"]), key)), footnotes,
+                              ".1%" if key == "percent_agreement" else ".3f") for key in STAT_COLUMNS))
+    print_rich(table)
+
+
 def render_agreement(result) -> None:
     """The agreement table: what the unit is, who was compared, how missing values were handled."""
     data, reasons, footnotes = result.to_dict(), result.reasons(), []
     click.echo(f"unit: the segment; coders: {', '.join(data['coders'])}; {result.n_segments} segments reviewed by at least one of them")
     click.echo(
         "missing: a segment a coder did not review is missing for that coder (not 'code absent'); segments "
-        "with fewer than two values are not pairable and left out; kappa uses the segments both coders "
-        "reviewed, Fleiss' kappa the segments all coders reviewed"
+        "with fewer than two values are not pairable and add only to the category shares; " + data["units"]
     )
     click.echo(f"codes count {'only themselves (--exact)' if result.exact else 'with their sub-codes'}; "
                f"95% CI: percentile bootstrap over segments, {result.draws} draws, fixed seed")
-    columns = {"alpha": "alpha", "alpha_ci": "alpha 95% CI", "kappa": "Cohen kappa", "fleiss_kappa": "Fleiss kappa",
-               "ac1": "Gwet AC1", "percent_agreement": "% agreement"}
-    table = literal_table("per code")
-    for header in ("code", "n", *columns.values()):
-        table.add_column(header, overflow="fold")
-    for row in data["codes"]:
-        table.add_row(literal(row["code"]), str(row["n_units"]),
-                      *(_cell(row[key], reasons.get((row["code"], key)), footnotes, ".1%" if key == "percent_agreement" else ".3f")
-                        for key in columns))
-    print_rich(table)
+    _stat_table("per code", "code", data["codes"], lambda code: code, reasons, footnotes)
     if data["groups"]:
-        groups = literal_table("per exclusive group", caption="categories: its children and 'none'")
-        for header in ("group", "n", "alpha"):
-            groups.add_column(header)
-        for row in data["groups"]:
-            groups.add_row(literal(row["code"]), str(row["n_units"]), _cell(row["alpha"], reasons.get((row["code"], "alpha")), footnotes))
-        print_rich(groups)
+        _stat_table("per exclusive group", "group", data["groups"], lambda code: f"group {code}", reasons, footnotes,
+                    caption="categories: its children and 'none'")
     overall = data["overall"]
     click.echo(
         f"overall: alpha pooled over all code-by-segment units "

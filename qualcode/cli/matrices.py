@@ -1,6 +1,5 @@
 """``qualcode matrix``, ``qualcode cooccurrence`` and ``qualcode framework``: theme matrices."""
 
-import math
 from pathlib import Path
 
 import click
@@ -38,15 +37,37 @@ def out_option(writers, required: bool = False):
                         help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
 
 
+def labels_option(fn):
+    return click.option("--labels", type=click.Choice(["nl", "en"]),
+                        help="Variable labels from the codes' Dutch label (nl) or English name (en). "
+                             "Default: the codebook's language.")(fn)
+
+
+def _notes(frame) -> None:
+    """Say which rows are missing and which documents the survey key cannot reach."""
+    info = frame.attrs["qualcode"]
+    if info.get("not_reviewed"):
+        click.echo(f"{info['not_reviewed']} documents not reviewed under this rule: their cells are missing ('.'), not 0")
+    if info.get("without_key"):
+        click.echo(f"documents without a respondent_id (no survey row can match them): {', '.join(info['without_key'])}")
+
+
 def _write(project, frame, out: Path, raw: bool = False) -> None:
     written = project.export_matrix(out, frame=frame, raw=raw)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
-    click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
+    click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:3])}")
+    if written[3:]:
+        click.echo(f"load and merge with a survey: {', '.join(str(path) for path in written[3:])}")
+    _notes(frame)
 
 
 def _cell(value) -> str:
+    import pandas as pd  # noqa: PLC0415 - only rendering a computed table needs it, and pandas is loaded by then
+
+    if pd.isna(value):
+        return "."
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.3g}"
+        return f"{value:.3g}"
     return str(value)
 
 
@@ -63,6 +84,7 @@ def _show(frame, title: str) -> None:
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
 
     console = Console()
+    original = frame
     rule = frame.attrs["qualcode"]["coding_rule"]
     if _width(frame) > console.width and _width(frame.T) < _width(frame):
         frame = frame.T.rename_axis("code")
@@ -75,6 +97,7 @@ def _show(frame, title: str) -> None:
         table.add_row(literal(key), *(literal(_cell(value)) for value in row))
     console.print(table)
     click.echo(f"coding rule: {rule}")
+    _notes(original)
     if _width(frame) > console.width:
         click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
 
@@ -87,23 +110,29 @@ def _show(frame, title: str) -> None:
               help="Coded segments, presence 0/1, share of the respondent's segments, or coded words.")
 @coder_option
 @attr_option
+@labels_option
 @out_option(WRITERS)
 @raw_option
 @project_option
-def matrix(project, rows, codes, value, coder, attributes, out, raw):
+def matrix(project, rows, codes, value, coder, attributes, labels, out, raw):
     """Respondent x code matrix: one row per respondent (or attribute value), one column per
     theme, for the survey analysis. Without --out it prints the table and the coding rule;
-    with --out it writes the file (with case attributes, labels and a data dictionary).
+    with --out it writes the file (with case attributes, labels, a data dictionary, and for
+    .sav/.dta an R and a Stata script that merge it with a survey).
+
+    A respondent that no coder of the rule reviewed is missing ('.'), not 0; rows by attribute
+    add up the reviewed documents only. The key is the attribute respondent_id (as text); one
+    respondent_id on two documents is an error unless --rows respondent_id adds them up.
 
     \b
     Example:
         qualcode matrix --codes top --value presence --out exports/themes.sav
-        qualcode matrix --rows role --value share --coder consensus
+        qualcode matrix --rows role --value share --coder consensus --labels en
     """
     if out is not None:
         check_out(out)
     frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attributes=parse_pairs(attributes),
-                           attribute_columns=out is not None)
+                           attribute_columns=out is not None, labels=labels)
     if out is None:
         _show(frame, f"{value} per {rows}")
     else:
@@ -118,10 +147,11 @@ def matrix(project, rows, codes, value, coder, attributes, out, raw):
 @codes_option
 @coder_option
 @attr_option
+@labels_option
 @out_option(WRITERS)
 @raw_option
 @project_option
-def cooccurrence(project, within, measure, codes, coder, attributes, out, raw):
+def cooccurrence(project, within, measure, codes, coder, attributes, labels, out, raw):
     """Code x code co-occurrence: how often two themes are coded in the same segment, turn
     or interview. The diagonal counts the units with the code itself.
 
@@ -133,7 +163,7 @@ def cooccurrence(project, within, measure, codes, coder, attributes, out, raw):
     if out is not None:
         check_out(out, "cooccurrence")
     frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
-                                 attributes=parse_pairs(attributes))
+                                 attributes=parse_pairs(attributes), labels=labels)
     if out is None:
         _show(frame, f"{measure} of codes within the same {within}")
     else:
@@ -146,9 +176,10 @@ def cooccurrence(project, within, measure, codes, coder, attributes, out, raw):
               help="At most this many quotes per respondent and theme.")
 @coder_option
 @attr_option
+@labels_option
 @out_option(FRAMEWORK_WRITERS, required=True)
 @project_option
-def framework(project, codes, quotes, coder, attributes, out):
+def framework(project, codes, quotes, coder, attributes, labels, out):
     """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
     memos) for that respondent and theme, for case summaries as in NVivo.
 
@@ -157,5 +188,6 @@ def framework(project, codes, quotes, coder, attributes, out):
         qualcode framework --codes top --quotes 2 --out exports/framework.docx
     """
     check_out(out, "framework")
-    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes))
+    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes),
+                              labels=labels)
     _write(project, frame, out)

@@ -16,7 +16,7 @@ from qualcode.codebook import Codebook
 from qualcode.store.codebook import read_codebook
 from qualcode.store.coding import coder_kinds
 from qualcode.store.memo import memos_by_target
-from qualcode.store.schema import codings, document_attributes, documents, segments
+from qualcode.store.schema import codings, document_attributes, documents, reviews, segments
 from qualcode.store.transcript import segmentation_unit
 
 
@@ -25,7 +25,8 @@ class MatrixSources:
     """Everything a matrix is computed from.
 
     ``codings``: segment_id, code_id (category) and, when read ``by_coder``, coder (category);
-    ``segments``: segment_id, document_id, turn_id, number, start, end; ``documents``: index
+    ``segments``: segment_id, document_id, turn_id, number, start, end; ``reviews``: segment_id,
+    coder (category), one row per review mark (tagging a segment marks it); ``documents``: index
     document_id, column document; ``attributes``: document_id, key, value, type; ``texts``
     (document id -> text) and ``memos`` (segment id -> [(author, text)]) only when asked for.
     """
@@ -36,6 +37,7 @@ class MatrixSources:
     attributes: pd.DataFrame
     codings: pd.DataFrame
     segments: pd.DataFrame
+    reviews: pd.DataFrame
     unit: str | None = None
     texts: dict[int, str] = field(default_factory=dict)
     memos: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
@@ -75,7 +77,8 @@ def read_sources(conn: sa.Connection, *, by_coder: bool, texts: bool = False, no
     values = fetch(conn, sa.select(document_attributes.c.document_id, document_attributes.c.key,
                                    document_attributes.c.value, document_attributes.c.type),
                    {"document_id": "int", "key": "text", "value": "text", "type": "text"})
-    sources = MatrixSources(coder_kinds(conn), read_codebook(conn), docs, values, found, where, segmentation_unit(conn))
+    marks = fetch(conn, sa.select(reviews.c.segment_id, reviews.c.coder), {"segment_id": "int", "coder": "category"})
+    sources = MatrixSources(coder_kinds(conn), read_codebook(conn), docs, values, found, where, marks, segmentation_unit(conn))
     if texts:
         sources.texts = dict(conn.execute(sa.select(documents.c.id, documents.c.text)).all())
     if notes:
