@@ -27,6 +27,18 @@ PROJECT_ENV = "QUALCODE_PROJECT"
 CODER_ENV = "QUALCODE_CODER"
 
 
+def _selection(conn, names):
+    """Document names and ``DOC:N`` segment references, wherever a command takes documents: the
+    documents to read (None: all) and a test ``keep(document, segment_id)`` for their segments."""
+    if not names:
+        return None, lambda _document, _segment_id: True
+    refs = [name for name in names if coding.SEGMENT_REF.match(name)]
+    whole = set(names) - set(refs)
+    wanted = {coding.resolve_segment(conn, ref) for ref in refs}
+    read = sorted(whole | {coding.parse_segment_ref(ref)[0] for ref in refs})
+    return read, lambda document, segment_id: document in whole or segment_id in wanted
+
+
 def find_project(start: Path | None = None) -> Path:
     """The project file: ``QUALCODE_PROJECT`` if set, else the nearest one upward from ``start``."""
     if os.environ.get(PROJECT_ENV):
@@ -220,7 +232,9 @@ class Project:
             coder=coder, uncoded=uncoded, text=text,
         )
         with self.store.reading() as conn:
+            filters.documents, keep = _selection(conn, documents)
             rows, keys = retrieval.find(conn, filters)
+        rows = [row for row in rows if keep(row["document"], row["segment_id"])]
         columns = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
         named = {key: (f"attribute:{key}" if key in columns or key == "codes" else key) for key in keys}
         records = [
@@ -346,7 +360,8 @@ class Project:
     def worklist(self, documents=None, *, attributes: dict[str, str] | None = None) -> list[worklist_mod.Item]:
         """The segments the keyboard coder walks through (one query), in document order."""
         with self.store.reading() as conn:
-            return worklist_mod.select(conn, documents, attributes)
+            read, keep = _selection(conn, documents)
+            return [item for item in worklist_mod.select(conn, read, attributes) if keep(item.document, item.segment_id)]
 
     def reviewed_segments(self, coder: str) -> set[int]:
         """Ids of the segments ``coder`` has looked at."""
@@ -386,7 +401,8 @@ class Project:
         return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
 
     def _segments_to_score(self, conn, documents, segment_ids) -> list[dict]:
-        rows = coding.segment_rows(conn, documents_=documents)
+        read, keep = _selection(conn, documents)
+        rows = [row for row in coding.segment_rows(conn, documents_=read) if keep(row["document"], row["segment_id"])]
         if segment_ids is not None:
             wanted = set(segment_ids)
             rows = [row for row in rows if row["segment_id"] in wanted]

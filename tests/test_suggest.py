@@ -250,6 +250,8 @@ def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
     where = ("--project", coded.path)
     suggested = json.loads(cli("suggest", "nieuw", "--top", "1", "--format", "json", *where).output)
     assert [(r["ref"], r["code"], r["source"]) for r in suggested] == [("nieuw:1", "KV-OPL", "model")]
+    one = json.loads(cli("suggest", "km-0:2", "nieuw:1", "--top", "1", "--format", "json", *where).output)
+    assert [r["ref"] for r in one] == ["km-0:2", "nieuw:1"]
     written = cli("autocode", "--min-score", "0.5", *where)
     assert written.exit_code == 0
     assert written.output.startswith("coder model: ")

@@ -32,7 +32,7 @@ attr_option = click.option(
 
 
 @click.command()
-@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document; repeatable.")
+@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document, or segment DOC:N; repeatable.")
 @click.option("--speaker", metavar="LABEL", help="Only segments of this speaker.")
 @attr_option
 @codes_option("--code", help_text="Coded with this code (or a sub-code); repeatable or comma-separated.")

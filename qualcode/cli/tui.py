@@ -22,7 +22,7 @@ def parse_attributes(pairs) -> dict[str, str]:
 
 
 @click.command()
-@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.argument("documents", nargs=-1, metavar="[DOC|DOC:N]...")
 @click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
 @click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
 @click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
@@ -31,7 +31,8 @@ def parse_attributes(pairs) -> dict[str, str]:
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
 @project_option
 def code(project, documents, coder, attrs, order, show_others):
-    """Code segments from the keyboard, one at a time, in the terminal. Every key press is
+    """Code segments from the keyboard, one at a time, in the terminal (DOC... or DOC:N... narrow
+    the selection). Every key press is
     saved at once (no save step); ctrl+z undoes, ? shows all keys.
 
     \b
