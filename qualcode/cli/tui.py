@@ -32,8 +32,8 @@ def parse_attributes(pairs) -> dict[str, str]:
 @project_option
 def code(project, documents, coder, attrs, order, show_others):
     """Code segments from the keyboard, one at a time, in the terminal (DOC... or DOC:N... narrow
-    the selection). Every key press is
-    saved at once (no save step); ctrl+z undoes, ? shows all keys.
+    the selection). Every key press is saved at once (no save step); ctrl+z undoes, ? shows all
+    keys.
 
     \b
     Example:
