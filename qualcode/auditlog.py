@@ -1,7 +1,7 @@
 """The audit log read back: who changed what, when, filtered by coder, date and action.
 
 ``entries(conn, coder=, since=, action=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`,
-oldest first. A coder matches an entry they made (the actor) or one made on their behalf
+oldest first; a segment as target is shown as ``DOC:N``, as every command names it. A coder matches an entry they made (the actor) or one made on their behalf
 (``coder`` or ``author`` in the entry's detail), so work applied from a file counts too.
 """
 
@@ -12,10 +12,13 @@ import json
 
 import sqlalchemy as sa
 
+from qualcode.coding import segment_rows
 from qualcode.errors import BadInput
 from qualcode.store import audit
 
 LOG_COLUMNS = ["id", "at", "actor", "action", "target", "detail"]
+# Actions whose target is a segment id (a memo's is "segment:ID").
+SEGMENT_TARGETS = ("coding.add", "coding.delete", "coding.merged", "review.add", "review.delete")
 
 
 def parse_since(since: str) -> str:
@@ -45,4 +48,24 @@ def entries(conn: sa.Connection, *, coder: str | None = None, since: str | None 
     if action:
         query = query.where(audit.c.action.startswith(action, autoescape=True))
     rows = [dict(row) for row in conn.execute(query).mappings()]
-    return [row for row in rows if coder is None or _concerns(row, coder)]
+    rows = [row for row in rows if coder is None or _concerns(row, coder)]
+    return _with_segment_refs(conn, rows)
+
+
+def _with_segment_refs(conn: sa.Connection, rows: list[dict]) -> list[dict]:
+    """Segment targets as DOC:N; a segment that no longer exists keeps its id."""
+    def segment_id(row) -> str | None:
+        if row["action"] in SEGMENT_TARGETS:
+            return row["target"]
+        if row["action"] == "memo.add" and row["target"].startswith("segment:"):
+            return row["target"].removeprefix("segment:")
+        return None
+
+    if not any(segment_id(row) for row in rows):
+        return rows
+    refs = {str(segment["segment_id"]): segment["ref"] for segment in segment_rows(conn)}
+    for row in rows:
+        found = segment_id(row)
+        if found in refs:
+            row["target"] = refs[found] if row["action"] in SEGMENT_TARGETS else f"segment:{refs[found]}"
+    return rows

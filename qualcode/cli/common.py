@@ -9,6 +9,15 @@ import sys
 import click
 
 FORMATS = ("table", "json", "csv")
+# A terminal table shows this many rows unless --all: rich measures every cell it lays out, so a
+# table of every row of a large project would cost many times the CSV of the same rows.
+ROWS_SHOWN = 50
+# --all prints the rows in tables of this many, so memory stays bounded and output starts at once.
+ROWS_PER_TABLE = 200
+# The long-text column of a table keeps at least this width; when the other columns leave less,
+# each row becomes a block of its own. Beside such a column, the others fold at SIDE_MAX_WIDTH.
+TEXT_MIN_WIDTH = 40
+SIDE_MAX_WIDTH = 30
 
 
 def project_option(fn):
@@ -30,8 +39,13 @@ def project_option(fn):
     return wrapper
 
 
+def _remember_all(ctx, _param, value) -> None:
+    ctx.meta["qualcode.all_rows"] = value
+
+
 def format_option(choices=FORMATS, default="table"):
-    return click.option(
+    """``--format``; with a table among the choices also ``--all`` (every row, not the first)."""
+    fmt = click.option(
         "--format",
         "fmt",
         type=click.Choice(choices),
@@ -39,6 +53,18 @@ def format_option(choices=FORMATS, default="table"):
         show_default=True,
         help="Output format; json is stable for scripts.",
     )
+    if "table" not in choices:
+        return fmt
+    every = click.option(
+        "--all", "all_rows", is_flag=True, expose_value=False, callback=_remember_all,
+        help=f"Show every row of the table (default: the first {ROWS_SHOWN}; csv and json always have all).",
+    )
+    return lambda fn: fmt(every(fn))
+
+
+def _all_rows() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("qualcode.all_rows"))
 
 
 def _records(data) -> tuple[list[str], list[dict]]:
@@ -83,14 +109,26 @@ def literal_table(title=None, **options):
     return Table(title=None if title is None else literal(title), **options)
 
 
-def print_rich(renderable) -> None:
+def console():
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
 
-    Console().print(renderable)
+    return Console()
 
 
-def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show") -> None:
-    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV."""
+def print_rich(renderable) -> None:
+    console().print(renderable)
+
+
+def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show", wide: str | None = None) -> None:
+    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV.
+
+    A table shows the first ``ROWS_SHOWN`` rows and says how many more there are (``--all``
+    shows every row); column ``wide`` (long text) gets the width the others leave, or each row
+    becomes a block when that is too little.
+    """
+    total = len(data)
+    if fmt == "table" and not _all_rows() and total > ROWS_SHOWN:
+        data = data.head(ROWS_SHOWN) if hasattr(data, "head") else list(data)[:ROWS_SHOWN]
     columns, rows = _records(data)
     if fmt == "json":
         emit_json(rows)
@@ -101,9 +139,44 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
     elif not rows:
         click.echo(empty)
     else:
-        table = literal_table(title, show_lines=False)
+        _print_table(columns, rows, title, wide if wide in columns else None)
+        if total > len(rows):
+            click.echo(f"first {len(rows)} of {total:,} rows; --all shows every row, --format csv writes them for a spreadsheet")
+
+
+def _cell_width(value) -> int:
+    return max((len(line) for line in str("" if value is None else value).splitlines()), default=0)
+
+
+def _print_table(columns: list[str], rows: list[dict], title: str | None, wide: str | None) -> None:
+    out = console()
+    narrow = [c for c in columns if c != wide]
+    natural = {c: min(max(_cell_width(c), *(_cell_width(row.get(c)) for row in rows)), SIDE_MAX_WIDTH) + 3 for c in narrow}
+    if wide and out.width - sum(natural.values()) - 4 < TEXT_MIN_WIDTH:
+        _print_blocks(out, columns, rows, title, wide)
+        return
+    for first in range(0, len(rows), ROWS_PER_TABLE):
+        table = literal_table(title if first == 0 else None, show_header=first == 0, expand=wide is not None)
         for column in columns:
-            table.add_column(literal(column), overflow="fold")
-        for row in rows:
+            if column == wide:
+                table.add_column(literal(column), overflow="fold", ratio=1, min_width=TEXT_MIN_WIDTH)
+            else:
+                table.add_column(literal(column), overflow="fold", max_width=SIDE_MAX_WIDTH if wide else None)
+        for row in rows[first:first + ROWS_PER_TABLE]:
             table.add_row(*(literal(row.get(c)) for c in columns))
-        print_rich(table)
+        out.print(table)
+
+
+def _print_blocks(out, columns: list[str], rows: list[dict], title: str | None, wide: str) -> None:
+    """One record per block: the first column in bold, the other short fields, then the text."""
+    from rich.text import Text  # noqa: PLC0415 - only terminal output needs rich
+
+    if title:
+        out.print(literal(title, "bold"))
+    for row in rows:
+        head = literal(row.get(columns[0]), "bold")
+        for column in columns[1:]:
+            if column != wide and row.get(column) not in (None, ""):
+                head.append(f"  {column}: ", style="dim")
+                head.append(str(row[column]))
+        out.print(Text("\n").join([head, literal(row.get(wide))]), end="\n\n")

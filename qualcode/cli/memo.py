@@ -43,7 +43,7 @@ def list_memos(project, document, code, fmt):
     Example:
         qualcode memo list --doc km-maasdelta-01 --format json
     """
-    emit(project.memos(document=document, code=code), fmt, empty="no memos yet")
+    emit(project.memos(document=document, code=code), fmt, empty="no memos yet", wide="text")
 
 
 @memo.command()

@@ -65,7 +65,7 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
     attribute_columns = [column for column in table.columns if column not in base]
     table["time"] = table["time_start"].map(format_time)
     keep = ["ref", "speaker", "time", "text"] if fmt == "table" else ["ref", "document", "segment", "speaker", "time", "text"]
-    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match")
+    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match", wide="text")
 
 
 @click.command()

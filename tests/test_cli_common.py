@@ -1,0 +1,40 @@
+"""Terminal tables: the first rows with a count of the rest, long text given the width."""
+
+import pytest
+
+LONG = ("Ik heb vorig jaar de vakopleiding klantmanager gedaan en daarna nog een cursus over "
+        "motiverende gespreksvoering, en dat heeft mijn gesprekken echt veranderd.")
+
+
+@pytest.fixture
+def many(project, make_document):
+    turns = []
+    for n in range(60):
+        turns += [("I", "interviewer", "En toen?"), ("Karin", "respondent", f"antwoord {n + 1}. {LONG}")]
+    make_document("km01", turns, {"role": "klantmanager", "municipality": "Maasdelta", "team": "werk en inkomen"})
+    return project
+
+
+def test_a_table_shows_the_first_rows_and_counts_the_rest(many, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    shown = cli("segments", "--project", many.path)
+    assert "km01:50 " in shown.output and "km01:51 " not in shown.output
+    assert shown.output.endswith("first 50 of 60 rows; --all shows every row, --format csv writes them for a spreadsheet\n")
+    every = cli("segments", "--all", "--project", many.path)
+    assert "km01:60 " in every.output and "first 50" not in every.output
+    assert len(cli("segments", "--format", "csv", "--project", many.path).output.splitlines()) == 61
+
+
+def test_long_text_gets_the_width_at_160_columns(many, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    output = cli("segments", "--project", many.path).output
+    widest = max(len(line.split("│")[4].strip()) for line in output.splitlines() if line.count("│") > 4)
+    assert widest >= 60
+
+
+def test_a_table_too_wide_for_its_text_becomes_one_block_per_row(many, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    output = cli("segments", "--project", many.path).output
+    assert "│" not in output
+    assert "km01:1  speaker: Karin  time: 0:10  municipality: Maasdelta" in output
+    assert "antwoord 1. Ik heb vorig jaar de vakopleiding klantmanager gedaan en daarna nog" in output
