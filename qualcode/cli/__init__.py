@@ -22,7 +22,7 @@ COMMANDS = {
     "demo": ("project:demo", "Run the whole pipeline on the bundled samples."),
     "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
     # import and look (issue 3)
-    "import": ("ingest:import_", "Import transcripts (.docx .txt .vtt .srt) or REFI-QDA."),
+    "import": ("ingest:import_", "Import transcripts (.docx .md .txt .vtt .srt) or REFI-QDA."),
     "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),
     "documents": ("ingest:documents", "List imported documents and their attributes."),
     "show": ("ingest:show", "Print a transcript with segment numbers."),

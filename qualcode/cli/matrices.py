@@ -68,7 +68,8 @@ def _width(frame) -> int:
 
 
 def _show(frame, title: str) -> None:
-    """Print the table, codes as rows when that is what fits the terminal."""
+    """Print the table, codes as rows when that is what fits the terminal, and only the columns
+    that fit (rich would squeeze the others to nothing)."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
 
     console = Console()
@@ -76,6 +77,9 @@ def _show(frame, title: str) -> None:
     if _width(frame) > console.width and _width(frame.T) < _width(frame):
         frame = frame.T.rename_axis("code")
         title += " (transposed to fit: codes as rows)"
+    total = len(frame.columns)
+    while len(frame.columns) > 1 and _width(frame) > console.width:
+        frame = frame.iloc[:, :-1]
     table = literal_table(title)
     table.add_column(literal(frame.index.name or ""), style="bold", no_wrap=True)
     for column in frame.columns:
@@ -84,8 +88,9 @@ def _show(frame, title: str) -> None:
         table.add_row(literal(key), *(literal(_cell(value)) for value in row))
     console.print(table)
     click.echo(f"coding rule: {rule}")
-    if _width(frame) > console.width:
-        click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
+    if len(frame.columns) < total:
+        click.echo(f"the first {len(frame.columns)} of {total} columns fit this terminal; "
+                   "write them all to a file with --out FILE.xlsx (or .csv)")
 
 
 @click.command()
