@@ -38,3 +38,17 @@ def test_a_table_too_wide_for_its_text_becomes_one_block_per_row(many, cli, monk
     assert "│" not in output
     assert "km01:1  speaker: Karin  time: 0:10  municipality: Maasdelta" in output
     assert "antwoord 1. Ik heb vorig jaar de vakopleiding klantmanager gedaan en daarna nog" in output
+
+
+@pytest.mark.parametrize("args, line", [
+    (["export", "codebook", "cb.yaml"], "cb.yaml: a REFI-QDA codebook is .qdc, not .yaml; for a .yaml file use 'qualcode codebook export cb.yaml'"),
+    (["export", "project", "p.qdc"], "p.qdc: a REFI-QDA project is .qdpx, not .qdc; for a .qdc file use 'qualcode export codebook p.qdc'"),
+    (["codebook", "load", "cb.qdc"], "cb.qdc: a codebook file is .yaml or .yml, not .qdc; for a .qdc file use 'qualcode import cb.qdc'"),
+    (["codebook", "export", "cb.qdc"], "cb.qdc: a codebook file is .yaml or .yml, not .qdc; for a .qdc file use 'qualcode export codebook cb.qdc'"),
+    (["codebook", "export", "cb.txt"], "cb.txt: a codebook file is .yaml or .yml, not .txt; give a .yaml or .yml file"),
+])
+def test_a_suffix_that_does_not_fit_the_format_is_refused_with_the_command_that_fits(project, cli, tmp_path, args, line):
+    (tmp_path / "cb.qdc").write_text("<CodeBook/>")
+    result = cli(*args, "--project", project.path, cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {line}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cb.qdc", "study"]

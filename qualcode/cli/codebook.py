@@ -4,7 +4,9 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, print_rich, project_option
+from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix
+
+REFI_ELSEWHERE = {".qdc": "qualcode import {path}", ".qdpx": "qualcode import {path}"}
 
 
 @click.group()
@@ -23,6 +25,7 @@ def check(file):
     """
     from qualcode import codebook as codebook_mod  # noqa: PLC0415 - PyYAML loads only here
 
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     problems = codebook_mod.check(file)
     for line, message in problems:
         click.echo(f"{file}:{line}: {message}", err=True)
@@ -80,6 +83,7 @@ def load(project, file):
     Example:
         qualcode codebook load codebooks/professioneel-handelen.yaml
     """
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     report = project.load_codebook(file)
     click.echo(
         f"{file}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -100,5 +104,6 @@ def export_codebook(project, file):
     """
     from qualcode import codebook as codebook_mod  # noqa: PLC0415
 
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", {".qdc": "qualcode export codebook {path}"})
     file.write_text(codebook_mod.dump(project.codebook()), encoding="utf-8")
     click.echo(f"wrote {file} ({len(project.codebook().ids())} codes)")

@@ -43,6 +43,22 @@ def _remember_all(ctx, _param, value) -> None:
     ctx.meta["qualcode.all_rows"] = value
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def require_suffix(path, suffixes, what: str, elsewhere: dict[str, str]) -> None:
+    """Refuse a file whose suffix does not fit the format ``what`` reads or writes, naming the
+    command that fits (``elsewhere``: suffix -> command, ``{path}`` filled in)."""
+    from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
+
+    suffix = path.suffix.lower()
+    if suffix in suffixes:
+        return
+    fits = elsewhere.get(suffix)
+    hint = f"for a {suffix} file use '{fits.format(path=path)}'" if fits else f"give a {' or '.join(suffixes)} file"
+    raise BadInput(f"{path}: {what} is {' or '.join(suffixes)}, not {suffix or 'a file without suffix'}; {hint}")
+
+
 def format_option(choices=FORMATS, default="table"):
     """``--format``; with a table among the choices also ``--all`` (every row, not the first)."""
     fmt = click.option(
