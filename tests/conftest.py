@@ -20,6 +20,18 @@ def _clean_env(monkeypatch):
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo, built once per test session in-process as ``qualcode demo DIR`` builds it:
+    (its folder, what it printed). Tests read it; one that changes it works on a copy."""
+    from qualcode.cli import cli as command
+
+    directory = tmp_path_factory.mktemp("shared") / "demo"
+    result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return directory, result.output
+
+
 @pytest.fixture
 def project(tmp_path):
     """A new project with the shipped codebook, in a temp folder."""
