@@ -21,6 +21,7 @@ from qualcode import memos as memo_mod
 from qualcode import quotes as quotes_mod
 from qualcode import worklist as worklist_mod
 from qualcode.errors import BadInput, ProjectNotFound, UnknownItem
+from qualcode.progress import Progress, batches, silent
 from qualcode.store import PROJECT_FILE, Store, codes, coders, codings, default_actor, documents, reviews, segments
 
 PROJECT_ENV = "QUALCODE_PROJECT"
@@ -381,19 +382,19 @@ class Project:
     # ---- suggestions (suggest) -------------------------------------------------------------
 
     def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
-                exclude_from_training=()):
+                exclude_from_training=(), progress: Progress = silent):
         """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
 
         Trains on what human coders reviewed so far (seconds), so it is never stale, leaving out
-        the documents named in ``exclude_from_training``; writes nothing.
+        the documents named in ``exclude_from_training``; writes nothing. ``progress`` hears of
+        the training and the scoring.
         """
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
-        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         with self.store.reading() as conn:
-            model, _ = suggest_mod.fit_project(conn, exclude_documents=exclude_from_training)
+            model = self._fit(conn, progress, exclude_documents=exclude_from_training)
             rows = self._segments_to_score(conn, documents, segment_ids)
-        found = model.suggest([row["text"] for row in rows], top=top, min_score=min_score)
+        found = self._score(model, rows, progress, top=top, min_score=min_score)
         table = [
             {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
             for row, suggestions in zip(rows, found) for s in suggestions
@@ -408,16 +409,32 @@ class Project:
             rows = [row for row in rows if row["segment_id"] in wanted]
         return rows
 
-    def autocode(self, min_score: float = 0.5, coder: str = "model") -> dict:
+    @staticmethod
+    def _fit(conn, progress: Progress, **options):
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        progress("training the suggester on the reviewed segments", 0, None)
+        return suggest_mod.fit_project(conn, **options)[0]
+
+    # Segments scored per batch, so that progress moves on a large project.
+    SCORED_PER_BATCH = 2000
+
+    def _score(self, model, rows: list[dict], progress: Progress, **options) -> list:
+        texts = [row["text"] for row in rows]
+        return [found for batch in batches(progress, "scoring segments", texts, self.SCORED_PER_BATCH)
+                for found in model.suggest(batch, **options)]
+
+    def autocode(self, min_score: float = 0.5, coder: str = "model", *, progress: Progress = silent) -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
         coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         with self.store.reading() as conn:
-            model, _ = suggest_mod.fit_project(conn)
+            model = self._fit(conn, progress)
             rows = self._segments_to_score(conn, None, None)
-        found = model.suggest([row["text"] for row in rows], top=len(model.classes_), min_score=min_score)
+        found = self._score(model, rows, progress, top=len(model.classes_), min_score=min_score)
         pairs = [(row["segment_id"], s.code) for row, suggestions in zip(rows, found) for s in suggestions]
+        progress(f"writing {len(pairs):,} codings", 0, None)
         with self.store.atomic("autocode", coder, {"min_score": min_score}) as conn:
             report = suggest_mod.write_autocoding(self.store, conn, coder, [row["segment_id"] for row in rows], pairs)
         by_source = dict.fromkeys(("model", "codebook"), 0)
@@ -426,7 +443,7 @@ class Project:
                 by_source[s.source] += 1
         return {**report, "min_score": min_score, "by_source": by_source}
 
-    def evaluate(self, folds: int = 5, *, min_positives: int = 5):
+    def evaluate(self, folds: int = 5, *, min_positives: int = 5, progress: Progress = silent):
         """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
         a code with fewer than ``min_positives`` coded training segments is left to the codebook."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
@@ -434,7 +451,8 @@ class Project:
         with self.store.reading() as conn:
             data = suggest_mod.training_set(conn)
             cues = suggest_mod.code_cues(codebook_mod.from_store(conn))
-        return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
+        estimator = suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives)
+        return evaluation.evaluate(estimator, data, folds=folds, progress=progress)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""

@@ -52,3 +52,20 @@ def test_a_suffix_that_does_not_fit_the_format_is_refused_with_the_command_that_
     result = cli(*args, "--project", project.path, cwd=tmp_path)
     assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {line}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cb.qdc", "study"]
+
+
+def test_progress_is_drawn_on_a_terminal_stderr_only(monkeypatch):
+    import io
+    import sys
+
+    from qualcode.cli.common import progress_on_stderr
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, drawn in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        with progress_on_stderr() as progress:
+            progress("scoring segments", 1, 2)
+        assert ("scoring segments" in stream.getvalue()) is drawn

@@ -1,5 +1,6 @@
 """What every command shares: opening the project, the --format option, and rendering."""
 
+import contextlib
 import csv
 import functools
 import json
@@ -123,6 +124,26 @@ def literal_table(title=None, **options):
     from rich.table import Table  # noqa: PLC0415 - only terminal output needs rich
 
     return Table(title=None if title is None else literal(title), **options)
+
+
+@contextlib.contextmanager
+def progress_on_stderr():
+    """A library ``progress`` callback drawn as a rich bar on stderr while the block runs, and
+    gone after it; a no-op when stderr is no terminal (a pipe, a log file, a test)."""
+    if not sys.stderr.isatty():
+        yield lambda _what, _done, _total: None
+        return
+    from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(what: str, done: int, total: int | None) -> None:
+            bar.update(task, description=literal(what).markup, completed=done, total=total)
+
+        yield report
 
 
 def console():

@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option
 
 
 @click.command()
@@ -22,7 +22,8 @@ def suggest(project, documents, top, min_score, fmt):
         qualcode suggest km-maasdelta-01 --top 3 --min-score 0.3
         qualcode suggest km-maasdelta-01:4
     """
-    table = project.suggest(list(documents) or None, top=top, min_score=min_score)
+    with progress_on_stderr() as progress:
+        table = project.suggest(list(documents) or None, top=top, min_score=min_score, progress=progress)
     emit(table, fmt, title="suggestions", empty="no suggestions: no segment scored above --min-score")
 
 
@@ -40,7 +41,8 @@ def autocode(project, min_score, coder, fmt):
     Example:
         qualcode autocode --min-score 0.6 --coder model
     """
-    report = project.autocode(min_score=min_score, coder=coder)
+    with progress_on_stderr() as progress:
+        report = project.autocode(min_score=min_score, coder=coder, progress=progress)
     if fmt == "json":
         emit_json(report)
         return
@@ -66,7 +68,8 @@ def evaluate(project, folds, fmt):
     Example:
         qualcode evaluate --folds 5 --format json
     """
-    result = project.evaluate(folds=folds)
+    with progress_on_stderr() as progress:
+        result = project.evaluate(folds=folds, progress=progress)
     if fmt == "json":
         emit_json(result.to_dict())
         return
