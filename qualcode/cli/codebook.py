@@ -96,14 +96,16 @@ def load(project, file):
 @project_option
 def export_codebook(project, file):
     """Write the project's current codebook to FILE as YAML, so the codebook in git
-    follows the project.
+    follows the project. An existing FILE is updated in place: its comments, key order, quoting
+    and wrapping stay, and only what changed in the project changes in the file.
 
     \b
     Example:
         qualcode codebook export codebooks/my-study.yaml
     """
-    from qualcode import codebook as codebook_mod  # noqa: PLC0415
+    from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
 
     require_suffix(file, YAML_SUFFIXES, "a codebook file", {".qdc": "qualcode export codebook {path}"})
-    file.write_text(codebook_mod.dump(project.codebook()), encoding="utf-8")
-    click.echo(f"wrote {file} ({len(project.codebook().ids())} codes)")
+    book = project.codebook()
+    codebook_file.export(book, file)
+    click.echo(f"wrote {file} ({len(book.ids())} codes)")
