@@ -6,12 +6,15 @@ SQLAlchemy at top level. Library errors are mapped to one line and an exit code 
 """
 
 import importlib
+import os
 import sys
 
 import click
 
 from qualcode import __version__
 from qualcode.errors import QualcodeError
+
+COMPLETE_VAR = "_QUALCODE_COMPLETE"  # click's shell completion asks through this variable
 
 # command name -> ("module:attribute" under qualcode.cli, the one line `qualcode --help` shows).
 # The line lives here so that listing the commands imports none of them. Order = --help order.
@@ -54,6 +57,8 @@ COMMANDS = {
     "framework": ("matrices:framework", "Framework matrix of quotes per respondent and theme."),
     # REFI-QDA (issue 8)
     "export": ("interop:export", "Export the codebook (.qdc) or project (.qdpx)."),
+    # the shell
+    "completion": ("complete:completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
 
@@ -83,7 +88,12 @@ class QualcodeGroup(click.Group):
             module_name, attribute = self.lazy[name][0].split(":")
             module = importlib.import_module(f"qualcode.cli.{module_name}")
             self.add_command(getattr(module, attribute), name)
-        return self.commands.get(name)
+        command = self.commands.get(name)
+        if command is not None and COMPLETE_VAR in os.environ:
+            from qualcode.cli.complete import attach  # noqa: PLC0415 - only while the shell completes
+
+            attach(command)
+        return command
 
     def format_commands(self, ctx, formatter):
         """List the commands from the registry's one-liners, without importing them."""
