@@ -4,9 +4,12 @@ Skipped: the two install commands (CI runs those) and the interactive coders (``
 ``qualcode adjudicate``). qualcode lines run in-process, as a user's shell would run them.
 """
 
+import os
 import re
 import shlex
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -34,7 +37,8 @@ def run_line(line: str, cwd) -> tuple[int, str]:
     if words[0] == "cd":
         return 0, str((cwd / words[1]).resolve())
     if words[0] != "qualcode":
-        done = subprocess.run(line, shell=True, cwd=cwd, capture_output=True, text=True)
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # the venv's qualcode
+        done = subprocess.run(["bash", "-c", line], cwd=cwd, capture_output=True, text=True, env={**os.environ, "PATH": path})
         return done.returncode, done.stdout + done.stderr
     from qualcode.cli import cli as command
 
