@@ -1,6 +1,7 @@
 """Shared fixtures: real projects in temp folders, the CLI run as a user runs it."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,12 +33,24 @@ def demo_run(tmp_path_factory):
     return directory, result.output
 
 
+@pytest.fixture(scope="session")
+def new_project_file(tmp_path_factory):
+    """The file of a new project with the shipped codebook, made once per session: copying it
+    costs a twentieth of reading the codebook into a new project for every test."""
+    from qualcode import Project
+
+    with Project.init(tmp_path_factory.mktemp("template") / "study", codebook=CODEBOOK) as made:
+        return made.path
+
+
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, new_project_file):
     """A new project with the shipped codebook, in a temp folder."""
     from qualcode import Project
 
-    with Project.init(tmp_path / "study", codebook=CODEBOOK) as opened:
+    (tmp_path / "study").mkdir()
+    shutil.copyfile(new_project_file, tmp_path / "study" / new_project_file.name)
+    with Project(tmp_path / "study") as opened:
         yield opened
 
 

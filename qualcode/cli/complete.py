@@ -104,6 +104,7 @@ def _attribute_pairs(project, incomplete: str) -> list[str]:
 BY_METAVAR = {
     "DOC": _with_project(_documents),
     "[DOC|DOC:N]...": _with_project(_documents_or_segments),
+    "DOC|DOC:N": _with_project(_documents_or_segments),
     "DOC:N": _with_project(_segments),
     "ID": _with_project(_codes),
     "ID[,ID...]": _with_project(_codes),

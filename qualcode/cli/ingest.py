@@ -100,6 +100,23 @@ def _import_project_file(project, path: Path) -> bool:
     return True
 
 
+def _transcript_or_turn(project, name: str):
+    """The transcript of document ``name``, or for ``DOC:N`` the rows of the turn holding segment N."""
+    from qualcode.errors import UnknownItem  # noqa: PLC0415 - keeps --help fast
+
+    try:
+        return project.transcript(name)
+    except UnknownItem:
+        document, sep, number = name.rpartition(":")
+        if not (sep and number.isdigit()):
+            raise
+    frame = project.transcript(document)
+    held = frame.loc[frame["ref"] == name, "turn"]
+    if held.empty:
+        raise UnknownItem("segment", name, frame["ref"].dropna(), f"see 'qualcode show {document}'")
+    return frame[frame["turn"] == held.iloc[0]]
+
+
 @click.command()
 @format_option()
 @project_option
@@ -114,19 +131,21 @@ def documents(project, fmt):
 
 
 @click.command()
-@click.argument("document")
+@click.argument("document", metavar="DOC|DOC:N")
 @format_option(("text", "json"), default="text")
 @project_option
 def show(project, document, fmt):
-    """Print a transcript with its segment numbers (N of DOC:N), speakers and times.
+    """Print a transcript with its segment numbers (N of DOC:N), speakers and times; DOC:N
+    prints the turn that holds segment N.
 
     Interviewer turns and other turns that are not coding units are shown unnumbered.
 
     \b
     Example:
         qualcode show km-maasdelta-01
+        qualcode show km-maasdelta-01:12
     """
-    frame = project.transcript(document)
+    frame = _transcript_or_turn(project, document)
     rows = frame.astype(object).where(frame.notna(), None)
     if fmt == "json":
         emit_json(rows.to_dict(orient="records"))
