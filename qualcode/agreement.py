@@ -1,6 +1,6 @@
 """Agreement between coders, measured on the unit they code: the segment.
 
-Takes the review marks and codings of chosen coders (``read_codings(conn, ...) -> DataFrame``),
+Takes the review marks and codings of chosen coders (``codings_frame(rows) -> DataFrame``),
 gives a unit table (``unit_table(rows, coders) -> DataFrame``: segments x coders, the value a
 frozenset of codes if the coder reviewed the segment, None if not: *missing*, never "absent"),
 and from it one nominal variable per code (applied or not, sub-codes included unless exact) or
@@ -26,12 +26,8 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from qualcode import coding
-from qualcode.errors import BadInput, Conflict, NotEnoughData, UnknownItem
-from qualcode.store import Store, codings, reviews
-from qualcode.store import coders as coders_table
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 
 NONE = "none"
 DRAWS = 1000
@@ -54,41 +50,22 @@ def undefined(reason: str) -> Stat:
 # ---- reading the data ------------------------------------------------------------------
 
 
-def read_codings(conn: sa.Connection, coder_names: list[str], segment_ids: list[int] | None = None) -> pd.DataFrame:
-    """Review marks and codings of ``coder_names``: one row per (segment_id, coder, code_id),
-    code_id None for the review mark itself, so a segment reviewed without codes is kept."""
-    marks = sa.select(reviews.c.segment_id, reviews.c.coder, sa.null().label("code_id")).where(
-        reviews.c.coder.in_(coder_names)
-    )
-    applied = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).where(codings.c.coder.in_(coder_names))
-    if segment_ids is not None:
-        marks = marks.where(reviews.c.segment_id.in_(segment_ids))
-        applied = applied.where(codings.c.segment_id.in_(segment_ids))
-    # Plain tuples: pandas probes each Row for attributes, which costs more than the query.
-    rows = [tuple(row) for row in conn.execute(sa.union_all(marks, applied))]
+def codings_frame(rows) -> pd.DataFrame:
+    """Review marks and codings as (segment_id, coder, code_id) rows (code_id None for the review
+    mark itself, :func:`qualcode.store.coding.marks_and_codings`) in a DataFrame."""
     return pd.DataFrame(rows, columns=["segment_id", "coder", "code_id"])
 
 
-def default_coders(conn: sa.Connection) -> list[str]:
-    """Coders compared when none are named: every coder with a review mark, except consensus coders."""
-    query = (
-        sa.select(coders_table.c.name)
-        .where(coders_table.c.kind != "consensus", coders_table.c.name.in_(sa.select(reviews.c.coder)))
-        .order_by(coders_table.c.name)
-    )
-    return list(conn.execute(query).scalars())
-
-
-def choose_coders(conn: sa.Connection, names: list[str] | None) -> list[str]:
-    """The coders to compare: ``names`` (checked), else :func:`default_coders`; at least two."""
+def choose_coders(names: list[str] | None, known: list[str], reviewing: list[str]) -> list[str]:
+    """The coders to compare: ``names`` (checked against ``known``), else every coder with a
+    review mark that is not a consensus coder (``reviewing``); at least two."""
     if names:
-        known = set(conn.execute(sa.select(coders_table.c.name)).scalars())
         for name in names:
             if name not in known:
                 raise UnknownItem("coder", name, known, "see 'qualcode status'")
         chosen = list(dict.fromkeys(names))
     else:
-        chosen = default_coders(conn)
+        chosen = list(reviewing)
     if len(chosen) < 2:
         raise NotEnoughData(
             f"agreement needs two coders who reviewed segments; found {', '.join(chosen) or 'none'}: "
@@ -433,28 +410,3 @@ def consensus(units: pd.DataFrame, rule: str) -> dict[int, frozenset]:
             votes = Counter(code for codes in given for code in codes)
             result[int(segment_id)] = frozenset(code for code, n in votes.items() if n > len(given) / 2)
     return result
-
-
-def write_codes(store: Store, conn: sa.Connection, coder: str, decided: dict[int, frozenset], *,
-                origin: str, replace_all: bool) -> dict[str, int]:
-    """Make ``coder``'s codes on each segment exactly ``decided[segment]`` (a consensus coder
-    of its own); with ``replace_all`` the coder's other segments are withdrawn. Changes only
-    what differs, so writing the same decision twice changes nothing."""
-    kind = conn.execute(sa.select(coders_table.c.kind).where(coders_table.c.name == coder)).scalar()
-    if kind is not None and kind != "consensus":
-        raise Conflict(f"coder {coder!r} is a {kind} coder; consensus goes into a coder of its own, e.g. --into consensus")
-    store.ensure_coder(conn, coder, kind="consensus")
-    current = unit_table(read_codings(conn, [coder]), [coder])[coder].to_dict()
-    added, removed, unreviewed = [], [], []
-    for segment_id in sorted(decided):
-        before = current.get(segment_id) or frozenset()
-        removed += [(segment_id, code_id, coder) for code_id in sorted(before - decided[segment_id])]
-        added += [(segment_id, code_id, coder) for code_id in sorted(decided[segment_id] - before)]
-        if current.get(segment_id) is None:
-            unreviewed.append((segment_id, coder))
-    withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided))] if replace_all else []
-    n_removed = len(coding.untag_many(store, conn, removed))
-    n_added = len(coding.tag_many(store, conn, added, origin))
-    coding.mark_reviewed_many(store, conn, unreviewed)
-    n_withdrawn = len(coding.unmark_reviewed_many(store, conn, withdrawn))
-    return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}

@@ -1,7 +1,7 @@
 """The audit log read back: who changed what, when, filtered by coder, date and action.
 
-``entries(conn, coder=, since=, action=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`,
-oldest first; a segment as target is shown as ``DOC:N``, as every command names it. A coder matches an entry they made (the actor) or one made on their behalf
+``entries(rows, coder=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`, oldest first;
+``with_segment_refs`` names segment targets ``DOC:N``. A coder matches an entry they made (the actor) or one made on their behalf
 (``coder`` or ``author`` in the entry's detail), so work applied from a file counts too.
 """
 
@@ -10,11 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import sqlalchemy as sa
-
-from qualcode.coding import segment_rows
 from qualcode.errors import BadInput
-from qualcode.store import audit
 
 LOG_COLUMNS = ["id", "at", "actor", "action", "target", "detail"]
 # Actions whose target is a segment id (a memo's is "segment:ID").
@@ -39,33 +35,34 @@ def _concerns(entry: dict, coder: str) -> bool:
     return coder in (detail.get("coder"), detail.get("author"))
 
 
-def entries(conn: sa.Connection, *, coder: str | None = None, since: str | None = None,
-            action: str | None = None) -> list[dict]:
-    """Audit entries oldest first; ``action`` is a prefix ('coding' matches coding.add and coding.delete)."""
-    query = sa.select(audit).order_by(audit.c.id)
-    if since:
-        query = query.where(audit.c.at >= parse_since(since))
-    if action:
-        query = query.where(audit.c.action.startswith(action, autoescape=True))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
-    rows = [row for row in rows if coder is None or _concerns(row, coder)]
-    return _with_segment_refs(conn, rows)
+def entries(rows: list[dict], *, coder: str | None = None) -> list[dict]:
+    """The audit entries (from :func:`qualcode.store.log.audit_rows`) that concern ``coder``, or all."""
+    return [row for row in rows if coder is None or _concerns(row, coder)]
 
 
-def _with_segment_refs(conn: sa.Connection, rows: list[dict]) -> list[dict]:
-    """Segment targets as DOC:N; a segment that no longer exists keeps its id."""
-    def segment_id(row) -> str | None:
-        if row["action"] in SEGMENT_TARGETS:
-            return row["target"]
-        if row["action"] == "memo.add" and row["target"].startswith("segment:"):
-            return row["target"].removeprefix("segment:")
-        return None
+def _segment_id(entry: dict) -> str | None:
+    if entry["action"] in SEGMENT_TARGETS:
+        return entry["target"]
+    if entry["action"] == "memo.add" and entry["target"].startswith("segment:"):
+        return entry["target"].removeprefix("segment:")
+    return None
 
-    if not any(segment_id(row) for row in rows):
-        return rows
-    refs = {str(segment["segment_id"]): segment["ref"] for segment in segment_rows(conn)}
+
+def names_segments(rows: list[dict]) -> bool:
+    """Whether any entry's target is a segment (so its ``DOC:N`` is worth looking up)."""
+    return any(_segment_id(row) for row in rows)
+
+
+def with_segment_refs(rows: list[dict], refs: dict[int, str]) -> list[dict]:
+    """Segment targets named ``DOC:N`` (``refs``: segment id -> reference); a segment that no
+    longer exists keeps its id.
+
+    >>> with_segment_refs([{"action": "coding.add", "target": "7"}, {"action": "memo.add", "target": "segment:7"}], {7: "km01:2"})
+    [{'action': 'coding.add', 'target': 'km01:2'}, {'action': 'memo.add', 'target': 'segment:km01:2'}]
+    """
     for row in rows:
-        found = segment_id(row)
-        if found in refs:
-            row["target"] = refs[found] if row["action"] in SEGMENT_TARGETS else f"segment:{refs[found]}"
+        found = _segment_id(row)
+        if found is not None and found.isdigit() and int(found) in refs:
+            reference = refs[int(found)]
+            row["target"] = reference if row["action"] in SEGMENT_TARGETS else f"segment:{reference}"
     return rows

@@ -39,6 +39,7 @@ class Prepared:
     variables: list[dict]
     about: dict
     value_labels: dict[str, dict[int, str]] = field(default_factory=dict)
+    raw: bool = False  # CSV text as it is, formula-like cells included (see qualcode.spreadsheet)
 
     def labels(self) -> list[str]:
         return [variable["label"] for variable in self.variables]
@@ -100,7 +101,7 @@ def _measure(spec: dict) -> str:
     return "scale"
 
 
-def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
+def prepare(frame, labelled: bool, exported_at: str, raw: bool = False) -> Prepared:
     """Rename to variable names, code categorical attributes (when ``labelled``), build the dictionary."""
     from pandas.api.types import is_numeric_dtype  # noqa: PLC0415 - the CLI imports this module for check_out
 
@@ -130,8 +131,9 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
             "measure": _measure({**spec, "value_labels": labels}),
         })
     about = {key_: info[key_] for key_ in ("kind", "coder", "coding_rule", "codebook", "value", "rows")}
+    about["unit"] = info.get("unit")
     about |= {"qualcode_version": __version__, "exported_at": exported_at}
-    return Prepared(data.rename(columns=names), variables, about, value_labels)
+    return Prepared(data.rename(columns=names), variables, about, value_labels, raw)
 
 
 def _dictionary_table(prepared: Prepared) -> list[list[str]]:
@@ -146,17 +148,26 @@ def write_dictionary(prepared: Prepared, out: Path) -> list[Path]:
     """``<stem>.dictionary.csv`` (no timestamp, byte-stable) and ``.json`` (with provenance)."""
     import csv  # noqa: PLC0415
 
+    from qualcode.spreadsheet import csv_row  # noqa: PLC0415
+
     csv_path = out.with_name(out.stem + ".dictionary.csv")
     json_path = out.with_name(out.stem + ".dictionary.json")
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(_dictionary_table(prepared))
+        csv.writer(handle, lineterminator="\n").writerows(csv_row(row, prepared.raw) for row in _dictionary_table(prepared))
     document = {"file": out.name, **prepared.about, "variables": prepared.variables}
     json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return [csv_path, json_path]
 
 
 def _write_csv(prepared: Prepared, out: Path) -> None:
-    prepared.data.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
+    from pandas.api.types import is_numeric_dtype  # noqa: PLC0415
+
+    from qualcode.spreadsheet import csv_cell  # noqa: PLC0415
+
+    data = prepared.data.apply(
+        lambda column: column if is_numeric_dtype(column) else column.map(lambda value: csv_cell(value, prepared.raw))
+    )
+    data.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _write_parquet(prepared: Prepared, out: Path) -> None:
@@ -200,14 +211,16 @@ def _about_rows(prepared: Prepared) -> list[list[str]]:
 def _write_xlsx(prepared: Prepared, out: Path) -> None:
     from openpyxl import Workbook  # noqa: PLC0415 - only .xlsx needs it
 
+    from qualcode.spreadsheet import xlsx_row  # noqa: PLC0415
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("matrix")
     sheet.freeze_panes = "B2"
     for row in _sheet_rows(prepared.data):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     dictionary = book.create_sheet("dictionary")
     for row in [*_dictionary_table(prepared), [], *_about_rows(prepared)]:
-        dictionary.append(row)
+        dictionary.append(xlsx_row(dictionary, row))
     book.save(out)
 
 
@@ -219,6 +232,8 @@ def _write_framework_xlsx(prepared: Prepared, out: Path) -> None:
     from openpyxl.styles import Alignment  # noqa: PLC0415
     from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
+    from qualcode.spreadsheet import xlsx_row  # noqa: PLC0415
+
     book = Workbook(write_only=True)  # streamed rows: a fraction of the time of the cell-by-cell workbook
     sheet = book.create_sheet("framework")
     for column in range(1, len(prepared.variables) + 1):
@@ -226,18 +241,15 @@ def _write_framework_xlsx(prepared: Prepared, out: Path) -> None:
     sheet.freeze_panes = "B2"
     template = WriteOnlyCell(sheet)
     template.alignment = Alignment(wrap_text=True, vertical="top")
-
-    def wrapped(value) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell._style = copy(template._style)  # the style looked up once, not hashed again per cell
-        return cell
-
-    sheet.append(prepared.labels())
+    sheet.append(xlsx_row(sheet, prepared.labels()))
     for row in prepared.data.itertuples(index=False):
-        sheet.append([wrapped(value) for value in row])
+        cells = xlsx_row(sheet, row)
+        for cell in cells:
+            cell._style = copy(template._style)  # the wrap style looked up once, not hashed per cell
+        sheet.append(cells)
     about = book.create_sheet("about")
     for row in _about_rows(prepared):
-        about.append(row)
+        about.append(xlsx_row(about, row))
     book.save(out)
 
 
@@ -247,13 +259,15 @@ def _write_framework_docx(prepared: Prepared, out: Path) -> None:
     from docx.oxml import parse_xml  # noqa: PLC0415
     from docx.oxml.ns import nsdecls  # noqa: PLC0415
 
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
     document.add_heading("Framework matrix", level=1)
     for line in prepared.notes():
-        document.add_paragraph(line)
+        document.add_paragraph(printable(line))
     table = document.add_table(rows=0, cols=len(prepared.variables))
     table.style = "Table Grid"
     # Every row built as text and parsed once: python-docx's cell objects cost seconds here.
@@ -270,7 +284,9 @@ def _cell_xml(text: str, width: str) -> str:
     """A Word table cell holding ``text`` as one run, its lines as line breaks."""
     from xml.sax.saxutils import escape  # noqa: PLC0415
 
-    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(printable(line))}</w:t>' for line in text.split("\n"))
     return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:r>{lines}</w:r></w:p></w:tc>'
 
 
@@ -303,8 +319,10 @@ def check_out(out: str | Path, kind: str = "matrix") -> Path:
     return out
 
 
-def write(frame, out: str | Path) -> list[Path]:
-    """Write ``frame`` to ``out`` by suffix, plus its data dictionary; returns the paths written."""
+def write(frame, out: str | Path, raw: bool = False) -> list[Path]:
+    """Write ``frame`` to ``out`` by suffix, plus its data dictionary; returns the paths written.
+    Text a spreadsheet would run as a formula is written as text (see :mod:`qualcode.spreadsheet`);
+    ``raw`` leaves CSV cells as they are."""
     from qualcode.store import now  # noqa: PLC0415 - the store's one time format
 
     kind = frame.attrs["qualcode"]["kind"]
@@ -312,6 +330,6 @@ def write(frame, out: str | Path) -> list[Path]:
     if frame.empty:
         raise BadInput(f"{out}: the {kind} is empty; nothing written")
     writer = writers_for(kind)[out.suffix.lower()]
-    prepared = prepare(frame, writer.labelled, now())
+    prepared = prepare(frame, writer.labelled, now(), raw)
     writer.write(prepared, out)
     return [out, *write_dictionary(prepared, out)]

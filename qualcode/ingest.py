@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
+from qualcode.inputfile import ZIP_DAMAGE, xml_text
 from qualcode.layouts import Detection, cut_meet, detect, expectations
 from qualcode.turns import Line, Turn, build, prepare, seconds
 
@@ -38,6 +39,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
+MAX_NESTING = 100  # content controls (w:sdt) and custom XML inside each other; Word nests a few
 
 
 @dataclass
@@ -91,7 +93,7 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except ZIP_DAMAGE:
         raise BadFile(path, "is damaged or incomplete (a broken zip archive); copy the file again or re-save it in Word") from None
     total = 0
     for info in members:
@@ -109,24 +111,50 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
-    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing."""
-    from lxml import etree  # noqa: PLC0415 - only .docx files need it
-
+def _unpack(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes; a damaged, encrypted or oddly compressed member is refused, not raised."""
+    info = archive.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise BadFile(path, f"is encrypted ({name} needs a password); remove the password in Word and import again")
     try:
-        with archive.open(name) as handle:
+        with archive.open(info) as handle:
             raw = handle.read(MAX_PART_BYTES + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+    except NotImplementedError as exc:  # an unknown compression method, patched data, strong encryption
+        raise BadFile(path, f"{name} is stored in a way qualcode cannot unpack ({exc}); re-save the transcript in Word") from None
+    except ZIP_DAMAGE:
         raise BadFile(path, f"is damaged or incomplete ({name} cannot be unpacked); copy the file again or re-save it in Word") from None
     if len(raw) > MAX_PART_BYTES:
         raise BadFile(path, f"{name} unpacks to more than {MAX_PART_BYTES // 2**20} MB, which looks like a zip bomb; qualcode refuses it; re-save the transcript in Word")
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+    return raw
+
+
+def _check_nesting(path: Path, name: str, root) -> None:
+    """Refuse content controls nested deeper than any Word file has them (they are read recursively)."""
+    for element in root.iter(W + "sdt", W + "customXml"):
+        if sum(1 for _ in element.iterancestors(W + "sdt", W + "customXml")) >= MAX_NESTING:
+            raise BadFile(path, f"{name} nests content controls more than {MAX_NESTING} deep, which no Word file does; "
+                                "re-save it in Word and import again")
+
+
+def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
+    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing.
+
+    ``huge_tree`` lets a paragraph hold more than libxml2's 10 MB per text node (a whole
+    interview pasted as one paragraph); it is safe here because nothing declares entities (refused
+    above), none are resolved, no DTD is loaded and nothing is fetched."""
+    from lxml import etree  # noqa: PLC0415 - only .docx files need it
+
+    raw = _unpack(path, archive, name)
+    text = xml_text(path, name, raw)
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise BadFile(path, f"{name} declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     try:
-        return etree.fromstring(raw, parser)
-    except etree.XMLSyntaxError:
-        raise BadFile(path, f"{name} is not well-formed XML; re-save it in Word and import again") from None
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as exc:
+        raise BadFile(path, f"{name} is not well-formed XML ({' '.join(exc.msg.split())}); re-save it in Word and import again") from None
+    _check_nesting(path, name, root)
+    return root
 
 
 # ---- Word --------------------------------------------------------------------------------
@@ -188,7 +216,9 @@ def _body_lines(body, out: list[Line], counter: list[int]) -> None:
                 cells = tuple(_cell_text(cell) for cell in row.iterchildren(W + "tc"))
                 out.append(Line("\t".join(cells), block=counter[0], cells=cells, table=table))
         elif tag in (W + "sdt", W + "customXml", W + "sdtContent"):
-            _body_lines(element.find(W + "sdtContent") if tag == W + "sdt" else element, out, counter)
+            content = element.find(W + "sdtContent") if tag == W + "sdt" else element
+            if content is not None:  # a content control may be empty
+                _body_lines(content, out, counter)
 
 
 def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list[Line]:
@@ -202,7 +232,8 @@ def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list
                 if text:
                     metadata.setdefault("headers" if "header" in name else "footers", []).append(text)
             elif name == "docProps/core.xml":
-                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part if el.text and el.text.strip()}
+                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part
+                         if isinstance(el.tag, str) and el.text and el.text.strip()}
                 if props:
                     metadata["properties"] = props
             elif name == "word/document.xml":

@@ -1,8 +1,9 @@
 """Theme matrices: respondent x code, attribute x code, code x code, and the framework matrix.
 
-Takes a read connection and options, gives pandas DataFrames; nothing here writes
-(``qualcode.export`` writes files). Codings are read with one Core query and tallied with
-vectorised pandas, so any matrix of a 200-interview project takes well under a second.
+Takes what the store read (:class:`~qualcode.store.matrix.MatrixSources`: codings, segments,
+documents and attributes as DataFrames) and options, gives pandas DataFrames; nothing here reads
+or writes (``qualcode.export`` writes files). Codings are tallied with vectorised pandas, so any
+matrix of a 200-interview project takes well under a second.
 
 A column for code X always means "X or one of its sub-codes": ``codes="top"`` gives one column
 per top-level code, ``"all"`` one per code, a list one per listed code. Which codings count is
@@ -22,12 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from qualcode import codebook as codebook_mod
-from qualcode.coding import check_codes
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
-from qualcode.store import coders, codings, document_attributes, documents, memos, segments
+from qualcode.selection import check_attributes, matching_documents, ref
+from qualcode.store.matrix import MatrixSources
 
 VALUES = ("count", "presence", "share", "words")
 RULES = ("consensus", "union", "all")
@@ -73,9 +72,9 @@ class Columns:
         return f"{column} or a sub-code ({', '.join(below)})" if below else column
 
 
-def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
-    """Resolve ``coder``; None means "consensus" when a coder of that name exists, else "union"."""
-    known = dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
+def coding_rule(known: dict[str, str], coder: str | None) -> Rule:
+    """Resolve ``coder`` among the coders ``known`` (name -> kind); None means "consensus" when a
+    coder of that name exists, else "union"."""
     if coder is None:
         coder = CONSENSUS if CONSENSUS in known else "union"
     if coder in ("union", "all"):
@@ -96,9 +95,27 @@ def coding_rule(conn: sa.Connection, coder: str | None) -> Rule:
     return Rule(coder, (coder,), f"codings by coder {coder}")
 
 
-def code_columns(conn: sa.Connection, codes="top") -> Columns:
+def by_coder(rule: Rule, known: dict[str, str]) -> bool:
+    """Whether counting needs to know who coded: under "all", or when some coders do not count."""
+    return rule.name == "all" or not set(known) <= set(rule.coders)
+
+
+def check_options(*, value: str | None = None, within: str | None = None, measure: str | None = None,
+                  quotes: int | None = None) -> None:
+    """Refuse an unknown value, unit of co-occurrence or measure, or fewer than one quote."""
+    if value is not None and value not in VALUES:
+        raise BadInput(f"unknown value {value!r}: use one of {', '.join(VALUES)}")
+    if within is not None and within not in WITHIN:
+        raise BadInput(f"unknown --within {within!r}: use one of {', '.join(WITHIN)}")
+    if measure is not None and measure not in MEASURES:
+        raise BadInput(f"unknown --measure {measure!r}: use one of {', '.join(MEASURES)}")
+    if quotes is not None and quotes < 1:
+        raise BadInput(f"bad --quotes {quotes}: give at least 1")
+
+
+def code_columns(sources: MatrixSources, codes="top") -> Columns:
     """The columns for ``codes``: "top", "all" or a list of code ids (unknown ids are named)."""
-    book = codebook_mod.from_store(conn)
+    book = sources.book
     order, parents, names = [], {}, {}
     for code, parent, _depth in book.walk():
         order.append(code.id)
@@ -111,7 +128,10 @@ def code_columns(conn: sa.Connection, codes="top") -> Columns:
     elif isinstance(codes, str):
         raise BadInput(f"bad --codes {codes!r}: use top, all, or code ids")
     else:
-        ids = list(dict.fromkeys(check_codes(conn, list(codes))))
+        for code_id in codes:
+            if code_id not in parents:
+                raise UnknownItem("code", code_id, parents, "see 'qualcode codebook show'")
+        ids = list(dict.fromkeys(codes))
     if not ids:
         raise NotEnoughData("the project has no codes yet; load a codebook with 'qualcode codebook load FILE'")
     sources = {column: [] for column in ids}
@@ -124,66 +144,34 @@ def code_columns(conn: sa.Connection, codes="top") -> Columns:
     return Columns(ids, sources, names)
 
 
-def case_table(conn: sa.Connection, attrs: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Documents (index: document id) with their name and attributes, filtered by ``attrs``.
+def case_table(sources: MatrixSources, attributes: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Documents (index: document id) with their name and attributes, those ``attributes``
+    select (see :mod:`qualcode.selection`: a key or value that matches nothing is an error).
 
-    Returns the table and each attribute's type (category, number or date). Attribute values
-    match case-insensitively; a filter that keeps no document is an error naming the values.
+    Returns the table and each attribute's type (category, number or date).
     """
-    docs = fetch(conn, sa.select(documents.c.id, documents.c.name).order_by(documents.c.name),
-                 {"document_id": "int", "document": "text"}).set_index("document_id")
-    values = fetch(conn, sa.select(document_attributes.c.document_id, document_attributes.c.key,
-                                   document_attributes.c.value, document_attributes.c.type),
-                   {"document_id": "int", "key": "text", "value": "text", "type": "text"})
+    docs, values = sources.documents, sources.attributes
     types = dict(sorted(values.drop_duplicates("key").set_index("key")["type"].items()))
     wide = values.pivot(index="document_id", columns="key", values="value").reindex(columns=list(types))
     for key, kind in types.items():
         if kind == "number":
             wide[key] = pd.to_numeric(wide[key], errors="coerce")
     docs = docs.join(wide)
-    for key, wanted in (attrs or {}).items():
-        if key not in types:
-            raise UnknownItem("attribute", key, types, "see 'qualcode documents'")
-        keep = docs[key].astype("string").str.lower() == str(wanted).lower()
-        if not keep.any():
-            found = ", ".join(sorted(docs[key].dropna().astype(str).unique()))
-            raise BadInput(f"no documents with {key} = {wanted!r}: nothing to tabulate; its values are {found}")
-        docs = docs[keep.fillna(False)]
+    if attributes:
+        rows = list(zip(values["document_id"], values["key"], values["value"]))
+        check_attributes(attributes, {key: set(group) for key, group in values.groupby("key")["value"]})
+        docs = docs[docs.index.isin(matching_documents(attributes, rows))]
     if docs.empty:
         raise NotEnoughData("the project has no documents yet; import transcripts first")
     return docs, types
 
 
-def fetch(conn: sa.Connection, query, columns: dict[str, str]) -> pd.DataFrame:
-    """A Core query's rows as a DataFrame with the given column kinds (int, float, category,
-    text). Rows come as the driver's plain tuples and are converted column by column: building
-    a frame from 200,000 SQLAlchemy Rows, or letting pandas infer types, costs seconds."""
-    rows = conn.execute(query).cursor.fetchall()
-    table = np.array(rows, dtype=object).reshape(len(rows), len(columns))
-    data = {}
-    for position, (name, kind) in enumerate(columns.items()):
-        values = table[:, position]
-        if kind == "category":
-            codes, categories = pd.factorize(values)
-            data[name] = pd.Categorical.from_codes(codes, categories=categories)
-        elif kind == "text":
-            data[name] = pd.array(values, dtype="string")
-        else:
-            data[name] = values.astype({"int": np.int64, "float": np.float64}[kind])
-    return pd.DataFrame(data)
-
-
-def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_ids) -> pd.DataFrame:
+def coded_segments(sources: MatrixSources, rule: Rule, columns: Columns, document_ids) -> pd.DataFrame:
     """One row per segment, column (and coder under the "all" rule) that the rule counts, with
     the segment's document, turn and number."""
-    everyone = set(conn.execute(sa.select(coders.c.name)).scalars())
-    if rule.name == "all" or not everyone <= set(rule.coders):
-        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder),
-                      {"segment_id": "int", "code_id": "category", "coder": "category"})
+    found = sources.codings
+    if "coder" in found:
         found = found[found["coder"].isin(rule.coders)]
-    else:  # every coding counts: leaving out the coder column halves the fetch
-        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id),
-                      {"segment_id": "int", "code_id": "category"})
     mapping = columns.mapping()
     mapping["code"] = found["code_id"].cat.categories.get_indexer(mapping["code_id"])
     mapping["column"] = pd.Categorical(mapping["column"], categories=columns.ids)
@@ -191,10 +179,7 @@ def coded_segments(conn: sa.Connection, rule: Rule, columns: Columns, document_i
     hits = found.merge(mapping[mapping["code"] >= 0][["code", "column"]], on="code").drop(columns="code")
     keys = ["segment_id", "column", "coder"] if rule.name == "all" else ["segment_id", "column"]
     hits = hits.drop_duplicates(keys)
-    where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number,
-                                  segments.c.start, segments.c.end),
-                  {"segment_id": "int", "document_id": "int", "turn_id": "float", "number": "int", "start": "int", "end": "int"})
-    hits = hits.join(where.set_index("segment_id"), on="segment_id")
+    hits = hits.join(sources.segments.set_index("segment_id"), on="segment_id")
     hits = hits[hits["document_id"].isin(document_ids)]
     if hits.empty:
         raise NotEnoughData(f"no codings to count ({rule.text}) in the selected documents and codes")
@@ -222,25 +207,23 @@ def word_counts(text: str, starts, ends):
     return inside + ((ends > starts) & ~space[first] & ~begins[first])
 
 
-def _document_texts(conn: sa.Connection, document_ids) -> dict[int, str]:
-    query = sa.select(documents.c.id, documents.c.text).where(documents.c.id.in_([int(d) for d in document_ids]))
-    return dict(conn.execute(query).all())
+def _document_texts(sources: MatrixSources, document_ids) -> dict[int, str]:
+    return {int(d): sources.texts[int(d)] for d in document_ids}
 
 
-def _segment_words(conn: sa.Connection, hits: pd.DataFrame) -> pd.Series:
+def _segment_words(sources: MatrixSources, hits: pd.DataFrame) -> pd.Series:
     """Words per coded segment: all documents' texts are joined once, so one vectorised pass
     counts every segment."""
     spans = hits.drop_duplicates("segment_id")
-    texts = _document_texts(conn, spans["document_id"].unique())
+    texts = _document_texts(sources, spans["document_id"].unique())
     lengths = pd.Series({document_id: len(text) + 1 for document_id, text in texts.items()})
     shift = spans["document_id"].map(lengths.cumsum() - lengths).to_numpy()
     counts = word_counts("\n".join(texts.values()), spans["start"].to_numpy() + shift, spans["end"].to_numpy() + shift)
     return pd.Series(counts, index=spans["segment_id"].to_numpy())
 
 
-def _segments_per_document(conn: sa.Connection) -> pd.Series:
-    query = sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)
-    return pd.Series(dict(conn.execute(query).all()), dtype="float64")
+def _segments_per_document(sources: MatrixSources) -> pd.Series:
+    return sources.segments.groupby("document_id").size().astype("float64")
 
 
 def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
@@ -251,10 +234,10 @@ def _respondent_keys(docs: pd.DataFrame) -> pd.Series:
     return docs["document"]
 
 
-def _provenance(kind: str, rule: Rule, conn: sa.Connection, **extra) -> dict:
-    book = codebook_mod.from_store(conn)
+def _provenance(kind: str, rule: Rule, sources: MatrixSources, **extra) -> dict:
+    book = sources.book
     return {"kind": kind, "coder": rule.name, "coding_rule": rule.text,
-            "codebook": {"title": book.title, "version": book.version}, **extra}
+            "codebook": {"title": book.title, "version": book.version}, "unit": sources.unit, **extra}
 
 
 def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) -> dict:
@@ -269,40 +252,38 @@ def _attribute_variables(docs: pd.DataFrame, key: str, types: dict[str, str]) ->
     return variables
 
 
-def _tally(conn: sa.Connection, hits: pd.DataFrame, document_ids, value: str, rule: Rule) -> pd.DataFrame:
+def _tally(sources: MatrixSources, hits: pd.DataFrame, document_ids, value: str, rule: Rule) -> pd.DataFrame:
     """Documents x columns: coded segments, presence, share of the document's segments, or words."""
-    hits = hits.assign(amount=hits["segment_id"].map(_segment_words(conn, hits)) if value == "words" else 1)
+    hits = hits.assign(amount=hits["segment_id"].map(_segment_words(sources, hits)) if value == "words" else 1)
     table = (hits.groupby(["document_id", "column"], observed=False)["amount"].sum()
              .unstack(fill_value=0).reindex(index=document_ids, fill_value=0).astype("int64"))
     if value == "presence":
         return (table > 0).astype("int64")
     if value == "share":
         coders_in_rule = len(rule.coders) if rule.name == "all" else 1
-        return table.div(_segments_per_document(conn).reindex(document_ids) * coders_in_rule, axis=0).fillna(0.0)
+        return table.div(_segments_per_document(sources).reindex(document_ids) * coders_in_rule, axis=0).fillna(0.0)
     return table
 
 
-def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: str = "count",
-           coder: str | None = None, attrs: dict[str, str] | None = None, attributes: bool = False) -> pd.DataFrame:
+def matrix(sources: MatrixSources, rule: Rule, *, rows: str = "document", codes="top", value: str = "count",
+           attributes: dict[str, str] | None = None, attribute_columns: bool = False) -> pd.DataFrame:
     """Respondents (or attribute values) x codes; see the module docstring for the options.
 
     With ``rows`` an attribute key, each row holds the documents with that value: a ``documents``
     column counts them, values are summed (presence: documents with the code), shares averaged.
-    ``attributes=True`` puts the case attributes before the code columns (document rows only).
+    ``attribute_columns=True`` puts the case attributes before the code columns (document rows only).
     """
-    if value not in VALUES:
-        raise BadInput(f"unknown value {value!r}: use one of {', '.join(VALUES)}")
-    rule = coding_rule(conn, coder)
-    columns = code_columns(conn, codes)
-    docs, types = case_table(conn, attrs)
+    check_options(value=value)
+    columns = code_columns(sources, codes)
+    docs, types = case_table(sources, attributes)
     if rows != "document" and rows not in types:
         raise UnknownItem("attribute", rows, types, "use --rows document or an attribute key")
-    table = _tally(conn, coded_segments(conn, rule, columns, docs.index), docs.index, value, rule)
+    table = _tally(sources, coded_segments(sources, rule, columns, docs.index), docs.index, value, rule)
     variables = {}
     if rows == "document":
         keys = _respondent_keys(docs)
         table.index = pd.Index(keys, name=keys.name)
-        if attributes:
+        if attribute_columns:
             extra = docs.drop(columns=[keys.name]).set_axis(table.index)
             table = pd.concat([extra, table], axis=1)
             variables.update(_attribute_variables(docs, keys.name, types))
@@ -326,7 +307,7 @@ def matrix(conn: sa.Connection, *, rows: str = "document", codes="top", value: s
             variables[column]["value_labels"] = {0: "absent", 1: "present"}
     table.columns.name = None
     table.attrs["qualcode"] = _provenance(
-        "matrix", rule, conn, value=value, rows=rows,
+        "matrix", rule, sources, value=value, rows=rows,
         key={"name": table.index.name, "label": "Respondent" if rows == "document" else rows, "meaning": key_meaning},
         variables=variables,
     )
@@ -344,22 +325,18 @@ def _together(units, columns, n_columns: int):
     return (incidence.T @ incidence).toarray()
 
 
-def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str = "count", codes="top",
-                 coder: str | None = None, attrs: dict[str, str] | None = None) -> pd.DataFrame:
+def cooccurrence(sources: MatrixSources, rule: Rule, *, within: str = "segment", measure: str = "count", codes="top",
+                 attributes: dict[str, str] | None = None) -> pd.DataFrame:
     """Code x code: in how many segments, turns or documents two codes both occur.
 
     ``measure="jaccard"`` divides that by the number of units with either code. The diagonal
     holds the units with the code itself (count) or 1 (jaccard, 0 for an unused code). Under the
     "all" rule a unit counts once per coder.
     """
-    if within not in WITHIN:
-        raise BadInput(f"unknown --within {within!r}: use one of {', '.join(WITHIN)}")
-    if measure not in MEASURES:
-        raise BadInput(f"unknown --measure {measure!r}: use one of {', '.join(MEASURES)}")
-    rule = coding_rule(conn, coder)
-    columns = code_columns(conn, codes)
-    docs, _types = case_table(conn, attrs)
-    hits = coded_segments(conn, rule, columns, docs.index)
+    check_options(within=within, measure=measure)
+    columns = code_columns(sources, codes)
+    docs, _types = case_table(sources, attributes)
+    hits = coded_segments(sources, rule, columns, docs.index)
     unit = {"segment": hits["segment_id"], "document": hits["document_id"],
             "turn": hits["turn_id"].fillna(-hits["segment_id"])}[within]
     keys = [unit, hits["coder"]] if rule.name == "all" else [unit]
@@ -379,52 +356,45 @@ def cooccurrence(conn: sa.Connection, *, within: str = "segment", measure: str =
                           "meaning": meaning.format(units=units, what=columns.what(column)).format(row="the row's code")}
                  for column in columns.ids}
     table.attrs["qualcode"] = _provenance(
-        "cooccurrence", rule, conn, value=measure, rows="code", within=within,
+        "cooccurrence", rule, sources, value=measure, rows="code", within=within,
         key={"name": "code", "label": "Code", "meaning": "code id (the row's code)"}, variables=variables,
     )
     return table
 
 
-def _quote_texts(conn: sa.Connection, chosen: pd.DataFrame) -> list[str]:
+def _quote_texts(sources: MatrixSources, chosen: pd.DataFrame) -> list[str]:
     """The text of each chosen segment, cut from its document's text."""
-    texts = _document_texts(conn, chosen["document_id"].unique())
+    texts = _document_texts(sources, chosen["document_id"].unique())
     return [texts[doc][start:end].strip()
             for doc, start, end in zip(chosen["document_id"], chosen["start"], chosen["end"], strict=True)]
 
 
-def _segment_memos(conn: sa.Connection, segment_ids) -> dict[int, list[str]]:
-    query = (sa.select(memos.c.target_id, memos.c.author, memos.c.text)
-             .where(memos.c.target_type == "segment", memos.c.target_id.in_([str(s) for s in segment_ids]))
-             .order_by(memos.c.id))
-    found: dict[int, list[str]] = {}
-    for target, author, text in conn.execute(query):
-        found.setdefault(int(target), []).append(f"memo ({author}): {text}")
-    return found
+def _segment_memos(sources: MatrixSources, segment_ids) -> dict[int, list[str]]:
+    return {int(s): [f"memo ({author}): {text}" for author, text in sources.memos[int(s)]]
+            for s in segment_ids if int(s) in sources.memos}
 
 
-def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str | None = None,
-              attrs: dict[str, str] | None = None) -> pd.DataFrame:
+def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 3,
+              attributes: dict[str, str] | None = None) -> pd.DataFrame:
     """Respondents x themes, each cell the first ``quotes`` coded passages (with their memos).
 
     A cell lists ``"quote" (DOC:N)`` lines in document order, then ``(+K more)`` if the
     respondent has more passages for that theme; empty when there are none.
     """
-    if quotes < 1:
-        raise BadInput(f"bad --quotes {quotes}: give at least 1")
-    rule = coding_rule(conn, coder)
-    columns = code_columns(conn, codes)
-    docs, _types = case_table(conn, attrs)
-    hits = coded_segments(conn, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
+    check_options(quotes=quotes)
+    columns = code_columns(sources, codes)
+    docs, _types = case_table(sources, attributes)
+    hits = coded_segments(sources, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
     hits = hits.sort_values(["document_id", "column", "number"])
     groups = hits.groupby(["document_id", "column"], observed=True)
     left_out = (groups.size() - quotes).clip(lower=0).to_dict()
     chosen = groups.head(quotes)
-    notes = _segment_memos(conn, chosen["segment_id"].unique())
+    notes = _segment_memos(sources, chosen["segment_id"].unique())
     names = docs["document"].to_dict()
     cells: dict[str, dict[int, list[str]]] = {column: {} for column in columns.ids}
     for doc, column, number, segment, text in zip(chosen["document_id"], chosen["column"], chosen["number"],
-                                                  chosen["segment_id"], _quote_texts(conn, chosen), strict=True):
-        entry = "\n".join([f"\u201c{text}\u201d ({names[doc]}:{number})", *notes.get(segment, [])])
+                                                  chosen["segment_id"], _quote_texts(sources, chosen), strict=True):
+        entry = "\n".join([f"\u201c{text}\u201d ({ref(names[doc], number)})", *notes.get(segment, [])])
         cells[column].setdefault(doc, []).append(entry)
     table = pd.DataFrame({
         column: {doc: "\n\n".join(entries + ([f"(+{left_out[doc, column]} more)"] if left_out[doc, column] else []))
@@ -437,7 +407,7 @@ def framework(conn: sa.Connection, *, codes="top", quotes: int = 3, coder: str |
     variables = {column: {"role": "code", "label": columns.label(column), "source_codes": columns.sources[column],
                           "meaning": f"up to {quotes} passages coded {columns.what(column)}"} for column in columns.ids}
     table.attrs["qualcode"] = _provenance(
-        "framework", rule, conn, value="quotes", rows="document", quotes=quotes,
+        "framework", rule, sources, value="quotes", rows="document", quotes=quotes,
         key={"name": keys.name, "label": "Respondent", "meaning": "respondent key"}, variables=variables,
     )
     return table

@@ -10,38 +10,16 @@ when the copies do not hold the same documents, segments or codes.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from qualcode.errors import Conflict
-from qualcode.store import Store, codes, coders, codings, documents, memos, new_guid, reviews, segments
+from qualcode.store import Store
+from qualcode.store.coding import insert_codings, insert_reviews
+from qualcode.store.copies import read_copy
+from qualcode.store.memo import insert_memos
 
 
 def _listing(names) -> str:
     names = sorted(names)
     return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
-
-
-def _segment_keys(conn: sa.Connection) -> dict[int, tuple[str, int, int]]:
-    """segment id -> (document sha256, start, end): the identity of a segment across copies."""
-    query = sa.select(segments.c.id, documents.c.sha256, segments.c.start, segments.c.end).join(
-        documents, documents.c.id == segments.c.document_id
-    )
-    return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
-
-
-def _read(conn: sa.Connection) -> dict:
-    return {
-        "documents": {sha: (doc_id, name) for doc_id, name, sha in conn.execute(
-            sa.select(documents.c.id, documents.c.name, documents.c.sha256))},
-        "segments": _segment_keys(conn),
-        "refs": {segment_id: f"{name}:{number}" for segment_id, name, number in conn.execute(
-            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id))},
-        "codes": set(conn.execute(sa.select(codes.c.id)).scalars()),
-        "coders": [dict(row) for row in conn.execute(sa.select(coders)).mappings()],
-        "reviews": [dict(row) for row in conn.execute(sa.select(reviews)).mappings()],
-        "codings": [dict(row) for row in conn.execute(sa.select(codings)).mappings()],
-        "memos": [dict(row) for row in conn.execute(sa.select(memos)).mappings()],
-    }
 
 
 def _check_same_documents(here: dict, there: dict, other_name: str) -> None:
@@ -84,39 +62,40 @@ def _memo_target(memo: dict, here: dict, there: dict, to_local: dict[int, int]) 
     return memo["target_id"]
 
 
-def merge(store: Store, conn: sa.Connection, other: Store, other_name: str) -> dict[str, int]:
+def merge(store: Store, conn, other: Store, other_name: str) -> dict[str, int]:
     """Add the other copy's coders, review marks, codings and memos to this project."""
     with other.reading() as other_conn:
-        there = _read(other_conn)
-    here = _read(conn)
+        there = read_copy(other_conn)
+    here = read_copy(conn)
     to_local = _matching_segments(here, there, other_name)
     guids = {c["guid"] for c in here["coders"] + here["codings"] + here["memos"]}
     added = {"coders": 0, "reviews": 0, "codings": 0, "memos": 0}
     known_coders = {c["name"] for c in here["coders"]}
     for coder in there["coders"]:
         if coder["name"] not in known_coders:
-            conn.execute(coders.insert().values(**{**coder, "guid": coder["guid"] if coder["guid"] not in guids else new_guid()}))
+            store.ensure_coder(conn, coder["name"], coder["kind"], created_at=coder["created_at"],
+                               guid=coder["guid"] if coder["guid"] not in guids else None, log=False)
             store.log(conn, "coder.add", coder["name"], {"kind": coder["kind"], "from": other_name})
             added["coders"] += 1
     reviewed = {(r["segment_id"], r["coder"]) for r in here["reviews"]}
+    marks = []
     for review in there["reviews"]:
         key = (to_local[review["segment_id"]], review["coder"])
         if key not in reviewed:
-            conn.execute(reviews.insert().values(segment_id=key[0], coder=key[1], reviewed_at=review["reviewed_at"]))
+            marks.append({"segment_id": key[0], "coder": key[1], "reviewed_at": review["reviewed_at"]})
             reviewed.add(key)
-            added["reviews"] += 1
+    insert_reviews(conn, marks)
     coded = {(c["segment_id"], c["code_id"], c["coder"]) for c in here["codings"]}
+    rows = []
     for row in there["codings"]:
         key = (to_local[row["segment_id"]], row["code_id"], row["coder"])
         if key not in coded:
-            values = {k: v for k, v in row.items() if k != "id"}
-            conn.execute(codings.insert().values(**{**values, "segment_id": key[0],
-                                                    "guid": row["guid"] if row["guid"] not in guids else new_guid()}))
+            rows.append({**row, "segment_id": key[0], "guid": row["guid"] if row["guid"] not in guids else None})
             coded.add(key)
-            added["codings"] += 1
-    for memo in (m for m in there["memos"] if m["guid"] not in guids):
-        values = {k: v for k, v in memo.items() if k != "id"}
-        conn.execute(memos.insert().values(**{**values, "target_id": _memo_target(memo, here, there, to_local)}))
-        added["memos"] += 1
+    insert_codings(conn, rows)
+    notes = [{**memo, "target_id": _memo_target(memo, here, there, to_local)}
+             for memo in there["memos"] if memo["guid"] not in guids]
+    insert_memos(conn, notes)
+    added.update(reviews=len(marks), codings=len(rows), memos=len(notes))
     store.log(conn, "merge.done", other_name, added)
     return added

@@ -4,10 +4,10 @@ Takes segment texts and the codebook's cues (``code_cues(book) -> tuple[CodeCue]
 segment, the likeliest codes with a score in [0, 1], the words that drove each score and its
 source: ``model`` (a linear classifier trained on segments human coders reviewed) or
 ``codebook`` (keywords and examples, for a code with too few coded segments yet).
-``training_set(conn) -> TrainingSet`` reads what the human coders did; ``SegmentSuggester`` is
-a scikit-learn estimator (``clone`` and ``cross_validate`` work on it); ``ProjectSuggester``
-keeps one trained in memory for the terminal coder. Suggesting never writes; only
-:func:`write_autocoding` does, inside the caller's transaction. Nothing is ever pickled or
+``training_set(rows, coded) -> TrainingSet`` holds what the human coders did (read by
+:mod:`qualcode.store.suggest`); ``SegmentSuggester`` is a scikit-learn estimator (``clone`` and
+``cross_validate`` work on it); ``ProjectSuggester`` keeps one trained in memory for the
+terminal coder. Suggesting never writes; autocoding is written by the store. Nothing is ever pickled or
 downloaded: the model is retrained from the project when needed, which takes seconds.
 """
 
@@ -16,20 +16,18 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import sqlalchemy as sa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from qualcode import codebook as codebook_mod
-from qualcode.errors import Conflict
-from qualcode.store import Store, coders, codings, documents, new_guid, now, reviews, segments
 from qualcode.textfeatures import TextFeatures
 
 KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
@@ -82,35 +80,19 @@ class TrainingSet:
         return TrainingSet(*([values[i] for i in rows] for values in vars(self).values()))
 
 
-SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
-
-
-def training_set(conn: sa.Connection) -> TrainingSet:
-    humans = sa.select(coders.c.name).where(coders.c.kind == "human")
-    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
-    rows = conn.execute(
-        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(segments.c.id.in_(reviewed))
-        .order_by(documents.c.name, segments.c.number)
-    ).all()
-    labels: dict[int, set[str]] = {row.id: set() for row in rows}
-    for segment_id, code_id in conn.execute(
-        sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))
-    ):
+def training_set(rows, coded) -> TrainingSet:
+    """The training set from the reviewed segments' ``(segment id, document id, text)`` rows and
+    the human coders' ``(segment id, code id)`` codings (:func:`qualcode.store.suggest.training_rows`)."""
+    labels: dict[int, set[str]] = {segment_id: set() for segment_id, _, _ in rows}
+    for segment_id, code_id in coded:
         if segment_id in labels:
             labels[segment_id].add(code_id)
     return TrainingSet(
-        segment_ids=[row.id for row in rows],
-        texts=[row[2] for row in rows],
-        groups=[row.document_id for row in rows],
-        labels=[frozenset(labels[row.id]) for row in rows],
+        segment_ids=[segment_id for segment_id, _, _ in rows],
+        texts=[text for _, _, text in rows],
+        groups=[document_id for _, document_id, _ in rows],
+        labels=[frozenset(labels[segment_id]) for segment_id, _, _ in rows],
     )
-
-
-def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
-    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
-    return {segment_id: text for segment_id, text in found}
 
 
 PHRASE_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
@@ -369,16 +351,14 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-def fit_project(conn: sa.Connection, *, exclude_documents=(), **params) -> tuple[SegmentSuggester, TrainingSet]:
-    """A suggester trained on everything human coders reviewed in the project, except in
-    ``exclude_documents`` (names): a held-out interview is then as new to it as an unread one."""
-    data = training_set(conn)
-    if exclude_documents:
-        held = set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(exclude_documents)))).scalars())
+def fit_project(data: TrainingSet, book: codebook_mod.Codebook, *, exclude_groups=(), **params) -> SegmentSuggester:
+    """A suggester trained on everything human coders reviewed, except in the documents
+    ``exclude_groups`` (ids): a held-out interview is then as new to it as an unread one."""
+    if exclude_groups:
+        held = set(exclude_groups)
         data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
-    cues = code_cues(codebook_mod.from_store(conn))
-    model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
-    return model, data
+    cues = code_cues(book)
+    return SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
 
 
 class ProjectSuggester:
@@ -389,15 +369,16 @@ class ProjectSuggester:
     may run in a worker thread while the old model keeps answering.
     """
 
-    def __init__(self, store: Store, **params):
-        self.store = store
+    def __init__(self, read_training: Callable[[], tuple[TrainingSet, codebook_mod.Codebook]],
+                 read_texts: Callable[[list[int]], dict[int, str]], **params):
+        self.read_training = read_training
+        self.read_texts = read_texts
         self.params = params
         self._model: SegmentSuggester | None = None
         self._lock = threading.Lock()
 
     def retrain(self) -> SegmentSuggester:
-        with self.store.reading() as conn:
-            model, _ = fit_project(conn, **self.params)
+        model = fit_project(*self.read_training(), **self.params)
         with self._lock:
             self._model = model
         return model
@@ -426,41 +407,12 @@ class ProjectSuggester:
 
     def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
         """(code id, score, reason words) for one segment, best first."""
-        with self.store.reading() as conn:
-            text = segment_texts(conn, [segment_id]).get(segment_id, "")
+        text = self.read_texts([segment_id]).get(segment_id, "")
         return [(s.code, s.score, list(s.reasons)) for s in self.model.suggest([text], top=top)[0]]
 
     def order(self, segment_ids) -> list[int]:
         """``segment_ids`` with the ones the model is least sure about first (stable)."""
         ids = list(segment_ids)
-        with self.store.reading() as conn:
-            texts = segment_texts(conn, ids)
+        texts = self.read_texts(ids)
         doubt = self.model.uncertainty([texts.get(i, "") for i in ids])
         return [ids[j] for j in np.argsort(-doubt, kind="stable")]
-
-
-def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
-    """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
-
-    The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
-    agreement with a human coder can be measured; a human coder's name is refused.
-    """
-    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
-    if kind not in (None, "model"):
-        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
-    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
-    conn.execute(reviews.delete().where(reviews.c.coder == coder))
-    store.ensure_coder(conn, coder, kind="model")
-    stamp = now()
-    ids = list(segment_ids)
-    if ids:
-        conn.execute(reviews.insert(), [{"segment_id": i, "coder": coder, "reviewed_at": stamp} for i in ids])
-    if pairs:
-        conn.execute(codings.insert(), [
-            {"segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": stamp,
-             "origin": "suggestion", "guid": new_guid()}
-            for segment_id, code_id in pairs
-        ])
-    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
-    store.log(conn, "autocode.write", coder, detail)
-    return detail

@@ -26,10 +26,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from qualcode import Project, coding
+from qualcode import Project
 from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resample, weighted_alphas
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
 
 CODEBOOK = """\
 title: Agreement tests
@@ -85,11 +87,11 @@ def code_rows(project, rows):
     """Apply (document, segment, coder, code) rows in one transaction; code None = reviewed, no code."""
     with project.store.atomic("test.codings") as conn:
         for document, number, coder, code in rows:
-            segment_id = coding.resolve_segment(conn, f"{document}:{number}")
+            segment_id = store_segment.resolve_segment(conn, f"{document}:{number}")
             if code is None:
-                coding.mark_reviewed(project.store, conn, segment_id, coder)
+                store_coding.mark_reviewed(project.store, conn, segment_id, coder)
             else:
-                coding.tag(project.store, conn, segment_id, [code], coder)
+                store_coding.tag(project.store, conn, segment_id, [code], coder)
 
 
 def binary_rows(document, coder, values):
@@ -287,9 +289,9 @@ def _changes_since(project, last_id):
     return [(action, target, json.loads(detail)) for action, target, detail in ordered], last
 
 
-@pytest.mark.parametrize("few", [coding.FEW_SEGMENTS, 1])
+@pytest.mark.parametrize("few", [store_coding.FEW_SEGMENTS, 1])
 def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeypatch, few):
-    monkeypatch.setattr(coding, "FEW_SEGMENTS", few)  # existing rows looked up by segment, or by coder
+    monkeypatch.setattr(store_coding, "FEW_SEGMENTS", few)  # existing rows looked up by segment, or by coder
     doc(5)
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "A", "Y"), ("d", 1, "B", "V1"), ("d", 2, "A", "Y"),
                         ("d", 2, "B", None), ("d", 3, "A", "V2"), ("d", 3, "B", "V2")])
@@ -423,6 +425,6 @@ def test_merge_matches_documents_by_content_and_segments_by_offsets_not_ids(proj
         other.store.close()
     cli("merge", tmp_path / "elsewhere", "--project", project.path)
     with project.store.reading() as conn:
-        merged = coding.segment_rows(conn)
+        merged = store_segment.segment_rows(conn)
     refs = {row["segment_id"]: row["ref"] for row in merged}
     assert sorted((refs[s], c) for s, c in _codes_of(project, "B")) == [("a:2", "Y"), ("b:1", "V1")]

@@ -1,10 +1,12 @@
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
-from qualcode import coding
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -120,7 +122,7 @@ def test_apply_writes_codings_reviews_and_memos_then_reapplying_changes_nothing(
     first = cli("apply", path, "--project", two_docs.path)
     assert first.exit_code == 0, first.output
     assert first.output == (
-        f"{path}: 4 rows; codings 3 added, 0 already present (anna 2, bram 1); 3 segments newly reviewed; "
+        f"{path}: comma-separated, 4 rows; codings 3 added, 0 already present (anna 2, bram 1); 3 segments newly reviewed; "
         "memos 1 added, 0 already present\n"
     )
     codings_now, reviews_now, memos_now, coders_now = _state(two_docs)
@@ -134,7 +136,7 @@ def test_apply_writes_codings_reviews_and_memos_then_reapplying_changes_nothing(
     before = _state(two_docs)
     again = cli("apply", path, "--project", two_docs.path)
     assert again.output == (
-        f"{path}: 4 rows; codings 0 added, 3 already present (anna 0, bram 0); 0 segments newly reviewed; "
+        f"{path}: comma-separated, 4 rows; codings 0 added, 3 already present (anna 0, bram 0); 0 segments newly reviewed; "
         "memos 0 added, 1 already present\n"
     )
     assert _state(two_docs) == before
@@ -279,8 +281,8 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
     monkeypatch.setattr(project.store, "log_many", failing)
     with pytest.raises(RuntimeError, match="disk full"), project.store.atomic("test.bulk") as conn:
-        first, second = (coding.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
+        first, second = (store_segment.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
     with project.store.reading() as conn:
         written = [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() for table in (codings, reviews)]
         logged = conn.execute(sa.select(audit.c.action).where(audit.c.action.in_(["test.bulk", "review.add", "coder.add"]))).all()
@@ -290,6 +292,60 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
 def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
     with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 54 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
-        first = coding.resolve_segment(conn, "km01:1")
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
+        first = store_segment.resolve_segment(conn, "km01:1")
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []
+
+
+@pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_apply_reads_comma_semicolon_and_tab_with_or_without_bom_and_says_which(two_docs, tmp_path, cli, delimiter, name, bom):
+    path = tmp_path / "codings.csv"
+    rows = ["document,segment,coder,code,memo", "km01,1,anna,KV-LEER,'=1+1 is een formule", "km01,2,anna,,"]
+    path.write_bytes(bom + "\r\n".join(row.replace(",", delimiter) for row in rows).encode("utf-8") + b"\r\n")
+    result = cli("apply", path, "--project", two_docs.path)
+    assert result.output.startswith(f"{path}: {name}-separated, 2 rows; codings 1 added"), result.output
+    assert [text for _, _, text in _state(two_docs)[2]] == ["=1+1 is een formule"]  # qualcode's own escaping undone
+
+
+def test_apply_refuses_doubled_columns_control_characters_and_non_ascii_digits(two_docs, tmp_path):
+    from qualcode.errors import BadFile, InvalidRows
+
+    path = _write(tmp_path, "document,segment,coder,code,code\nkm01,1,anna,KV-LEER,\n")
+    with pytest.raises(BadFile) as caught:
+        two_docs.apply_codings(path)
+    assert str(caught.value) == f"{path}: line 1: the column 'code' appears 2 times; keep one"
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(pd.DataFrame([["km01", 1, "anna", "KV-LEER"]], columns=["document", "segment", "coder", "coder"]))
+    assert caught.value.problems == [(1, "missing column code; the header must be document,segment,coder,code[,memo]"),
+                                     (1, "the column 'coder' appears 2 times; keep one")]
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(_write(tmp_path, HEADER + (
+            "km01,1,fuz\x00zer,KV-LEER,\n"
+            "km01,\u0661,anna,KV-LEER,\n"        # Arabic-Indic one
+            "km01,2,anna,KV-LEER,memo\x07bel\n"
+            "km01,2,anna,KV-LEER,\"twee\tregels\nmag\"\n"
+        )))
+    assert caught.value.problems == [
+        (2, "coder holds the control character U+0000; remove it"),
+        (3, "segment '\u0661' is not a whole number (the N of DOC:N)"),
+        (4, "memo holds the control character U+0007; remove it"),
+    ]
+    assert _state(two_docs)[0] == []
+
+
+def test_apply_names_the_line_of_a_quote_left_open(two_docs, tmp_path):
+    from qualcode.errors import BadFile
+
+    path = _write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"begint\nkm01,2,anna,KV-LEER,\n')
+    with pytest.raises(BadFile) as caught:
+        two_docs.apply_codings(path)
+    assert str(caught.value).startswith(f"{path}: line 2: a quote opened in this row is never closed")
+    assert _state(two_docs)[0] == []
+
+
+def test_a_segment_reference_takes_ascii_digits_only(two_docs):
+    from qualcode.errors import BadInput
+
+    with pytest.raises(BadInput, match="bad segment reference 'km01:\u0661'"):
+        two_docs.tag("km01:\u0661", ["KV-LEER"], coder="anna")

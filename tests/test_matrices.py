@@ -193,14 +193,14 @@ def test_rows_by_attribute_sum_counts_and_average_shares(study):
 
 
 def test_attribute_filters_and_attribute_columns(study):
-    clients = study.matrix(attrs={"role": "Client"}, attributes=True)
+    clients = study.matrix(attributes={"role": "Client"}, attribute_columns=True)
     assert list(clients.index) == ["cl01"]
     assert clients.loc["cl01", ["municipality", "role", "KG", "ROL"]].tolist() == ["Veenstad", "client", 1, 1]
 
 
 def test_respondent_id_is_the_key_when_every_document_has_one(project):
     build_study(project, survey=True)
-    frame = project.matrix(attributes=True)
+    frame = project.matrix(attribute_columns=True)
     assert frame.index.name == "respondent_id" and list(frame.index) == ["R03", "R01", "R02"]
     assert frame.loc["R01", "document"] == "km01"
 
@@ -215,15 +215,15 @@ def test_bad_inputs_name_the_valid_choices(study):
     with pytest.raises(UnknownItem) as caught:
         study.matrix(rows="gemeente")
     assert str(caught.value) == "unknown attribute 'gemeente': known: municipality, role; use --rows document or an attribute key"
-    with pytest.raises(BadInput) as caught:
-        study.matrix(attrs={"role": "manager"})
-    assert str(caught.value) == "no documents with role = 'manager': nothing to tabulate; its values are client, klantmanager"
+    with pytest.raises(UnknownItem) as caught:
+        study.matrix(attributes={"role": "manager"})
+    assert str(caught.value) == "unknown role value 'manager': did you mean klantmanager?; see 'qualcode documents'"
     with pytest.raises(BadInput) as caught:
         study.matrix(value="mean")
     assert str(caught.value) == "unknown value 'mean': use one of count, presence, share, words"
     add_interview(study, "mgr01", [("respondent", ["Ik stuur het team aan."])], {"role": "manager"})
     with pytest.raises(NotEnoughData) as caught:
-        study.matrix(attrs={"role": "manager"})
+        study.matrix(attributes={"role": "manager"})
     assert str(caught.value) == (
         "no codings to count (union of coders anna, bram: a segment has a code if any of them applied it) "
         "in the selected documents and codes")
@@ -362,10 +362,38 @@ def test_cooccurrence_and_framework_commands_write_files(cooc, cli, tmp_path):
     (["matrix", "--out", "m.txt"], "m.txt: cannot write a matrix as '.txt'; use one of .csv, .xlsx, .sav, .dta, .parquet"),
     (["framework", "--out", "f.csv"], "f.csv: cannot write a framework as '.csv'; use one of .xlsx, .docx"),
     (["matrix", "--attr", "role=manager", "--out", "m.csv"],
-     "no documents with role = 'manager': nothing to tabulate; its values are client, klantmanager"),
+     "unknown role value 'manager': did you mean klantmanager?; see 'qualcode documents'"),
 ])
 def test_bad_command_input_is_one_line_exit_2_and_writes_nothing(study, cli, tmp_path, args, line):
     result = cli(*args, "--project", study.path, cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {line}\n"
     assert list(tmp_path.iterdir()) == [study.path.parent]
+
+
+def test_matrices_compute_on_plain_frames_without_a_database():
+    import pandas as pd
+
+    from qualcode.codebook import Code, Codebook
+    from qualcode.matrices import coding_rule, cooccurrence, matrix
+    from qualcode.store.matrix import MatrixSources
+
+    book = Codebook(title="t", version="1", language="nl", description="",
+                    codes=[Code(id="A", name="Alpha", children=[Code(id="A1", name="Sub")]), Code(id="B", name="Beta")])
+    sources = MatrixSources(
+        coders={"anna": "human"},
+        book=book,
+        documents=pd.DataFrame({"document": pd.array(["d1", "d2"], dtype="string")}, index=pd.Index([1, 2], name="document_id")),
+        attributes=pd.DataFrame({"document_id": [1, 2], "key": ["role", "role"], "value": ["client", "klantmanager"],
+                                 "type": ["category", "category"]}),
+        codings=pd.DataFrame({"segment_id": [10, 11, 12, 12], "code_id": pd.Categorical(["A1", "B", "A", "B"])}),
+        segments=pd.DataFrame({"segment_id": [10, 11, 12], "document_id": [1, 1, 2], "turn_id": [1.0, 2.0, 3.0],
+                               "number": [1, 2, 1], "start": [0, 5, 0], "end": [4, 9, 4]}),
+        unit="turn",
+    )
+    rule = coding_rule(sources.coders, None)
+    table = matrix(sources, rule)
+    assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
+    assert table.attrs["qualcode"]["unit"] == "turn"
+    assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
+    assert cooccurrence(sources, rule).loc["A", "B"] == 1

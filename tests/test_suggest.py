@@ -73,10 +73,7 @@ def test_a_code_without_positives_falls_back_to_the_codebook(coded, make_documen
 
 
 def test_unreviewed_segments_never_become_negatives(coded, make_document):
-    from qualcode.suggest import training_set
-
-    with coded.store.reading() as conn:
-        before = training_set(conn)
+    before = coded.training_set()
     probe = "Ik heb een cursus gevolgd, een training met certificaat."
     scores_before = coded.suggest(["km-0"]).query("ref == 'km-0:1'").set_index("code").score
     # Uncoded, unreviewed segments full of KV-OPL words: as negatives they would pull KV-OPL down.
@@ -84,8 +81,7 @@ def test_unreviewed_segments_never_become_negatives(coded, make_document):
     coded.tag("unread:1", ["CTX-CASE"], coder="model-run")
     with coded.store.atomic("test.kind", "model-run") as conn:
         conn.execute(coders.update().where(coders.c.name == "model-run").values(kind="model"))
-    with coded.store.reading() as conn:
-        after = training_set(conn)
+    after = coded.training_set()
     assert after.segment_ids == before.segment_ids
     assert len(before.segment_ids) == 18
     assert sorted(map(sorted, after.labels)).count(["KV-OPL"]) == 6
@@ -94,14 +90,11 @@ def test_unreviewed_segments_never_become_negatives(coded, make_document):
 
 
 def test_labels_are_the_union_of_the_human_coders(coded):
-    from qualcode.suggest import training_set
-
     coded.tag("km-0:3", ["KG-REL"], coder="bram")
-    with coded.store.reading() as conn:
-        data = training_set(conn)
+    data = coded.training_set()
     labels = dict(zip(data.segment_ids, data.labels))
     with coded.store.reading() as conn:
-        from qualcode.coding import resolve_segment
+        from qualcode.store.segment import resolve_segment
 
         third, first = resolve_segment(conn, "km-0:3"), resolve_segment(conn, "km-0:1")
     assert labels[third] == {"KG-REL"}
@@ -110,10 +103,7 @@ def test_labels_are_the_union_of_the_human_coders(coded):
 
 def test_grouped_folds_never_leak_a_document(coded):
     from qualcode.evaluation import grouped_folds
-    from qualcode.suggest import training_set
-
-    with coded.store.reading() as conn:
-        data = training_set(conn)
+    data = coded.training_set()
     groups = np.asarray(data.groups)
     folds = grouped_folds(groups, 3)
     assert len(folds) == 3
@@ -224,7 +214,7 @@ def test_evaluate_reports_grouped_cross_validation(coded):
 
 def test_session_suggester_for_the_terminal_coder(coded, make_document):
     _probe(make_document)
-    from qualcode.coding import resolve_segment
+    from qualcode.store.segment import resolve_segment
 
     with coded.store.reading() as conn:
         probe = resolve_segment(conn, "nieuw:1")

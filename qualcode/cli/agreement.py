@@ -3,6 +3,7 @@
 import click
 
 from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option
+from qualcode.selection import parse_pairs
 
 CODERS_HELP = "Coders to compare, comma-separated (default: every coder with review marks, except consensus coders)."
 
@@ -11,16 +12,6 @@ def split_names(value: str | None) -> list[str] | None:
     """``"a, b"`` -> ``["a", "b"]``; None or empty stays None."""
     names = [part.strip() for part in (value or "").split(",") if part.strip()]
     return names or None
-
-
-def parse_attributes(pairs) -> dict[str, str]:
-    attributes = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r}: write KEY=VALUE, e.g. role=klantmanager", param_hint="--attr")
-        attributes[key.strip()] = value.strip()
-    return attributes
 
 
 def _cell(value, reason, footnotes: list[str], number: str = ".3f") -> str:
@@ -76,10 +67,10 @@ def render_agreement(result) -> None:
 @click.option("--coders", help=CODERS_HELP)
 @click.option("--codes", "code_ids", multiple=True, metavar="ID[,ID...]", help="Codes to measure (default: all); repeatable.")
 @click.option("--exact", is_flag=True, help="Count a code only where it was applied itself, not through a sub-code.")
-@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute; repeatable.")
+@click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute; repeatable.")
 @format_option(("table", "json"))
 @project_option
-def agreement(project, coders, code_ids, exact, attrs, fmt):
+def agreement(project, coders, code_ids, exact, attributes, fmt):
     """Agreement between coders on the segments they reviewed: Krippendorff's alpha with a
     bootstrap 95% interval, Cohen's kappa (two coders) or Fleiss' kappa (more), Gwet's AC1 and
     percent agreement per code; alpha per exclusive group and overall. Undefined statistics
@@ -91,7 +82,7 @@ def agreement(project, coders, code_ids, exact, attrs, fmt):
         qualcode agreement --format json --attr role=klantmanager
     """
     codes = [code for value in code_ids for code in split_names(value) or []] or None
-    result = project.agreement(split_names(coders), codes, exact=exact, attributes=parse_attributes(attrs))
+    result = project.agreement(split_names(coders), codes, exact=exact, attributes=parse_pairs(attributes))
     if fmt == "json":
         emit_json(result.to_dict())
     else:

@@ -17,7 +17,8 @@ def codebook():
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
 def check(file):
-    """Validate a codebook YAML file; list every problem with its line number.
+    """Validate a codebook YAML file; list every problem with its line number, and warn about
+    what is valid but likely a slip (a quoted value that runs over the next keys).
 
     \b
     Example:
@@ -32,6 +33,8 @@ def check(file):
     if problems:
         raise click.exceptions.Exit(2)
     book = codebook_mod.read(file)
+    for line, message in book.warnings:
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     n_top = len(book.codes)
     click.echo(f"{file}: ok, {len(book.ids())} codes ({n_top} top-level)")
 
@@ -85,6 +88,8 @@ def load(project, file):
     """
     require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     report = project.load_codebook(file)
+    for line, message in report.warnings:
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     click.echo(
         f"{file}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"

@@ -81,7 +81,7 @@ def apply_codings(project, file):
     report = project.apply_codings(file)
     per_coder = ", ".join(f"{name} {n}" for name, n in report.added_per_coder.items())
     click.echo(
-        f"{file}: {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"
+        f"{file}: {report.csv_format}, {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"
         f" ({per_coder}); {report.reviews_added} segments newly reviewed; memos {report.memos_added} added,"
         f" {report.memos_present} already present"
     )

@@ -19,6 +19,8 @@ ROWS_PER_TABLE = 200
 # each row becomes a block of its own. Beside such a column, the others fold at SIDE_MAX_WIDTH.
 TEXT_MIN_WIDTH = 40
 SIDE_MAX_WIDTH = 30
+RAW_HELP = ("Write CSV cells exactly as stored. By default a cell starting with = + - @, a tab or a carriage "
+            "return gets a leading ' so that spreadsheets show it as text and never run it as a formula.")
 
 
 def project_option(fn):
@@ -40,10 +42,6 @@ def project_option(fn):
     return wrapper
 
 
-def _remember_all(ctx, _param, value) -> None:
-    ctx.meta["qualcode.all_rows"] = value
-
-
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -60,23 +58,45 @@ def require_suffix(path, suffixes, what: str, elsewhere: dict[str, str]) -> None
     raise BadInput(f"{path}: {what} is {' or '.join(suffixes)}, not {suffix or 'a file without suffix'}; {hint}")
 
 
+def raw_option(fn):
+    """``--raw``, passed as ``raw``: CSV cells as stored, formula-like text not escaped."""
+    return click.option("--raw", is_flag=True, help=RAW_HELP)(fn)
+
+
+def _remember_raw(ctx, _param, value: bool) -> bool:
+    ctx.meta["qualcode.raw"] = value
+    return value
+
+
 def format_option(choices=FORMATS, default="table"):
-    """``--format``; with a table among the choices also ``--all`` (every row, not the first)."""
-    fmt = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format; json is stable for scripts.",
-    )
-    if "table" not in choices:
-        return fmt
-    every = click.option(
-        "--all", "all_rows", is_flag=True, expose_value=False, callback=_remember_all,
-        help=f"Show every row of the table (default: the first {ROWS_SHOWN}; csv and json always have all).",
-    )
-    return lambda fn: fmt(every(fn))
+    """``--format``, passed as ``fmt``; with csv among the choices also ``--raw``, with table
+    also ``--all``, which :func:`emit` reads from the click context so the command need not pass
+    them on."""
+
+    def decorate(fn):
+        fn = click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format; json is stable for scripts.",
+        )(fn)
+        if "csv" in choices:
+            fn = click.option("--raw", is_flag=True, expose_value=False, callback=_remember_raw, help=RAW_HELP)(fn)
+        if "table" in choices:
+            fn = click.option(
+                "--all", "all_rows", is_flag=True, expose_value=False, callback=_remember_all,
+                help=f"Show every row of the table (default: the first {ROWS_SHOWN}; csv and json always have all).",
+            )(fn)
+        return fn
+
+    return decorate
+
+
+def _remember_all(ctx, _param, value: bool) -> bool:
+    ctx.meta["qualcode.all_rows"] = value
+    return value
 
 
 def _all_rows() -> bool:
@@ -157,7 +177,8 @@ def print_rich(renderable) -> None:
 
 
 def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show", wide: str | None = None) -> None:
-    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV.
+    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV; CSV
+    cells that a spreadsheet would run are escaped unless the command was given ``--raw``.
 
     A table shows the first ``ROWS_SHOWN`` rows and says how many more there are (``--all``
     shows every row); column ``wide`` (long text) gets the width the others leave, or each row
@@ -170,9 +191,13 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
+        from qualcode.spreadsheet import csv_row  # noqa: PLC0415
+
+        ctx = click.get_current_context(silent=True)
+        raw = bool(ctx and ctx.meta.get("qualcode.raw"))
         writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer.writerow(csv_row(dict(zip(columns, columns)), raw))
+        writer.writerows(csv_row(row, raw) for row in rows)
     elif not rows:
         click.echo(empty)
     else:

@@ -43,7 +43,7 @@ def _echo_result(item) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--attributes", "attributes_csv", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV of case attributes with a 'file' column (file name or stem).")
-@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Attribute for every file imported now.")
+@click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE", help="Attribute for every file imported now.")
 @click.option("--unit", type=click.Choice(["turn", "sentence", "paragraph"]), default="turn", show_default=True,
               help="Coding unit.")
 @click.option("--interviewer", "interviewers", multiple=True, metavar="LABEL",
@@ -53,7 +53,7 @@ def _echo_result(item) -> None:
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
 @project_option
-def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer, layout):
+def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
@@ -74,10 +74,12 @@ def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, re
         raise SystemExit(2 if failed else 0)
     with progress_on_stderr() as progress:
         report = project.import_files(
-            transcripts, attributes_csv=attributes_csv, attrs=attrs, unit=unit, interviewers=interviewers,
+            transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
             model=model, replace=replace, include_interviewer=include_interviewer, layout=layout,
             progress=lambda done, total, path: progress(f"importing {Path(path).name}" if path else "imported", done, total),
         )
+    for note in report.notes:
+        click.echo(note)
     for item in report.files:
         _echo_result(item)
     for warning in report.warnings:

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import literal, literal_table, project_option
+from qualcode.cli.common import literal, literal_table, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
+from qualcode.selection import parse_pairs
 
 CODER_HELP = "Which codings count: a coder's name, consensus, union or all (default: consensus if it exists, else union)."
 
@@ -16,16 +17,6 @@ def _codes(values: tuple[str, ...]):
     if len(values) == 1 and values[0] in ("top", "all"):
         return values[0]
     return list(values) or "top"
-
-
-def _attrs(pairs: tuple[str, ...]) -> dict[str, str]:
-    attrs = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r}: write KEY=VALUE, e.g. role=client", param_hint="--attr")
-        attrs[key] = value
-    return attrs
 
 
 def codes_option(fn):
@@ -38,7 +29,7 @@ def coder_option(fn):
 
 
 def attr_option(fn):
-    return click.option("--attr", "attr_pairs", multiple=True, metavar="KEY=VALUE",
+    return click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE",
                         help="Only documents with this attribute value (repeat for more).")(fn)
 
 
@@ -47,8 +38,8 @@ def out_option(writers, required: bool = False):
                         help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
 
 
-def _write(project, frame, out: Path) -> None:
-    written = project.export_matrix(out, frame=frame)
+def _write(project, frame, out: Path, raw: bool = False) -> None:
+    written = project.export_matrix(out, frame=frame, raw=raw)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
     click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
 
@@ -102,8 +93,9 @@ def _show(frame, title: str) -> None:
 @coder_option
 @attr_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def matrix(project, rows, codes, value, coder, attr_pairs, out):
+def matrix(project, rows, codes, value, coder, attributes, out, raw):
     """Respondent x code matrix: one row per respondent (or attribute value), one column per
     theme, for the survey analysis. Without --out it prints the table and the coding rule;
     with --out it writes the file (with case attributes, labels and a data dictionary).
@@ -115,12 +107,12 @@ def matrix(project, rows, codes, value, coder, attr_pairs, out):
     """
     if out is not None:
         check_out(out)
-    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attrs=_attrs(attr_pairs),
-                           attributes=out is not None)
+    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attributes=parse_pairs(attributes),
+                           attribute_columns=out is not None)
     if out is None:
         _show(frame, f"{value} per {rows}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
@@ -132,8 +124,9 @@ def matrix(project, rows, codes, value, coder, attr_pairs, out):
 @coder_option
 @attr_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
+def cooccurrence(project, within, measure, codes, coder, attributes, out, raw):
     """Code x code co-occurrence: how often two themes are coded in the same segment, turn
     or interview. The diagonal counts the units with the code itself.
 
@@ -145,11 +138,11 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
     if out is not None:
         check_out(out, "cooccurrence")
     frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
-                                 attrs=_attrs(attr_pairs))
+                                 attributes=parse_pairs(attributes))
     if out is None:
         _show(frame, f"{measure} of codes within the same {within}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
@@ -160,7 +153,7 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
 @attr_option
 @out_option(FRAMEWORK_WRITERS, required=True)
 @project_option
-def framework(project, codes, quotes, coder, attr_pairs, out):
+def framework(project, codes, quotes, coder, attributes, out):
     """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
     memos) for that respondent and theme, for case summaries as in NVivo.
 
@@ -169,5 +162,5 @@ def framework(project, codes, quotes, coder, attr_pairs, out):
         qualcode framework --codes top --quotes 2 --out exports/framework.docx
     """
     check_out(out, "framework")
-    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attrs=_attrs(attr_pairs))
+    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes))
     _write(project, frame, out)

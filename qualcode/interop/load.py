@@ -13,32 +13,21 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 
-import sqlalchemy as sa
-
-from qualcode import coding
 from qualcode.errors import Conflict
 from qualcode.interop.codes import merge_codes
 from qualcode.interop.reader import RefiProject, Source
 from qualcode.interop.schema import guid_key, is_guid
 from qualcode.layouts import detect_text
-from qualcode.store import (
-    NewDocument,
-    NewSegment,
-    NewTurn,
-    coders,
-    codings,
-    documents,
-    insert_document,
-    memos,
-    new_guid,
-    now,
-    reviews,
-    segments,
-)
+from qualcode.store import NewDocument, NewSegment, NewTurn, insert_document, new_guid
+from qualcode.store.core import coder_exists
+from qualcode.store import coding as store_coding
+from qualcode.store import memo as store_memo
+from qualcode.store import segment as store_segment
+from qualcode.store import transcript as store_transcript
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
-CODER_LENGTH = coders.c.name.type.length
+CODER_LENGTH = store_coding.CODER_NAME_LENGTH
 
 
 @dataclass
@@ -125,16 +114,14 @@ class _ProjectLoader:
         )
         self.coders: dict[str, str] = {}
         self.holders: dict[str, tuple[str, str | None]] = {"": ("project", None)}
-        self.guids = {
-            table.name: {guid_key(g) for g in conn.execute(sa.select(table.c.guid)).scalars()}
-            for table in (documents, coders, codings, memos)
-        }
+        self.guids = {kind: {guid_key(g) for g in found} for kind, found in store_transcript.guids(conn).items()}
 
-    def keep_guid(self, table, guid: str | None) -> str:
-        """The file's GUID if it is one and still free in ``table``, else a new one."""
+    def keep_guid(self, kind: str, guid: str | None) -> str:
+        """The file's GUID if it is one and still free among the project's ``kind`` (documents,
+        coders, codings, memos), else a new one."""
         key = guid_key(guid)
-        if is_guid(guid) and key not in self.guids[table.name]:
-            self.guids[table.name].add(key)
+        if is_guid(guid) and key not in self.guids[kind]:
+            self.guids[kind].add(key)
             return guid.strip()
         return new_guid()
 
@@ -146,9 +133,8 @@ class _ProjectLoader:
         name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
-        exists = self.conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
-        if not exists:
-            self.conn.execute(coders.insert().values(name=name, kind="human", created_at=now(), guid=self.keep_guid(coders, written)))
+        if not coder_exists(self.conn, name):
+            self.store.ensure_coder(self.conn, name, guid=self.keep_guid("coders", written), log=False)
             self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import"})
             self.counts["coders_added"] += 1
         self.coders[key] = name
@@ -172,7 +158,7 @@ class _ProjectLoader:
 
     def check_names(self) -> None:
         names = [source.name for source in self.refi.sources]
-        clash = sorted(set(names) & set(self.conn.execute(sa.select(documents.c.name)).scalars()))
+        clash = sorted(set(names) & set(store_segment.document_names(self.conn)))
         if clash:
             listed = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
             raise Conflict(f"{self.path}: the project already has documents named {listed}; import into a new project ('qualcode init NEW') instead")
@@ -191,15 +177,12 @@ class _ProjectLoader:
             name=source.name, source_file=f"{self.path}#{source.name}", sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             text=text, metadata={"refi_origin": self.refi.origin, "refi_project": self.refi.name},
             attributes=source.attributes, turns=turns, segments=found,
+            guid=self.keep_guid("documents", source.guid),
         ))
-        self.conn.execute(documents.update().where(documents.c.id == document_id).values(guid=self.keep_guid(documents, source.guid)))
         self.counts["documents"] += 1
         self.counts["segments"] += len(found)
         self.counts["attributes"] += len(source.attributes)
-        spans = [tuple(row) for row in self.conn.execute(
-            sa.select(segments.c.id, segments.c.start, segments.c.end)
-            .where(segments.c.document_id == document_id).order_by(segments.c.number)
-        )]
+        spans = store_transcript.segment_spans(self.conn, document_id)
         self.holders[guid_key(source.guid)] = ("document", str(document_id))
         if source.description.strip():
             self.memo(source.description, ("document", str(document_id)), source.user, None)
@@ -231,8 +214,8 @@ class _ProjectLoader:
                 self.report.collapsed.append(f"{where} {code_id} by {coder}: segment {segment_id} already has this code from this coder")
                 continue
             rows[(segment_id, code_id, coder)] = {
-                "segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": now(), "origin": "import",
-                "start": selection.start, "end": selection.end, "guid": self.keep_guid(codings, guid),
+                "segment_id": segment_id, "code_id": code_id, "coder": coder, "origin": "import",
+                "start": selection.start, "end": selection.end, "guid": self.keep_guid("codings", guid),
             }
             guid = None
 
@@ -240,16 +223,15 @@ class _ProjectLoader:
         """Codings and the review marks they imply, in bulk, with one audit line per document."""
         if not rows:
             return
-        self.conn.execute(codings.insert(), rows)
+        store_coding.insert_codings(self.conn, rows)
         marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
-        self.conn.execute(reviews.insert(), [{"segment_id": s, "coder": c, "reviewed_at": now()} for s, c in marks])
+        store_coding.insert_reviews(self.conn, [{"segment_id": s, "coder": c} for s, c in marks])
         self.store.log(self.conn, "coding.import", source_name, {"codings": len(rows), "reviews": len(marks)})
         self.counts["codings"] += len(rows)
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
         author = self.coder(user) if user else self.fallback
-        memo_id = coding.add_memo(self.store, self.conn, *target, author, text.strip())
-        self.conn.execute(memos.update().where(memos.c.id == memo_id).values(guid=self.keep_guid(memos, guid)))
+        store_memo.add_memo(self.store, self.conn, *target, author, text.strip(), guid=self.keep_guid("memos", guid))
         self.counts["memos"] += 1
 
     def load_notes(self) -> None:

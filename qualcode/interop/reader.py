@@ -27,13 +27,13 @@ from qualcode.interop.schema import (
     parse,
     text_of,
 )
-from qualcode.store import document_attributes
+from qualcode.store.transcript import ATTRIBUTE_KEY_LENGTH
 
 MAX_QDC_BYTES = 50_000_000
 ATTRIBUTE_TYPES = {"Text": "category", "Boolean": "category", "Integer": "number", "Float": "number",
                    "Date": "date", "DateTime": "date"}
 OTHER_SOURCES = {"PictureSource": "picture", "PDFSource": "PDF", "AudioSource": "audio", "VideoSource": "video"}
-KEY_LENGTH = document_attributes.c.key.type.length
+KEY_LENGTH = ATTRIBUTE_KEY_LENGTH
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """The project store: one SQLite file (or, later, a PostgreSQL database) through SQLAlchemy Core.
 
-Takes a path, gives a :class:`Store` with the tables below, a read connection and
-:meth:`Store.atomic`, the one way to write: every command that writes runs inside one
+Takes a path, gives a :class:`Store` (engine, a read connection and
+:meth:`Store.atomic`, the one way to write): every command that writes runs inside one
 transaction, and everything it changes is recorded in the append-only ``audit`` table.
-Other modules build their queries from these ``Table`` objects (Core expressions, no raw SQL),
-so the same code runs on PostgreSQL. Schema changes are numbered migrations in ``MIGRATIONS``.
+Queries are Core expressions (no raw SQL) over the tables of :mod:`qualcode.store.schema`, so
+the same code runs on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,169 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from qualcode.errors import BadFile, SchemaTooNew
+from qualcode.store.schema import (
+    MIGRATIONS, SCHEMA_VERSION, audit, coders, document_attributes, documents, meta, segments, turns,
+)
 
 PROJECT_FILE = "qualcode.sqlite"
-SCHEMA_VERSION = 1
-
-metadata = sa.MetaData()
-
-meta = sa.Table(
-    "meta",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-
-documents = sa.Table(
-    "documents",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
-    sa.Column("source_file", sa.String(1024), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("imported_at", sa.String(32), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    # Non-speech found in the file (preambles, page headers, core properties), as JSON.
-    sa.Column("metadata", sa.Text, nullable=False, default="{}"),
-    sa.Column("guid", sa.String(40), nullable=False, unique=True),
-)
-
-document_attributes = sa.Table(
-    "document_attributes",
-    metadata,
-    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-    sa.Column("type", sa.String(16), nullable=False),  # category | number | date
-)
-
-turns = sa.Table(
-    "turns",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=False),  # 1-based, in document order
-    sa.Column("speaker", sa.String(255), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),  # interviewer | respondent
-    sa.Column("start", sa.Integer, nullable=False),  # character offsets into documents.text
-    sa.Column("end", sa.Integer, nullable=False),
-    sa.Column("time_start", sa.Float),  # seconds from the start of the recording
-    sa.Column("time_end", sa.Float),
-    sa.UniqueConstraint("document_id", "number"),
-)
-
-segments = sa.Table(
-    "segments",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("document_id", sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("unit", sa.String(16), nullable=False),  # turn | sentence | paragraph
-    sa.Column("number", sa.Integer, nullable=False),  # 1-based: the N of DOC:N
-    sa.Column("start", sa.Integer, nullable=False),
-    sa.Column("end", sa.Integer, nullable=False),
-    sa.Column("speaker", sa.String(255)),
-    sa.Column("turn_id", sa.ForeignKey("turns.id", ondelete="SET NULL")),
-    sa.UniqueConstraint("document_id", "number"),
-)
-
-codes = sa.Table(
-    "codes",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("parent_id", sa.ForeignKey("codes.id", onupdate="CASCADE")),
-    sa.Column("position", sa.Integer, nullable=False, default=0),  # order among siblings
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("label", sa.String(255)),
-    sa.Column("definition", sa.Text, nullable=False, default=""),
-    sa.Column("include", sa.Text, nullable=False, default=""),
-    sa.Column("exclude", sa.Text, nullable=False, default=""),
-    sa.Column("examples", sa.Text, nullable=False, default="[]"),  # JSON list
-    sa.Column("keywords", sa.Text, nullable=False, default="[]"),  # JSON list
-    sa.Column("color", sa.String(16)),
-    sa.Column("exclusive", sa.Boolean, nullable=False, default=False),
-    sa.Column("shortcut", sa.String(8)),
-    sa.Column("guid", sa.String(40), nullable=False, unique=True),
-)
-
-coders = sa.Table(
-    "coders",
-    metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("guid", sa.String(40), nullable=False, unique=True),
-)
-
-codings = sa.Table(
-    "codings",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("segment_id", sa.ForeignKey("segments.id"), nullable=False),
-    sa.Column("code_id", sa.ForeignKey("codes.id", onupdate="CASCADE"), nullable=False),
-    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("origin", sa.String(16), nullable=False, default="manual"),  # manual|suggestion|import
-    # An exact span (document offsets) when the coding came from a selection, else NULL.
-    sa.Column("start", sa.Integer),
-    sa.Column("end", sa.Integer),
-    sa.Column("guid", sa.String(40), nullable=False, unique=True),
-    sa.UniqueConstraint("segment_id", "code_id", "coder"),
-)
-
-reviews = sa.Table(
-    "reviews",
-    metadata,
-    sa.Column("segment_id", sa.ForeignKey("segments.id"), primary_key=True),
-    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), primary_key=True),
-    sa.Column("reviewed_at", sa.String(32), nullable=False),
-)
-
-memos = sa.Table(
-    "memos",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("target_type", sa.String(16), nullable=False),  # project|document|segment|code
-    sa.Column("target_id", sa.String(64)),  # documents.id, segments.id or codes.id as text
-    sa.Column("author", sa.String(64), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("updated_at", sa.String(32), nullable=False),
-    sa.Column("guid", sa.String(40), nullable=False, unique=True),
-)
-
-audit = sa.Table(
-    "audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.String(32), nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(64), nullable=False),
-    sa.Column("target", sa.String(255), nullable=False, default=""),
-    sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON
-)
-
-sa.Index("ix_turns_document", turns.c.document_id)
-sa.Index("ix_segments_document", segments.c.document_id)
-sa.Index("ix_codings_code", codings.c.code_id)
-sa.Index("ix_codings_coder", codings.c.coder)
-sa.Index("ix_reviews_coder", reviews.c.coder)
-sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
-
-
-def _create_schema_v1(conn: sa.Connection) -> None:
-    metadata.create_all(conn)
-    if conn.dialect.name == "sqlite":
-        # The audit log is append-only: the database itself refuses to rewrite history.
-        for verb in ("UPDATE", "DELETE"):
-            conn.exec_driver_sql(
-                f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
-                f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-            )
-
-
-# MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1}
-
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
@@ -202,6 +44,10 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def coder_exists(conn: sa.Connection, name: str) -> bool:
+    return conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first() is not None
 
 
 def _make_engine(url: str) -> sa.Engine:
@@ -343,12 +189,18 @@ class Store:
         conn.execute(meta.delete().where(meta.c.key == key))
         conn.execute(meta.insert(), [{"key": key, "value": value}])
 
-    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human") -> None:
-        """Create a coder on first use; coders are identified by name."""
-        found = conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first()
-        if found is None:
-            conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": now(), "guid": new_guid()}])
+    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
+                     guid: str | None = None, log: bool = True) -> bool:
+        """Create a coder on first use (the one INSERT of coders; coders are identified by name);
+        a merge or an import passes the coder's own ``created_at`` and ``guid``, and logs itself.
+        Returns whether the coder was new."""
+        if coder_exists(conn, name):
+            return False
+        conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": created_at or now(),
+                                        "guid": guid or new_guid()}])
+        if log:
             self.log(conn, "coder.add", name, {"kind": kind})
+        return True
 
 
 @dataclass

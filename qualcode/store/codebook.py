@@ -1,19 +1,139 @@
-"""Codebook evolution inside a project, keeping every coding: add, rename, move, merge, delete.
+"""Codes: the codebook read and loaded, the ids the project knows, the tree's parent links, and
+codebook evolution that keeps every coding (add, rename, move, merge, delete).
 
-Each function takes the store and an open transaction (``Store.atomic``), changes the ``codes``
-table, and carries codings and memos along: a merge moves them to the surviving code, a
-forced delete writes the removed codings into the audit log, so no coder's work is lost
-without a trace. Returns small dicts of counts for the CLI to report.
+The evolution functions change the ``codes`` table inside the caller's transaction and carry
+codings and memos along: a merge moves them to the surviving code, a forced delete writes the
+removed codings into the audit log, so no coder's work is lost without a trace.
 """
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
-from qualcode.codebook import ID_PATTERN, code_parents, with_descendants
-from qualcode.coding import check_codes
-from qualcode.errors import BadInput, Conflict
-from qualcode.store import Store, codes, codings, documents, memos, new_guid, segments
+from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
+from qualcode.errors import BadInput, Conflict, UnknownItem
+from qualcode.store.core import Store, new_guid
+from qualcode.store.schema import codes, codings, documents, memos, meta, segments
+from qualcode.store.segment import ref
+
+
+def insert_code(conn: sa.Connection, row: dict) -> None:
+    """The one INSERT of codes (a codebook load, ``codes add`` and a REFI-QDA import); a new GUID
+    unless ``row`` carries one. Callers log."""
+    conn.execute(codes.insert().values(**{**row, "guid": row.get("guid") or new_guid()}))
+
+
+def code_records(conn: sa.Connection) -> list[dict]:
+    """Every code as a dict of its columns."""
+    return [dict(row) for row in conn.execute(sa.select(codes)).mappings()]
+
+
+def check_codes(conn: sa.Connection, code_ids) -> list[str]:
+    """Return ``code_ids`` if they all exist; otherwise name the first unknown one."""
+    known = known_codes(conn)
+    for code_id in code_ids:
+        if code_id not in known:
+            raise UnknownItem("code", code_id, known, "see 'qualcode codebook show'")
+    return list(code_ids)
+
+
+def known_codes(conn: sa.Connection) -> set[str]:
+    """The ids of every code in the project."""
+    return set(conn.execute(sa.select(codes.c.id)).scalars())
+
+
+def load_codebook(store: Store, conn: sa.Connection, book: Codebook, source: str = "") -> LoadReport:
+    """Merge a codebook into a project by code id, inside the caller's transaction.
+
+    Codes are added or updated in place (codings keep pointing at them). A project code that
+    the codebook no longer has is removed only if nobody coded with it; otherwise the whole
+    load is refused, because dropping it would lose work.
+    """
+
+    report = LoadReport()
+    rows = code_rows(book)
+    existing = {row.id: row._asdict() for row in conn.execute(sa.select(codes))}
+    wanted = {row["id"] for row in rows}
+    dropped = [code_id for code_id in existing if code_id not in wanted]
+    if dropped:
+        counts = dict(
+            conn.execute(
+                sa.select(codings.c.code_id, sa.func.count())
+                .where(codings.c.code_id.in_(dropped))
+                .group_by(codings.c.code_id)
+            ).all()
+        )
+        if counts:
+            listed = ", ".join(f"{code_id} ({n} codings)" for code_id, n in sorted(counts.items()))
+            raise Conflict(
+                f"{source or 'the codebook'} drops codes that have codings: {listed}; keep them in "
+                f"the codebook, or merge them first with 'qualcode codes merge SRC --into DEST'"
+            )
+    # Detach children of codes being dropped before deleting, deepest first.
+    for code_id in dropped:
+        conn.execute(codes.update().where(codes.c.parent_id == code_id).values(parent_id=None))
+    for code_id in dropped:
+        conn.execute(codes.delete().where(codes.c.id == code_id))
+        store.log(conn, "code.delete", code_id, {"via": "codebook load"})
+        report.removed.append(code_id)
+    for row in rows:
+        old = existing.get(row["id"])
+        if old is None:
+            insert_code(conn, row)
+            store.log(conn, "code.add", row["id"], {"name": row["name"]})
+            report.added.append(row["id"])
+            continue
+        changed = {k: v for k, v in row.items() if old.get(k) != v}
+        if changed:
+            conn.execute(codes.update().where(codes.c.id == row["id"]).values(**changed))
+            store.log(conn, "code.update", row["id"], {k: [old.get(k), v] for k, v in changed.items()})
+            report.updated.append(row["id"])
+        else:
+            report.unchanged.append(row["id"])
+    for key in ("title", "version", "language", "description"):
+        store.set_meta(conn, f"codebook.{key}", getattr(book, key))
+    return report
+
+
+def read_codebook(conn: sa.Connection) -> Codebook:
+    """The project's current codebook, rebuilt from its ``codes`` table."""
+
+    info = dict(conn.execute(sa.select(meta.c.key, meta.c.value).where(meta.c.key.like("codebook.%"))).all())
+    rows = conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings().all()
+    built: dict[str, Code] = {}
+    for row in rows:
+        built[row["id"]] = Code(
+            id=row["id"],
+            name=row["name"],
+            label=row["label"],
+            definition=row["definition"],
+            include=row["include"],
+            exclude=row["exclude"],
+            examples=json.loads(row["examples"]),
+            keywords=json.loads(row["keywords"]),
+            color=row["color"],
+            shortcut=row["shortcut"],
+            exclusive=bool(row["exclusive"]),
+        )
+    top = []
+    for row in rows:
+        code = built[row["id"]]
+        (built[row["parent_id"]].children if row["parent_id"] else top).append(code)
+    return Codebook(
+        title=info.get("codebook.title", ""),
+        version=info.get("codebook.version", ""),
+        language=info.get("codebook.language", ""),
+        description=info.get("codebook.description", ""),
+        codes=top,
+    )
+
+
+def code_parents(conn: sa.Connection) -> dict[str, str | None]:
+    """Every code id of the project mapped to its parent id (None at the top)."""
+
+    return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
 
 
 def _next_position(conn: sa.Connection, parent: str | None) -> int:
@@ -22,7 +142,7 @@ def _next_position(conn: sa.Connection, parent: str | None) -> int:
     return 0 if last is None else last + 1
 
 
-def add(store: Store, conn: sa.Connection, code_id: str, name: str, *, parent: str | None = None,
+def add_code(store: Store, conn: sa.Connection, code_id: str, name: str, *, parent: str | None = None,
         definition: str = "") -> None:
     """Add a new code at the end of its siblings."""
     if not ID_PATTERN.match(code_id):
@@ -33,14 +153,12 @@ def add(store: Store, conn: sa.Connection, code_id: str, name: str, *, parent: s
         raise Conflict(f"code {code_id} already exists; pick another id, or rename it with 'qualcode codes rename {code_id} NAME'")
     if parent:
         check_codes(conn, [parent])
-    conn.execute(codes.insert().values(
-        id=code_id, parent_id=parent, position=_next_position(conn, parent), name=name.strip(),
-        definition=definition, guid=new_guid(),
-    ))
+    insert_code(conn, {"id": code_id, "parent_id": parent, "position": _next_position(conn, parent),
+                       "name": name.strip(), "definition": definition})
     store.log(conn, "code.add", code_id, {"name": name.strip(), "parent": parent})
 
 
-def rename(store: Store, conn: sa.Connection, code_id: str, new_name: str) -> str:
+def rename_code(store: Store, conn: sa.Connection, code_id: str, new_name: str) -> str:
     """Give a code a new name (its id, and so every coding, stays); returns the old name."""
     check_codes(conn, [code_id])
     if not new_name.strip():
@@ -51,7 +169,7 @@ def rename(store: Store, conn: sa.Connection, code_id: str, new_name: str) -> st
     return old
 
 
-def move(store: Store, conn: sa.Connection, code_id: str, parent: str | None) -> None:
+def move_code(store: Store, conn: sa.Connection, code_id: str, parent: str | None) -> None:
     """Put a code (with its sub-codes) under ``parent``, or at the top when None; refuses cycles."""
     check_codes(conn, [code_id] + ([parent] if parent else []))
     if parent and parent in with_descendants(code_parents(conn), [code_id]):
@@ -72,7 +190,7 @@ def _coding_records(conn: sa.Connection, code_id: str) -> list[dict]:
         .order_by(documents.c.name, segments.c.number, codings.c.coder)
     )
     return [
-        {"ref": f"{row['name']}:{row['number']}", **{k: row[k] for k in ("coder", "created_at", "origin", "start", "end", "guid")}}
+        {"ref": ref(row["name"], row["number"]), **{k: row[k] for k in ("coder", "created_at", "origin", "start", "end", "guid")}}
         for row in conn.execute(query).mappings()
     ]
 
@@ -81,7 +199,7 @@ def _code_record(conn: sa.Connection, code_id: str) -> dict:
     return dict(conn.execute(sa.select(codes).where(codes.c.id == code_id)).mappings().one())
 
 
-def merge(store: Store, conn: sa.Connection, sources: list[str], dest: str) -> dict:
+def merge_codes(store: Store, conn: sa.Connection, sources: list[str], dest: str) -> dict:
     """Move the codings, memos and sub-codes of ``sources`` to ``dest`` and remove the sources.
 
     A segment a coder coded with both a source and ``dest`` keeps one coding (the duplicates
@@ -120,7 +238,7 @@ def merge(store: Store, conn: sa.Connection, sources: list[str], dest: str) -> d
     return counts
 
 
-def delete(store: Store, conn: sa.Connection, code_id: str, *, force: bool = False) -> dict:
+def delete_code(store: Store, conn: sa.Connection, code_id: str, *, force: bool = False) -> dict:
     """Remove a code without sub-codes. With codings it is refused unless ``force``; then the
     codings and memos removed are written, in full, into the audit entry."""
     check_codes(conn, [code_id])

@@ -1,0 +1,285 @@
+"""``Project`` methods for analysis: suggestions and autocoding, agreement and consensus, merging
+coders' copies, theme matrices and exports, REFI-QDA exchange (part of :class:`qualcode.Project`).
+
+Each reads what it needs from the store in one go, hands plain data (DataFrames, dataclasses) to
+its stage, and writes (if it writes) in one ``atomic()`` transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualcode.errors import BadInput
+from qualcode.progress import Progress, batches, silent
+from qualcode.selection import Selection
+from qualcode.store import Store
+from qualcode.store import codebook as store_codebook
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
+from qualcode.store import suggest as store_suggest
+
+
+class AnalysisMethods:
+    """Suggest, agree, merge, tabulate, exchange."""
+
+    # ---- suggestions (suggest) -------------------------------------------------------------
+
+    def training_set(self):
+        """What the suggester learns from: the segments human coders reviewed, with their codes."""
+        return self._training()[0]
+
+    def _training(self):
+        """The training set and the codebook (for its cues), read in one go."""
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        with self.store.reading() as conn:
+            return suggest_mod.training_set(*store_suggest.training_rows(conn)), store_codebook.read_codebook(conn)
+
+    def _fitted(self, exclude_documents=(), progress: Progress = silent):
+        """A suggester trained on the project, leaving out the documents named."""
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        progress("training the suggester on the reviewed segments", 0, None)
+        data, book = self._training()
+        with self.store.reading() as conn:
+            held = store_suggest.document_ids(conn, exclude_documents) if exclude_documents else ()
+        return suggest_mod.fit_project(data, book, exclude_groups=held)
+
+    def _segments_to_score(self, documents, segment_ids) -> list[dict]:
+        selection = Selection.of(documents)
+        with self.store.reading() as conn:
+            rows = selection.narrow(store_segment.segment_rows(conn, selection))
+        if segment_ids is not None:
+            wanted = set(segment_ids)
+            rows = [row for row in rows if row["segment_id"] in wanted]
+        return rows
+
+    # Segments scored per batch, so that progress moves on a large project.
+    SCORED_PER_BATCH = 2000
+
+    def _score(self, model, rows: list[dict], progress: Progress, **options) -> list:
+        texts = [row["text"] for row in rows]
+        return [found for batch in batches(progress, "scoring segments", texts, self.SCORED_PER_BATCH)
+                for found in model.suggest(batch, **options)]
+
+    def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
+                exclude_from_training=(), progress: Progress = silent):
+        """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
+
+        ``documents`` are names or ``DOC:N`` references. Trains on what human coders reviewed so
+        far (seconds), so it is never stale, leaving out the documents named in
+        ``exclude_from_training``; writes nothing. ``progress`` hears of the training and scoring.
+        """
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        rows = self._segments_to_score(documents, segment_ids)
+        model = self._fitted(exclude_from_training, progress)
+        found = self._score(model, rows, progress, top=top, min_score=min_score)
+        table = [
+            {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
+            for row, suggestions in zip(rows, found) for s in suggestions
+        ]
+        return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
+
+    def autocode(self, min_score: float = 0.5, coder: str = "model", *, progress: Progress = silent) -> dict:
+        """Code every segment with the suggestions scoring ``min_score`` or more, under the model
+        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
+        model = self._fitted(progress=progress)
+        rows = self._segments_to_score(None, None)
+        found = self._score(model, rows, progress, top=len(model.classes_), min_score=min_score)
+        pairs = [(row["segment_id"], s.code) for row, suggestions in zip(rows, found) for s in suggestions]
+        progress(f"writing {len(pairs):,} codings", 0, None)
+        with self.store.atomic("autocode", coder, {"min_score": min_score}) as conn:
+            report = store_suggest.write_autocoding(self.store, conn, coder, [row["segment_id"] for row in rows], pairs)
+        by_source = dict.fromkeys(("model", "codebook"), 0)
+        for suggestions in found:
+            for s in suggestions:
+                by_source[s.source] += 1
+        return {**report, "min_score": min_score, "by_source": by_source}
+
+    def evaluate(self, folds: int = 5, *, min_positives: int = 5, progress: Progress = silent):
+        """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
+        a code with fewer than ``min_positives`` coded training segments is left to the codebook."""
+        from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        data, book = self._training()
+        estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
+        return evaluation.evaluate(estimator, data, folds=folds, progress=progress)
+
+    def uncertain_order(self, segment_ids) -> list[int]:
+        """``segment_ids`` with those the model is least sure about first, for active learning."""
+        return self.suggester().order(segment_ids)
+
+    def _segment_texts(self, segment_ids) -> dict[int, str]:
+        with self.store.reading() as conn:
+            return store_suggest.segment_texts(conn, segment_ids)
+
+    def suggester(self):
+        """The suggester of this session for the terminal coder: trained on first use, kept in
+        memory; call its ``retrain()`` (from a worker thread if you like) after new codings."""
+        from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
+
+        if self._suggester is None:
+            self._suggester = suggest_mod.ProjectSuggester(self._training, self._segment_texts)
+        return self._suggester
+
+    # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
+
+    def _units(self, conn, coders: list[str] | None, attributes: dict[str, str] | None = None):
+        """The chosen coders, the unit table (segments x coders) and the segment rows it covers."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        names = agreement_mod.choose_coders(coders, store_coding.coder_names(conn), store_coding.reviewing_coders(conn))
+        rows = store_segment.segment_rows(conn, Selection.of(attributes=attributes))
+        ids = [row["segment_id"] for row in rows] if attributes else None
+        frame = agreement_mod.codings_frame(store_coding.marks_and_codings(conn, names, ids))
+        return names, agreement_mod.unit_table(frame, names), rows
+
+    def agreement(self, coders: list[str] | None = None, codes: list[str] | None = None, *, exact: bool = False,
+                  attributes: dict[str, str] | None = None, draws: int | None = None):
+        """Agreement between coders per code, per exclusive group and overall; segments are the
+        units and a segment a coder did not review is missing for that coder. An attribute key or
+        value that matches no document is an error naming the ones there are."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        with self.store.reading() as conn:
+            _, units, _ = self._units(conn, coders, attributes)
+            code_ids = store_codebook.check_codes(conn, codes) if codes else None
+        tree = self.codes()
+        return agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+
+    def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
+        """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on
+        that code): ref, text, then per coder the sorted list of codes (None if not reviewed)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - numpy loads only when measuring
+
+        with self.store.reading() as conn:
+            names, units, rows = self._units(conn, coders)
+            if code:
+                store_codebook.check_codes(conn, [code])
+        members = None
+        if code:
+            members = {code} if exact else agreement_mod.subtree(self.codes())[code]
+        found = agreement_mod.disagreements(units, members)
+        by_id = {row["segment_id"]: row for row in rows}
+        table = [
+            {"ref": by_id[segment_id]["ref"], "text": by_id[segment_id]["text"],
+             **{name: None if codes_ is None else sorted(codes_) for name, codes_ in row.items()}}
+            for segment_id, row in found.iterrows()
+        ]
+        return pd.DataFrame(table, columns=["ref", "text", *names])
+
+    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None) -> dict[str, int]:
+        """Write coder ``into`` (kind consensus) by a rule over the coders' codes, in one
+        transaction; rerunning replaces its codings with the same result."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
+            names, units, _ = self._units(conn, coders)
+            if into in names:
+                raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
+            decided = agreement_mod.consensus(units, rule)
+            return store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True)
+
+    def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
+        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's decision)."""
+        with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
+            segment_id = store_segment.resolve_segment(conn, ref)
+            store_codebook.check_codes(conn, codes)
+            return store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
+                                              origin="manual", replace_all=False)
+
+    def merge(self, other_path: str | Path) -> dict[str, int]:
+        """Bring another copy's coders, review marks, codings and memos into this project."""
+        from qualcode import merge as merge_mod  # noqa: PLC0415 - only merging needs it
+        from qualcode.project import resolve_project_path  # noqa: PLC0415 - project imports this module
+
+        other = Store.open(resolve_project_path(Path(other_path)))
+        try:
+            with self.store.atomic("merge", str(other_path)) as conn:
+                return merge_mod.merge(self.store, conn, other, str(other_path))
+        finally:
+            other.close()
+
+    # ---- matrices and survey export (matrices, export) -------------------------------------
+
+    def _matrix_sources(self, coder: str | None, *, texts: bool = False, notes: bool = False):
+        """The coding rule for ``coder`` and what the matrices count, read in one go."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+        from qualcode.store import matrix as store_matrix  # noqa: PLC0415 - pandas, as above
+
+        with self.store.reading() as conn:
+            known = store_coding.coder_kinds(conn)
+            rule = matrices.coding_rule(known, coder)
+            return rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
+
+    def matrix(self, *, rows: str = "document", codes="top", value: str = "count", coder: str | None = None,
+               attributes: dict[str, str] | None = None, attribute_columns: bool = False):
+        """Respondents (or attribute values) x codes as a DataFrame; ``.attrs["qualcode"]`` states the
+        coding rule and the unit counted. ``attributes`` selects documents by attribute value;
+        ``attribute_columns`` puts their attributes before the codes. Options as in
+        :func:`qualcode.matrices.matrix`."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        matrices.check_options(value=value)
+        rule, sources = self._matrix_sources(coder, texts=value == "words")
+        return matrices.matrix(sources, rule, rows=rows, codes=codes, value=value, attributes=attributes,
+                               attribute_columns=attribute_columns)
+
+    def cooccurrence(self, *, within: str = "segment", measure: str = "count", codes="top",
+                     coder: str | None = None, attributes: dict[str, str] | None = None):
+        """Code x code co-occurrence within segments, turns or documents, as a DataFrame."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        matrices.check_options(within=within, measure=measure)
+        rule, sources = self._matrix_sources(coder)
+        return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes)
+
+    def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
+                  attributes: dict[str, str] | None = None):
+        """Respondents x themes, each cell up to ``quotes`` coded passages with their memos."""
+        from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
+
+        matrices.check_options(quotes=quotes)
+        rule, sources = self._matrix_sources(coder, texts=True, notes=True)
+        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes)
+
+    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, **options) -> list[Path]:
+        """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
+        suffix, with a data dictionary beside it; returns the files written. Formula-like text is
+        written as text unless ``raw`` (CSV cells as they are)."""
+        from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
+
+        kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
+        out = export.check_out(out, kind)
+        if frame is None:
+            options.setdefault("attribute_columns", True)
+            frame = self.matrix(**options)
+        return export.write(frame, out, raw)
+
+    # ---- REFI-QDA exchange (interop) -------------------------------------------------------
+
+    def export_refi_codebook(self, path: str | Path) -> dict:
+        """Write the codebook as a REFI-QDA ``.qdc`` file other QDA programs load."""
+        from qualcode import interop  # noqa: PLC0415 - lxml loads only for REFI-QDA work
+
+        return interop.export_codebook(self, path)
+
+    def export_refi_project(self, path: str | Path) -> dict:
+        """Write the whole project as a REFI-QDA ``.qdpx`` archive, validated against the schemas."""
+        from qualcode import interop  # noqa: PLC0415
+
+        return interop.export_project(self, path)
+
+    def import_refi(self, path: str | Path):
+        """Import a REFI-QDA codebook (``.qdc``) or project (``.qdpx``); returns the import report."""
+        from qualcode import interop  # noqa: PLC0415
+
+        suffix = Path(path).suffix.lower()
+        if suffix == ".qdc":
+            return interop.import_codebook(self, path)
+        if suffix == ".qdpx":
+            return interop.import_project(self, path)
+        raise BadInput(f"{path}: not a REFI-QDA file; give a .qdc codebook or a .qdpx project")

@@ -1,0 +1,59 @@
+"""What the suggester reads (reviewed segments' texts, the human coders' codings) and the
+autocoding it writes, through the one write path of :mod:`qualcode.store.coding`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from qualcode.errors import Conflict
+from qualcode.store.coding import insert_codings, insert_reviews
+from qualcode.store.core import Store
+from qualcode.store.schema import coders, codings, documents, reviews, segments
+
+SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
+
+
+def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]]]:
+    """The segments human coders reviewed as (segment id, document id, text) in document order,
+    and the human coders' codings as (segment id, code id)."""
+    humans = sa.select(coders.c.name).where(coders.c.kind == "human")
+    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
+    rows = conn.execute(
+        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
+        .join(documents, documents.c.id == segments.c.document_id)
+        .where(segments.c.id.in_(reviewed))
+        .order_by(documents.c.name, segments.c.number)
+    ).all()
+    coded = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))).all()
+    return [tuple(row) for row in rows], [tuple(row) for row in coded]
+
+
+def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
+    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
+    return {segment_id: text for segment_id, text in found}
+
+
+def document_ids(conn: sa.Connection, names) -> set[int]:
+    """The ids of the documents named (names that match none are left out)."""
+    return set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(names)))).scalars())
+
+
+def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
+    """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
+
+    The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
+    agreement with a human coder can be measured; a human coder's name is refused.
+    """
+    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
+    if kind not in (None, "model"):
+        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
+    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
+    conn.execute(reviews.delete().where(reviews.c.coder == coder))
+    store.ensure_coder(conn, coder, kind="model")
+    ids = list(segment_ids)
+    insert_reviews(conn, [{"segment_id": i, "coder": coder} for i in ids])
+    insert_codings(conn, [{"segment_id": segment_id, "code_id": code_id, "coder": coder, "origin": "suggestion"}
+                          for segment_id, code_id in pairs])
+    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
+    store.log(conn, "autocode.write", coder, detail)
+    return detail
