@@ -246,17 +246,20 @@ class AnalysisMethods:
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
         return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes)
 
-    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, **options) -> list[Path]:
+    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, *, progress: Progress = silent,
+                      **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
         suffix, with a data dictionary beside it; returns the files written. Formula-like text is
-        written as text unless ``raw`` (CSV cells as they are)."""
+        written as text unless ``raw`` (CSV cells as they are); ``progress`` hears of each step."""
         from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
 
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
         out = export.check_out(out, kind)
         if frame is None:
+            progress("counting the codings", 0, None)
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
+        progress(f"writing {out.name} ({len(frame):,} rows)", 0, None)
         return export.write(frame, out, raw)
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------

@@ -195,3 +195,9 @@ def test_demo_step_writes_the_dimension_matrix_in_three_formats(survey, tmp_path
     data, meta = pyreadstat.read_sav(exports / "dimensions.sav")
     assert data.set_index("respondent_id").loc["R01", "KV"] == 2
     assert meta.column_names_to_labels["KG"] == "Client orientation (KG)"
+
+
+def test_export_tells_its_progress(survey, tmp_path):
+    told = []
+    survey.export_matrix(tmp_path / "m.csv", progress=lambda *step: told.append(step))
+    assert told == [("counting the codings", 0, None), ("writing m.csv (3 rows)", 0, None)]

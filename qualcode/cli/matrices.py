@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import literal, literal_table, project_option, raw_option
+from qualcode.cli.common import literal, literal_table, progress_on_stderr, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 from qualcode.selection import parse_pairs
 
@@ -39,7 +39,8 @@ def out_option(writers, required: bool = False):
 
 
 def _write(project, frame, out: Path, raw: bool = False) -> None:
-    written = project.export_matrix(out, frame=frame, raw=raw)
+    with progress_on_stderr() as progress:
+        written = project.export_matrix(out, frame=frame, raw=raw, progress=progress)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
     click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
 
