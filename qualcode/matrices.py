@@ -100,7 +100,8 @@ def coding_rule(known: dict[str, str], coder: str | None) -> Rule:
     if coder == CONSENSUS and coder not in known:
         raise BadInput(f"no consensus coding in this project yet (no coder named 'consensus'): use --coder {choices}")
     if coder not in known:
-        raise UnknownItem("coder", coder, [*known, *RULES], f"use --coder {', '.join([*known, *RULES])}")
+        options = list(dict.fromkeys([*known, *RULES]))
+        raise UnknownItem("coder", coder, options, f"use --coder {', '.join(options)}")
     if coder == CONSENSUS:
         return Rule(coder, (coder,), "consensus codings (coder 'consensus')")
     return Rule(coder, (coder,), f"codings by coder {coder}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qualcode.errors import BadInput
+from qualcode.progress import Progress, batches, silent
 from qualcode.selection import Selection
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
@@ -34,48 +35,60 @@ class AnalysisMethods:
         with self.store.reading() as conn:
             return suggest_mod.training_set(*store_suggest.training_rows(conn)), store_codebook.read_codebook(conn)
 
-    def _fitted(self, exclude_documents=()):
+    def _fitted(self, exclude_documents=(), progress: Progress = silent):
         """A suggester trained on the project, leaving out the documents named."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
+        progress("training the suggester on the reviewed segments", 0, None)
         data, book = self._training()
         with self.store.reading() as conn:
             held = store_suggest.document_ids(conn, exclude_documents) if exclude_documents else ()
         return suggest_mod.fit_project(data, book, exclude_groups=held)
 
     def _segments_to_score(self, documents, segment_ids) -> list[dict]:
+        selection = Selection.of(documents)
         with self.store.reading() as conn:
-            rows = store_segment.segment_rows(conn, Selection.of(documents))
+            rows = selection.narrow(store_segment.segment_rows(conn, selection))
         if segment_ids is not None:
             wanted = set(segment_ids)
             rows = [row for row in rows if row["segment_id"] in wanted]
         return rows
 
+    # Segments scored per batch, so that progress moves on a large project.
+    SCORED_PER_BATCH = 2000
+
+    def _score(self, model, rows: list[dict], progress: Progress, **options) -> list:
+        texts = [row["text"] for row in rows]
+        return [found for batch in batches(progress, "scoring segments", texts, self.SCORED_PER_BATCH)
+                for found in model.suggest(batch, **options)]
+
     def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
-                exclude_from_training=()):
+                exclude_from_training=(), progress: Progress = silent):
         """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
 
-        Trains on what human coders reviewed so far (seconds), so it is never stale, leaving out
-        the documents named in ``exclude_from_training``; writes nothing.
+        ``documents`` are names or ``DOC:N`` references. Trains on what human coders reviewed so
+        far (seconds), so it is never stale, leaving out the documents named in
+        ``exclude_from_training``; writes nothing. ``progress`` hears of the training and scoring.
         """
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        model = self._fitted(exclude_from_training)
         rows = self._segments_to_score(documents, segment_ids)
-        found = model.suggest([row["text"] for row in rows], top=top, min_score=min_score)
+        model = self._fitted(exclude_from_training, progress)
+        found = self._score(model, rows, progress, top=top, min_score=min_score)
         table = [
             {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
             for row, suggestions in zip(rows, found) for s in suggestions
         ]
         return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
 
-    def autocode(self, min_score: float = 0.5, coder: str = "model") -> dict:
+    def autocode(self, min_score: float = 0.5, coder: str = "model", *, progress: Progress = silent) -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
         coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
-        model = self._fitted()
+        model = self._fitted(progress=progress)
         rows = self._segments_to_score(None, None)
-        found = model.suggest([row["text"] for row in rows], top=len(model.classes_), min_score=min_score)
+        found = self._score(model, rows, progress, top=len(model.classes_), min_score=min_score)
         pairs = [(row["segment_id"], s.code) for row, suggestions in zip(rows, found) for s in suggestions]
+        progress(f"writing {len(pairs):,} codings", 0, None)
         with self.store.atomic("autocode", coder, {"min_score": min_score}) as conn:
             report = store_suggest.write_autocoding(self.store, conn, coder, [row["segment_id"] for row in rows], pairs)
         by_source = dict.fromkeys(("model", "codebook"), 0)
@@ -84,14 +97,14 @@ class AnalysisMethods:
                 by_source[s.source] += 1
         return {**report, "min_score": min_score, "by_source": by_source}
 
-    def evaluate(self, folds: int = 5, *, min_positives: int = 5):
+    def evaluate(self, folds: int = 5, *, min_positives: int = 5, progress: Progress = silent):
         """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
         a code with fewer than ``min_positives`` coded training segments is left to the codebook."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         data, book = self._training()
-        cues = suggest_mod.code_cues(book)
-        return evaluation.evaluate(suggest_mod.SegmentSuggester(codes=cues, min_positives=min_positives), data, folds=folds)
+        estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
+        return evaluation.evaluate(estimator, data, folds=folds, progress=progress)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""
@@ -234,17 +247,20 @@ class AnalysisMethods:
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
         return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels)
 
-    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, **options) -> list[Path]:
+    def export_matrix(self, out: str | Path, frame=None, raw: bool = False, *, progress: Progress = silent,
+                      **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
         suffix, with a data dictionary beside it; returns the files written. Formula-like text is
-        written as text unless ``raw`` (CSV cells as they are)."""
+        written as text unless ``raw`` (CSV cells as they are); ``progress`` hears of each step."""
         from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
 
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
         out = export.check_out(out, kind)
         if frame is None:
+            progress("counting the codings", 0, None)
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
+        progress(f"writing {out.name} ({len(frame):,} rows)", 0, None)
         return export.write(frame, out, raw)
 
     # ---- meeting the survey (survey) --------------------------------------------------------

@@ -128,20 +128,23 @@ class CodingMethods:
             return store_memo.memo(conn, memo_id)
 
     def log(self, coder: str | None = None, since: str | None = None, action: str | None = None):
-        """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first."""
+        """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first; a
+        segment as target is named ``DOC:N``."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
         moment = auditlog.parse_since(since) if since else None
         with self.store.reading() as conn:
-            rows = store_log.audit_rows(conn, since=moment, action=action)
-        return pd.DataFrame(auditlog.entries(rows, coder=coder), columns=auditlog.LOG_COLUMNS)
+            rows = auditlog.entries(store_log.audit_rows(conn, since=moment, action=action), coder=coder)
+            refs = store_segment.segment_refs(conn) if auditlog.names_segments(rows) else {}
+        return pd.DataFrame(auditlog.with_segment_refs(rows, refs), columns=auditlog.LOG_COLUMNS)
 
     # ---- the keyboard coder's reads (worklist) --------------------------------------------
 
     def worklist(self, documents=None, *, attributes: dict[str, str] | None = None) -> list[worklist_mod.Item]:
         """The segments the keyboard coder walks through (one query), in document order."""
+        selection = Selection.of(documents, attributes)
         with self.store.reading() as conn:
-            return worklist_mod.items(store_segment.segment_rows(conn, Selection.of(documents, attributes)))
+            return worklist_mod.items(selection.narrow(store_segment.segment_rows(conn, selection)))
 
     def reviewed_segments(self, coder: str) -> set[int]:
         """Ids of the segments ``coder`` has looked at."""

@@ -80,7 +80,7 @@ class CorpusMethods:
         filters = retrieval.Filters(all_of=list(all_of or []), none_of=list(none_of or []), exact=exact,
                                     uncoded=uncoded, text=text)
         found = self._found(selection)
-        rows = retrieval.find(found, selection, filters)
+        rows = selection.narrow(retrieval.find(found, selection, filters))
         named = {key: (f"attribute:{key}" if key in SEGMENT_COLUMNS or key == "codes" else key) for key in found.keys}
         records = [
             {**{c: row[c] for c in SEGMENT_COLUMNS}, **{named[k]: row["attributes"].get(k) for k in found.keys},

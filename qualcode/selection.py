@@ -33,11 +33,31 @@ class Selection:
     speaker: str | None = None
     coder: str | None = None
     codes: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()  # DOC:N references given where documents are
+    narrowed: frozenset[str] = frozenset()  # documents named only by such references
 
     @classmethod
     def of(cls, documents=None, attributes: Mapping[str, str] | None = None, **rest) -> Selection:
-        """A selection from the loose arguments ``Project`` methods take (None meaning all)."""
-        return cls(documents=tuple(documents or ()), attributes=dict(attributes or {}), **rest)
+        """A selection from the loose arguments ``Project`` methods take (None meaning all); a
+        ``DOC:N`` among the documents selects that segment of DOC."""
+        names = tuple(documents or ())
+        refs = tuple(name for name in names if SEGMENT_REF.match(name))
+        whole = [name for name in names if name not in refs]
+        of_refs = [parse_segment_ref(name)[0] for name in refs]
+        return cls(documents=tuple(dict.fromkeys([*whole, *of_refs])), attributes=dict(attributes or {}),
+                   segments=refs, narrowed=frozenset(of_refs) - set(whole), **rest)
+
+    def narrow(self, rows: list[dict]) -> list[dict]:
+        """Segment rows (with ``document`` and ``ref``) cut to the ``DOC:N`` references for the
+        documents named only by them; a reference that matches no segment is refused."""
+        if not self.segments:
+            return rows
+        kept = [row for row in rows if row["document"] not in self.narrowed or row["ref"] in self.segments]
+        missing = sorted(set(self.segments) - {row["ref"] for row in kept})
+        if missing:
+            document = parse_segment_ref(missing[0])[0]
+            raise BadInput(f"no segment {missing[0]} in the selection; see 'qualcode show {document}' for its segments")
+        return kept
 
 
 def parse_pair(option: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from qualcode.errors import BadFile, BadInput, UnknownItem
-from qualcode.export import MAX_NAME, Prepared, fill_word_cell, variable_name, write_atomically
+from qualcode.export import MAX_NAME, Prepared, fill_word_table, variable_name, write_atomically
 from qualcode.spreadsheet import csv_cell, printable, xlsx_row
 
 SUFFIXES = (".sav", ".dta", ".csv", ".xlsx")
@@ -296,12 +296,10 @@ def write_joint_display(table: pd.DataFrame, labels: dict[str, str], notes: list
         section.page_width, section.page_height = section.page_height, section.page_width
         document.add_heading("Joint display", level=1)
         for line in notes:
-            document.add_paragraph(line)
-        grid = document.add_table(rows=len(rows) + 1, cols=len(header))
+            document.add_paragraph(printable(line))
+        grid = document.add_table(rows=0, cols=len(header))
         grid.style = "Table Grid"
-        for row, values in zip(grid.rows, [header, *rows], strict=True):
-            for cell, value in zip(row.cells, values, strict=True):
-                fill_word_cell(cell, str(value))
+        fill_word_table(grid, [header, *rows])
         document.save(path)
 
     write_atomically(out, write_xlsx if out.suffix.lower() == ".xlsx" else write_docx)

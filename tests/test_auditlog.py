@@ -37,3 +37,10 @@ def test_log_command_as_json(coded, cli):
     result = cli("log", "--action", "code.merge", "--format", "json", "--project", coded.path)
     [entry] = json.loads(result.output)
     assert (entry["action"], entry["target"], json.loads(entry["detail"])["collapsed"]) == ("code.merge", "KD-OVL", 1)
+
+
+def test_log_names_segments_as_doc_n(coded):
+    coded.add_memo("streng", segment="km01:2", author="anna")
+    anna = coded.log(coder="anna", action="coding")
+    assert sorted(anna["target"]) == ["cl01:1", "km01:1", "km01:2", "km01:2"]
+    assert coded.log(action="memo.add")["target"].tolist() == ["segment:km01:2"]

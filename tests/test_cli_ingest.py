@@ -57,6 +57,8 @@ def test_show_numbers_segments_and_leaves_interviewer_turns_unnumbered(project, 
     rows = json.loads(cli("show", "t", "--format", "json", "--project", project.path).stdout)
     assert rows[1] == {"turn": 2, "speaker": "R", "role": "respondent", "time_start": 9.0, "time_end": None,
                        "segment": 1, "ref": "t:1", "text": "Goed."}
+    turn = cli("show", "t:3", "--project", project.path)
+    assert turn.stdout == "00:00:09  R\n       1  Goed.\n       2  Heel goed.\n       3  Echt.\n"
 
 
 def test_replace_prints_what_could_not_be_reanchored(project, tmp_path, cli):

@@ -65,20 +65,20 @@ def test_yaml_syntax_errors_have_a_line(tmp_path):
     assert line == 4 and message.startswith("not valid YAML")
 
 
-def test_check_passes_on_the_shipped_codebook_from_the_cli():
-    result = run_qualcode("codebook", "check", CODEBOOK)
-    assert result.returncode == 0
+def test_check_passes_on_the_shipped_codebook_from_the_cli(cli):
+    result = cli("codebook", "check", CODEBOOK)
+    assert result.exit_code == 0
     assert result.stdout == f"{CODEBOOK}: ok, 54 codes (13 top-level)\n"
 
 
-def test_show_prints_the_nine_dimensions(tmp_path):
-    assert run_qualcode("init", tmp_path, "--codebook", CODEBOOK).returncode == 0
-    result = run_qualcode("codebook", "show", "--format", "json", cwd=tmp_path)
+def test_show_prints_the_nine_dimensions(tmp_path, cli):
+    assert cli("init", tmp_path, "--codebook", CODEBOOK).exit_code == 0
+    result = cli("codebook", "show", "--format", "json", cwd=tmp_path)
     import json
 
     rows = json.loads(result.stdout)
     assert [row["id"] for row in rows if row["depth"] == 0][:9] == NINE
-    tree = run_qualcode("codebook", "show", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
+    tree = cli("codebook", "show", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
     for name in ["Knowledge acquisition", "Knowledge use", "Knowledge sharing", "Client orientation",
                  "Employer orientation", "Methodical working"]:
         assert name in tree

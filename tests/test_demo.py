@@ -1,22 +1,26 @@
-from conftest import run_qualcode
+import shutil
+
 from qualcode.store import PROJECT_FILE
 
 
-def test_demo_builds_the_project_and_can_be_rerun(tmp_path):
+def test_demo_builds_the_project_and_can_be_rerun(demo_run, tmp_path):
+    from qualcode.demo import DEMO_MARKER, _prepare
+
+    built, output = demo_run
+    assert "== 1. project and codebook" in output
+    assert "KV    Knowledge acquisition" in output
+    assert output.count("\n== ") == 8 and output.rstrip().endswith(f"cd {built} && qualcode status")
+    assert (built / PROJECT_FILE).is_file()
     target = tmp_path / "demo"
-    first = run_qualcode("demo", target)
-    assert first.returncode == 0, first.stderr
-    assert "== 1. project and codebook" in first.stdout
-    assert "KV    Knowledge acquisition" in first.stdout
-    assert (target / PROJECT_FILE).is_file()
-    again = run_qualcode("demo", target)
-    assert again.returncode == 0, again.stderr
+    shutil.copytree(built, target)
+    _prepare(target)  # what a second run does first: the earlier demo makes way for the new one
+    assert [path.name for path in target.iterdir()] == [DEMO_MARKER]
 
 
-def test_demo_never_overwrites_a_folder_it_did_not_make(tmp_path):
+def test_demo_never_overwrites_a_folder_it_did_not_make(tmp_path, cli):
     (tmp_path / "thesis.docx").write_text("my work")
-    result = run_qualcode("demo", tmp_path)
-    assert result.returncode == 2
+    result = cli("demo", tmp_path)
+    assert result.exit_code == 2
     assert result.stderr == (
         f"qualcode: error: {tmp_path}: folder is not empty and not an earlier demo; give another folder, "
         "e.g. 'qualcode demo /tmp/qualcode-demo'\n"

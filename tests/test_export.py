@@ -343,3 +343,9 @@ def test_labels_choose_the_language_of_the_variable_labels(survey, tmp_path, cli
                  "--project", survey.path)
     assert result.exit_code == 0, result.output
     assert pyreadstat.read_sav(tmp_path / "m.sav", metadataonly=True)[1].column_names_to_labels["KV"] == kv
+
+
+def test_export_tells_its_progress(survey, tmp_path):
+    told = []
+    survey.export_matrix(tmp_path / "m.csv", progress=lambda *step: told.append(step))
+    assert told == [("counting the codings", 0, None), ("writing m.csv (3 rows)", 0, None)]

@@ -31,7 +31,7 @@ def marked(project, make_document, tmp_path, monkeypatch):
     (["matrix", "--codes", "X-B"], ["km[1]", "X-B"]),
     (["agreement", "--coders", "anna,bram", "--codes", "X-B"], ["X-B"]),
     (["cooccurrence", "--codes", "X-B", "--codes", "KT-WET"], ["X-B"]),
-    (["log"], ["km[1]:1"]),
+    (["log", "--all"], ["km[1]:1"]),
 ])
 def test_every_table_shows_user_text_literally(marked, cli, command, expected):
     result = cli(*command)

@@ -324,6 +324,21 @@ def test_a_matrix_too_wide_for_the_terminal_is_shown_with_codes_as_rows(study, c
     assert [cell.strip() for cell in rows[2]] == ["KV-ZELF", "0", "0", "0"]
 
 
+def test_a_table_wider_than_the_terminal_shows_the_columns_that_fit_and_none_empty(study, cli):
+    result = cli("cooccurrence", "--codes", "all", "--project", study.path, env={"COLUMNS": "80"})
+    header = next(line for line in result.output.splitlines() if line.startswith("┃"))
+    cells = [cell.strip() for cell in header.split("┃")[1:-1]]
+    assert cells == ["code", "KV", "KV-OPL", "KV-ZELF", "KV-LEER", "KT", "KT-WET", "KT-METH", "KT-AFW"]
+    assert result.output.endswith("the first 8 of 54 columns fit this terminal; write them all to a file with --out FILE.xlsx (or .csv)\n")
+
+
+def test_the_coder_error_names_each_choice_once(study):
+    study.consensus("union")
+    with pytest.raises(UnknownItem) as caught:
+        study.matrix(coder="nobody")
+    assert str(caught.value) == "unknown coder 'nobody': known: all, anna, bram, consensus, union; use --coder anna, bram, consensus, union, all"
+
+
 def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     out = tmp_path / "themes.csv"
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)

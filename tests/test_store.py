@@ -3,7 +3,6 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from conftest import run_qualcode
 from qualcode import Project
 from qualcode.errors import ProjectNotFound, SchemaTooNew
 from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
@@ -22,22 +21,22 @@ def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
             "codings", "reviews", "memos", "audit", "meta"} <= tables
 
 
-def test_init_refuses_an_existing_project(tmp_path):
+def test_init_refuses_an_existing_project(tmp_path, cli):
     Project.init(tmp_path).close()
-    result = run_qualcode("init", tmp_path)
-    assert result.returncode == 2
+    result = cli("init", tmp_path)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {tmp_path}: already holds a qualcode project; use it, or pick another folder\n"
 
 
-def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
     Project.init(tmp_path).close()
     db = tmp_path / PROJECT_FILE
     with sqlite3.connect(db) as raw:
         raw.execute("update meta set value = '99' where key = 'schema_version'")
     with pytest.raises(SchemaTooNew):
         Project(tmp_path)
-    result = run_qualcode("status", cwd=tmp_path)
-    assert result.returncode == 1
+    result = cli("status", cwd=tmp_path)
+    assert result.exit_code == 1
     assert result.stderr.startswith(f"qualcode: error: {db}: written by a newer qualcode (schema 99; ")
     assert result.stderr.endswith("upgrade with 'pip install -U qualcode'\n")
     assert "Traceback" not in result.stderr
@@ -90,19 +89,19 @@ def test_status_counts(project, make_document):
     assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
 
 
-def test_a_non_project_file_is_refused(tmp_path):
+def test_a_non_project_file_is_refused(tmp_path, cli):
     fake = tmp_path / PROJECT_FILE
     fake.write_text("hello")
-    result = run_qualcode("status", "--project", tmp_path)
-    assert result.returncode == 2
+    result = cli("status", "--project", tmp_path)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {fake}: not a qualcode project (not an SQLite file)\n"
 
 
-def test_init_with_a_bad_codebook_creates_nothing(tmp_path):
+def test_init_with_a_bad_codebook_creates_nothing(tmp_path, cli):
     bad = tmp_path / "bad.yaml"
     bad.write_text("codes:\n  - id: A\n")
-    result = run_qualcode("init", tmp_path / "study", "--codebook", bad)
-    assert result.returncode == 2
+    result = cli("init", tmp_path / "study", "--codebook", bad)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {bad}:2: code 'A' has no name; add 'name: ...'\n"
     assert not (tmp_path / "study" / PROJECT_FILE).exists()
 

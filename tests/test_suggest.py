@@ -240,6 +240,8 @@ def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
     where = ("--project", coded.path)
     suggested = json.loads(cli("suggest", "nieuw", "--top", "1", "--format", "json", *where).output)
     assert [(r["ref"], r["code"], r["source"]) for r in suggested] == [("nieuw:1", "KV-OPL", "model")]
+    one = json.loads(cli("suggest", "km-0:2", "nieuw:1", "--top", "1", "--format", "json", *where).output)
+    assert [r["ref"] for r in one] == ["km-0:2", "nieuw:1"]
     written = cli("autocode", "--min-score", "0.5", *where)
     assert written.exit_code == 0
     assert written.output.startswith("coder model: ")
@@ -247,3 +249,19 @@ def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
     assert (measured["documents"], measured["hit_at_3"]) == (6, 1.0)
     refused = cli("evaluate", "--folds", "9", *where)
     assert refused.exit_code == 1
+
+
+def test_long_calls_tell_their_progress(coded, make_document):
+    _probe(make_document)
+    told = []
+    coded.suggest(["nieuw"], progress=lambda *step: told.append(step))
+    assert told == [("training the suggester on the reviewed segments", 0, None),
+                    ("scoring segments", 0, 1), ("scoring segments", 1, 1)]
+    told.clear()
+    coded.evaluate(folds=3, progress=lambda *step: told.append(step))
+    what = "fitting 15 models (3 folds x 5 training sizes)"
+    assert told == [(what, n, 15) for n in range(16)]
+    told.clear()
+    coded.autocode(progress=lambda *step: told.append(step))
+    assert [step[0] for step in told][:2] == ["training the suggester on the reviewed segments", "scoring segments"]
+    assert told[-1][0].startswith("writing ") and told[-1][0].endswith(" codings")

@@ -328,3 +328,44 @@ def test_uncertain_order_puts_unreviewed_segments_first_least_sure_first(intervi
     assert arranged[-1].ref == "km-a:1"
     unreviewed = [item.segment_id for item in arranged[:-1]]
     assert unreviewed == suggester.order(unreviewed)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_every_panel_is_visible_and_the_search_shows_results_from_80x24_up(interviews, size):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("slash", *"KG")
+            await pilot.pause()
+            screen = app.screen
+            heights = {selector: screen.query_one(selector).region.height
+                       for selector in ("#segment", "#search", "#codes", "#codings", "#suggestions", "#progress")}
+            options = screen.query_one("#codes")
+            first = str(options.get_option_at_index(0).prompt)
+            rows = [line.text for line in screen.query_one("#codes").render_lines(options.region.reset_offset)]
+            return heights, first, rows
+
+    heights, first, rows = asyncio.run(scenario())
+    assert all(height > 0 for height in heights.values()), heights
+    assert heights["#codes"] >= 8
+    assert first.startswith("KG  ")
+    assert any("KG  Client orientation" in row for row in rows), rows
+
+
+def test_ctrl_t_hides_the_panels_under_the_code_list_and_brings_them_back(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test(size=(80, 24)) as pilot:
+            heights = [app.screen.query_one("#codes").region.height]
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            heights.append(app.screen.query_one("#codes").region.height)
+            hidden = app.screen.query_one("#suggestions").display
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            heights.append(app.screen.query_one("#codes").region.height)
+            return heights, hidden
+
+    (before, during, after), hidden = asyncio.run(scenario())
+    assert not hidden
+    assert during > before == after

@@ -108,7 +108,7 @@ def disagreements(project, coders, code, fmt):
     table = project.disagreements(split_names(coders), code)
     for name in table.columns[2:]:
         table[name] = table[name].map(lambda codes: None if codes is None else ", ".join(codes) or "(no code)")
-    emit(table, fmt, title="disagreements", empty="no disagreements: the coders agree on every segment they both reviewed")
+    emit(table, fmt, title="disagreements", empty="no disagreements: the coders agree on every segment they both reviewed", wide="text")
 
 
 @click.command()

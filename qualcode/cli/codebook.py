@@ -4,7 +4,9 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, print_rich, project_option
+from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix
+
+REFI_ELSEWHERE = {".qdc": "qualcode import {path}", ".qdpx": "qualcode import {path}"}
 
 
 @click.group()
@@ -24,6 +26,7 @@ def check(file):
     """
     from qualcode import codebook as codebook_mod  # noqa: PLC0415 - PyYAML loads only here
 
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     problems = codebook_mod.check(file)
     for line, message in problems:
         click.echo(f"{file}:{line}: {message}", err=True)
@@ -83,6 +86,7 @@ def load(project, file):
     Example:
         qualcode codebook load codebooks/professioneel-handelen.yaml
     """
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     report = project.load_codebook(file)
     for line, message in report.warnings:
         click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
@@ -97,13 +101,16 @@ def load(project, file):
 @project_option
 def export_codebook(project, file):
     """Write the project's current codebook to FILE as YAML, so the codebook in git
-    follows the project.
+    follows the project. An existing FILE is updated in place: its comments, key order, quoting
+    and wrapping stay, and only what changed in the project changes in the file.
 
     \b
     Example:
         qualcode codebook export codebooks/my-study.yaml
     """
-    from qualcode import codebook as codebook_mod  # noqa: PLC0415
+    from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
 
-    file.write_text(codebook_mod.dump(project.codebook()), encoding="utf-8")
-    click.echo(f"wrote {file} ({len(project.codebook().ids())} codes)")
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", {".qdc": "qualcode export codebook {path}"})
+    book = project.codebook()
+    codebook_file.export(book, file)
+    click.echo(f"wrote {file} ({len(book.ids())} codes)")

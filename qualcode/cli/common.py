@@ -1,5 +1,6 @@
 """What every command shares: opening the project, the --format option, and rendering."""
 
+import contextlib
 import csv
 import functools
 import json
@@ -9,6 +10,15 @@ import sys
 import click
 
 FORMATS = ("table", "json", "csv")
+# A terminal table shows this many rows unless --all: rich measures every cell it lays out, so a
+# table of every row of a large project would cost many times the CSV of the same rows.
+ROWS_SHOWN = 50
+# --all prints the rows in tables of this many, so memory stays bounded and output starts at once.
+ROWS_PER_TABLE = 200
+# The long-text column of a table keeps at least this width; when the other columns leave less,
+# each row becomes a block of its own. Beside such a column, the others fold at SIDE_MAX_WIDTH.
+TEXT_MIN_WIDTH = 40
+SIDE_MAX_WIDTH = 30
 RAW_HELP = ("Write CSV cells exactly as stored. By default a cell starting with = + - @, a tab or a carriage "
             "return gets a leading ' so that spreadsheets show it as text and never run it as a formula.")
 
@@ -32,6 +42,22 @@ def project_option(fn):
     return wrapper
 
 
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def require_suffix(path, suffixes, what: str, elsewhere: dict[str, str]) -> None:
+    """Refuse a file whose suffix does not fit the format ``what`` reads or writes, naming the
+    command that fits (``elsewhere``: suffix -> command, ``{path}`` filled in)."""
+    from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
+
+    suffix = path.suffix.lower()
+    if suffix in suffixes:
+        return
+    fits = elsewhere.get(suffix)
+    hint = f"for a {suffix} file use '{fits.format(path=path)}'" if fits else f"give a {' or '.join(suffixes)} file"
+    raise BadInput(f"{path}: {what} is {' or '.join(suffixes)}, not {suffix or 'a file without suffix'}; {hint}")
+
+
 def raw_option(fn):
     """``--raw``, passed as ``raw``: CSV cells as stored, formula-like text not escaped."""
     return click.option("--raw", is_flag=True, help=RAW_HELP)(fn)
@@ -43,8 +69,9 @@ def _remember_raw(ctx, _param, value: bool) -> bool:
 
 
 def format_option(choices=FORMATS, default="table"):
-    """``--format``, passed as ``fmt``; with csv among the choices also ``--raw``, which
-    :func:`emit` reads from the click context so the command need not pass it on."""
+    """``--format``, passed as ``fmt``; with csv among the choices also ``--raw``, with table
+    also ``--all``, which :func:`emit` reads from the click context so the command need not pass
+    them on."""
 
     def decorate(fn):
         fn = click.option(
@@ -57,9 +84,24 @@ def format_option(choices=FORMATS, default="table"):
         )(fn)
         if "csv" in choices:
             fn = click.option("--raw", is_flag=True, expose_value=False, callback=_remember_raw, help=RAW_HELP)(fn)
+        if "table" in choices:
+            fn = click.option(
+                "--all", "all_rows", is_flag=True, expose_value=False, callback=_remember_all,
+                help=f"Show every row of the table (default: the first {ROWS_SHOWN}; csv and json always have all).",
+            )(fn)
         return fn
 
     return decorate
+
+
+def _remember_all(ctx, _param, value: bool) -> bool:
+    ctx.meta["qualcode.all_rows"] = value
+    return value
+
+
+def _all_rows() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get("qualcode.all_rows"))
 
 
 def _records(data) -> tuple[list[str], list[dict]]:
@@ -104,15 +146,47 @@ def literal_table(title=None, **options):
     return Table(title=None if title is None else literal(title), **options)
 
 
-def print_rich(renderable) -> None:
+@contextlib.contextmanager
+def progress_on_stderr():
+    """A library ``progress`` callback drawn as a rich bar on stderr while the block runs, and
+    gone after it; a no-op when stderr is no terminal (a pipe, a log file, a test)."""
+    if not sys.stderr.isatty():
+        yield lambda _what, _done, _total: None
+        return
+    from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def report(what: str, done: int, total: int | None) -> None:
+            bar.update(task, description=literal(what).markup, completed=done, total=total)
+
+        yield report
+
+
+def console():
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
 
-    Console().print(renderable)
+    return Console()
 
 
-def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show") -> None:
+def print_rich(renderable) -> None:
+    console().print(renderable)
+
+
+def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show", wide: str | None = None) -> None:
     """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV; CSV
-    cells that a spreadsheet would run are escaped unless the command was given ``--raw``."""
+    cells that a spreadsheet would run are escaped unless the command was given ``--raw``.
+
+    A table shows the first ``ROWS_SHOWN`` rows and says how many more there are (``--all``
+    shows every row); column ``wide`` (long text) gets the width the others leave, or each row
+    becomes a block when that is too little.
+    """
+    total = len(data)
+    if fmt == "table" and not _all_rows() and total > ROWS_SHOWN:
+        data = data.head(ROWS_SHOWN) if hasattr(data, "head") else list(data)[:ROWS_SHOWN]
     columns, rows = _records(data)
     if fmt == "json":
         emit_json(rows)
@@ -127,9 +201,44 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
     elif not rows:
         click.echo(empty)
     else:
-        table = literal_table(title, show_lines=False)
+        _print_table(columns, rows, title, wide if wide in columns else None)
+        if total > len(rows):
+            click.echo(f"first {len(rows)} of {total:,} rows; --all shows every row, --format csv writes them for a spreadsheet")
+
+
+def _cell_width(value) -> int:
+    return max((len(line) for line in str("" if value is None else value).splitlines()), default=0)
+
+
+def _print_table(columns: list[str], rows: list[dict], title: str | None, wide: str | None) -> None:
+    out = console()
+    narrow = [c for c in columns if c != wide]
+    natural = {c: min(max(_cell_width(c), *(_cell_width(row.get(c)) for row in rows)), SIDE_MAX_WIDTH) + 3 for c in narrow}
+    if wide and out.width - sum(natural.values()) - 4 < TEXT_MIN_WIDTH:
+        _print_blocks(out, columns, rows, title, wide)
+        return
+    for first in range(0, len(rows), ROWS_PER_TABLE):
+        table = literal_table(title if first == 0 else None, show_header=first == 0, expand=wide is not None)
         for column in columns:
-            table.add_column(literal(column), overflow="fold")
-        for row in rows:
+            if column == wide:
+                table.add_column(literal(column), overflow="fold", ratio=1, min_width=TEXT_MIN_WIDTH)
+            else:
+                table.add_column(literal(column), overflow="fold", max_width=SIDE_MAX_WIDTH if wide else None)
+        for row in rows[first:first + ROWS_PER_TABLE]:
             table.add_row(*(literal(row.get(c)) for c in columns))
-        print_rich(table)
+        out.print(table)
+
+
+def _print_blocks(out, columns: list[str], rows: list[dict], title: str | None, wide: str) -> None:
+    """One record per block: the first column in bold, the other short fields, then the text."""
+    from rich.text import Text  # noqa: PLC0415 - only terminal output needs rich
+
+    if title:
+        out.print(literal(title, "bold"))
+    for row in rows:
+        head = literal(row.get(columns[0]), "bold")
+        for column in columns[1:]:
+            if column != wide and row.get(column) not in (None, ""):
+                head.append(f"  {column}: ", style="dim")
+                head.append(str(row[column]))
+        out.print(Text("\n").join([head, literal(row.get(wide))]), end="\n\n")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option
 from qualcode.cli.inspect import LAYOUT_HELP
 from qualcode.errors import QualcodeError
 
@@ -15,7 +15,6 @@ from qualcode.errors import QualcodeError
 PROJECT_IMPORTS: dict[str, tuple[str, str]] = {
     **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
 }
-PROGRESS_FROM = 5
 
 
 def _clock(value) -> str:
@@ -23,30 +22,6 @@ def _clock(value) -> str:
         return ""
     total = int(value)
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
-class _Progress:
-    """A rich progress bar on stderr for batches of PROGRESS_FROM files or more."""
-
-    def __init__(self):
-        self.bar = None
-        self.task = None
-
-    def __call__(self, done: int, total: int, path) -> None:
-        if total < PROGRESS_FROM:
-            return
-        if self.bar is None:
-            from rich.console import Console  # noqa: PLC0415 - only long imports show a bar
-            from rich.progress import Progress  # noqa: PLC0415
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("importing", total=total)
-        from rich.markup import escape  # noqa: PLC0415
-
-        self.bar.update(self.task, completed=done, description=f"importing {escape(Path(path).name) if path else ''}")
-        if done == total:
-            self.bar.stop()
 
 
 def _echo_result(item) -> None:
@@ -97,10 +72,12 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
     failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
     if not transcripts:
         raise SystemExit(2 if failed else 0)
-    report = project.import_files(
-        transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
-        model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, progress=_Progress(),
-    )
+    with progress_on_stderr() as progress:
+        report = project.import_files(
+            transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
+            model=model, replace=replace, include_interviewer=include_interviewer, layout=layout,
+            progress=lambda done, total, path: progress(f"importing {Path(path).name}" if path else "imported", done, total),
+        )
     for note in report.notes:
         click.echo(note)
     for item in report.files:
@@ -125,6 +102,23 @@ def _import_project_file(project, path: Path) -> bool:
     return True
 
 
+def _transcript_or_turn(project, name: str):
+    """The transcript of document ``name``, or for ``DOC:N`` the rows of the turn holding segment N."""
+    from qualcode.errors import UnknownItem  # noqa: PLC0415 - keeps --help fast
+
+    try:
+        return project.transcript(name)
+    except UnknownItem:
+        document, sep, number = name.rpartition(":")
+        if not (sep and number.isdigit()):
+            raise
+    frame = project.transcript(document)
+    held = frame.loc[frame["ref"] == name, "turn"]
+    if held.empty:
+        raise UnknownItem("segment", name, frame["ref"].dropna(), f"see 'qualcode show {document}'")
+    return frame[frame["turn"] == held.iloc[0]]
+
+
 @click.command()
 @format_option()
 @project_option
@@ -139,19 +133,21 @@ def documents(project, fmt):
 
 
 @click.command()
-@click.argument("document")
+@click.argument("document", metavar="DOC|DOC:N")
 @format_option(("text", "json"), default="text")
 @project_option
 def show(project, document, fmt):
-    """Print a transcript with its segment numbers (N of DOC:N), speakers and times.
+    """Print a transcript with its segment numbers (N of DOC:N), speakers and times; DOC:N
+    prints the turn that holds segment N.
 
     Interviewer turns and other turns that are not coding units are shown unnumbered.
 
     \b
     Example:
         qualcode show km-maasdelta-01
+        qualcode show km-maasdelta-01:12
     """
-    frame = project.transcript(document)
+    frame = _transcript_or_turn(project, document)
     rows = frame.astype(object).where(frame.notna(), None)
     if fmt == "json":
         emit_json(rows.to_dict(orient="records"))

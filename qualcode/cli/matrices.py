@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import literal, literal_table, project_option, raw_option
+from qualcode.cli.common import literal, literal_table, progress_on_stderr, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 from qualcode.selection import parse_pairs
 
@@ -53,7 +53,8 @@ def _notes(frame) -> None:
 
 
 def _write(project, frame, out: Path, raw: bool = False) -> None:
-    written = project.export_matrix(out, frame=frame, raw=raw)
+    with progress_on_stderr() as progress:
+        written = project.export_matrix(out, frame=frame, raw=raw, progress=progress)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
     click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:3])}")
     if written[3:]:
@@ -80,7 +81,8 @@ def _width(frame) -> int:
 
 
 def _show(frame, title: str) -> None:
-    """Print the table, codes as rows when that is what fits the terminal."""
+    """Print the table, codes as rows when that is what fits the terminal, and only the columns
+    that fit (rich would squeeze the others to nothing)."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
 
     console = Console()
@@ -89,6 +91,9 @@ def _show(frame, title: str) -> None:
     if _width(frame) > console.width and _width(frame.T) < _width(frame):
         frame = frame.T.rename_axis("code")
         title += " (transposed to fit: codes as rows)"
+    total = len(frame.columns)
+    while len(frame.columns) > 1 and _width(frame) > console.width:
+        frame = frame.iloc[:, :-1]
     table = literal_table(title)
     table.add_column(literal(frame.index.name or ""), style="bold", no_wrap=True)
     for column in frame.columns:
@@ -98,8 +103,9 @@ def _show(frame, title: str) -> None:
     console.print(table)
     click.echo(f"coding rule: {rule}")
     _notes(original)
-    if _width(frame) > console.width:
-        click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
+    if len(frame.columns) < total:
+        click.echo(f"the first {len(frame.columns)} of {total} columns fit this terminal; "
+                   "write them all to a file with --out FILE.xlsx (or .csv)")
 
 
 @click.command()

@@ -28,7 +28,7 @@ attr_option = click.option(
 
 
 @click.command()
-@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document; repeatable.")
+@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document, or segment DOC:N; repeatable.")
 @click.option("--speaker", metavar="LABEL", help="Only segments of this speaker.")
 @attr_option
 @codes_option("--code", help_text="Coded with this code (or a sub-code); repeatable or comma-separated.")
@@ -61,7 +61,7 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
     attribute_columns = [column for column in table.columns if column not in base]
     table["time"] = table["time_start"].map(format_time)
     keep = ["ref", "speaker", "time", "text"] if fmt == "table" else ["ref", "document", "segment", "speaker", "time", "text"]
-    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match")
+    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match", wide="text")
 
 
 @click.command()

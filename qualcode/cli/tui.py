@@ -10,7 +10,7 @@ ORDER_CHOICES = ("document", "uncoded", "uncertain")
 
 
 @click.command()
-@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.argument("documents", nargs=-1, metavar="[DOC|DOC:N]...")
 @click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
 @click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
 @click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
@@ -19,8 +19,9 @@ ORDER_CHOICES = ("document", "uncoded", "uncertain")
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
 @project_option
 def code(project, documents, coder, attributes, order, show_others):
-    """Code segments from the keyboard, one at a time, in the terminal. Every key press is
-    saved at once (no save step); ctrl+z undoes, ? shows all keys.
+    """Code segments from the keyboard, one at a time, in the terminal (DOC... or DOC:N... narrow
+    the selection). Every key press is saved at once (no save step); ctrl+z undoes, ? shows all
+    keys.
 
     \b
     Example:

@@ -36,6 +36,7 @@ KEYS = [
     (":", "go to segment number N (or DOC:N)"),
     ("ctrl+z", "undo the last action (again for the one before)"),
     ("!", "write a memo on this segment"),
+    ("ctrl+t", "hide or show the codes-here and suggestions panels (more room for the code list)"),
     ("?", "this help"),
     ("ctrl+q", "quit (nothing to save)"),
 ]
@@ -45,15 +46,23 @@ COMMAND_CHARACTERS = set("/?:! 123456789")
 class CoderScreen(Screen):
     """The coding screen: calls the session (and so the project), draws, reacts to messages."""
 
+    # Below COMPACT_BELOW rows the screen is "compact": the search box loses its frame and the
+    # two panels under the code list shrink to their content (a few lines at most), so the code
+    # list keeps at least eight rows at 80x24; ctrl+t hides those panels for the whole height.
     DEFAULT_CSS = """
     #segment { width: 3fr; border: round $primary; padding: 0 1; }
-    #side { width: 2fr; }
-    CodePicker { height: 1fr; border: round $primary; }
+    #side { width: 2fr; min-width: 30; }
+    CodePicker { height: 1fr; min-height: 6; border: round $primary; }
     CodePicker OptionList { height: 1fr; }
     #codings { height: 10; border: round $primary; padding: 0 1; }
     #suggestions { height: 11; border: round $primary; padding: 0 1; }
     #progress { height: 1; background: $boost; padding: 0 1; }
+    CoderScreen.compact #search { height: 1; border: none; padding: 0 1; }
+    CoderScreen.compact #codings { height: auto; max-height: 5; }
+    CoderScreen.compact #suggestions { height: auto; max-height: 6; }
+    CoderScreen.panels-hidden #codings, CoderScreen.panels-hidden #suggestions { display: none; }
     """
+    COMPACT_BELOW = 36
     BINDINGS = [
         Binding("right", "move(1)", "next"),
         Binding("left", "move(-1)", "previous"),
@@ -63,6 +72,7 @@ class CoderScreen(Screen):
         Binding("ctrl+z", "undo", "undo"),
         Binding("exclamation_mark", "memo", "memo"),
         Binding("question_mark", "help", "help"),
+        Binding("ctrl+t", "toggle_panels", "panels"),
         *(Binding(str(n), f"accept({n})", show=False) for n in range(1, 10)),
     ]
 
@@ -86,6 +96,7 @@ class CoderScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < self.COMPACT_BELOW, "compact")
         self.query_one("#codings").border_title = "codes here"
         self.query_one("#suggestions").border_title = "suggestions"
         self.query_one("#codes").focus()
@@ -93,6 +104,12 @@ class CoderScreen(Screen):
         if ignored:
             self.notify(f"shortcuts {' '.join(ignored)} are command keys here; use the search for those codes")
         self.draw()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.height < self.COMPACT_BELOW, "compact")
+
+    def action_toggle_panels(self) -> None:
+        self.toggle_class("panels-hidden")
 
     @property
     def item(self) -> Item:
