@@ -23,7 +23,9 @@ from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
-from qualcode.store.exchange import ordered_codes, project_rows
+from qualcode.interop import sidecar
+from qualcode.interop.reader import SIDECAR
+from qualcode.store.exchange import ordered_codes, project_rows, qualcode_rows
 
 ORIGIN = f"qualcode {__version__}"
 VALUE_TYPES = {  # REFI-QDA type -> (pattern every value must match, element)
@@ -260,6 +262,7 @@ def export_project(store, path: Path, name: str) -> dict:
     """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
     with store.reading() as conn:
         writer = _ProjectWriter(project_rows(conn), name)
+        own = qualcode_rows(conn)
     try:
         root = writer.build()
     except _NotXml as exc:
@@ -267,12 +270,14 @@ def export_project(store, path: Path, name: str) -> dict:
     texts = {doc["guid"]: doc["text"] for doc in writer.docs}
     validate(root, "project", f"{path} (project.qde)")
     data = _serialise(root)
+    extra = sidecar.build(own, data, texts)
 
     def fill(out):
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("project.qde", data)
             for guid, text in texts.items():
                 archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+            archive.writestr(SIDECAR, extra)
 
     _write_atomically(path, fill)
     return writer.counts

@@ -267,10 +267,11 @@ def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: 
 
 
 def reviewing_coders(conn: sa.Connection) -> list[str]:
-    """Every coder with a review mark, except consensus coders, sorted."""
+    """Every coder with a review mark, except consensus and system coders (a program's own
+    user, read from a REFI-QDA file), sorted."""
     query = (
         sa.select(coders.c.name)
-        .where(coders.c.kind != "consensus", coders.c.name.in_(sa.select(reviews.c.coder)))
+        .where(coders.c.kind.notin_(("consensus", "system")), coders.c.name.in_(sa.select(reviews.c.coder)))
         .order_by(coders.c.name)
     )
     return list(conn.execute(query).scalars())

@@ -94,7 +94,7 @@ coders = sa.Table(
     "coders",
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus
+    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus | system
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
 )
