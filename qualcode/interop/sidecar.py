@@ -6,7 +6,8 @@ project's tables keyed by GUIDs and numbers (see :func:`qualcode.store.exchange.
 turns with speakers and times, segments with their numbers, every coding with its origin and
 passage, review marks, all the fields of each code, coder kinds, memos with their targets,
 document metadata and the project's unit. It also holds the SHA-256 of the ``project.qde``
-written with it and of each source text.
+written with it and of each source text, and the speaker labels the export put into the texts
+(so that other programs show who speaks), which qualcode takes out again.
 
 ``build(rows, qde, texts) -> bytes`` writes it; ``check(refi, empty) -> (data, reason)`` says
 whether an import may use it. It may do so only when both hashes still match (no other program
@@ -38,13 +39,25 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build(rows: dict, qde: bytes, texts: dict[str, str]) -> bytes:
-    """The sidecar for an export: ``rows`` from ``qualcode_rows``, the ``project.qde`` bytes and
-    each document's text by GUID."""
+def build(rows: dict, qde: bytes, texts: dict[str, str], labels: dict[str, list]) -> bytes:
+    """The sidecar for an export: ``rows`` from ``qualcode_rows``, the ``project.qde`` bytes,
+    each document's text as written and the speaker labels inserted into it, by GUID."""
     for doc in rows["documents"]:
-        doc["text_sha256"] = _sha(texts[doc["guid"]])
+        doc["text_sha256"], doc["labels"] = _sha(texts[doc["guid"]]), labels[doc["guid"]]
     payload = {"format": FORMAT, "version": VERSION, "qde_sha256": hashlib.sha256(qde).hexdigest(), **rows}
     return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _without_labels(text: str, labels: list) -> str | None:
+    """The document's own text: the written one without the speaker labels the export inserted."""
+    pieces, last, shift = [], 0, 0
+    for offset, label in labels:
+        at = offset + shift
+        if text[at:at + len(label)] != label:
+            return None
+        pieces.append(text[last:at])
+        last, shift = at + len(label), shift + len(label)
+    return "".join(pieces) + text[last:]
 
 
 def _numbered(items, key=lambda item: item[1]) -> bool:
@@ -66,6 +79,9 @@ def check(refi: RefiProject, empty: bool) -> tuple[dict | None, str]:
     texts = {guid_key(source.guid): source.raw for source in refi.sources}
     if any(_sha(texts.get(guid_key(doc["guid"]), "\0")) != doc["text_sha256"] for doc in data["documents"]):
         return None, f"{SIDECAR} does not match the source texts in the archive; read the REFI-QDA part only"
+    data["texts"] = {doc["guid"]: _without_labels(texts[guid_key(doc["guid"])], doc["labels"]) for doc in data["documents"]}
+    if None in data["texts"].values():
+        return None, f"{SIDECAR}: a speaker label is not where it says; read the REFI-QDA part only"
     for part in ("turns", "segments"):
         by_doc = defaultdict(list)
         for row in data[part]:
@@ -96,7 +112,6 @@ def _parents_first(codes: list[dict]) -> list[dict] | None:
 
 def load(store, conn, data: dict, refi: RefiProject, path: str) -> ImportReport:
     """Rebuild the exported project in a new one, inside the caller's transaction."""
-    texts = {guid_key(source.guid): source.raw for source in refi.sources}
     for key, value in data["meta"].items():
         store.set_meta(conn, key, value)
     for coder in data["coders"]:
@@ -115,7 +130,7 @@ def load(store, conn, data: dict, refi: RefiProject, path: str) -> ImportReport:
         found = [NewSegment(unit, start, end, speaker, None if turn is None else turn - 1)
                  for _, unit, start, end, speaker, turn in parts["segments"][guid]]
         document_id = insert_document(store, conn, NewDocument(
-            name=doc["name"], source_file=doc["source_file"], sha256=doc["sha256"], text=texts[guid_key(guid)],
+            name=doc["name"], source_file=doc["source_file"], sha256=doc["sha256"], text=data["texts"][guid],
             metadata=json.loads(doc["metadata"]), attributes={key: (value, kind) for key, value, kind in parts["attributes"][guid]},
             turns=turns, segments=found, guid=guid, imported_at=doc["imported_at"],
         ))

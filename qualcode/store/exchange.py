@@ -16,7 +16,8 @@ def ordered_codes(conn: sa.Connection) -> list[dict]:
 
 def project_rows(conn: sa.Connection) -> dict:
     """The whole project for an export: codes, created_at, coders (name -> guid), memos,
-    documents (by name), attribute rows, codings with their span and code GUID, segment spans."""
+    documents (by name), attribute rows, codings with their span and code GUID, segment spans,
+    and where each turn starts with its speaker."""
     selections = (
         sa.select(codings.c.guid, codings.c.code_id, codings.c.coder, codings.c.created_at,
                   sa.func.coalesce(codings.c.start, segments.c.start).label("start"),
@@ -38,6 +39,8 @@ def project_rows(conn: sa.Connection) -> dict:
         "codings": [dict(row) for row in conn.execute(selections).mappings()],
         "segments": [tuple(row) for row in conn.execute(
             sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end))],
+        "turns": [tuple(row) for row in conn.execute(
+            sa.select(turns.c.document_id, turns.c.start, turns.c.speaker).order_by(turns.c.document_id, turns.c.number))],
     }
 
 
