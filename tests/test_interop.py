@@ -761,3 +761,18 @@ def test_the_tui_marks_a_code_that_covers_only_part_of_the_segment(tmp_path):
     assert [(c.coder, c.code_id, c.partial) for c in state.codings] == [
         ("Eva", "Leren", True), ("Eva", "Regels", False), ("ATLAS.ti", "Leren", True)]
     assert [(c.code_id, c.partial) for c in third.codings] == [("Regels", False), ("Leren", False)]
+
+
+def test_minutes_with_item_and_action_labels_are_paragraphs_not_speakers():
+    from qualcode.interop.load import segment_text
+
+    text = ("Board meeting 12 March 2017\n\nPresent: J. Smith, A. Jones, K. Brown\nApologies: none\n"
+            "Minutes: approved without changes.\n\nItem 1: Budget. The treasurer presented the budget for 2017.\n"
+            "Decision: the budget is approved.\nAction: J. Smith to circulate the figures.\n\n"
+            "Item 2: Staffing. Two vacancies remain open.\nNote: recruitment starts in April.\n"
+            "Action: A. Jones to draft the advert.")
+    turns, segments = segment_text(text)
+    assert turns == []
+    assert [text[s.start:s.end].split("\n")[0] for s in segments] == [
+        "Board meeting 12 March 2017", "Present: J. Smith, A. Jones, K. Brown", "Item 1: Budget. The treasurer presented the budget for 2017.",
+        "Item 2: Staffing. Two vacancies remain open."]
