@@ -776,3 +776,18 @@ def test_minutes_with_item_and_action_labels_are_paragraphs_not_speakers():
     assert [text[s.start:s.end].split("\n")[0] for s in segments] == [
         "Board meeting 12 March 2017", "Present: J. Smith, A. Jones, K. Brown", "Item 1: Budget. The treasurer presented the budget for 2017.",
         "Item 2: Staffing. Two vacancies remain open."]
+
+
+def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
+    with Project.init(tmp_path / "p") as project:
+        project.import_refi(passages_fixture(tmp_path))
+        project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
+        sections = {section.code: section for section in project.quotes(tmp_path / "quotes.csv")}
+    assert [(q.ref, q.text, q.coders) for q in sections["Leren"].quotes] == [
+        ("board_2017.docx:2", "Vooral door intervisie", ["ATLAS.ti", "Eva"]),
+        ("board_2017.docx:2", "collega's en door te lezen.", ["Eva"]),
+        ("board_2017.docx:3", "En de regels?", ["Eva"]),
+        ("board_2017.docx:4", "pas ik streng toe, maar met maatwerk.", ["Eva"]),
+    ]
+    regels = [(q.ref, q.text) for q in sections["Regels"].quotes]
+    assert ("board_2017.docx:2", PASSAGE_TEXT.split("\n\n")[1].removeprefix("Anna: ")) in regels  # whole-source coding: whole segments

@@ -217,6 +217,27 @@ def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int,
     return found
 
 
+def partial_passages(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
+    """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
+    the codes that cover only part of a segment: a coder's code that also covers the whole
+    segment is not listed. For one coder or all."""
+    query = (sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
+                       segments.c.start.label("first"), segments.c.end.label("last"))
+             .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start))
+    if coder:
+        query = query.where(codings.c.coder == coder)
+    found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
+    whole = set()
+    for segment_id, code_id, name, start, end, first, last in conn.execute(query):
+        if start is None or (start <= first and end >= last):
+            whole.add((segment_id, code_id, name))
+        else:
+            found.setdefault(segment_id, {}).setdefault(code_id, {}).setdefault(name, []).append((max(start, first), min(end, last)))
+    for segment_id, code_id, name in whole:
+        found.get(segment_id, {}).get(code_id, {}).pop(name, None)
+    return found
+
+
 def reviewed_by(conn: sa.Connection, coder: str) -> set[int]:
     """Ids of every segment ``coder`` has looked at."""
     return set(conn.execute(sa.select(reviews.c.segment_id).where(reviews.c.coder == coder)).scalars())
