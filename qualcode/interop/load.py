@@ -3,8 +3,9 @@
 ``load_codebook(store, codes, ...) -> ImportReport`` merges codes (rule in
 :mod:`qualcode.interop.codes`); ``load_project(store, refi, ...) -> ImportReport`` adds sources
 as documents with paragraph or speaker-turn segments, users as coders, variables as document
-attributes, selections as codings on their exact spans (one row per covered segment) and notes
-as memos. The caller opens the transaction; any error leaves the project as it was.
+attributes, every coding of every selection as a passage on its exact span (one row per
+covered segment; only a repeat of the same passage, code and coder is not stored again, and it
+is reported) and notes as memos. The caller opens the transaction; any error leaves the project as it was.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ def build(rows: dict, qde: bytes, texts: dict[str, str], labels: dict[str, list]
     for doc in rows["documents"]:
         doc["text_sha256"], doc["labels"] = _sha(texts[doc["guid"]]), labels[doc["guid"]]
     payload = {"format": FORMAT, "version": VERSION, "qde_sha256": hashlib.sha256(qde).hexdigest(), **rows}
-    return json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _without_labels(text: str, labels: list) -> str | None:
