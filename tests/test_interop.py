@@ -791,3 +791,14 @@ def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
     ]
     regels = [(q.ref, q.text) for q in sections["Regels"].quotes]
     assert ("board_2017.docx:2", PASSAGE_TEXT.split("\n\n")[1].removeprefix("Anna: ")) in regels  # whole-source coding: whole segments
+
+
+@pytest.mark.parametrize("carried", [b"[1, 2]", b"\xff", b'{"format": "qualcode-project", "version": 1}'])
+def test_a_broken_sidecar_is_named_and_the_refi_qda_part_read(tmp_path, carried):
+    with zipfile.ZipFile(passages_fixture(tmp_path)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    broken = make_qdpx(tmp_path / "broken.qdpx", members.pop("project.qde"), {**members, "qualcode/project.json": carried})
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(broken)
+    assert "qualcode/project.json is not qualcode's project data version 1; read the REFI-QDA part only" in report.decisions
+    assert (report.counts["selections"], report.counts["codings"]) == (6, 8)

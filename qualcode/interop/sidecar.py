@@ -68,33 +68,40 @@ def check(refi: RefiProject, empty: bool) -> tuple[dict | None, str]:
     """The sidecar's data if an import may use it, else None and why not ("" when there is none)."""
     if refi.sidecar is None:
         return None, ""
+    if not empty:
+        return None, (f"{SIDECAR} (turns, segment numbers, review marks, qualcode's code fields) is used only when "
+                      f"importing into a new project; read the REFI-QDA part, merged into this project")
     try:
         data = json.loads(refi.sidecar)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None, f"{SIDECAR} is not readable JSON; read the REFI-QDA part only"
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
-        return None, f"{SIDECAR} is not qualcode's project data version {VERSION}; read the REFI-QDA part only"
-    if data.get("qde_sha256") != refi.qde_sha256:
-        return None, f"{SIDECAR} belongs to another version of project.qde (changed by another program?); read the REFI-QDA part only"
+        problem = _problem(data, refi)
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        problem = f"is not qualcode's project data version {VERSION}"
+    if problem:
+        return None, f"{SIDECAR} {problem}; read the REFI-QDA part only"
+    return data, ""
+
+
+def _problem(data: dict, refi: RefiProject) -> str:
+    """What keeps the sidecar from describing this archive ("" if nothing); completes ``data``
+    with the documents' own texts and the codes in insertion order."""
+    if data.get("format") != FORMAT or data.get("version") != VERSION:
+        return f"is not qualcode's project data version {VERSION}"
+    if data["qde_sha256"] != refi.qde_sha256:
+        return "belongs to another version of project.qde (changed by another program?)"
     texts = {guid_key(source.guid): source.raw for source in refi.sources}
     if any(_sha(texts.get(guid_key(doc["guid"]), "\0")) != doc["text_sha256"] for doc in data["documents"]):
-        return None, f"{SIDECAR} does not match the source texts in the archive; read the REFI-QDA part only"
+        return "does not match the source texts in the archive"
     data["texts"] = {doc["guid"]: _without_labels(texts[guid_key(doc["guid"])], doc["labels"]) for doc in data["documents"]}
     if None in data["texts"].values():
-        return None, f"{SIDECAR}: a speaker label is not where it says; read the REFI-QDA part only"
+        return "puts a speaker label where the text has none"
     for part in ("turns", "segments"):
         by_doc = defaultdict(list)
         for row in data[part]:
             by_doc[row[0]].append(row)
         if not all(_numbered(rows) for rows in by_doc.values()):
-            return None, f"{SIDECAR}: the {part} of a document are not numbered 1, 2, ...; read the REFI-QDA part only"
+            return f"numbers the {part} of a document other than 1, 2, ..."
     data["codes"] = _parents_first(data["codes"])
-    if data["codes"] is None:
-        return None, f"{SIDECAR}: a code's parent is missing; read the REFI-QDA part only"
-    if not empty:
-        return None, (f"{SIDECAR} (turns, segment numbers, review marks, qualcode's code fields) is used only when "
-                      f"importing into a new project; read the REFI-QDA part, merged into this project")
-    return data, ""
+    return "" if data["codes"] is not None else "names a parent code it does not hold"
 
 
 def _parents_first(codes: list[dict]) -> list[dict] | None:
