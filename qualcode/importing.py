@@ -284,12 +284,13 @@ def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, na
             result.unanchored.append({k: lost[k] for k in ("segment", "code_id", "coder", "origin", "guid", "text")})
             store.log(conn, "coding.unanchored", lost["segment"], lost)
             continue
-        if (target, coding["code_id"], coding["coder"]) in placed:
+        span = _moved_span(saved["text"], coding, *new[target])
+        key = (target, coding["code_id"], coding["coder"], span.get("start"), span.get("end"))
+        if key in placed:
             store.log(conn, "coding.merged", str(target), coding)
             result.reanchored += 1
             continue
-        placed.add((target, coding["code_id"], coding["coder"]))
-        span = _moved_span(saved["text"], coding, *new[target])
+        placed.add(key)
         rows.append({**coding, "segment_id": target, **span})
         result.reanchored += 1
     store_coding.insert_codings(conn, rows)

@@ -85,10 +85,10 @@ def merge(store: Store, conn, other: Store, other_name: str) -> dict[str, int]:
             marks.append({"segment_id": key[0], "coder": key[1], "reviewed_at": review["reviewed_at"]})
             reviewed.add(key)
     insert_reviews(conn, marks)
-    coded = {(c["segment_id"], c["code_id"], c["coder"]) for c in here["codings"]}
+    coded = {(c["segment_id"], c["code_id"], c["coder"], c["start"], c["end"]) for c in here["codings"]}
     rows = []
     for row in there["codings"]:
-        key = (to_local[row["segment_id"]], row["code_id"], row["coder"])
+        key = (to_local[row["segment_id"]], row["code_id"], row["coder"], row["start"], row["end"])
         if key not in coded:
             rows.append({**row, "segment_id": key[0], "guid": row["guid"] if row["guid"] not in guids else None})
             coded.add(key)

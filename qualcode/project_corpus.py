@@ -59,6 +59,7 @@ class CorpusMethods:
             return retrieval.Found(
                 rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder), attributes=attributes,
                 keys=keys, coders=store_coding.coder_names(conn), parents=store_codebook.code_parents(conn),
+                passages=store_coding.partial_passages(conn, selection.coder),
             )
 
     def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,

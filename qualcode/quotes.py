@@ -48,6 +48,16 @@ class Section:
     memos: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _pieces(who: list[str], parts: dict[str, list[tuple[int, int]]], row: dict) -> list[tuple[tuple[int, int], list[str]]]:
+    """What of a segment to quote for one code: the whole segment for the coders who coded it
+    whole, and each passage coded inside it (by another program) for the coders of that passage."""
+    pieces: dict[tuple[int, int], list[str]] = {}
+    for name in who:
+        for span in parts.get(name, [(row["start"], row["end"])]):
+            pieces.setdefault(span, []).append(name)
+    return sorted(pieces.items())
+
+
 def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos: dict | None = None,
             code_memos: dict | None = None) -> list[Section]:
     """A section per code (with its sub-codes when ``selection.codes`` is given) that has quotes;
@@ -66,11 +76,12 @@ def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos
         quotes = []
         for row in rows:
             who = sorted(name for name, held in row["codes_by_coder"].items() if code.id in held)
-            if who:
+            parts = found.passages.get(row["segment_id"], {}).get(code.id, {})
+            for (start, end), coders in _pieces(who, parts, row):
                 quotes.append(Quote(
                     ref=row["ref"], document=row["document"], speaker=row["speaker"] or "",
-                    time=format_time(row["time_start"]), text=row["text"], attributes=row["attributes"],
-                    coders=who, memos=segment_memos.get(str(row["segment_id"]), []),
+                    time=format_time(row["time_start"]), text=row["text"][start - row["start"]:end - row["start"]],
+                    attributes=row["attributes"], coders=coders, memos=segment_memos.get(str(row["segment_id"]), []),
                 ))
         if quotes:
             sections.append(Section(code.id, code.name, code.definition, depth, quotes, code_memos.get(code.id, [])))

@@ -40,6 +40,8 @@ class Found:
     keys: list[str]
     coders: list[str]
     parents: dict[str, str | None]
+    # segment id -> code id -> coder -> passages inside the segment (codes coded on part of it)
+    passages: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = field(default_factory=dict)
 
 
 COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")

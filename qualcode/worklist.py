@@ -44,6 +44,7 @@ class Coding:
     coder: str
     code_id: str
     origin: str
+    partial: bool = False  # only passages inside the segment carry the code (coded elsewhere)
 
 
 @dataclass

@@ -142,3 +142,40 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
         actions = conn.execute(sa.select(audit.c.action).order_by(audit.c.id)).scalars().all()
     store.close()
     assert actions == ["migrate", "test.again"]
+
+
+V1_CODINGS = """CREATE TABLE codings (id INTEGER NOT NULL, segment_id INTEGER NOT NULL, code_id VARCHAR(64) NOT NULL,
+    coder VARCHAR(64) NOT NULL, created_at VARCHAR(32) NOT NULL, origin VARCHAR(16) NOT NULL, start INTEGER, "end" INTEGER,
+    guid VARCHAR(40) NOT NULL, PRIMARY KEY (id), FOREIGN KEY(segment_id) REFERENCES segments (id),
+    FOREIGN KEY(code_id) REFERENCES codes (id) ON UPDATE CASCADE, FOREIGN KEY(coder) REFERENCES coders (name) ON UPDATE CASCADE,
+    UNIQUE (segment_id, code_id, coder), UNIQUE (guid))"""
+
+
+def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_every_row(project, make_document):
+    from qualcode.store import coding as store_coding
+
+    make_document("km01", [("R", "respondent", "Vooral door intervisie met collega's.")])
+    project.tag("km01:1", ["KV", "KD"], coder="anna")
+    with sqlite3.connect(project.path) as raw:  # the codings table as schema 1 made it
+        kept = raw.execute("select * from codings order by id").fetchall()
+        raw.executescript(f"drop table codings; {V1_CODINGS}; create index ix_codings_code on codings (code_id); "
+                          "create index ix_codings_coder on codings (coder); "
+                          "update meta set value = '1' where key = 'schema_version';")
+        raw.executemany("insert into codings values (?, ?, ?, ?, ?, ?, ?, ?, ?)", kept)
+    with Project(project.path) as again, again.store.atomic("test.passages") as conn:
+        segment_id = kept[0][1]
+        repeated = store_coding.insert_codings(conn, [
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 0, "end": 6},
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KD", "coder": "anna"},
+        ])
+        rows = conn.execute(sa.text('select id, code_id, start, "end" from codings order by id')).all()
+        version = again.store.get_meta(conn, "schema_version")
+    assert version == str(SCHEMA_VERSION) == "2"
+    assert [row[:2] for row in rows[:2]] == [row[:1] + row[2:3] for row in kept]
+    assert [tuple(row[1:]) for row in rows[2:]] == [("KV", 0, 6), ("KV", 12, 22)]
+    assert [(row["code_id"], row.get("start")) for row in repeated] == [("KV", 12), ("KD", None)]
+    with pytest.raises(sa.exc.IntegrityError), again.store.atomic("test.twice") as conn:
+        conn.execute(sa.text("insert into codings (segment_id, code_id, coder, created_at, origin, guid) "
+                             "values (:s, 'KD', 'anna', 'now', 'manual', 'g')"), {"s": segment_id})

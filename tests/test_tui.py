@@ -369,3 +369,26 @@ def test_ctrl_t_hides_the_panels_under_the_code_list_and_brings_them_back(interv
     (before, during, after), hidden = asyncio.run(scenario())
     assert not hidden
     assert during > before == after
+
+
+def test_a_code_on_part_of_the_segment_is_marked_partial(interviews):
+    from qualcode.store import coding as store_coding
+    from qualcode.store import segments
+
+    with interviews.store.atomic("test.passage") as conn:
+        segment_id = resolve_segment(conn, "km-a:1")
+        start = conn.execute(sa.select(segments.c.start).where(segments.c.id == segment_id)).scalar()
+        for name in ("anna", "bram"):
+            interviews.store.ensure_coder(conn, name)
+        store_coding.insert_codings(conn, [
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": start, "end": start + 8, "origin": "import"},
+            {"segment_id": segment_id, "code_id": "KT", "coder": "bram", "start": start + 3, "end": start + 9, "origin": "import"},
+        ])
+    interviews.tag("km-a:1", ["KD"], coder="anna")
+    shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
+    lines = shown.splitlines()
+    assert [line for line in lines if "KV" in line or "KD" in line or "KT" in line] == [
+        next(line for line in lines if line.startswith("  KV")), next(line for line in lines if line.startswith("  KD")),
+        "  [bram] KT (part)"]
+    assert next(line for line in lines if line.startswith("  KV")).endswith("(part)")
+    assert not next(line for line in lines if line.startswith("  KD")).endswith("(part)")

@@ -57,6 +57,8 @@ def show_import_report(report, fmt: str = "table") -> None:
         return
     counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in report.counts.items())
     click.echo(f"imported {report.path}: {counts}")
-    for title, lines in (("decided", report.decisions), ("collapsed", report.collapsed), ("skipped", report.skipped)):
+    if report.in_file:
+        click.echo("  in the file: " + ", ".join(f"{value} {key}" for key, value in report.in_file.items()))
+    for title, lines in (("decided", report.decisions), ("skipped", report.skipped)):
         for line in lines:
             click.echo(f"  {title}: {line}")

@@ -5,11 +5,14 @@ Takes an open store and a path, writes the file and returns counts
 Every XML document is validated against the shipped schemas before the file appears; the file
 is written beside its target and renamed into place, so a failed export leaves nothing behind.
 GUIDs come from the store (documents, codes, coders, codings, memos) or are derived from stable
-keys (variables, cases, selections), so exporting twice gives the same GUIDs.
+keys (variables, cases, selections), so exporting twice gives the same GUIDs. A source's text
+opens each speaker turn with the speaker's label, so other programs show who speaks; the
+archive also carries qualcode's own data (:mod:`qualcode.interop.sidecar`).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import tempfile
@@ -23,7 +26,9 @@ from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
-from qualcode.store.exchange import ordered_codes, project_rows
+from qualcode.interop import sidecar
+from qualcode.interop.reader import SIDECAR
+from qualcode.store.exchange import ordered_codes, project_rows, qualcode_rows
 
 ORIGIN = f"qualcode {__version__}"
 VALUE_TYPES = {  # REFI-QDA type -> (pattern every value must match, element)
@@ -132,6 +137,29 @@ def _variable_types(rows) -> dict[str, str]:
     return types
 
 
+class _Labels:
+    """The text other programs see, with each turn opened by its speaker's label (``Anna: ``)
+    unless the text has it there already, and positions mapped into it: a selection that starts
+    where a turn starts begins after the label, one that ends there ends before it."""
+
+    def __init__(self, text: str, turns: list[tuple[int, str]]):
+        self.inserted = [[start, f"{speaker}: "] for start, speaker in turns
+                         if not text.startswith(f"{speaker}: ", start) and not text[:start].endswith(f"{speaker}: ")]
+        pieces, last, self.offsets, self.totals = [], 0, [], [0]
+        for start, label in self.inserted:
+            pieces += [text[last:start], label]
+            last = start
+            self.offsets.append(start)
+            self.totals.append(self.totals[-1] + len(label))
+        self.text = "".join(pieces) + text[last:]
+
+    def start(self, position: int) -> int:
+        return position + self.totals[bisect.bisect_right(self.offsets, position)]
+
+    def end(self, position: int) -> int:
+        return position + self.totals[bisect.bisect_left(self.offsets, position)]
+
+
 class _ProjectWriter:
     """Builds ``project.qde`` from the project's rows (:func:`qualcode.store.exchange.project_rows`),
     in the element order the schema fixes."""
@@ -151,6 +179,10 @@ class _ProjectWriter:
         for memo in self.memos:
             self.users.setdefault(memo["author"], derived_guid("user", memo["author"]))
         self.docs = data["documents"]
+        turns = defaultdict(list)
+        for document_id, start, speaker in data["turns"]:
+            turns[document_id].append((start, speaker))
+        self.labels = {doc["guid"]: _Labels(doc["text"], turns[doc["id"]]) for doc in self.docs}
         self.counts = {"codes": 0, "documents": len(self.docs), "selections": 0, "codings": 0,
                        "memos": len(self.memos), "users": len(self.users), "variables": 0}
 
@@ -225,10 +257,11 @@ class _ProjectWriter:
                                                   "plainTextPath": f"internal://{doc['guid']}.txt",
                                                   "creationDateTime": doc["imported_at"]})
             spans = sorted((start, end) for (doc_id, start, end) in grouped if doc_id == doc["id"])
+            labels = self.labels[doc["guid"]]
             for start, end in spans:
                 selection = grouped[(doc["id"], start, end)]
                 attributes = {"guid": derived_guid("selection", doc["guid"], start, end),
-                              "startPosition": start, "endPosition": end}
+                              "startPosition": labels.start(start), "endPosition": labels.end(end)}
                 first = next(iter(selection["codings"].values()), None)
                 if first is not None:
                     attributes |= {"creatingUser": self.users[first["coder"]], "creationDateTime": first["created_at"]}
@@ -260,19 +293,22 @@ def export_project(store, path: Path, name: str) -> dict:
     """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
     with store.reading() as conn:
         writer = _ProjectWriter(project_rows(conn), name)
+        own = qualcode_rows(conn)
     try:
         root = writer.build()
     except _NotXml as exc:
         raise _not_xml(path, exc) from None
-    texts = {doc["guid"]: doc["text"] for doc in writer.docs}
+    texts = {guid: labels.text for guid, labels in writer.labels.items()}
     validate(root, "project", f"{path} (project.qde)")
     data = _serialise(root)
+    extra = sidecar.build(own, data, texts, {guid: labels.inserted for guid, labels in writer.labels.items()})
 
     def fill(out):
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("project.qde", data)
             for guid, text in texts.items():
                 archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+            archive.writestr(SIDECAR, extra)
 
     _write_atomically(path, fill)
     return writer.counts

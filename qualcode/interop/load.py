@@ -3,8 +3,9 @@
 ``load_codebook(store, codes, ...) -> ImportReport`` merges codes (rule in
 :mod:`qualcode.interop.codes`); ``load_project(store, refi, ...) -> ImportReport`` adds sources
 as documents with paragraph or speaker-turn segments, users as coders, variables as document
-attributes, selections as codings on their exact spans (one row per covered segment) and notes
-as memos. The caller opens the transaction; any error leaves the project as it was.
+attributes, every coding of every selection as a passage on its exact span (one row per
+covered segment; only a repeat of the same passage, code and coder is not stored again, and it
+is reported) and notes as memos. The caller opens the transaction; any error leaves the project as it was.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from qualcode.store import transcript as store_transcript
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
 CODER_LENGTH = store_coding.CODER_NAME_LENGTH
+# Users that programs write as the author of their own work (ATLAS.ti's "ATLAS.ti" user): coders
+# of kind "system", left out of agreement and of the suggester's training.
+SYSTEM_USERS = {"atlas.ti", "nvivo", "maxqda", "qualcoder", "taguette", "system", "administrator"}
 
 
 @dataclass
@@ -39,7 +43,7 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
-    collapsed: list[str] = field(default_factory=list)
+    in_file: dict[str, int] = field(default_factory=dict)  # selections and codings the file holds
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,9 +112,11 @@ class _ProjectLoader:
     def __init__(self, store, conn, refi: RefiProject, path: str, fallback_coder: str):
         self.store, self.conn, self.refi, self.path = store, conn, refi, path
         self.fallback = fallback_coder
-        self.report = ImportReport(path=path, kind="project", skipped=list(refi.skipped), decisions=list(refi.decisions))
+        self.report = ImportReport(path=path, kind="project", skipped=list(refi.skipped), decisions=list(refi.decisions),
+                                   in_file=dict(refi.in_file))
         self.counts = dict.fromkeys(
-            ("documents", "segments", "codes_added", "codes_matched", "coders_added", "selections", "codings", "attributes", "memos"), 0
+            ("documents", "segments", "codes_added", "codes_matched", "coders_added", "selections", "codings",
+             "coding_rows", "attributes", "memos"), 0
         )
         self.coders: dict[str, str] = {}
         self.holders: dict[str, tuple[str, str | None]] = {"": ("project", None)}
@@ -134,11 +140,18 @@ class _ProjectLoader:
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
         if not coder_exists(self.conn, name):
-            self.store.ensure_coder(self.conn, name, guid=self.keep_guid("coders", written), log=False)
-            self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import"})
+            kind = "system" if self.is_system(name) else "human"
+            self.store.ensure_coder(self.conn, name, kind, guid=self.keep_guid("coders", written), log=False)
+            self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import", "kind": kind})
             self.counts["coders_added"] += 1
+            if kind == "system":
+                self.report.decisions.append(f"user {name}: the program's own user, a coder of kind system (not counted as a human coder)")
         self.coders[key] = name
         return name
+
+    def is_system(self, name: str) -> bool:
+        program = (self.refi.origin.split() or [""])[0].casefold()
+        return name.casefold() in SYSTEM_USERS or (bool(program) and name.casefold() == program)
 
     def load(self) -> ImportReport:
         self.check_names()
@@ -154,6 +167,9 @@ class _ProjectLoader:
             self.load_source(source)
         self.load_notes()
         self.report.counts = self.counts
+        self.store.log(self.conn, "refi.import.report", self.path, {
+            "counts": self.counts, "in_file": self.report.in_file, "skipped": self.report.skipped,
+            "decisions": self.report.decisions})
         return self.report
 
     def check_names(self) -> None:
@@ -186,48 +202,57 @@ class _ProjectLoader:
         self.holders[guid_key(source.guid)] = ("document", str(document_id))
         if source.description.strip():
             self.memo(source.description, ("document", str(document_id)), source.user, None)
-        rows: dict[tuple[int, str, str], dict] = {}
+        rows: list[dict] = []
         for selection in source.selections:
+            self.counts["selections"] += not selection.whole
             targets = covered(spans, selection.start, selection.end)
             if not targets:
-                self.report.skipped.append(f"selection {selection.guid} in {source.name}: the text has no segments")
+                held = f" and its {len(selection.codings)} coding(s)" if selection.codings else ""
+                self.report.skipped.append(f"selection {selection.guid}{held} in {source.name}: the text has no segments")
                 continue
             self.holders[guid_key(selection.guid)] = ("segment", str(targets[0]))
             if selection.description.strip():
                 self.memo(selection.description, ("segment", str(targets[0])), selection.user, None)
-            if selection.codings:
-                self.counts["selections"] += 1
             for coding_guid, code_guid, user in selection.codings:
-                self.add_coding(rows, source.name, selection, targets, coding_guid, code_guid, user)
-        self.insert_codings(source.name, list(rows.values()))
+                rows += self.coding_rows(source.name, selection, targets, coding_guid, code_guid, user)
+        self.insert_codings(source.name, rows)
 
-    def add_coding(self, rows: dict, source_name: str, selection, targets, coding_guid, code_guid, user) -> None:
-        """Queue one codings row per covered segment; a segment/code/coder seen before is collapsed."""
+    def coding_rows(self, source_name: str, selection, targets, coding_guid, code_guid, user) -> list[dict]:
+        """One codings row per segment the passage covers, each with the passage's span; the
+        first row keeps the file's GUID."""
         code_id = self.codes.get(guid_key(code_guid))
-        where = f"{source_name} {selection.start}-{selection.end}"
         if code_id is None:
-            self.report.skipped.append(f"coding {coding_guid} in {where}: code {code_guid} is not in the file's codebook")
-            return
-        coder, guid = self.coder(user), coding_guid
-        for segment_id in targets:
-            if (segment_id, code_id, coder) in rows:
-                self.report.collapsed.append(f"{where} {code_id} by {coder}: segment {segment_id} already has this code from this coder")
-                continue
-            rows[(segment_id, code_id, coder)] = {
-                "segment_id": segment_id, "code_id": code_id, "coder": coder, "origin": "import",
-                "start": selection.start, "end": selection.end, "guid": self.keep_guid("codings", guid),
-            }
-            guid = None
+            self.report.skipped.append(f"coding {coding_guid} in {source_name} {selection.start}-{selection.end}: "
+                                       f"code {code_guid} is not in the file's codebook")
+            return []
+        coder, guid = self.coder(user), self.keep_guid("codings", coding_guid)
+        self.counts["codings"] += 1
+        return [{"segment_id": segment_id, "code_id": code_id, "coder": coder, "origin": "import",
+                 "start": selection.start, "end": selection.end, "guid": guid if index == 0 else None,
+                 "file_guid": coding_guid, "where": f"{source_name} {selection.start}-{selection.end}"}
+                for index, segment_id in enumerate(targets)]
 
     def insert_codings(self, source_name: str, rows: list[dict]) -> None:
-        """Codings and the review marks they imply, in bulk, with one audit line per document."""
+        """Codings and the review marks they imply, in bulk, with one audit line per document. A
+        coding repeating a passage already there (the same span, code and coder) is reported."""
         if not rows:
             return
-        store_coding.insert_codings(self.conn, rows)
+        extra = {id(row): (row.pop("file_guid"), row.pop("where")) for row in rows}
+        repeated = store_coding.insert_codings(self.conn, rows)
+        reported = set()
+        for row in repeated:
+            file_guid, where = extra[id(row)]
+            if file_guid not in reported:
+                reported.add(file_guid)
+                self.counts["codings"] -= 1
+                self.report.skipped.append(f"coding {file_guid} in {where}: a second {row['code_id']} by {row['coder']} "
+                                           f"on exactly the same passage; the passage is coded once")
         marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
         store_coding.insert_reviews(self.conn, [{"segment_id": s, "coder": c} for s, c in marks])
-        self.store.log(self.conn, "coding.import", source_name, {"codings": len(rows), "reviews": len(marks)})
-        self.counts["codings"] += len(rows)
+        written = len(rows) - len(repeated)
+        self.store.log(self.conn, "coding.import", source_name, {"codings": written, "reviews": len(marks),
+                                                                 "repeated": sorted(reported)})
+        self.counts["coding_rows"] += written
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
         author = self.coder(user) if user else self.fallback

@@ -8,7 +8,8 @@
   :class:`~qualcode.selection.Selection`, ``DOC:N`` lookups;
 - ``coding``: the one INSERT of codings and of review marks (``insert_codings``,
   ``insert_reviews``) under tag, untag, review, apply, consensus, autocode, merge, re-import and
-  REFI-QDA import; coder reads;
+  REFI-QDA import; coder reads. A coding is a passage: several spans of one segment may carry
+  one code from one coder; segment-level reads count the code once;
 - ``memo``: the one INSERT of memos, memo reads; ``codebook``: codes read, loaded and evolved;
 - ``transcript`` (import, documents, the project's unit), ``matrix``, ``suggest``, ``copies``
   (merge), ``exchange`` (REFI-QDA export), ``log`` (the audit log read back).

@@ -202,8 +202,9 @@ def _code_record(conn: sa.Connection, code_id: str) -> dict:
 def merge_codes(store: Store, conn: sa.Connection, sources: list[str], dest: str) -> dict:
     """Move the codings, memos and sub-codes of ``sources`` to ``dest`` and remove the sources.
 
-    A segment a coder coded with both a source and ``dest`` keeps one coding (the duplicates
-    collapse). Returns counts: moved, collapsed, removed codes.
+    A passage (or whole segment) a coder coded with both a source and ``dest`` keeps one coding
+    (the duplicates collapse); distinct passages all move. Returns counts: moved, collapsed,
+    removed codes.
     """
     sources = list(dict.fromkeys(sources))
     check_codes(conn, [*sources, dest])
@@ -213,20 +214,19 @@ def merge_codes(store: Store, conn: sa.Connection, sources: list[str], dest: str
     for source in sources:
         if dest in with_descendants(parents, [source]):
             raise Conflict(f"cannot merge {source} into its own sub-code {dest}; move {dest} out first with 'qualcode codes move {dest} --top'")
-    held = set(map(tuple, conn.execute(sa.select(codings.c.segment_id, codings.c.coder).where(codings.c.code_id == dest))))
+    passage = (codings.c.segment_id, codings.c.coder, codings.c.start, codings.c.end)
+    held = set(map(tuple, conn.execute(sa.select(*passage).where(codings.c.code_id == dest))))
     counts = {"moved": 0, "collapsed": 0, "removed": sources}
     for source in sources:
         record = _code_record(conn, source)
         moved = collapsed = 0
-        for coding_id, segment_id, coder in conn.execute(
-            sa.select(codings.c.id, codings.c.segment_id, codings.c.coder).where(codings.c.code_id == source)
-        ).all():
-            if (segment_id, coder) in held:
+        for coding_id, *key in conn.execute(sa.select(codings.c.id, *passage).where(codings.c.code_id == source)).all():
+            if tuple(key) in held:
                 conn.execute(codings.delete().where(codings.c.id == coding_id))
                 collapsed += 1
             else:
                 conn.execute(codings.update().where(codings.c.id == coding_id).values(code_id=dest))
-                held.add((segment_id, coder))
+                held.add(tuple(key))
                 moved += 1
         conn.execute(memos.update().where(memos.c.target_type == "code", memos.c.target_id == source).values(target_id=dest))
         for child in conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == source)).scalars().all():

@@ -30,6 +30,9 @@ REVIEW_PAIR = (reviews.c.segment_id, reviews.c.coder)
 CODING_TRIPLE = (codings.c.segment_id, codings.c.code_id, codings.c.coder)
 
 
+PASSAGE = (*CODING_TRIPLE, codings.c.start, codings.c.end)  # a whole-segment coding has no span
+
+
 def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple]:
     """The rows of ``columns`` in ``table`` for the coders (and, when few, segments) of ``wanted``."""
     query = sa.select(*columns).where(table.c.coder.in_(sorted({item[-1] for item in wanted})))
@@ -39,18 +42,33 @@ def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple
     return set(map(tuple, conn.execute(query)))
 
 
-def insert_codings(conn: sa.Connection, rows: list[dict]) -> None:
+def _passage(row: dict) -> tuple:
+    return row["segment_id"], row["code_id"], row["coder"], row.get("start"), row.get("end")
+
+
+def insert_codings(conn: sa.Connection, rows: list[dict]) -> list[dict]:
     """The one INSERT of codings, in bulk. Each row holds segment_id, code_id and coder; created_at,
-    origin, start, end and guid default to now, manual, no span and a new GUID, and are kept when
-    given (a re-import, a merge and a REFI-QDA import carry them over). Callers log."""
+    origin, start, end and guid default to now, manual, no span (the whole segment) and a new
+    GUID, and are kept when given (a re-import, a merge and a REFI-QDA import carry them over).
+    A coding is a passage: one coder may code several spans of a segment with one code. A row
+    for a passage already held (or given twice) is not written; those rows are returned, so an
+    import can report them. Callers log."""
     if not rows:
-        return
+        return []
+    held = _present(conn, codings, PASSAGE, [(row["segment_id"], row["coder"]) for row in rows])
+    fresh, repeated = [], []
+    for row in rows:
+        key = _passage(row)
+        (repeated if key in held else fresh).append(row)
+        held.add(key)
     stamp = now()
-    conn.execute(codings.insert(), [
-        {"created_at": stamp, "origin": "manual", "start": None, "end": None,
-         **{k: v for k, v in row.items() if k != "id"}, "guid": row.get("guid") or new_guid()}
-        for row in rows
-    ])
+    if fresh:
+        conn.execute(codings.insert(), [
+            {"created_at": stamp, "origin": "manual", "start": None, "end": None,
+             **{k: v for k, v in row.items() if k != "id"}, "guid": row.get("guid") or new_guid()}
+            for row in fresh
+        ])
+    return repeated
 
 
 def insert_reviews(conn: sa.Connection, rows: list[dict]) -> None:
@@ -162,8 +180,9 @@ def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: s
 
 
 def coded(conn: sa.Connection, coder: str | None = None) -> list[tuple[int, str, str]]:
-    """(segment id, coder, code id) of every coding, for one coder or all."""
-    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id)
+    """(segment id, coder, code id) of every coded segment (several passages count once), for
+    one coder or all."""
+    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct()
     if coder:
         query = query.where(codings.c.coder == coder)
     return [tuple(row) for row in conn.execute(query)]
@@ -188,13 +207,34 @@ def coder_kinds(conn: sa.Connection) -> dict[str, str]:
 
 
 def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, list[str]]]:
-    """segment id -> coder -> code ids (sorted), for one coder or all."""
-    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).order_by(codings.c.code_id)
+    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or all."""
+    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct().order_by(codings.c.code_id)
     if coder:
         query = query.where(codings.c.coder == coder)
     found: dict[int, dict[str, list[str]]] = {}
     for segment_id, name, code_id in conn.execute(query):
         found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
+    return found
+
+
+def partial_passages(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
+    """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
+    the codes that cover only part of a segment: a coder's code that also covers the whole
+    segment is not listed. For one coder or all."""
+    query = (sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
+                       segments.c.start.label("first"), segments.c.end.label("last"))
+             .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start))
+    if coder:
+        query = query.where(codings.c.coder == coder)
+    found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
+    whole = set()
+    for segment_id, code_id, name, start, end, first, last in conn.execute(query):
+        if start is None or (start <= first and end >= last):
+            whole.add((segment_id, code_id, name))
+        else:
+            found.setdefault(segment_id, {}).setdefault(code_id, {}).setdefault(name, []).append((max(start, first), min(end, last)))
+    for segment_id, code_id, name in whole:
+        found.get(segment_id, {}).get(code_id, {}).pop(name, None)
     return found
 
 
@@ -210,11 +250,22 @@ def is_reviewed(conn: sa.Connection, segment_id: int, coder: str) -> bool:
 
 
 def segment_codings(conn: sa.Connection, segment_id: int, coder: str | None = None) -> list[dict]:
-    """The codings (coder, code_id, origin) of one segment in the order made, one coder's or all."""
-    query = sa.select(codings.c.coder, codings.c.code_id, codings.c.origin).where(codings.c.segment_id == segment_id)
+    """The codings (coder, code_id, origin, partial) of one segment in the order made, one coder's
+    or all, each code once per coder; ``partial`` when every passage of it covers only part of
+    the segment (a span coded in another program)."""
+    segment = sa.select(segments.c.start, segments.c.end).where(segments.c.id == segment_id).subquery()
+    whole = sa.or_(codings.c.start.is_(None), sa.and_(codings.c.start <= segment.c.start, codings.c.end >= segment.c.end))
+    query = (
+        sa.select(codings.c.coder, codings.c.code_id, sa.func.min(codings.c.origin).label("origin"),
+                  (sa.func.max(sa.case((whole, 1), else_=0)) == 0).label("partial"))
+        .join(segment, sa.true())
+        .where(codings.c.segment_id == segment_id)
+        .group_by(codings.c.coder, codings.c.code_id)
+        .order_by(sa.func.min(codings.c.id))
+    )
     if coder:
         query = query.where(codings.c.coder == coder)
-    return [dict(row) for row in conn.execute(query.order_by(codings.c.id)).mappings()]
+    return [{**row, "partial": bool(row["partial"])} for row in conn.execute(query).mappings()]
 
 
 CODER_NAME_LENGTH = coders.c.name.type.length
@@ -222,11 +273,13 @@ CODER_NAME_LENGTH = coders.c.name.type.length
 
 def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: list[int] | None = None) -> list[tuple]:
     """Review marks and codings of ``coder_names``: one (segment_id, coder, code_id) row each,
-    code_id None for the review mark itself, so a segment reviewed without codes is kept."""
+    code_id None for the review mark itself, so a segment reviewed without codes is kept; a
+    code counts once per segment however many passages carry it."""
     marks = sa.select(reviews.c.segment_id, reviews.c.coder, sa.null().label("code_id")).where(
         reviews.c.coder.in_(coder_names)
     )
-    applied = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).where(codings.c.coder.in_(coder_names))
+    applied = (sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct()
+               .where(codings.c.coder.in_(coder_names)))
     if segment_ids is not None:
         marks = marks.where(reviews.c.segment_id.in_(segment_ids))
         applied = applied.where(codings.c.segment_id.in_(segment_ids))
@@ -235,10 +288,11 @@ def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: 
 
 
 def reviewing_coders(conn: sa.Connection) -> list[str]:
-    """Every coder with a review mark, except consensus coders, sorted."""
+    """Every coder with a review mark, except consensus and system coders (a program's own
+    user, read from a REFI-QDA file), sorted."""
     query = (
         sa.select(coders.c.name)
-        .where(coders.c.kind != "consensus", coders.c.name.in_(sa.select(reviews.c.coder)))
+        .where(coders.c.kind.notin_(("consensus", "system")), coders.c.name.in_(sa.select(reviews.c.coder)))
         .order_by(coders.c.name)
     )
     return list(conn.execute(query).scalars())

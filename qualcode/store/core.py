@@ -239,6 +239,7 @@ class NewDocument:
     turns: list[NewTurn] = field(default_factory=list)
     segments: list[NewSegment] = field(default_factory=list)
     guid: str = field(default_factory=new_guid)  # a replaced document keeps its old one
+    imported_at: str | None = None  # now, unless a copy (a REFI-QDA round trip) carries its own
 
 
 def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
@@ -248,7 +249,7 @@ def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
             name=doc.name,
             source_file=doc.source_file,
             sha256=doc.sha256,
-            imported_at=now(),
+            imported_at=doc.imported_at or now(),
             text=doc.text,
             metadata=json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
             guid=doc.guid,

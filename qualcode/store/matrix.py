@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from qualcode.codebook import Codebook
 from qualcode.store.codebook import read_codebook
-from qualcode.store.coding import coder_kinds
+from qualcode.store.coding import CODING_TRIPLE, coder_kinds
 from qualcode.store.memo import memos_by_target
 from qualcode.store.schema import codings, document_attributes, documents, reviews, segments
 from qualcode.store.transcript import segmentation_unit
@@ -63,11 +63,12 @@ def fetch(conn: sa.Connection, query, columns: dict[str, str]) -> pd.DataFrame:
 def read_sources(conn: sa.Connection, *, by_coder: bool, texts: bool = False, notes: bool = False) -> MatrixSources:
     """Read what a matrix needs; ``by_coder`` keeps the coder column of codings (leaving it out,
     when every coding counts, halves the fetch)."""
+    # A segment counts once per code and coder, however many passages of it carry the code.
     if by_coder:
-        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder),
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder).distinct(),
                       {"segment_id": "int", "code_id": "category", "coder": "category"})
     else:
-        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id),
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id).group_by(*CODING_TRIPLE),
                       {"segment_id": "int", "code_id": "category"})
     where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number,
                                   segments.c.start, segments.c.end),

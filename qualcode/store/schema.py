@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -94,7 +94,7 @@ coders = sa.Table(
     "coders",
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus
+    sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus | system
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
 )
@@ -108,11 +108,11 @@ codings = sa.Table(
     sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("origin", sa.String(16), nullable=False, default="manual"),  # manual|suggestion|import
-    # An exact span (document offsets) when the coding came from a selection, else NULL.
+    # A passage (document offsets) when the coding covers a span, not the whole segment, else
+    # NULL. A coder may code several passages of one segment with one code (ux_codings_passage).
     sa.Column("start", sa.Integer),
     sa.Column("end", sa.Integer),
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
-    sa.UniqueConstraint("segment_id", "code_id", "coder"),
 )
 
 reviews = sa.Table(
@@ -151,6 +151,9 @@ sa.Index("ix_turns_document", turns.c.document_id)
 sa.Index("ix_segments_document", segments.c.document_id)
 sa.Index("ix_codings_code", codings.c.code_id)
 sa.Index("ix_codings_coder", codings.c.coder)
+# One row per passage: NULL spans (whole-segment codings) count as equal, so they stay unique too.
+sa.Index("ux_codings_passage", codings.c.segment_id, codings.c.code_id, codings.c.coder,
+         sa.func.coalesce(codings.c.start, -1), sa.func.coalesce(codings.c.end, -1), unique=True)
 sa.Index("ix_reviews_coder", reviews.c.coder)
 sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
 
@@ -166,5 +169,28 @@ def _create_schema_v1(conn: sa.Connection) -> None:
             )
 
 
+CODINGS_V1_INDEXES = ("ix_codings_code", "ix_codings_coder", "ux_codings_passage")
+
+
+def _passages_v2(conn: sa.Connection) -> None:
+    """Codings become passages: UNIQUE(segment_id, code_id, coder) gives way to one row per
+    (segment, code, coder, start, end). SQLite cannot drop a table constraint, so the table is
+    rebuilt (rename, create, copy, drop), all inside the migration's transaction."""
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("ALTER TABLE codings DROP CONSTRAINT IF EXISTS codings_segment_id_code_id_coder_key")
+        for index in codings.indexes:
+            if index.name == "ux_codings_passage":
+                index.create(conn, checkfirst=True)
+        return
+    for name in CODINGS_V1_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    conn.exec_driver_sql("ALTER TABLE codings RENAME TO codings_v1")
+    codings.create(conn)
+    old = sa.table("codings_v1", *(sa.column(column.name) for column in codings.columns))
+    names = [column.name for column in codings.columns]
+    conn.execute(codings.insert().from_select(names, sa.select(*(old.c[name] for name in names)).order_by(old.c.id)))
+    conn.exec_driver_sql("DROP TABLE codings_v1")
+
+
 # MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1}
+MIGRATIONS = {0: _create_schema_v1, 1: _passages_v2}

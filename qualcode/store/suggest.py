@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.errors import Conflict
-from qualcode.store.coding import insert_codings, insert_reviews
+from qualcode.store.coding import CODING_TRIPLE, insert_codings, insert_reviews
 from qualcode.store.core import Store
 from qualcode.store.schema import coders, codings, documents, reviews, segments
 
@@ -24,7 +24,8 @@ def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list
         .where(segments.c.id.in_(reviewed))
         .order_by(documents.c.name, segments.c.number)
     ).all()
-    coded = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))).all()
+    coded = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))
+                         .group_by(*CODING_TRIPLE)).all()
     return [tuple(row) for row in rows], [tuple(row) for row in coded]
 
 
