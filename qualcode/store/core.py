@@ -27,14 +27,13 @@ from sqlalchemy import event
 
 from qualcode import auditlog
 from qualcode.errors import BadFile, BrokenChain, LockTimeout, SchemaTooNew
+from qualcode.store import log as store_log
 from qualcode.store.schema import (
-    MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
+    HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
     missing_audit_triggers, segments, turns,
 )
 
 PROJECT_FILE = "qualcode.sqlite"
-
-HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
 WAIT_NOTICE = 1.0  # seconds a writer waits for the lock before it says so (Store.on_wait)
 
@@ -196,7 +195,8 @@ class Store:
 
     def _check_chain_tail(self, conn: sa.Connection) -> None:
         """Refuse to append after a broken chain tail (BrokenChain), or with ``accept_break``
-        restore the triggers and record the break as the entry the chain goes on from."""
+        restore the triggers and record the break (and every break a full walk finds, so the
+        entry accepts only what it names) as the entry the chain goes on from."""
         last = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(1)).mappings().first()
         last = dict(last) if last else None
         missing = missing_audit_triggers(conn)
@@ -211,10 +211,12 @@ class Store:
                 f"{self.path}: {problem}; nothing was written; see 'qualcode log --verify', and run "
                 f"this again with --accept-break to record the break in the log and go on"
             )
+        walked = auditlog.verify(store_log.chain(conn)[0], missing_triggers=missing, recorded_head=recorded)
         create_audit_triggers(conn)
         self.log(conn, auditlog.BREAK_ACTION, "audit", {
             "problem": problem, "entry": last["id"] if last else None, "missing_triggers": missing,
             "recorded_head": recorded, "found_head": last["hash"] if last else None,
+            "breaks": [found.describe() for found in walked.breaks if not found.accepted_by],
         })
 
     @contextmanager

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.store.core import HEAD_KEY
-from qualcode.store.schema import audit, meta, missing_audit_triggers
+from qualcode.store.schema import HEAD_KEY, audit, meta, missing_audit_triggers
 
 
 def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | None = None) -> list[dict]:

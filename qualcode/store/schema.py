@@ -12,6 +12,8 @@ from qualcode.auditlog import GENESIS, entry_hash
 
 SCHEMA_VERSION = 2
 
+HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
+
 metadata = sa.MetaData()
 
 meta = sa.Table(
