@@ -14,6 +14,7 @@ from qualcode.selection import Selection
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import log as store_log
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
 
@@ -235,7 +236,8 @@ class AnalysisMethods:
 
     def export_matrix(self, out: str | Path, frame=None, **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
-        suffix, with a data dictionary beside it; returns the files written."""
+        suffix, with a data dictionary beside it (its provenance names the audit chain head, the
+        state of the project exported); returns the files written."""
         from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
 
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
@@ -243,6 +245,8 @@ class AnalysisMethods:
         if frame is None:
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
+        with self.store.reading() as conn:
+            frame.attrs["qualcode"] = {**frame.attrs["qualcode"], "audit_head": store_log.chain_head(conn)}
         return export.write(frame, out)
 
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
