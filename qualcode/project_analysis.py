@@ -164,11 +164,13 @@ class AnalysisMethods:
         transaction; rerunning replaces its codings with the same result."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
-        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
+        def decide(conn):
             names, units, _ = self._units(conn, coders)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
-            decided = agreement_mod.consensus(units, rule)
+            return agreement_mod.consensus(units, rule)
+
+        with self.store.checked_write(decide, "consensus", into, {"rule": rule, "coders": coders}) as (conn, decided):
             return store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True)
 
     def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:

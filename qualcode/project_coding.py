@@ -73,11 +73,7 @@ class CodingMethods:
         def checked(conn):
             return coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
 
-        with self.store.reading() as conn:
-            head, rows = store_log.chain_head(conn), checked(conn)
-        with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
-            if self.store.head_at_lock != head:
-                rows = checked(conn)
+        with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
             return coding.apply_rows(self.store, conn, rows)
 
     def codings(self, coder: str | None = None, code: str | None = None):

@@ -132,7 +132,9 @@ class Store:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise BadFile(path, "not a qualcode project (not an SQLite file)")
         store = cls(f"sqlite:///{path}", **kwargs)
-        store.check_version()
+        if store.check_version() < SCHEMA_VERSION:
+            with store.atomic(None):  # upgraded at once, so reads see the current schema
+                pass
         return store
 
     def schema_version(self, conn: sa.Connection) -> int:
@@ -143,7 +145,8 @@ class Store:
         value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
         return int(value) if value is not None else 0
 
-    def check_version(self) -> None:
+    def check_version(self) -> int:
+        """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
         with self.engine.connect() as conn:
             found = self.schema_version(conn)
         if found > SCHEMA_VERSION:
@@ -154,6 +157,7 @@ class Store:
                 f"{found}; qualcode {__version__} knows up to {SCHEMA_VERSION}); "
                 f"upgrade with 'pip install -U qualcode'"
             )
+        return found
 
     @property
     def path(self) -> str:
@@ -220,11 +224,11 @@ class Store:
         })
 
     @contextmanager
-    def atomic(self, action: str, target: str = "", detail: dict | None = None) -> Iterator[sa.Connection]:
+    def atomic(self, action: str | None, target: str = "", detail: dict | None = None) -> Iterator[sa.Connection]:
         """One transaction for one user action: all of it is written, or (on any error) none.
 
-        Takes the write lock first, migrates, checks the chain tail, then logs the action; the
-        body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
+        Takes the write lock first, migrates, checks the chain tail, then logs the action (None:
+        only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
         with self.engine.connect() as conn:
@@ -236,10 +240,22 @@ class Store:
                     self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
                 if self.actor is None:
                     detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
-                self.log(conn, action, target, detail or {})
+                if action is not None:
+                    self.log(conn, action, target, detail or {})
                 yield conn
                 self.set_meta(conn, HEAD_KEY, self._head)
         self._has_meta = True
+
+    @contextmanager
+    def checked_write(self, check: Callable[[sa.Connection], object], action: str, target: str = "",
+                      detail: dict | None = None) -> Iterator[tuple[sa.Connection, object]]:
+        """:meth:`atomic` for a write that checks or computes a lot first: ``check(conn)`` runs on
+        a snapshot before the write lock is taken, and again inside it only if another writer
+        came in between (the chain head moved). Yields the connection and what ``check`` gave."""
+        with self.reading() as conn:
+            head, checked = store_log.chain_head(conn), check(conn)
+        with self.atomic(action, target, detail) as conn:
+            yield conn, (checked if self.head_at_lock == head else check(conn))
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
