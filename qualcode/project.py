@@ -110,6 +110,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
 
     def remember_coder(self, name: str) -> None:
         """Remember ``name`` as this project's coder, so the next session need not ask."""
+        self.store.actor = name
         with self.store.atomic("coder.remember", name) as conn:
             self.store.ensure_coder(conn, name)
             self.store.set_meta(conn, "default_coder", name)

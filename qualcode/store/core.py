@@ -277,7 +277,8 @@ class Store:
                    "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)}
             row["hash"] = self._head = auditlog.entry_hash(row)
             rows.append(row)
-        conn.execute(audit.insert(), rows)
+        if rows:
+            conn.execute(audit.insert(), rows)
 
     def close(self) -> None:
         self.engine.dispose()
