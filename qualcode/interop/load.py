@@ -226,7 +226,13 @@ class _ProjectLoader:
         store_coding.insert_codings(self.conn, rows)
         marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
         store_coding.insert_reviews(self.conn, [{"segment_id": s, "coder": c} for s, c in marks])
-        self.store.log(self.conn, "coding.import", source_name, {"codings": len(rows), "reviews": len(marks)})
+        self.store.log_many(self.conn, [
+            *(("coding.add", str(row["segment_id"]), {"code": row["code_id"], "via": "REFI-QDA import",
+                                                       **{k: v for k, v in row.items() if k not in ("segment_id", "code_id")}})
+              for row in rows),
+            *(("review.add", str(s), {"coder": c, "via": "REFI-QDA import"}) for s, c in marks),
+            ("coding.import", source_name, {"codings": len(rows), "reviews": len(marks)}),
+        ])
         self.counts["codings"] += len(rows)
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:
