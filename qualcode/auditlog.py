@@ -130,20 +130,20 @@ def verify(rows: list[dict], *, missing_triggers: list[str], recorded_head: str 
     expected, seen, breaks = GENESIS, {GENESIS: -1}, []
     for i, row in enumerate(rows):
         accepting = row["action"] == BREAK_ACTION and _self_consistent(row)
-        if breaks and breaks[-1].accepted_by is None:
-            if accepting:
-                breaks[-1].accepted_by = row["id"]
+        if breaks and breaks[-1].accepted_by is None:  # past a break: only an acceptance counts
+            if not accepting:
+                continue
+        else:
+            found = _diagnose(rows, i, expected, seen)
+            if found is None and not accepting:
+                seen[row["hash"]] = i
                 expected = row["hash"]
-            continue
-        found = _diagnose(rows, i, expected, seen)
-        if found:
-            breaks.append(Break(*found))
-        elif accepting:  # a break at the tail, found and accepted by a write
-            breaks.append(Break(row["id"], json.loads(row["detail"]).get("problem", ""), row["id"]))
-        if found and not accepting:
-            continue
-        if found:
-            breaks[-1].accepted_by = row["id"]
+                continue
+            # A break here, or one a write found at the tail and accepted with this entry.
+            breaks.append(Break(*found) if found else Break(row["id"], json.loads(row["detail"]).get("problem", "")))
+            if not accepting:
+                continue
+        breaks[-1].accepted_by = row["id"]
         seen[row["hash"]] = i
         expected = row["hash"]
     head = rows[-1]["hash"] if rows else None

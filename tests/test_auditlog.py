@@ -207,3 +207,14 @@ def test_a_project_from_before_the_chain_is_hashed_in_order_by_its_migration(tmp
     first = {**rows[0], "prev_hash": GENESIS}
     assert (rows[0]["prev_hash"], rows[0]["hash"], rows[1]["prev_hash"]) == (GENESIS, entry_hash(first), entry_hash(first))
     assert all(row["prev_hash"] == before["hash"] and entry_hash(row) == row["hash"] for before, row in zip(rows, rows[1:]))
+
+
+def test_a_removed_tail_accepted_by_a_write_is_listed_as_accepted(coded):
+    end = last_id(coded)
+    raw(coded, "DROP TRIGGER audit_no_delete", f"DELETE FROM audit WHERE id = {end}")
+    coded.store.accept_break = True
+    coded.tag("km01:1", ["KG-REL"], coder="anna")
+    result = coded.verify_log()
+    problem = ("the audit log's append-only trigger audit_no_delete is gone")
+    assert (result.ok, [(b.entry, b.problem, b.accepted_by) for b in result.breaks]) == (True, [(end, problem, end)])
+    assert result.head == coded.status()["audit_head"]
