@@ -181,6 +181,7 @@ def prepare(frame, labelled: bool, exported_at: str, raw: bool = False) -> Prepa
     about = {key_: info[key_] for key_ in ("kind", "coder", "coding_rule", "codebook", "value", "rows")}
     about |= {key_: info[key_] for key_ in ("missing", "not_reviewed", "without_key") if key_ in info}
     about["unit"] = info.get("unit")
+    about["audit_head"] = info.get("audit_head")  # the project state exported (qualcode log --verify)
     about |= {"qualcode_version": __version__, "exported_at": exported_at}
     return Prepared(data.rename(columns=names), variables, about, value_labels, raw)
 

@@ -265,11 +265,14 @@ def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, 
             seen.add((target, review["coder"]))
             marks.append({**review, "segment_id": target})
     store_coding.insert_reviews(conn, marks)
+    retargeted = []
     for memo in saved["memos"]:
         target = mapping[int(memo["target_id"])]
         values = {"target_id": str(target)} if target else {"target_type": "document", "target_id": str(document_id)}
         store_memo.retarget_memo(conn, memo["id"], values)
-    store.log(conn, "import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})
+        retargeted.append(("memo.retarget", str(memo["id"]), {"from": f"segment:{memo['target_id']}", **values}))
+    store.log_many(conn, [*(("review.add", str(mark["segment_id"]), mark) for mark in marks), *retargeted,
+                          ("import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})])
 
 
 def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, name: str, result: FileResult) -> None:
@@ -294,6 +297,7 @@ def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, na
         rows.append({**coding, "segment_id": target, **span})
         result.reanchored += 1
     store_coding.insert_codings(conn, rows)
+    store.log_many(conn, [("coding.reanchor", str(row["segment_id"]), {"code": row["code_id"], **row}) for row in rows])
 
 
 def _moved_span(old_text: str, coding: dict, segment_start: int, segment_text: str) -> dict:

@@ -97,5 +97,13 @@ def merge(store: Store, conn, other: Store, other_name: str) -> dict[str, int]:
              for memo in there["memos"] if memo["guid"] not in guids]
     insert_memos(conn, notes)
     added.update(reviews=len(marks), codings=len(rows), memos=len(notes))
-    store.log(conn, "merge.done", other_name, added)
+    store.log_many(conn, [
+        *(("review.add", str(mark["segment_id"]), {**mark, "from": other_name}) for mark in marks),
+        *(("coding.add", str(row["segment_id"]), {"code": row["code_id"], "from": other_name,
+                                                  **{k: v for k, v in row.items() if k not in ("id", "segment_id", "code_id")}})
+          for row in rows),
+        *(("memo.add", f"{memo['target_type']}:{memo['target_id'] or ''}",
+           {"from": other_name, **{k: v for k, v in memo.items() if k != "id"}}) for memo in notes),
+        ("merge.done", other_name, added),
+    ])
     return added

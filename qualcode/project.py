@@ -21,9 +21,10 @@ from qualcode.errors import BadInput, ProjectNotFound
 from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
-from qualcode.store import PROJECT_FILE, Store, default_actor
+from qualcode.store import PROJECT_FILE, Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import log as store_log
 from qualcode.store.transcript import segmentation_unit
 
 PROJECT_ENV = "QUALCODE_PROJECT"
@@ -56,11 +57,15 @@ def resolve_project_path(path: Path) -> Path:
 class Project(CorpusMethods, CodingMethods, AnalysisMethods):
     """An open qualcode project (one SQLite file)."""
 
-    def __init__(self, path: str | Path | None = None, *, coder: str | None = None):
+    def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
+                 accept_break: bool = False):
+        """``on_wait`` is called once when a write has waited a second for another writer's lock;
+        ``accept_break`` lets writes go on after a broken audit chain, recording the break."""
         self.path = resolve_project_path(Path(path)) if path else find_project()
         self._coder = coder
         self._suggester = None
-        self.store = Store.open(self.path, actor=coder or os.environ.get(CODER_ENV) or default_actor())
+        self.store = Store.open(self.path, on_wait=on_wait, accept_break=accept_break)
+        self.store.actor = self.coder()
 
     @classmethod
     def init(cls, directory: str | Path = ".", *, codebook: str | Path | None = None) -> Project:
@@ -72,7 +77,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
             raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
         folder.mkdir(parents=True, exist_ok=True)
         try:
-            store = Store.create(target)
+            store = Store.create(target, actor=os.environ.get(CODER_ENV) or None)
             if book is not None:
                 with store.atomic("codebook.load", str(codebook)) as conn:
                     store_codebook.load_codebook(store, conn, book, str(codebook))
@@ -105,6 +110,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
 
     def remember_coder(self, name: str) -> None:
         """Remember ``name`` as this project's coder, so the next session need not ask."""
+        self.store.actor = name
         with self.store.atomic("coder.remember", name) as conn:
             self.store.ensure_coder(conn, name)
             self.store.set_meta(conn, "default_coder", name)
@@ -167,9 +173,11 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
             return segmentation_unit(conn)
 
     def status(self) -> dict:
-        """Counts a researcher checks first: documents, segments, codes, codings per coder."""
+        """Counts a researcher checks first: documents, segments, codes, codings per coder; and
+        the audit chain head, which names this state of the project in a report."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
+            head = store_log.chain_head(conn)
             title = self.store.get_meta(conn, "codebook.title") or ""
             version = self.store.get_meta(conn, "codebook.version") or ""
         n_segments = counts["segments"]
@@ -184,4 +192,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
                 for name, found in counts["coders"].items()
             },
             "codebook": {"title": title, "version": version},
+            "audit_head": head,
         }

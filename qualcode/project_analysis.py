@@ -15,6 +15,7 @@ from qualcode.selection import Selection
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import log as store_log
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
 
@@ -176,11 +177,13 @@ class AnalysisMethods:
         transaction; rerunning replaces its codings with the same result."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
-        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
+        def decide(conn):
             names, units, _ = self._units(conn, coders)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
-            decided = agreement_mod.consensus(units, rule)
+            return agreement_mod.consensus(units, rule)
+
+        with self.store.checked_write(decide, "consensus", into, {"rule": rule, "coders": coders}) as (conn, decided):
             return store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True)
 
     def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
@@ -250,8 +253,9 @@ class AnalysisMethods:
     def export_matrix(self, out: str | Path, frame=None, raw: bool = False, *, progress: Progress = silent,
                       **options) -> list[Path]:
         """Write ``frame`` (default: ``matrix(attribute_columns=True, **options)``) to ``out`` by its
-        suffix, with a data dictionary beside it; returns the files written. Formula-like text is
-        written as text unless ``raw`` (CSV cells as they are); ``progress`` hears of each step."""
+        suffix, with a data dictionary beside it (its provenance names the audit chain head, the
+        state of the project exported); returns the files written. Formula-like text is written as
+        text unless ``raw`` (CSV cells as they are); ``progress`` hears of each step."""
         from qualcode import export  # noqa: PLC0415 - pandas and the file writers load only here
 
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
@@ -261,6 +265,8 @@ class AnalysisMethods:
             options.setdefault("attribute_columns", True)
             frame = self.matrix(**options)
         progress(f"writing {out.name} ({len(frame):,} rows)", 0, None)
+        with self.store.reading() as conn:
+            frame.attrs["qualcode"] = {**frame.attrs["qualcode"], "audit_head": store_log.chain_head(conn)}
         return export.write(frame, out, raw)
 
     # ---- meeting the survey (survey) --------------------------------------------------------

@@ -61,7 +61,8 @@ class CodingMethods:
     def apply_codings(self, source) -> coding.ApplyReport:
         """Apply a codings table (a CSV path or a DataFrame with document, segment, coder, code
         and optional memo): every row is checked first, then all are written in one
-        transaction. Rows already in the project change nothing."""
+        transaction. Rows already in the project change nothing. Checking happens before the
+        write lock is taken, and again inside it only if another writer came in between."""
         if hasattr(source, "to_dict"):
             coding.check_columns("the table", source.columns)
             records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
@@ -69,8 +70,11 @@ class CodingMethods:
         else:
             table = coding.read_codings_csv(Path(source))
             records, label, csv_format = table.rows, str(source), table.describe()
-        with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
-            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+
+        def checked(conn):
+            return coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+
+        with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
             report = coding.apply_rows(self.store, conn, rows)
         report.csv_format = csv_format
         return report
@@ -126,6 +130,14 @@ class CodingMethods:
     def memo(self, memo_id: int) -> dict:
         with self.store.reading() as conn:
             return store_memo.memo(conn, memo_id)
+
+    def verify_log(self) -> auditlog.Verification:
+        """Walk the audit log's hash chain: the first entry changed, removed or inserted outside
+        qualcode (and any breaks a write accepted), whether the append-only triggers are there,
+        and the chain head."""
+        with self.store.reading() as conn:
+            rows, missing, recorded = store_log.chain(conn)
+        return auditlog.verify(rows, missing_triggers=missing, recorded_head=recorded)
 
     def log(self, coder: str | None = None, since: str | None = None, action: str | None = None):
         """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first; a

@@ -393,6 +393,13 @@ def test_merge_brings_a_copys_coders_and_twice_changes_nothing(project, doc, cli
     assert _codes_of(project, "B") == [(1, "V2"), (3, "Y")]
     again = cli("merge", tmp_path / "bram-copy", "--project", project.path)
     assert again.output == f"0 coders, 0 reviews, 0 codings, 0 memos added from {tmp_path / 'bram-copy'}\n"
+    merged = project.log(since="2000-01-01")
+    merged = merged[merged["id"] > merged[merged["action"] == "merge"]["id"].iloc[0]]
+    added = [(a, t, json.loads(d).get("code") or json.loads(d).get("text")) for a, t, d in merged[["action", "target", "detail"]].values
+             if a in ("coding.add", "memo.add")]
+    assert added[:4] == [("coding.add", "d:1", "V2"), ("coding.add", "d:3", "Y"),
+                         ("memo.add", "segment:d:1", "Twijfel tussen V2 en V1"), ("memo.add", "document:1", "Respondent sprak snel")]
+    assert (merged["action"] == "review.add").sum() == 3
     with project.store.reading() as conn:
         assert conn.execute(sa.select(memos.c.target_type, memos.c.target_id, memos.c.author)).all() == [
             ("segment", "1", "B"), ("document", "1", "B")]

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput, UnknownItem
+from qualcode.errors import BadInput, InvalidRows, UnknownItem
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
 from qualcode.store import coding as store_coding
@@ -349,3 +349,24 @@ def test_a_segment_reference_takes_ascii_digits_only(two_docs):
 
     with pytest.raises(BadInput, match="bad segment reference 'km01:\u0661'"):
         two_docs.tag("km01:\u0661", ["KV-LEER"], coder="anna")
+
+
+def test_apply_names_who_applied_it_in_the_log_and_checks_again_when_another_wrote_first(two_docs, tmp_path, cli):
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\ncl01,2,bram,KT-WET,\n")
+    assert cli("apply", path, "--coder", "carla", "--project", two_docs.path).exit_code == 0
+    assert two_docs.log(action="apply")["actor"].tolist() == ["carla"]
+    assert two_docs.log(action="coding.add")["actor"].tolist() == ["carla", "carla"]
+    # A code deleted after the check and before the write lock: the check runs again inside.
+    two_docs.add_code("KX", "Tijdelijk")
+    path.write_text(HEADER + "km01,2,anna,KX,\n")
+    real_atomic = two_docs.store.atomic
+
+    def code_deleted_meanwhile(*args, **kwargs):
+        two_docs.store.atomic = real_atomic
+        two_docs.delete_code("KX")
+        return real_atomic(*args, **kwargs)
+
+    two_docs.store.atomic = code_deleted_meanwhile
+    with pytest.raises(InvalidRows, match=r"line 2: unknown code 'KX'"):
+        two_docs.apply_codings(path)
+    assert two_docs.log(action="coding.add")["actor"].tolist() == ["carla", "carla"]

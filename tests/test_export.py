@@ -137,6 +137,7 @@ def test_csv_is_byte_identical_across_exports_and_the_json_records_provenance(su
         "value": "count", "rows": "document", "qualcode_version": __version__,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", dictionary["exported_at"])
+    assert dictionary["audit_head"] == survey.status()["audit_head"] == survey.verify_log().head
     kv = next(v for v in dictionary["variables"] if v["variable"] == "IN_v")
     assert (kv["column"], kv["label"], kv["source_codes"][0], kv["measure"]) == ("IN", "Innoveren van dienstverlening (IN)", "IN", "scale")
 

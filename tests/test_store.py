@@ -1,10 +1,12 @@
 import sqlite3
+import time
 
 import pytest
 import sqlalchemy as sa
 
+from conftest import run_qualcode
 from qualcode import Project
-from qualcode.errors import ProjectNotFound, SchemaTooNew
+from qualcode.errors import LockTimeout, ProjectNotFound, SchemaTooNew
 from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
 
 
@@ -121,7 +123,10 @@ def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(
     with store.atomic("test.two"):
         pass
     store.close()
-    assert seen == ["BEGIN", "SELECT", "INSERT", "BEGIN", "SELECT", "INSERT"]
+    # BEGIN IMMEDIATE goes to the driver directly; then the schema version, the chain tail (last
+    # entry, triggers, recorded head), the entry, and the new recorded head.
+    one_write = ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "DELETE", "INSERT"]
+    assert seen == one_write * 2
 
 
 def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
@@ -172,10 +177,67 @@ def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_ever
         ])
         rows = conn.execute(sa.text('select id, code_id, start, "end" from codings order by id')).all()
         version = again.store.get_meta(conn, "schema_version")
-    assert version == str(SCHEMA_VERSION) == "2"
+    assert version == str(SCHEMA_VERSION) == "3"
     assert [row[:2] for row in rows[:2]] == [row[:1] + row[2:3] for row in kept]
     assert [tuple(row[1:]) for row in rows[2:]] == [("KV", 0, 6), ("KV", 12, 22)]
     assert [(row["code_id"], row.get("start")) for row in repeated] == [("KV", 12), ("KD", None)]
     with pytest.raises(sa.exc.IntegrityError), again.store.atomic("test.twice") as conn:
         conn.execute(sa.text("insert into codings (segment_id, code_id, coder, created_at, origin, guid) "
                              "values (:s, 'KD', 'anna', 'now', 'manual', 'g')"), {"s": segment_id})
+
+
+# ---- writers take the lock up front and wait their turn ---------------------------------------
+
+def _hold_write_lock(path, seconds):
+    """Hold the project's write lock from another connection for ``seconds``, in a thread."""
+    import threading
+
+    held = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    return thread
+
+
+def test_a_writer_waits_for_the_lock_says_so_once_and_succeeds(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    calls = []
+    project.store.on_wait = lambda: calls.append(time.monotonic())
+    began = time.monotonic()
+    holder = _hold_write_lock(project.path, 1.8)
+    assert project.tag("km01:1", ["KV-LEER"], coder="anna") == ["KV-LEER"]
+    holder.join()
+    assert len(calls) == 1 and 0.9 < calls[0] - began < 1.8
+    assert time.monotonic() - began >= 1.8
+
+
+def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothing(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    project.store.lock_timeout = 1.5
+    before = len(project.log())
+    holder = _hold_write_lock(project.path, 3)
+    with pytest.raises(LockTimeout, match=rf"^{project.path}: another qualcode command held the project's write "
+                                          r"lock for 1.5 s; nothing was written; run this again when it has finished$"):
+        project.tag("km01:1", ["KV-LEER"], coder="anna")
+    holder.join()
+    assert len(project.log()) == before
+    assert project.codings(coder="anna").empty
+
+
+def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    holder = _hold_write_lock(project.path, 4)
+    result = run_qualcode("tag", "km01:1", "KV-LEER", "--coder", "anna", "--project", project.path)
+    holder.join()
+    assert (result.returncode, result.stderr) == (
+        0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
+    assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]

@@ -164,6 +164,20 @@ def test_autocode_writes_a_model_coder_and_leaves_human_codings_alone(coded, mak
     assert len(model_rows) == report["codings"] == again["codings"] == again["replaced"]
     assert ("KV-OPL", "suggestion") in model_rows
     assert json.loads(logged[-1])["replaced"] == report["codings"]
+    # Every row the second run replaced and wrote is in the log, so the coding can be rebuilt.
+    log = coded.log()
+    second = log[log["id"] > log[log["action"] == "autocode"]["id"].iloc[-1]]
+    written = sorted((t, json.loads(d)["code"]) for t, d in second[second["action"] == "coding.add"][["target", "detail"]].values)
+    removed = second[second["action"] == "coding.delete"]["detail"].map(json.loads)
+    assert len(written) == len(removed) == report["codings"]
+    assert (second["action"] == "review.add").sum() == (second["action"] == "review.delete").sum() == 19
+    assert {entry["origin"] for entry in removed} == {"suggestion"}
+    from qualcode.store.segment import segment_refs
+
+    with coded.store.reading() as conn:
+        refs = segment_refs(conn)
+        stored = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder == "model")).all()
+    assert written == sorted((refs[segment_id], code) for segment_id, code in stored)
 
 
 def test_autocode_refuses_a_human_coder(coded):

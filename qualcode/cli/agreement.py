@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option
+from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option, writing_project_option
 from qualcode.selection import parse_pairs
 
 CODERS_HELP = "Coders to compare, comma-separated (default: every coder with review marks, except consensus coders)."
@@ -115,7 +115,7 @@ def disagreements(project, coders, code, fmt):
 @click.option("--rule", required=True, metavar="RULE", help="union, intersection, majority, or prefer:NAME.")
 @click.option("--into", default="consensus", show_default=True, help="The consensus coder to write.")
 @click.option("--coders", help=CODERS_HELP)
-@project_option
+@writing_project_option
 def consensus(project, rule, into, coders):
     """Write a consensus coder by a rule over the coders' codes, per segment: union (any coder),
     intersection (all who reviewed it), majority (more than half of those), prefer:NAME
@@ -135,7 +135,7 @@ def consensus(project, rule, into, coders):
 @click.command()
 @click.option("--coders", help=CODERS_HELP)
 @click.option("--into", default="consensus", show_default=True, help="The consensus coder to write.")
-@project_option
+@writing_project_option
 def adjudicate(project, coders, into):
     """Walk the disagreements in the terminal and decide each one; every decision is stored at
     once as coder INTO (keys: a/b take a coder's codes, u union, 1-9 toggle a code, n next, q quit).
@@ -151,7 +151,7 @@ def adjudicate(project, coders, into):
 
 @click.command()
 @click.argument("other", metavar="OTHER_PROJECT", type=click.Path(exists=True))
-@project_option
+@writing_project_option
 def merge(project, other):
     """Bring the coders, review marks, codings and memos of another copy of this project into
     this one (blind coding on separate machines). Documents are matched by content, segments by

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix
+from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix, writing_project_option
 
 REFI_ELSEWHERE = {".qdc": "qualcode import {path}", ".qdpx": "qualcode import {path}"}
 
@@ -77,7 +77,7 @@ def show(project, fmt):
 
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@project_option
+@writing_project_option
 def load(project, file):
     """Add and update codes from FILE by id; codings are kept. A code that has codings
     cannot be dropped this way (merge it into another code first).

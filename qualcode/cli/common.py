@@ -23,8 +23,13 @@ RAW_HELP = ("Write CSV cells exactly as stored. By default a cell starting with 
             "return gets a leading ' so that spreadsheets show it as text and never run it as a formula.")
 
 
-def project_option(fn):
-    """Add ``--project`` and pass an open ``Project`` as ``project``; closes it afterwards."""
+def _say_waiting() -> None:
+    click.echo("qualcode: another qualcode command is writing to this project; waiting for it to finish ...", err=True)
+
+
+def _opening(fn, **opened):
+    """Wrap ``fn`` to take ``--project`` and get an open ``Project`` as ``project``, opened
+    with ``opened`` plus the options each one names; closes it afterwards."""
 
     @click.option(
         "--project",
@@ -36,10 +41,36 @@ def project_option(fn):
     def wrapper(*args, project_path=None, **kwargs):
         from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when a project is used
 
-        with Project(project_path) as project:
+        options = {name: kwargs.pop(option) for name, option in opened.items()}
+        with Project(project_path, on_wait=_say_waiting, **options) as project:
             return fn(*args, project=project, **kwargs)
 
     return wrapper
+
+
+def project_option(fn):
+    """Add ``--project`` and pass an open ``Project`` as ``project``; closes it afterwards."""
+    return _opening(fn)
+
+
+ACCEPT_BREAK_HELP = ("Write although the audit log's hash chain is broken at its end, recording the break "
+                     "as an entry the chain goes on from (see 'qualcode log --verify').")
+
+
+def writing_project_option(fn=None, *, coder: bool = True):
+    """``project_option`` for a command that writes: adds ``--accept-break`` and, unless the
+    command names its coder itself (``coder=False``), ``--coder``, who its log entries name."""
+
+    def decorate(fn):
+        opened = {"accept_break": "accept_break", **({"coder": "acting_coder"} if coder else {})}
+        wrapped = click.option("--accept-break", is_flag=True, help=ACCEPT_BREAK_HELP)(_opening(fn, **opened))
+        if coder:
+            wrapped = click.option("--coder", "acting_coder", metavar="NAME",
+                                   help="Who makes this change, for the audit log (default: $QUALCODE_CODER, "
+                                        "else the project's coder).")(wrapped)
+        return wrapped
+
+    return decorate(fn) if fn is not None else decorate
 
 
 YAML_SUFFIXES = (".yaml", ".yml")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
 from qualcode.cli.inspect import LAYOUT_HELP
 from qualcode.errors import QualcodeError
 
@@ -52,7 +52,7 @@ def _echo_result(item) -> None:
 @click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
-@project_option
+@writing_project_option
 def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.

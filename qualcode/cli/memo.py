@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, project_option, writing_project_option
 
 
 @click.group()
@@ -18,7 +18,7 @@ def memo():
 @click.option("--project-wide", "on_project", is_flag=True, help="On the project as a whole.")
 @click.option("--coder", "author", metavar="NAME", help="Who writes (default: $QUALCODE_CODER, else the project's coder).")
 @click.option("--author", "author_alias", metavar="NAME", hidden=True)  # the earlier name, still read
-@project_option
+@writing_project_option(coder=False)
 def add(project, text, document, segment, code, on_project, author, author_alias):
     """Write a memo on exactly one target: a document, a segment, a code or the project.
 

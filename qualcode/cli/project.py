@@ -28,7 +28,8 @@ def init(directory, codebook):
 @format_option(("table", "json"))
 @project_option
 def status(project, fmt):
-    """Documents, segments, codes, and codings and share reviewed per coder.
+    """Documents, segments, codes, and codings and share reviewed per coder; and the audit
+    log's chain head, which names this state of the project in a report.
 
     \b
     Example:
@@ -42,6 +43,7 @@ def status(project, fmt):
     click.echo(f"project   {info['project']}")
     click.echo(f"codebook  {book['title'] or '(none)'} {book['version']}".rstrip())
     click.echo(f"documents {info['documents']}   segments {info['segments']}   codes {info['codes']}   codings {info['codings']}")
+    click.echo(f"audit log head {info['audit_head'] or '(empty)'}")
     rows = [
         {"coder": name, "codings": c["codings"], "reviewed": c["reviewed"],
          "share reviewed": "" if c["share_reviewed"] is None else f"{c['share_reviewed']:.1%}"}

@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
 
 
 @click.command()
@@ -31,7 +31,7 @@ def suggest(project, documents, top, min_score, fmt):
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Apply suggestions from this score up.")
 @click.option("--coder", default="model", show_default=True, help="The model coder to write under (never a human coder).")
 @format_option(("table", "json"))
-@project_option
+@writing_project_option(coder=False)
 def autocode(project, min_score, coder, fmt):
     """Code every segment with the suggestions scoring --min-score or more, under a coder of
     its own (kind 'model', origin 'suggestion'), replacing that coder's previous run. Human

@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import writing_project_option
 from qualcode.selection import parse_pairs
 
 # --order names; each maps to an ordering in qualcode.worklist.ORDERS, or one built here.
@@ -17,7 +17,7 @@ ORDER_CHOICES = ("document", "uncoded", "uncertain")
               help="document: in document order; uncoded: segments you have not reviewed first; "
               "uncertain: unreviewed segments the suggester is least sure about first (active learning).")
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
-@project_option
+@writing_project_option(coder=False)
 def code(project, documents, coder, attributes, order, show_others):
     """Code segments from the keyboard, one at a time, in the terminal (DOC... or DOC:N... narrow
     the selection). Every key press is saved at once (no save step); ctrl+z undoes, ? shows all

@@ -250,8 +250,14 @@ class _ProjectLoader:
         marks = sorted({(row["segment_id"], row["coder"]) for row in rows})
         store_coding.insert_reviews(self.conn, [{"segment_id": s, "coder": c} for s, c in marks])
         written = len(rows) - len(repeated)
-        self.store.log(self.conn, "coding.import", source_name, {"codings": written, "reviews": len(marks),
-                                                                 "repeated": sorted(reported)})
+        repeated_ids = {id(row) for row in repeated}
+        self.store.log_many(self.conn, [
+            *(("coding.add", str(row["segment_id"]), {"code": row["code_id"], "via": "REFI-QDA import",
+                                                       **{k: v for k, v in row.items() if k not in ("segment_id", "code_id")}})
+              for row in rows if id(row) not in repeated_ids),
+            *(("review.add", str(s), {"coder": c, "via": "REFI-QDA import"}) for s, c in marks),
+            ("coding.import", source_name, {"codings": written, "reviews": len(marks), "repeated": sorted(reported)}),
+        ])
         self.counts["coding_rows"] += written
 
     def memo(self, text: str, target: tuple[str, str | None], user: str | None, guid: str | None) -> None:

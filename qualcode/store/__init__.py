@@ -1,7 +1,8 @@
 """The store: the only package that speaks SQL.
 
 ``schema`` holds the tables and the numbered migrations, ``core`` the :class:`Store` (engine,
-``atomic()`` transactions, the audit log, meta values, coders, documents). The other modules read
+``atomic()`` transactions that take the write lock up front, the hash-chained audit log, meta
+values, coders, documents). The other modules read
 (plain values, dataclasses, rows for DataFrames) and write, one path per kind of row:
 
 - ``segment``: documents by name (``UnknownItem`` raised in one place), segments of a

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
 from qualcode.errors import BadInput, Conflict, UnknownItem
-from qualcode.store.core import Store, new_guid
+from qualcode.store.core import Store, new_guid, now
 from qualcode.store.schema import codes, codings, documents, memos, meta, segments
 from qualcode.store.segment import ref
 
@@ -73,10 +73,14 @@ def load_codebook(store: Store, conn: sa.Connection, book: Codebook, source: str
             )
     # Detach children of codes being dropped before deleting, deepest first.
     for code_id in dropped:
+        children = list(conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == code_id)).scalars())
         conn.execute(codes.update().where(codes.c.parent_id == code_id).values(parent_id=None))
+        store.log_many(conn, [("code.move", child, {"from": code_id, "to": None, "via": "codebook load"}) for child in children])
     for code_id in dropped:
+        record = _code_record(conn, code_id)
+        notes = _keep_memos_of_dropped_code(conn, record, source)
         conn.execute(codes.delete().where(codes.c.id == code_id))
-        store.log(conn, "code.delete", code_id, {"via": "codebook load"})
+        store.log(conn, "code.delete", code_id, {"via": "codebook load", "code": record, "memos_to_project": notes})
         report.removed.append(code_id)
     for row in rows:
         old = existing.get(row["id"])
@@ -95,6 +99,18 @@ def load_codebook(store: Store, conn: sa.Connection, book: Codebook, source: str
     for key in ("title", "version", "language", "description"):
         store.set_meta(conn, f"codebook.{key}", getattr(book, key))
     return report
+
+
+def _keep_memos_of_dropped_code(conn: sa.Connection, code: dict, source: str) -> list[dict]:
+    """Move the memos on a code a codebook load drops to the project, with a first line that
+    says which code they were on; returns them as they were, for the audit log."""
+    notes = [dict(row) for row in conn.execute(
+        sa.select(memos).where(memos.c.target_type == "code", memos.c.target_id == code["id"])).mappings()]
+    for note in notes:
+        text = f"[on code {code['id']} ({code['name']}), removed by loading {source or 'a codebook'}]\n{note['text']}"
+        conn.execute(memos.update().where(memos.c.id == note["id"]).values(target_type="project", target_id=None, text=text,
+                                                                       updated_at=now()))
+    return notes
 
 
 def read_codebook(conn: sa.Connection) -> Codebook:
@@ -179,20 +195,23 @@ def move_code(store: Store, conn: sa.Connection, code_id: str, parent: str | Non
     store.log(conn, "code.move", code_id, {"from": old, "to": parent})
 
 
-def _coding_records(conn: sa.Connection, code_id: str) -> list[dict]:
-    """The codings of a code with their segment reference, as the audit log keeps them."""
+def _coding_records(conn: sa.Connection, code_id: str, *, with_ids: bool = False) -> list:
+    """The codings of a code with their segment reference, as the audit log keeps them; with
+    ``with_ids``, (coding id, segment id, coder, record) for a caller that changes them."""
     query = (
-        sa.select(documents.c.name, segments.c.number, codings.c.coder, codings.c.created_at,
-                  codings.c.origin, codings.c.start, codings.c.end, codings.c.guid)
+        sa.select(codings.c.id, codings.c.segment_id, documents.c.name, segments.c.number, codings.c.coder,
+                  codings.c.created_at, codings.c.origin, codings.c.start, codings.c.end, codings.c.guid)
         .join(segments, segments.c.id == codings.c.segment_id)
         .join(documents, documents.c.id == segments.c.document_id)
         .where(codings.c.code_id == code_id)
         .order_by(documents.c.name, segments.c.number, codings.c.coder)
     )
-    return [
-        {"ref": ref(row["name"], row["number"]), **{k: row[k] for k in ("coder", "created_at", "origin", "start", "end", "guid")}}
+    found = [
+        (row["id"], row["segment_id"], row["coder"],
+         {"ref": ref(row["name"], row["number"]), **{k: row[k] for k in ("coder", "created_at", "origin", "start", "end", "guid")}})
         for row in conn.execute(query).mappings()
     ]
+    return found if with_ids else [record for *_, record in found]
 
 
 def _code_record(conn: sa.Connection, code_id: str) -> dict:
@@ -219,22 +238,28 @@ def merge_codes(store: Store, conn: sa.Connection, sources: list[str], dest: str
     counts = {"moved": 0, "collapsed": 0, "removed": sources}
     for source in sources:
         record = _code_record(conn, source)
-        moved = collapsed = 0
-        for coding_id, *key in conn.execute(sa.select(codings.c.id, *passage).where(codings.c.code_id == source)).all():
-            if tuple(key) in held:
+        moved, collapsed = [], []
+        for coding_id, segment_id, coder, logged in _coding_records(conn, source, with_ids=True):
+            key = (segment_id, coder, logged["start"], logged["end"])
+            if key in held:
                 conn.execute(codings.delete().where(codings.c.id == coding_id))
-                collapsed += 1
+                collapsed.append(logged)
             else:
                 conn.execute(codings.update().where(codings.c.id == coding_id).values(code_id=dest))
-                held.add(tuple(key))
-                moved += 1
-        conn.execute(memos.update().where(memos.c.target_type == "code", memos.c.target_id == source).values(target_id=dest))
-        for child in conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == source)).scalars().all():
+                held.add(key)
+                moved.append(logged)
+        notes = list(conn.execute(sa.select(memos.c.id).where(memos.c.target_type == "code", memos.c.target_id == source)).scalars())
+        conn.execute(memos.update().where(memos.c.id.in_(notes)).values(target_id=dest))
+        children = list(conn.execute(sa.select(codes.c.id).where(codes.c.parent_id == source)).scalars())
+        for child in children:
             conn.execute(codes.update().where(codes.c.id == child).values(parent_id=dest, position=_next_position(conn, dest)))
         conn.execute(codes.delete().where(codes.c.id == source))
-        store.log(conn, "code.merge", source, {"into": dest, "moved": moved, "collapsed": collapsed, "code": record})
-        counts["moved"] += moved
-        counts["collapsed"] += collapsed
+        store.log(conn, "code.merge", source, {
+            "into": dest, "moved": len(moved), "collapsed": len(collapsed), "code": record,
+            "moved_codings": moved, "collapsed_codings": collapsed, "memos_moved": notes, "children_moved": children,
+        })
+        counts["moved"] += len(moved)
+        counts["collapsed"] += len(collapsed)
     return counts
 
 

@@ -36,7 +36,7 @@ def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str
     if not text.strip():
         raise BadInput("empty memo: write some text")
     [memo_id] = insert_memos(conn, [{"target_type": target_type, "target_id": target_id, "author": author, "text": text, "guid": guid}])
-    store.log(conn, "memo.add", f"{target_type}:{target_id or ''}", {"memo": memo_id, "author": author})
+    store.log(conn, "memo.add", f"{target_type}:{target_id or ''}", {"memo": memo_id, "author": author, "text": text})
     return memo_id
 
 

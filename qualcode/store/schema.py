@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+from qualcode.auditlog import GENESIS, entry_hash
+
+SCHEMA_VERSION = 3
+
+HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
 metadata = sa.MetaData()
 
@@ -145,6 +149,10 @@ audit = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("target", sa.String(255), nullable=False, default=""),
     sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON
+    # The hash chain (migration 2): the hash of the entry before, and this entry's own hash over
+    # prev_hash and its fields (qualcode.auditlog.entry_hash), so a rewrite shows.
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
 )
 
 sa.Index("ix_turns_document", turns.c.document_id)
@@ -158,15 +166,54 @@ sa.Index("ix_reviews_coder", reviews.c.coder)
 sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
 
 
+# The database refuses to rewrite the audit log: no UPDATE, no DELETE, and no INSERT over an
+# existing id (INSERT OR REPLACE deletes without firing a DELETE trigger).
+AUDIT_TRIGGERS = {
+    "audit_no_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_replace": (
+        "BEFORE INSERT ON audit WHEN NEW.id IN (SELECT id FROM audit) "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    ),
+}
+
+
+def create_audit_triggers(conn: sa.Connection, names=AUDIT_TRIGGERS) -> None:
+    if conn.dialect.name == "sqlite":
+        for name in names:
+            conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {AUDIT_TRIGGERS[name]}")
+
+
+def missing_audit_triggers(conn: sa.Connection) -> list[str]:
+    """The append-only triggers that are not in the database (none to check outside SQLite)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+    return [name for name in AUDIT_TRIGGERS if name not in present]
+
+
 def _create_schema_v1(conn: sa.Connection) -> None:
     metadata.create_all(conn)
-    if conn.dialect.name == "sqlite":
-        # The audit log is append-only: the database itself refuses to rewrite history.
-        for verb in ("UPDATE", "DELETE"):
-            conn.exec_driver_sql(
-                f"CREATE TRIGGER audit_no_{verb.lower()} BEFORE {verb} ON audit "
-                f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-            )
+    create_audit_triggers(conn, ["audit_no_update", "audit_no_delete"])
+
+
+def _chain_audit_log_v3(conn: sa.Connection) -> None:
+    """Add the hash chain to the audit log and hash the existing entries in order."""
+    if "hash" not in {column["name"] for column in sa.inspect(conn).get_columns("audit")}:
+        conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN prev_hash VARCHAR(64)")
+        conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN hash VARCHAR(64)")
+    rows = [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
+    if rows:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_no_update")
+        previous = GENESIS
+        chained = []
+        for row in rows:
+            digest = entry_hash({**row, "prev_hash": previous})
+            chained.append({"row_id": row["id"], "p": previous, "h": digest})
+            previous = digest
+        conn.execute(audit.update().where(audit.c.id == sa.bindparam("row_id"))
+                     .values(prev_hash=sa.bindparam("p"), hash=sa.bindparam("h")), chained)
+    create_audit_triggers(conn)
 
 
 CODINGS_V1_INDEXES = ("ix_codings_code", "ix_codings_coder", "ux_codings_passage")
@@ -193,4 +240,4 @@ def _passages_v2(conn: sa.Connection) -> None:
 
 
 # MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1, 1: _passages_v2}
+MIGRATIONS = {0: _create_schema_v1, 1: _passages_v2, 2: _chain_audit_log_v3}

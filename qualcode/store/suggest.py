@@ -48,13 +48,26 @@ def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids,
     kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
     if kind not in (None, "model"):
         raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
-    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
+    old_codings = [dict(row) for row in conn.execute(sa.select(codings).where(codings.c.coder == coder)).mappings()]
+    old_marks = [dict(row) for row in conn.execute(sa.select(reviews).where(reviews.c.coder == coder)).mappings()]
+    conn.execute(codings.delete().where(codings.c.coder == coder))
     conn.execute(reviews.delete().where(reviews.c.coder == coder))
     store.ensure_coder(conn, coder, kind="model")
     ids = list(segment_ids)
     insert_reviews(conn, [{"segment_id": i, "coder": coder} for i in ids])
     insert_codings(conn, [{"segment_id": segment_id, "code_id": code_id, "coder": coder, "origin": "suggestion"}
                           for segment_id, code_id in pairs])
-    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
+    store.log_many(conn, [
+        *(("coding.delete", str(row["segment_id"]), {"code": row["code_id"], **_without(row, "id", "segment_id", "code_id")})
+          for row in old_codings),
+        *(("review.delete", str(row["segment_id"]), _without(row, "segment_id")) for row in old_marks),
+        *(("review.add", str(i), {"coder": coder}) for i in ids),
+        *(("coding.add", str(s), {"coder": coder, "code": code, "origin": "suggestion"}) for s, code in pairs),
+    ])
+    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": len(old_codings)}
     store.log(conn, "autocode.write", coder, detail)
     return detail
+
+
+def _without(row: dict, *keys: str) -> dict:
+    return {k: v for k, v in row.items() if k not in keys}
