@@ -14,6 +14,7 @@ from qualcode.selection import Selection
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import decision as store_decision
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
 
@@ -71,7 +72,10 @@ class AnalysisMethods:
 
     def autocode(self, min_score: float = 0.5, coder: str = "model") -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
-        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
+        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay. A
+        human coder's name is refused before any training."""
+        with self.store.reading() as conn:
+            store_suggest.check_model_coder(conn, coder)
         model = self._fitted()
         rows = self._segments_to_score(None, None)
         found = model.suggest([row["text"] for row in rows], top=len(model.classes_), min_score=min_score)
@@ -158,25 +162,44 @@ class AnalysisMethods:
         ]
         return pd.DataFrame(table, columns=["ref", "text", *names])
 
-    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None) -> dict[str, int]:
+    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None,
+                  overwrite: bool = False) -> dict[str, int]:
         """Write coder ``into`` (kind consensus) by a rule over the coders' codes, in one
-        transaction; rerunning replaces its codings with the same result."""
+        transaction; rerunning replaces its codings with the same result. Segments decided by
+        hand in ``adjudicate`` are kept (counted as ``kept``) unless ``overwrite``."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
-        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders}) as conn:
+        with self.store.atomic("consensus", into, {"rule": rule, "coders": coders, "overwrite": overwrite}) as conn:
             names, units, _ = self._units(conn, coders)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
-            decided = agreement_mod.consensus(units, rule)
-            return store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True)
+            if overwrite:
+                store_decision.forget(self.store, conn, into)
+            kept = store_decision.adjudicated(conn, into)
+            decided = {s: codes for s, codes in agreement_mod.consensus(units, rule).items() if s not in kept}
+            changed = store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True, keep=kept)
+            return {**changed, "kept": len(kept)}
 
     def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
-        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's decision)."""
+        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's
+        decision, kept by later ``consensus`` runs)."""
         with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
             store_codebook.check_codes(conn, codes)
-            return store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
-                                              origin="manual", replace_all=False)
+            changed = store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
+                                                 origin="manual", replace_all=False)
+            store_decision.record(self.store, conn, segment_id, into)
+            return changed
+
+    def decisions(self, into: str = "consensus") -> dict[str, tuple[list[str], bool]]:
+        """The stored consensus per segment ref: (its codes, sorted; whether decided by hand)."""
+        with self.store.reading() as conn:
+            refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn, Selection())}
+            by_hand = store_decision.adjudicated(conn, into)
+            found: dict[int, set[str]] = {}
+            for segment_id, _, code_id in store_coding.marks_and_codings(conn, [into]):
+                found.setdefault(segment_id, set()).update([code_id] if code_id else [])
+        return {refs[s]: (sorted(codes), s in by_hand) for s, codes in found.items()}
 
     def merge(self, other_path: str | Path) -> dict[str, int]:
         """Bring another copy's coders, review marks, codings and memos into this project."""

@@ -40,6 +40,28 @@ class Selection:
         return cls(documents=tuple(documents or ()), attributes=dict(attributes or {}), **rest)
 
 
+HUMAN = "human"
+
+
+def default_coders(kinds: Mapping[str, str]) -> list[str]:
+    """The coders a command uses when none is named: the human ones, sorted. Coders of kind
+    ``model`` (autocode) and ``consensus`` count only when named, so machine and consensus codings
+    never mix into a figure unasked.
+
+    >>> default_coders({"anna": "human", "model": "model", "consensus": "consensus", "bram": "human"})
+    ['anna', 'bram']
+    """
+    return sorted(name for name, kind in kinds.items() if kind == HUMAN)
+
+
+def check_coder(name: str, known: Iterable[str]) -> str:
+    """``name`` if it is a coder of the project, else an :class:`UnknownItem` with a did-you-mean."""
+    known = list(known)
+    if name not in known:
+        raise UnknownItem("coder", name, known, "see 'qualcode status'")
+    return name
+
+
 def parse_pair(option: str) -> tuple[str, str]:
     """``KEY=VALUE`` from the command line (spaces around either side are dropped)."""
     key, sep, value = option.partition("=")

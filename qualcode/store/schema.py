@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -136,6 +136,16 @@ memos = sa.Table(
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
 )
 
+# Segments whose consensus codes a person decided in ``adjudicate``: a later rule run keeps them.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("segment_id", sa.ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), primary_key=True),
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=False),
+)
+
 audit = sa.Table(
     "audit",
     metadata,
@@ -166,5 +176,9 @@ def _create_schema_v1(conn: sa.Connection) -> None:
             )
 
 
+def _add_decisions_v2(conn: sa.Connection) -> None:
+    decisions.create(conn, checkfirst=True)  # a new project got it from create_all already
+
+
 # MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1}
+MIGRATIONS = {0: _create_schema_v1, 1: _add_decisions_v2}

@@ -38,15 +38,20 @@ def document_ids(conn: sa.Connection, names) -> set[int]:
     return set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(names)))).scalars())
 
 
+def check_model_coder(conn: sa.Connection, coder: str) -> None:
+    """Refuse ``coder`` for autocoding unless it is new or a model coder (a person's codings stay theirs)."""
+    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
+    if kind not in (None, "model"):
+        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
+
+
 def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
     """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
 
     The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
     agreement with a human coder can be measured; a human coder's name is refused.
     """
-    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
-    if kind not in (None, "model"):
-        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
+    check_model_coder(conn, coder)
     replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
     conn.execute(reviews.delete().where(reviews.c.coder == coder))
     store.ensure_coder(conn, coder, kind="model")
