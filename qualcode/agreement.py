@@ -21,7 +21,7 @@ Fleiss (1971); Gwet (2008) and Gwet (2014, Handbook of Inter-Rater Reliability, 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import krippendorff
 import numpy as np
@@ -293,10 +293,12 @@ class Agreement:
     n_segments: int
     exact: bool = False
     draws: int = DRAWS
+    from_suggestions: dict[str, int] = field(default_factory=dict)  # coder -> codings from accepted suggestions
 
     def to_dict(self) -> dict:
         return {
             "coders": list(self.coders),
+            "from_suggestions": dict(self.from_suggestions),
             "codes": [
                 {"code": c.code, **{name: _plain(c.stats[name].value) for name in CODE_STATS}, "n_units": c.n_units}
                 for c in self.codes

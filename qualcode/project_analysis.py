@@ -7,6 +7,7 @@ its stage, and writes (if it writes) in one ``atomic()`` transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from qualcode.errors import BadInput
@@ -24,24 +25,32 @@ class AnalysisMethods:
 
     # ---- suggestions (suggest) -------------------------------------------------------------
 
-    def training_set(self):
-        """What the suggester learns from: the segments human coders reviewed, with their codes."""
-        return self._training()[0]
+    def training_set(self, coder: str | None = None, blind_documents=()):
+        """What the suggester learns from: the segments human coders reviewed, with their codes;
+        with ``coder``, other coders' work on ``blind_documents`` (names) left out."""
+        with self.store.reading() as conn:
+            hidden = store_suggest.document_ids(conn, blind_documents) if blind_documents else ()
+        return self._training(coder, frozenset(hidden))[0]
 
-    def _training(self):
-        """The training set and the codebook (for its cues), read in one go."""
+    def _training(self, coder: str | None = None, hidden: frozenset[int] = frozenset()):
+        """The training set as ``coder`` may see it on the documents ``hidden`` (ids), and the
+        codebook (for its cues), read in one go."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         with self.store.reading() as conn:
-            return suggest_mod.training_set(*store_suggest.training_rows(conn)), store_codebook.read_codebook(conn)
+            rows, marks, coded = store_suggest.training_rows(conn)
+            book = store_codebook.read_codebook(conn)
+        return suggest_mod.training_set(*suggest_mod.visible_to(rows, marks, coded, coder=coder, hidden=hidden)), book
 
-    def _fitted(self, exclude_documents=()):
-        """A suggester trained on the project, leaving out the documents named."""
+    def _fitted(self, exclude_documents=(), *, coder: str | None = None, blind_documents=()):
+        """A suggester trained on the project, leaving out the documents in ``exclude_documents``
+        and, with ``coder``, other coders' work on ``blind_documents`` (names)."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
-        data, book = self._training()
         with self.store.reading() as conn:
             held = store_suggest.document_ids(conn, exclude_documents) if exclude_documents else ()
+            hidden = store_suggest.document_ids(conn, blind_documents) if coder and blind_documents else ()
+        data, book = self._training(coder, frozenset(hidden))
         return suggest_mod.fit_project(data, book, exclude_groups=held)
 
     def _segments_to_score(self, documents, segment_ids) -> list[dict]:
@@ -53,22 +62,40 @@ class AnalysisMethods:
         return rows
 
     def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
-                exclude_from_training=()):
+                exclude_from_training=(), coder: str | None = None):
         """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
 
         Trains on what human coders reviewed so far (seconds), so it is never stale, leaving out
-        the documents named in ``exclude_from_training``; writes nothing.
+        the documents named in ``exclude_from_training``; writes nothing. With ``coder``, blind:
+        each document's segments are scored by a model that never saw another coder's work on
+        that document (one training per document).
         """
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        model = self._fitted(exclude_from_training)
+        if coder:
+            self._check_coder(coder)
         rows = self._segments_to_score(documents, segment_ids)
-        found = model.suggest([row["text"] for row in rows], top=top, min_score=min_score)
-        table = [
-            {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
-            for row, suggestions in zip(rows, found) for s in suggestions
-        ]
+        by_document: dict[str, list[dict]] = {}
+        for row in rows:
+            by_document.setdefault(row["document"] if coder else "", []).append(row)
+        table = []
+        for document, part in by_document.items():
+            model = self._fitted(exclude_from_training, coder=coder, blind_documents=[document] if coder else ())
+            found = model.suggest([row["text"] for row in part], top=top, min_score=min_score)
+            table += [
+                {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
+                for row, suggestions in zip(part, found) for s in suggestions
+            ]
+        position = {row["ref"]: i for i, row in enumerate(rows)}
+        table.sort(key=lambda entry: position[entry["ref"]])
         return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
+
+    def _check_coder(self, name: str) -> str:
+        """``name`` if it is a coder of this project, else an error naming the known ones."""
+        from qualcode.selection import check_coder  # noqa: PLC0415 - kept beside its one use
+
+        with self.store.reading() as conn:
+            return check_coder(name, store_coding.coder_names(conn))
 
     def autocode(self, min_score: float = 0.5, coder: str = "model") -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
@@ -101,18 +128,23 @@ class AnalysisMethods:
         """``segment_ids`` with those the model is least sure about first, for active learning."""
         return self.suggester().order(segment_ids)
 
-    def _segment_texts(self, segment_ids) -> dict[int, str]:
+    def _segment_texts(self, segment_ids) -> dict[int, tuple[int, str]]:
         with self.store.reading() as conn:
             return store_suggest.segment_texts(conn, segment_ids)
 
-    def suggester(self):
-        """The suggester of this session for the terminal coder: trained on first use, kept in
-        memory; call its ``retrain()`` (from a worker thread if you like) after new codings."""
+    def suggester(self, coder: str | Callable[[], str | None] | None = None):
+        """The suggester of a session of the terminal coder: trained on first use, kept in
+        memory; call its ``retrain()`` (from a worker thread if you like) after new codings.
+        With ``coder`` (a name, or a callable that gives it once known) it is blind: what it
+        suggests on a document never depends on another coder's work on that document."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
-        if self._suggester is None:
-            self._suggester = suggest_mod.ProjectSuggester(self._training, self._segment_texts)
-        return self._suggester
+        if coder is None:
+            if self._suggester is None:
+                self._suggester = suggest_mod.ProjectSuggester(lambda hidden: self._training(), self._segment_texts)
+            return self._suggester
+        name = coder if callable(coder) else (lambda: coder)
+        return suggest_mod.ProjectSuggester(lambda hidden: self._training(name(), hidden), self._segment_texts, blind=True)
 
     # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
 
@@ -134,10 +166,13 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.reading() as conn:
-            _, units, _ = self._units(conn, coders, attributes)
+            names, units, _ = self._units(conn, coders, attributes)
             code_ids = store_codebook.check_codes(conn, codes) if codes else None
+            suggested = store_coding.from_suggestions(conn, names)
         tree = self.codes()
-        return agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+        result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+        result.from_suggestions = suggested
+        return result
 
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
         """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on

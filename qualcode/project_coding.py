@@ -151,11 +151,13 @@ class CodingMethods:
             return [worklist_mod.Turn(**row) for row in store_segment.turn_rows(conn, document)]
 
     def segment_state(self, segment_id: int, coder: str, *, others: bool = False) -> worklist_mod.SegmentState:
-        """Codings, review mark and memos of one segment, as the coder may see them."""
+        """Codings, review mark and memos of one segment, as the coder may see them: blind
+        (unless ``others``), only the coder's own codes and memos."""
         with self.store.reading() as conn:
+            memos = store_memo.memos_on_segment(conn, segment_id)
             return worklist_mod.segment_state(
                 store_coding.segment_codings(conn, segment_id, None if others else coder),
                 store_coding.is_reviewed(conn, segment_id, coder),
-                store_memo.memos_on_segment(conn, segment_id),
+                memos if others else [(author, text) for author, text in memos if author == coder],
                 coder,
             )

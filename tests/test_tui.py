@@ -328,3 +328,27 @@ def test_uncertain_order_puts_unreviewed_segments_first_least_sure_first(intervi
     assert arranged[-1].ref == "km-a:1"
     unreviewed = [item.segment_id for item in arranged[:-1]]
     assert unreviewed == suggester.order(unreviewed)
+
+
+def test_blind_screen_is_the_same_whether_or_not_another_coder_coded_the_document(interviews):
+    interviews.tag("km-b:1", ["KV-OPL"], coder="anna")
+
+    def screen_of_anna():
+        suggester = interviews.suggester(coder="anna")
+
+        async def scenario():
+            app = coder_app(interviews, suggest=suggester.suggest_when_ready, retrain=suggester.retrain)
+            async with app.run_test() as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return panel(app, "#suggestions"), panel(app, "#codings"), str(app.screen.query_one("#progress").content)
+
+        return asyncio.run(scenario())
+
+    alone = screen_of_anna()
+    interviews.tag("km-a:1", ["KT", "KV-OPL"], coder="bram")
+    interviews.add_memo("Twijfel KD-COL of KV-LEER", segment="km-a:1", author="bram")
+    assert screen_of_anna() == alone
+    assert alone[0].startswith("1 ")
+    shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
+    assert "memo (bram): Twijfel KD-COL of KV-LEER" in shown.splitlines()

@@ -61,6 +61,8 @@ def render_agreement(result) -> None:
     )
     for number, reason in enumerate(footnotes, start=1):
         click.echo(f"[{number}] {reason}")
+    click.echo("codings from accepted suggestions: "
+               + ", ".join(f"{name} {n}" for name, n in data["from_suggestions"].items()))
 
 
 @click.command()

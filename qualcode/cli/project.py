@@ -43,7 +43,8 @@ def status(project, fmt):
     click.echo(f"codebook  {book['title'] or '(none)'} {book['version']}".rstrip())
     click.echo(f"documents {info['documents']}   segments {info['segments']}   codes {info['codes']}   codings {info['codings']}")
     rows = [
-        {"coder": name, "codings": c["codings"], "reviewed": c["reviewed"],
+        {"coder": name, "kind": c["kind"], "codings": c["codings"], "from suggestions": c["from_suggestions"],
+         "reviewed": c["reviewed"],
          "share reviewed": "" if c["share_reviewed"] is None else f"{c['share_reviewed']:.1%}"}
         for name, c in info["coders"].items()
     ]

@@ -279,7 +279,8 @@ def codings_per_code(conn: sa.Connection) -> dict[str, int]:
 
 
 def project_counts(conn: sa.Connection) -> dict:
-    """Documents, segments, codes and codings, and per coder (by name) codings and review marks."""
+    """Documents, segments, codes and codings, and per coder (by name) its kind, codings, those
+    from accepted suggestions (origin ``suggestion``) and review marks."""
     def count(table, *where):
         return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
 
@@ -288,6 +289,17 @@ def project_counts(conn: sa.Connection) -> dict:
         "segments": count(segments),
         "codes": count(codes),
         "codings": count(codings),
-        "coders": {name: {"codings": count(codings, codings.c.coder == name), "reviewed": count(reviews, reviews.c.coder == name)}
-                   for name in coder_names(conn)},
+        "coders": {name: {"kind": kind, "codings": count(codings, codings.c.coder == name),
+                          "from_suggestions": count(codings, codings.c.coder == name, codings.c.origin == "suggestion"),
+                          "reviewed": count(reviews, reviews.c.coder == name)}
+                   for name, kind in coder_kinds(conn).items()},
     }
+
+
+def from_suggestions(conn: sa.Connection, coder_names: list[str]) -> dict[str, int]:
+    """Per coder, how many of their codings came from an accepted suggestion (origin ``suggestion``)."""
+    found = dict(conn.execute(
+        sa.select(codings.c.coder, sa.func.count()).where(codings.c.coder.in_(coder_names), codings.c.origin == "suggestion")
+        .group_by(codings.c.coder)
+    ).all())
+    return {name: found.get(name, 0) for name in coder_names}

@@ -13,24 +13,29 @@ from qualcode.store.schema import coders, codings, documents, reviews, segments
 SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
 
 
-def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]]]:
+def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]], list[tuple[int, str, str]]]:
     """The segments human coders reviewed as (segment id, document id, text) in document order,
-    and the human coders' codings as (segment id, code id)."""
+    the human coders' review marks as (segment id, coder) and their codings as (segment id,
+    code id, coder)."""
     humans = sa.select(coders.c.name).where(coders.c.kind == "human")
-    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
+    marks = conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder).where(reviews.c.coder.in_(humans))).all()
     rows = conn.execute(
         sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
         .join(documents, documents.c.id == segments.c.document_id)
-        .where(segments.c.id.in_(reviewed))
+        .where(segments.c.id.in_(sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))))
         .order_by(documents.c.name, segments.c.number)
     ).all()
-    coded = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))).all()
-    return [tuple(row) for row in rows], [tuple(row) for row in coded]
+    coded = conn.execute(
+        sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder).where(codings.c.coder.in_(humans))
+    ).all()
+    return [tuple(row) for row in rows], [tuple(row) for row in marks], [tuple(row) for row in coded]
 
 
-def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
-    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
-    return {segment_id: text for segment_id, text in found}
+def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, tuple[int, str]]:
+    """segment id -> (document id, text)."""
+    found = conn.execute(sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT).join(documents)
+                         .where(segments.c.id.in_(list(segment_ids))))
+    return {segment_id: (document_id, text) for segment_id, document_id, text in found}
 
 
 def document_ids(conn: sa.Connection, names) -> set[int]:

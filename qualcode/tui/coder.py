@@ -104,7 +104,10 @@ class CoderScreen(Screen):
         before, after = context(session.turns(item), item)
         self.query_one(SegmentView).show(item, before, after)
         self.query_one(CodingsPanel).show(session.state(self.index), session.coder, self.names)
-        self.query_one(SuggestionsPanel).show(session.suggestions(self.index), self.names)
+        suggestions = session.suggestions(self.index)
+        self.query_one(SuggestionsPanel).show(suggestions, self.names)
+        if suggestions is None:
+            self.app.learn()
         others = " · others' codes shown" if session.show_others else ""
         self.query_one("#progress", Static).update(
             f"segment {self.index + 1} of {session.total} · reviewed {session.done} / {session.total}"
@@ -149,7 +152,7 @@ class CoderScreen(Screen):
         self.draw()
 
     def action_accept(self, number: int) -> None:
-        suggestions = self.session.suggestions(self.index)
+        suggestions = self.session.suggestions(self.index) or []
         if number > len(suggestions):
             self.notify(f"there is no suggestion {number} for {self.item.ref}")
             return
@@ -202,8 +205,10 @@ class CoderApp(App):
 
     ``coder`` None asks once and remembers the answer in the project. ``order`` arranges the
     items given the ids the coder already reviewed; ``suggest`` feeds the suggestions panel, and
-    ``retrain`` (if given) runs in a worker thread at start and after every change, so the
-    suggestions learn from the coding without freezing the screen.
+    ``retrain`` (if given) runs in a worker thread at start, after every change and when
+    ``suggest`` answers None (no model for that segment yet: a blind suggester trains one per
+    document), so the suggestions learn from the coding without freezing the screen;
+    ``retrain`` returning None means there was nothing to train.
     """
 
     TITLE = "qualcode code"
@@ -238,15 +243,15 @@ class CoderApp(App):
         try:
             while True:
                 self._stale = False
-                self.retrain()
-                self.call_from_thread(self._refresh_suggestions)
+                if self.retrain() is not None:
+                    self.call_from_thread(self._refresh_suggestions)
                 if not self._stale:
                     break
         finally:
             self._training = False
 
     def _refresh_suggestions(self) -> None:
-        if isinstance(self.screen, CoderScreen):
+        if isinstance(self.screen, CoderScreen) and self.screen.is_mounted:
             self.screen.session.forget_suggestions()
             self.screen.draw()
 

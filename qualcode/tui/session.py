@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from qualcode.errors import BadInput
 from qualcode.worklist import Item, Ordering, SegmentState, in_document_order
 
-# suggest(segment_id) -> [(code_id, score, reason_words), ...], best first
-Suggest = Callable[[int], list[tuple[str, float, list[str]]]]
+# suggest(segment_id) -> [(code_id, score, reason_words), ...], best first; None while its model trains
+Suggest = Callable[[int], list[tuple[str, float, list[str]]] | None]
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,17 @@ class CodingSession:
     def state(self, index: int) -> SegmentState:
         return self.project.segment_state(self.items[index].segment_id, self.coder, others=self.show_others)
 
-    def suggestions(self, index: int) -> list[tuple[str, float, list[str]]]:
-        """The suggester's proposals for a segment, asked once per segment; none without one."""
+    def suggestions(self, index: int) -> list[tuple[str, float, list[str]]] | None:
+        """The suggester's proposals for a segment, asked once per segment; none without one,
+        None while the model for it is being trained."""
         if self.suggest is None:
             return []
         segment_id = self.items[index].segment_id
         if segment_id not in self._suggestions:
-            self._suggestions[segment_id] = list(self.suggest(segment_id))
+            found = self.suggest(segment_id)
+            if found is None:
+                return None
+            self._suggestions[segment_id] = list(found)
         return self._suggestions[segment_id]
 
     def forget_suggestions(self) -> None:
