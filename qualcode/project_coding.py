@@ -8,7 +8,7 @@ from pathlib import Path
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
 from qualcode.codebook import with_descendants
-from qualcode.selection import Selection
+from qualcode.selection import Selection, check_coder
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
@@ -79,6 +79,8 @@ class CodingMethods:
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
         with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, store_coding.coder_names(conn))
             wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
             rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
                                       store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted)
@@ -130,6 +132,8 @@ class CodingMethods:
 
         moment = auditlog.parse_since(since) if since else None
         with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, {*store_coding.coder_names(conn), *store_log.actors(conn)})
             rows = store_log.audit_rows(conn, since=moment, action=action)
         return pd.DataFrame(auditlog.entries(rows, coder=coder), columns=auditlog.LOG_COLUMNS)
 

@@ -294,3 +294,16 @@ def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
         first = store_segment.resolve_segment(conn, "km01:1")
         store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []
+
+
+def test_an_unknown_coder_is_an_error_with_a_did_you_mean_and_an_empty_valid_filter_says_so(project, make_document, cli):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    project.tag("d:1", ["KV"], coder="anna")
+    project.remember_coder("bram")
+    where = ("--project", project.path)
+    for command in (("codings", "--coder", "annna"), ("log", "--coder", "annna")):
+        refused = cli(*command, *where)
+        assert refused.exit_code == 2, command
+        assert refused.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
+    empty = cli("codings", "--coder", "bram", "--format", "table", *where)
+    assert (empty.exit_code, empty.output.strip()) == (0, "no codings match (coder bram); the filter is valid")

@@ -101,7 +101,9 @@ def codings(project, coder, code_id, fmt):
     Example:
         qualcode codings --coder anna > anna.csv && qualcode apply anna.csv
     """
-    emit(project.codings(coder=coder, code=code_id), fmt, empty="no codings yet")
+    filters = ", ".join(f"{what} {value}" for what, value in (("coder", coder), ("code", code_id)) if value)
+    emit(project.codings(coder=coder, code=code_id), fmt,
+         empty=f"no codings match ({filters}); the filter is valid" if filters else "no codings yet")
 
 
 @click.command()

@@ -16,3 +16,8 @@ def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | N
     if action:
         query = query.where(audit.c.action.startswith(action, autoescape=True))
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def actors(conn: sa.Connection) -> set[str]:
+    """Everyone who ever made a change (the log's actors)."""
+    return set(conn.execute(sa.select(audit.c.actor).distinct()).scalars())
