@@ -496,3 +496,35 @@ def test_adjudicate_shows_the_stored_decision(project, doc):
             return first, str(app.query_one("#decision").content)
 
     assert asyncio.run(walk()) == ("consensus: V1  (by rule)", "consensus: V3  (decided by hand)")
+
+
+def test_merge_matches_each_document_to_exactly_one_and_refuses_ambiguity(project, tmp_path, cli):
+    from qualcode.store import NewDocument, NewSegment, insert_document
+
+    def add_documents(target, names):
+        with target.store.atomic("test.add_documents") as conn:
+            for name in names:  # the same content under each name
+                insert_document(target.store, conn, NewDocument(
+                    name=name, source_file=f"{name}.txt", sha256="f" * 64, text="een. twee.",
+                    segments=[NewSegment("turn", 0, 4), NewSegment("turn", 5, 10)]))
+
+    add_documents(project, ["a", "b"])
+    book = tmp_path / "agreement.yaml"
+    with Project.init(tmp_path / "same", codebook=book) as other:
+        add_documents(other, ["b", "a"])
+        code_rows(other, [("b", 2, "B", "Y")])
+        other.store.close()
+    with Project.init(tmp_path / "renamed", codebook=book) as other:
+        add_documents(other, ["a", "c"])
+        code_rows(other, [("c", 1, "B", "V1")])
+        other.store.close()
+    cli("merge", tmp_path / "same", "--project", project.path)
+    with project.store.reading() as conn:
+        refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn)}
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]
+    refused = cli("merge", tmp_path / "renamed", "--project", project.path)
+    assert refused.exit_code == 2
+    assert refused.output == (
+        f"qualcode: error: {tmp_path / 'renamed'}: documents cannot be matched one to one (b here and c in "
+        f"{tmp_path / 'renamed'} hold the same content); give the copies the same document names, then merge\n")
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]

@@ -275,3 +275,20 @@ def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_
     assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
     project.export_matrix(tmp_path / "m.csv")
     assert json.loads((tmp_path / "m.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"
+
+
+def test_the_same_content_under_another_name_is_skipped_naming_the_document(project, tmp_path, cli):
+    first = interview(tmp_path / "a.txt", "Eerste antwoord.")
+    copy = tmp_path / "copy" / "a-kopie.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    project.import_files([first])
+    skipped = cli("import", copy, "--project", project.path)
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.output.splitlines()[0] == (
+        "skipped  a-kopie: same content (sha256) as document 'a', already imported; nothing imported "
+        "(--allow-duplicate imports it under this name too)")
+    assert list(project.documents()["name"]) == ["a"]
+    forced = project.import_files([copy], allow_duplicate=True).files[0]
+    assert (forced.status, forced.name) == ("imported", "a-kopie")
+    assert list(project.documents()["name"]) == ["a", "a-kopie"]

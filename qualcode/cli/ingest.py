@@ -77,8 +77,10 @@ def _echo_result(item) -> None:
 @click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
+@click.option("--allow-duplicate", is_flag=True, help="Import a file even if its content is already a document under another name.")
 @project_option
-def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout):
+def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout,
+            allow_duplicate):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
@@ -99,7 +101,8 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
         raise SystemExit(2 if failed else 0)
     report = project.import_files(
         transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
-        model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, progress=_Progress(),
+        model=model, replace=replace, include_interviewer=include_interviewer, layout=layout,
+        allow_duplicate=allow_duplicate, progress=_Progress(),
     )
     for item in report.files:
         _echo_result(item)
