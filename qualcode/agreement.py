@@ -294,11 +294,13 @@ class Agreement:
     exact: bool = False
     draws: int = DRAWS
     from_suggestions: dict[str, int] = field(default_factory=dict)  # coder -> codings from accepted suggestions
+    exclusive_violations: list[dict] = field(default_factory=list)  # ref, coder, group, codes
 
     def to_dict(self) -> dict:
         return {
             "coders": list(self.coders),
             "from_suggestions": dict(self.from_suggestions),
+            "exclusive_violations": list(self.exclusive_violations),
             "codes": [
                 {"code": c.code, **{name: _plain(c.stats[name].value) for name in CODE_STATS}, "n_units": c.n_units}
                 for c in self.codes

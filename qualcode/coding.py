@@ -129,6 +129,55 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
     return rows
 
 
+def exclusive_branch(code_id: str, parents: dict[str, str | None], exclusive: set[str]) -> tuple[str, str] | None:
+    """The nearest exclusive group above ``code_id`` and the child of it that holds the code.
+
+    >>> exclusive_branch("ROL-HULP-X", {"ROL": None, "ROL-HULP": "ROL", "ROL-HULP-X": "ROL-HULP"}, {"ROL"})
+    ('ROL', 'ROL-HULP')
+    """
+    below, parent = code_id, parents.get(code_id)
+    while parent is not None:
+        if parent in exclusive:
+            return parent, below
+        below, parent = parent, parents.get(parent)
+    return None
+
+
+def exclusive_clashes(codings, parents: dict[str, str | None], exclusive: set[str]) -> list[tuple[int, str, str, list[str]]]:
+    """Where one coder holds two children of an exclusive group on one segment, from ``(segment
+    id, coder, code id)`` codings: (segment id, coder, group, the codes) for each, sorted.
+
+    >>> exclusive_clashes([(1, "anna", "ROL-HULP"), (1, "anna", "ROL-CTRL"), (1, "bram", "ROL-CTRL")],
+    ...                   {"ROL": None, "ROL-HULP": "ROL", "ROL-CTRL": "ROL"}, {"ROL"})
+    [(1, 'anna', 'ROL', ['ROL-CTRL', 'ROL-HULP'])]
+    """
+    groups: dict[tuple[int, str, str], dict[str, set[str]]] = {}
+    for segment_id, coder, code_id in codings:
+        branch = exclusive_branch(code_id, parents, exclusive)
+        if branch:
+            groups.setdefault((segment_id, coder, branch[0]), {}).setdefault(branch[1], set()).add(code_id)
+    return sorted((segment_id, coder, group, sorted(set().union(*children.values())))
+                  for (segment_id, coder, group), children in groups.items() if len(children) > 1)
+
+
+def clash_message(group: str, codes: list[str]) -> str:
+    """Why a coding is refused: two children of an exclusive group on one segment."""
+    return (f"{' and '.join(codes)} are in exclusive group {group}: a segment takes one of its children; "
+            "remove the other first (untag)")
+
+
+def check_exclusive(source, rows: list[CodingRow], held, parents: dict[str, str | None], exclusive: set[str]) -> None:
+    """Refuse, listing every row, rows that would give a coder two children of an exclusive group
+    on one segment, with each other or with ``held`` codings (segment id, coder, code id)."""
+    new = [(row.segment_id, row.coder, row.code) for row in rows if row.code]
+    problems = []
+    for segment_id, coder, group, codes in exclusive_clashes([*held, *new], parents, exclusive):
+        problems += [(row.line, clash_message(group, codes)) for row in rows
+                     if (row.segment_id, row.coder) == (segment_id, coder) and row.code in codes]
+    if problems:
+        raise InvalidRows(source, sorted(problems))
+
+
 def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
     """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
     report = ApplyReport(rows=len(rows))

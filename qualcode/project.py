@@ -165,7 +165,8 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
             return segmentation_unit(conn)
 
     def status(self) -> dict:
-        """Counts a researcher checks first: documents, segments, codes, codings per coder."""
+        """Counts a researcher checks first: documents, segments, codes, codings per coder (with
+        those from accepted suggestions), and codings that break an exclusive group."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
             title = self.store.get_meta(conn, "codebook.title") or ""
@@ -182,4 +183,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
                 for name, found in counts["coders"].items()
             },
             "codebook": {"title": title, "version": version},
+            "exclusive_violations": self.exclusive_violations(),
         }

@@ -172,6 +172,7 @@ class AnalysisMethods:
         tree = self.codes()
         result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
         result.from_suggestions = suggested
+        result.exclusive_violations = self.exclusive_violations(names)
         return result
 
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):

@@ -8,6 +8,7 @@ from pathlib import Path
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
 from qualcode.codebook import with_descendants
+from qualcode.errors import Conflict
 from qualcode.selection import Selection, check_coder
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -20,10 +21,43 @@ class CodingMethods:
     """Coding a project: every write is one ``atomic()`` transaction through the store."""
 
     def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
-        """Apply codes to segment ``DOC:N``; returns the codes newly applied."""
+        """Apply codes to segment ``DOC:N``; returns the codes newly applied. Two children of an
+        exclusive group on one segment (with the coder's codes there) are refused."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return store_coding.tag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder, origin)
+            segment_id = store_segment.resolve_segment(conn, ref)
+            held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
+                if set(codes) & set(code_ids):
+                    raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
+            return store_coding.tag(self.store, conn, segment_id, code_ids, coder, origin)
+
+    def tag_replacing(self, ref: str, code_id: str, *, coder: str | None = None, origin: str = "manual") -> tuple[bool, list[tuple[str, str]]]:
+        """Apply one code, first removing the coder's codes on ``DOC:N`` from other children of its
+        exclusive group (the keyboard coder's way); returns whether it was new, and the (code,
+        origin) removed, so an undo can put them back. One transaction."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
+            segment_id = store_segment.resolve_segment(conn, ref)
+            store_codebook.check_codes(conn, [code_id])
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            branch = coding.exclusive_branch(code_id, parents, exclusive)
+            rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
+                      if branch and (found := coding.exclusive_branch(c["code_id"], parents, exclusive))
+                      and found[0] == branch[0] and found[1] != branch[1]]
+            store_coding.untag(self.store, conn, segment_id, [code for code, _ in rivals], coder)
+            return bool(store_coding.tag(self.store, conn, segment_id, [code_id], coder, origin)), rivals
+
+    def exclusive_violations(self, coders=None) -> list[dict]:
+        """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
+        one segment: ref, coder, group, codes."""
+        with self.store.reading() as conn:
+            refs = store_segment.segment_refs(conn)
+            found = coding.exclusive_clashes(
+                [row for row in store_coding.coded(conn) if coders is None or row[1] in coders],
+                store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn))
+        return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
 
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
@@ -70,6 +104,8 @@ class CodingMethods:
             records, label = coding.read_codings_csv(Path(source)), str(source)
         with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
             rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+            coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
+                                   store_codebook.exclusive_codes(conn))
             return coding.apply_rows(self.store, conn, rows)
 
     def codings(self, coder: str | None = None, code: str | None = None):

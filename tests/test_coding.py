@@ -307,3 +307,31 @@ def test_an_unknown_coder_is_an_error_with_a_did_you_mean_and_an_empty_valid_fil
         assert refused.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
     empty = cli("codings", "--coder", "bram", "--format", "table", *where)
     assert (empty.exit_code, empty.output.strip()) == (0, "no codings match (coder bram); the filter is valid")
+
+
+def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(project, make_document, cli, tmp_path):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    where = ("--project", project.path)
+    both = cli("tag", "d:1", "ROL-HULP", "ROL-CTRL", "--coder", "anna", *where)
+    assert both.exit_code == 2
+    assert both.output.strip() == ("qualcode: error: d:1: ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment "
+                                   "takes one of its children; remove the other first (untag)")
+    assert cli("tag", "d:1", "ROL-HULP", "--coder", "anna", *where).exit_code == 0
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "anna", *where).exit_code == 2
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "bram", *where).exit_code == 0  # another coder may differ
+    table = tmp_path / "rows.csv"
+    table.write_text("document,segment,coder,code\nd,1,anna,ROL-CTRL\nd,2,anna,ROL-HULP\nd,2,anna,ROL-CTRL\nd,2,anna,KV\n",
+                     encoding="utf-8")
+    refused = cli("apply", table, *where)
+    assert refused.exit_code == 2
+    reason = "ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment takes one of its children; remove the other first (untag)"
+    assert refused.output.strip() == (f"qualcode: error: {table}: 3 bad rows, nothing applied: line 2: {reason}; "
+                                      f"line 3: {reason}; line 4: {reason}; fix them and apply again")
+    assert project.codings(coder="anna")["code"].tolist() == ["ROL-HULP"]
+    with project.store.atomic("test.violation") as conn:  # as an older qualcode or an import could leave it
+        store_coding.tag(project.store, conn, store_segment.resolve_segment(conn, "d:1"), ["ROL-CTRL"], "anna")
+    line = "exclusive group ROL broken on d:1 by anna: ROL-CTRL, ROL-HULP (keep one: qualcode untag)"
+    assert line in cli("status", *where).output.splitlines()
+    assert project.status()["exclusive_violations"] == [
+        {"ref": "d:1", "coder": "anna", "group": "ROL", "codes": ["ROL-CTRL", "ROL-HULP"]}]
+    assert line in cli("agreement", *where).output.splitlines()

@@ -352,3 +352,17 @@ def test_blind_screen_is_the_same_whether_or_not_another_coder_coded_the_documen
     assert alone[0].startswith("1 ")
     shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
     assert "memo (bram): Twijfel KD-COL of KV-LEER" in shown.splitlines()
+
+
+def test_a_second_child_of_an_exclusive_group_replaces_the_first_and_undo_restores_it(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test() as pilot:
+            await pilot.press("slash", *"rol-hulp", "enter")
+            await pilot.press("slash", *"rol-ctrl", "enter")
+            replaced = coded(interviews, "km-a:1")
+            await pilot.press("ctrl+z")
+            return replaced
+
+    assert asyncio.run(scenario()) == {"ROL-CTRL": "manual"}
+    assert coded(interviews, "km-a:1") == {"ROL-HULP": "manual"}

@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, literal, literal_table, print_rich, project_option
 from qualcode.selection import parse_pairs
 
 CODERS_HELP = "Coders to compare, comma-separated (default: every human coder with review marks; model and consensus coders only when named)."
@@ -63,6 +63,7 @@ def render_agreement(result) -> None:
         click.echo(f"[{number}] {reason}")
     click.echo("codings from accepted suggestions: "
                + ", ".join(f"{name} {n}" for name, n in data["from_suggestions"].items()))
+    echo_violations(data["exclusive_violations"])
 
 
 @click.command()

@@ -107,3 +107,10 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
         for row in rows:
             table.add_row(*(literal(row.get(c)) for c in columns))
         print_rich(table)
+
+
+def echo_violations(violations: list[dict]) -> None:
+    """One line per segment where a coder holds two children of an exclusive group."""
+    for found in violations:
+        click.echo(f"exclusive group {found['group']} broken on {found['ref']} by {found['coder']}: "
+                   f"{', '.join(found['codes'])} (keep one: qualcode untag)")

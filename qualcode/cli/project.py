@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, project_option
 
 
 @click.command()
@@ -49,6 +49,7 @@ def status(project, fmt):
         for name, c in info["coders"].items()
     ]
     emit(rows, "table", empty="no coders yet")
+    echo_violations(info["exclusive_violations"])
 
 
 @click.command()

@@ -128,8 +128,12 @@ class CoderScreen(Screen):
         return result
 
     def apply(self, code_id: str, origin: str = "manual") -> None:
-        if self._attempt(self.session.tag, self.index, code_id, origin) is False:
+        added = self._attempt(self.session.tag, self.index, code_id, origin)
+        if added is False:
             self.notify(f"{code_id} is already on {self.item.ref}")
+        elif added and self.session.undo_steps[-1].replaced:
+            gone = ", ".join(code for code, _ in self.session.undo_steps[-1].replaced)
+            self.notify(f"{code_id} replaced {gone}: one child of an exclusive group per segment (ctrl+z undoes)")
         self.draw()
 
     def on_key(self, event) -> None:

@@ -4,7 +4,7 @@ The coder screen calls this; it calls :class:`qualcode.Project` and holds no Tex
 the same steps can be driven from a test or a benchmark. Each action is its own transaction
 (nothing to save, a crash loses nothing); :meth:`CodingSession.undo` reverses the last one:
 a tag is untagged (or, if it was the coder's first look at the segment, the review mark goes
-too), a first "reviewed, no code" is withdrawn, a removal is tagged again with its origin.
+too) and the code it replaced in an exclusive group put back, a first "reviewed, no code" is withdrawn, a removal is tagged again with its origin.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class Step:
     code_id: str | None = None
     origin: str = "manual"
     first_review: bool = False
+    replaced: tuple[tuple[str, str], ...] = ()  # (code, origin) a tag took off (an exclusive group's other child)
 
 
 class CodingSession:
@@ -92,13 +93,15 @@ class CodingSession:
     # ---- actions -------------------------------------------------------------------------
 
     def tag(self, index: int, code_id: str, origin: str = "manual") -> bool:
-        """Apply a code; False if the coder had already applied it here."""
+        """Apply a code, replacing the coder's code from another child of its exclusive group;
+        False if the coder had already applied it here."""
         item = self.items[index]
         first = item.segment_id not in self.reviewed
-        if not self.project.tag(item.ref, [code_id], coder=self.coder, origin=origin):
+        added, replaced = self.project.tag_replacing(item.ref, code_id, coder=self.coder, origin=origin)
+        if not added:
             return False
         self.reviewed.add(item.segment_id)
-        self.undo_steps.append(Step("tag", index, code_id, origin, first))
+        self.undo_steps.append(Step("tag", index, code_id, origin, first, tuple(replaced)))
         return True
 
     def untag(self, index: int, code_id: str) -> bool:
@@ -136,4 +139,6 @@ class CodingSession:
             self.reviewed.discard(item.segment_id)
         else:
             self.project.untag(item.ref, [step.code_id], coder=self.coder)
+            for code_id, origin in step.replaced:
+                self.project.tag(item.ref, [code_id], coder=self.coder, origin=origin)
         return step
