@@ -103,14 +103,15 @@ class CodingMethods:
         else:
             records, label = coding.read_codings_csv(Path(source)), str(source)
         with self.store.atomic("apply", label, {"rows": len(records)}) as conn:
-            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
+                                   store_segment.segment_fingerprints(conn))
             coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
                                    store_codebook.exclusive_codes(conn))
             return coding.apply_rows(self.store, conn, rows)
 
     def codings(self, coder: str | None = None, code: str | None = None):
         """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
-        coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
+        fingerprint of the segment's text, coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
         memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
@@ -119,7 +120,19 @@ class CodingMethods:
                 check_coder(coder, store_coding.coder_names(conn))
             wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
             rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
-                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted)
+                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted,
+                                      store_segment.segment_fingerprints(conn))
+        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+
+    def fingerprint_codings(self, path: str | Path):
+        """A codings CSV as a DataFrame in its own row order, with the fingerprint column filled
+        from this project's segments (to add it to a table made without it)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        records = coding.read_codings_csv(Path(path))
+        with self.store.reading() as conn:
+            rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
+                                            str(path), records)
         return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
 
     # ---- codebook evolution ----------------------------------------------------------------

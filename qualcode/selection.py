@@ -16,7 +16,9 @@ naming the valid ones, with the closest first. Values match case-insensitively.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -114,3 +116,17 @@ def parse_segment_ref(ref: str) -> tuple[str, int]:
 def ref(document: str, number: int) -> str:
     """The reference of a segment, ``DOC:N``: the one place it is written."""
     return f"{document}:{number}"
+
+
+def fingerprint(text: str) -> str:
+    """A short fingerprint of a segment's text, written beside ``DOC:N`` so a reference can be
+    checked to mean the same text: the first 8 hex digits of the SHA-256 of the text in NFC
+    with runs of white space as one space and none at the ends.
+
+    >>> fingerprint(" Ik volgde  eerst een opleiding. ") == fingerprint("Ik volgde eerst een opleiding.")
+    True
+    >>> fingerprint("Ik volgde eerst een opleiding.")
+    '0075e38f'
+    """
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:8]

@@ -1,7 +1,12 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
+from qualcode import Project
+from qualcode.selection import fingerprint
+from conftest import CODEBOOK as CODEBOOK_PATH
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
 from qualcode.store import coding as store_coding
@@ -171,8 +176,8 @@ def test_apply_refuses_a_bad_header_and_counts_lines_of_multiline_memos(two_docs
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, "document,segment,codr,code,notes\nkm01,1,anna,KV-LEER,\n"))
     assert caught.value.problems == [
-        (1, "missing column coder; the header must be document,segment,coder,code[,memo]"),
-        (1, "unknown columns codr, notes; allowed: document, segment, coder, code, memo"),
+        (1, "missing column coder; the header must be document,segment,coder,code[,memo][,fingerprint]"),
+        (1, "unknown columns codr, notes; allowed: document, segment, fingerprint, coder, code, memo"),
     ]
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"twee\nregels"\nkm01,3,anna,KV-LEER,\n'))
@@ -194,7 +199,11 @@ def test_codings_export_round_trips_through_apply(project, make_document, tmp_pa
     project.add_memo("Tweede gedachte", segment="km01:2", author="anna")
     project.add_memo("Derde gedachte", segment="km01:2", author="anna")
     exported = cli("codings", "--coder", "anna", "--project", project.path)
-    assert exported.output == HEADER + (
+    texts = dict(zip(project.segments()["ref"], project.segments()["text"]))
+    lines = [line.split(",", 3) for line in exported.output.splitlines()]
+    assert [f"{doc}:{n}" for doc, n, _, _ in lines[1:]] == ["cl01:1", "cl01:2", "km01:1", "km01:2", "km01:2", "km01:2"]
+    assert [printed for doc, n, printed, _ in lines[1:]] == [fingerprint(texts[f"{doc}:{n}"]) for doc, n, _, _ in lines[1:]]
+    assert "\n".join(",".join((doc, n, rest)) for doc, n, _, rest in lines) + "\n" == HEADER + (
         "cl01,1,anna,KG-REL,\n"
         "cl01,2,anna,,\n"
         "km01,1,anna,KV-LEER,\n"
@@ -335,3 +344,30 @@ def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(p
     assert project.status()["exclusive_violations"] == [
         {"ref": "d:1", "coder": "anna", "group": "ROL", "codes": ["ROL-CTRL", "ROL-HULP"]}]
     assert line in cli("agreement", *where).output.splitlines()
+
+
+def test_apply_refuses_rows_whose_fingerprint_names_other_text(project, tmp_path, cli):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "transcripts" / "cl-maasdelta-01.docx"
+    where = ("--project", project.path)
+    project.import_files([sample], interviewers=["Eva Jansen"])
+    project.tag("cl-maasdelta-01:1", ["KG"], coder="anna")
+    project.tag("cl-maasdelta-01:2", ["KT"], coder="anna")
+    table = _write(tmp_path, cli("codings", "--coder", "anna", *where).output, "anna.csv")
+    printed = table.read_text(encoding="utf-8").splitlines()
+    other = tmp_path / "other"
+    assert cli("init", other, "--codebook", CODEBOOK_PATH).exit_code == 0
+    assert cli("import", sample, "--project", other).exit_code == 0  # no --interviewer: Eva's questions are segments
+    refused = cli("apply", table, "--project", other)
+    assert refused.exit_code == 2
+    assert re.findall(r"line (\d+): ", refused.output) == ["2", "3"]
+    assert "2 bad rows, nothing applied" in refused.output
+    assert "cl-maasdelta-01:1 holds other text than when the row was written (fingerprint " \
+           f"{printed[1].split(',')[2]}, here " in refused.output
+    with Project(other) as opened:
+        assert opened.codings().empty
+    unprinted = _write(tmp_path, "\n".join(",".join(line.split(",")[:2] + line.split(",")[3:]) for line in printed) + "\n")
+    assert cli("apply", unprinted, "--project", other).exit_code == 0  # no fingerprint column: not checked
+    refreshed = cli("codings", "--add-fingerprints", unprinted, *where)
+    assert refreshed.output.splitlines() == printed

@@ -90,7 +90,8 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
 
     \b
     Example:
-        qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
+        qualcode import transcripts/ --attributes transcripts/cases.csv
+        qualcode import interview-09.docx --interviewer "Eva Jansen"
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
         qualcode import from-nvivo.qdpx
         qualcode import typed-by-hand.docx --layout label-paragraph
