@@ -4,7 +4,8 @@ The coder screen calls this; it calls :class:`qualcode.Project` and holds no Tex
 the same steps can be driven from a test or a benchmark. Each action is its own transaction
 (nothing to save, a crash loses nothing); :meth:`CodingSession.undo` reverses the last one:
 a tag is untagged (or, if it was the coder's first look at the segment, the review mark goes
-too) and the code it replaced in an exclusive group put back, a first "reviewed, no code" is withdrawn, a removal is tagged again with its origin.
+too) and the code it replaced in an exclusive group put back, a first "reviewed, no code" is
+withdrawn, a removal is tagged again with its origin.
 """
 
 from __future__ import annotations
