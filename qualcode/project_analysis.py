@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qualcode.errors import BadInput
-from qualcode.selection import Selection
+from qualcode.selection import Selection, check_coder
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -92,8 +92,6 @@ class AnalysisMethods:
 
     def _check_coder(self, name: str) -> str:
         """``name`` if it is a coder of this project, else an error naming the known ones."""
-        from qualcode.selection import check_coder  # noqa: PLC0415 - kept beside its one use
-
         with self.store.reading() as conn:
             return check_coder(name, store_coding.coder_names(conn))
 

@@ -102,19 +102,20 @@ def visible_to(rows, marks, coded, *, coder: str | None = None, hidden=frozenset
     nothing suggested there depends on another coder's work on that document.
 
     Takes :func:`qualcode.store.suggest.training_rows`' rows, marks and codings; gives the rows and
-    ``(segment id, code id)`` codings :func:`training_set` takes. ``coder`` None hides nothing.
+    ``(segment id, code id)`` codings :func:`training_set` takes. With ``coder`` None (not known
+    yet) everyone's work on ``hidden`` is left out.
 
     >>> rows = [(1, 10, "a"), (2, 20, "b")]
     >>> visible_to(rows, [(1, "bram"), (2, "bram")], [(1, "KV", "bram"), (2, "KT", "bram")], coder="anna", hidden={10})
     ([(2, 20, 'b')], [(2, 'KT')])
     """
-    if coder is None or not hidden:
+    if not hidden:
         return list(rows), [(segment_id, code_id) for segment_id, code_id, _ in coded]
-    own = {segment_id for segment_id, who in marks if who == coder}
+    own = {segment_id for segment_id, who in marks if coder is not None and who == coder}
     document_of = {segment_id: document_id for segment_id, document_id, _ in rows}
     seen = [row for row in rows if row[1] not in hidden or row[0] in own]
     labels = [(segment_id, code_id) for segment_id, code_id, who in coded
-              if document_of.get(segment_id) not in hidden or who == coder]
+              if document_of.get(segment_id) not in hidden or (coder is not None and who == coder)]
     return seen, labels
 
 
