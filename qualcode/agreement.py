@@ -21,7 +21,7 @@ Fleiss (1971); Gwet (2008) and Gwet (2014, Handbook of Inter-Rater Reliability, 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import krippendorff
 import numpy as np
@@ -305,11 +305,15 @@ class Agreement:
     n_segments: int
     exact: bool = False
     draws: int = DRAWS
+    from_suggestions: dict[str, int] = field(default_factory=dict)  # coder -> codings from accepted suggestions
+    exclusive_violations: list[dict] = field(default_factory=list)  # ref, coder, group, codes
 
     def to_dict(self) -> dict:
         return {
             "coders": list(self.coders),
             "units": UNITS,
+            "from_suggestions": dict(self.from_suggestions),
+            "exclusive_violations": list(self.exclusive_violations),
             "codes": [c.row() for c in self.codes],
             "groups": [g.row() for g in self.groups],
             "overall": {"alpha_pooled": self.alpha_pooled.value, "alpha_mean": self.alpha_mean.value},

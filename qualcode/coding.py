@@ -1,7 +1,8 @@
-"""Codings as tables: the columns ``document,segment,coder,code[,memo]`` (:data:`CODING_COLUMNS`).
+"""Codings as tables: the columns ``document,segment[,fingerprint],coder,code[,memo]`` (:data:`CODING_COLUMNS`).
 
 ``read_codings_csv(path) -> Table`` (its ``rows`` are ``(line, record)``), ``validate(numbers, known_codes, source,
-records) -> list[CodingRow]`` (every bad row or nothing), ``apply_rows(store, conn, rows) ->
+records, prints) -> list[CodingRow]`` (every bad row or nothing; a row's ``fingerprint`` of the
+segment's text, when given, must match the project's, so ``DOC:N`` means the same text), ``apply_rows(store, conn, rows) ->
 ApplyReport`` (through the store's one write path for codings, review marks and memos) and
 ``coding_rows(refs, marks, coded, memos) -> list[dict]``, which writes the same columns so a coder's work
 round-trips. Applying a code to one segment (``tag``) and the rest of the coding writes live in
@@ -24,8 +25,8 @@ from qualcode.store import memo as store_memo
 
 
 
-CODING_COLUMNS = ("document", "segment", "coder", "code", "memo")
-REQUIRED_COLUMNS = CODING_COLUMNS[:4]
+CODING_COLUMNS = ("document", "segment", "fingerprint", "coder", "code", "memo")
+REQUIRED_COLUMNS = ("document", "segment", "coder", "code")
 MAX_CODINGS_BYTES = 50_000_000
 
 
@@ -61,7 +62,7 @@ def check_columns(source, columns) -> None:
     unknown = [c for c in columns if c not in CODING_COLUMNS]
     problems = []
     if missing:
-        problems.append((1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]"))
+        problems.append((1, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; the header must be {','.join(REQUIRED_COLUMNS)}[,memo][,fingerprint]"))
     if unknown:
         problems.append((1, f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; allowed: {', '.join(CODING_COLUMNS)}"))
     problems += [(1, f"the column {c!r} appears {columns.count(c)} times; keep one") for c in dict.fromkeys(columns)
@@ -92,9 +93,10 @@ def read_codings_csv(path: Path) -> Table:
 
 
 def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
-             records: list[tuple[int, dict]]) -> list[CodingRow]:
-    """Every record checked against the project's segments (id -> (document, N)) and codes;
-    raises :class:`InvalidRows` naming every bad row."""
+             records: list[tuple[int, dict]], prints: dict[int, str] | None = None) -> list[CodingRow]:
+    """Every record checked against the project's segments (id -> (document, N)), their text's
+    fingerprints (id -> fingerprint; a row without one is not checked) and codes; raises
+    :class:`InvalidRows` naming every bad row."""
     segment_ids = {place: seg_id for seg_id, place in numbers.items()}
     last = {}
     for name, number in segment_ids:
@@ -118,6 +120,10 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
             found.append(f"segment {values['segment']!r} is not a whole number (the N of DOC:N)")
         elif name in last and (name, int(number)) not in segment_ids:
             found.append(f"{name} has no segment {int(number)}: its segments are 1 to {last[name]}")
+        elif values["fingerprint"] and prints and prints[segment_ids[(name, int(number))]] != values["fingerprint"]:
+            found.append(f"{name}:{int(number)} holds other text than when the row was written (fingerprint "
+                         f"{values['fingerprint']}, here {prints[segment_ids[(name, int(number))]]}): import the "
+                         "transcripts with the same options (e.g. the interviewer labels) as where the table was made")
         if not values["coder"]:
             found.append("coder is empty: name who coded the row")
         if values["code"] and values["code"] not in known_codes:
@@ -129,6 +135,55 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
     if problems:
         raise InvalidRows(source, problems)
     return rows
+
+
+def exclusive_branch(code_id: str, parents: dict[str, str | None], exclusive: set[str]) -> tuple[str, str] | None:
+    """The nearest exclusive group above ``code_id`` and the child of it that holds the code.
+
+    >>> exclusive_branch("ROL-HULP-X", {"ROL": None, "ROL-HULP": "ROL", "ROL-HULP-X": "ROL-HULP"}, {"ROL"})
+    ('ROL', 'ROL-HULP')
+    """
+    below, parent = code_id, parents.get(code_id)
+    while parent is not None:
+        if parent in exclusive:
+            return parent, below
+        below, parent = parent, parents.get(parent)
+    return None
+
+
+def exclusive_clashes(codings, parents: dict[str, str | None], exclusive: set[str]) -> list[tuple[int, str, str, list[str]]]:
+    """Where one coder holds two children of an exclusive group on one segment, from ``(segment
+    id, coder, code id)`` codings: (segment id, coder, group, the codes) for each, sorted.
+
+    >>> exclusive_clashes([(1, "anna", "ROL-HULP"), (1, "anna", "ROL-CTRL"), (1, "bram", "ROL-CTRL")],
+    ...                   {"ROL": None, "ROL-HULP": "ROL", "ROL-CTRL": "ROL"}, {"ROL"})
+    [(1, 'anna', 'ROL', ['ROL-CTRL', 'ROL-HULP'])]
+    """
+    groups: dict[tuple[int, str, str], dict[str, set[str]]] = {}
+    for segment_id, coder, code_id in codings:
+        branch = exclusive_branch(code_id, parents, exclusive)
+        if branch:
+            groups.setdefault((segment_id, coder, branch[0]), {}).setdefault(branch[1], set()).add(code_id)
+    return sorted((segment_id, coder, group, sorted(set().union(*children.values())))
+                  for (segment_id, coder, group), children in groups.items() if len(children) > 1)
+
+
+def clash_message(group: str, codes: list[str]) -> str:
+    """Why a coding is refused: two children of an exclusive group on one segment."""
+    return (f"{' and '.join(codes)} are in exclusive group {group}: a segment takes one of its children; "
+            "remove the other first (untag)")
+
+
+def check_exclusive(source, rows: list[CodingRow], held, parents: dict[str, str | None], exclusive: set[str]) -> None:
+    """Refuse, listing every row, rows that would give a coder two children of an exclusive group
+    on one segment, with each other or with ``held`` codings (segment id, coder, code id)."""
+    new = [(row.segment_id, row.coder, row.code) for row in rows if row.code]
+    problems = []
+    for segment_id, coder, group, codes in exclusive_clashes([*held, *new], parents, exclusive):
+        problems += [(row.line, clash_message(group, codes)) for row in rows
+                     if (row.segment_id, row.coder) == (segment_id, coder) and row.code in codes]
+    if problems:
+        raise InvalidRows(source, sorted(problems))
 
 
 def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
@@ -154,10 +209,11 @@ def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
     return report
 
 
-def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: set[str] | None = None) -> list[dict]:
+def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: set[str] | None = None,
+                prints: dict[int, str] | None = None) -> list[dict]:
     """Codings as rows of :data:`CODING_COLUMNS`, the table ``apply`` takes, from the segments
-    (id -> (document, N)), review marks (segment id, coder), codings (segment id, coder, code id)
-    and segment memos (segment id, author, text) the store read.
+    (id -> (document, N)), review marks (segment id, coder), codings (segment id, coder, code id),
+    segment memos (segment id, author, text) and fingerprints (id -> fingerprint) the store read.
 
     A segment the coder reviewed without coding is one row with an empty code. The coder's memos
     on a segment ride on that segment's rows, one memo per row, with extra empty-code rows when a
@@ -182,6 +238,26 @@ def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: s
         entries += [""] * (len(notes) - len(entries))
         for index, code_id in enumerate(entries):
             memo = notes[index] if index < len(notes) else ""
-            rows.append({"document": document, "segment": number, "coder": name, "code": code_id, "memo": memo})
+            rows.append({"document": document, "segment": number, "fingerprint": (prints or {}).get(seg_id, ""),
+                         "coder": name, "code": code_id, "memo": memo})
     rows.sort(key=lambda r: (r["document"], r["segment"], r["coder"], r["code"] == "", r["code"]))
+    return rows
+
+
+def with_fingerprints(numbers: dict[int, tuple[str, int]], prints: dict[int, str], source,
+                      records: list[tuple[int, dict]]) -> list[dict]:
+    """The records of a codings table, in their order, with ``fingerprint`` set to the project's
+    for each segment (to add the column to a table made before it existed); a row naming no
+    segment of the project is refused, listed."""
+    segment_ids = {place: seg_id for seg_id, place in numbers.items()}
+    rows, problems = [], []
+    for line, record in records:
+        values = {key: ("" if record.get(key) is None else str(record.get(key)).strip()) for key in CODING_COLUMNS}
+        place = (values["document"], int(values["segment"])) if re.fullmatch(r"[0-9]+", values["segment"]) else None
+        if place not in segment_ids:
+            problems.append((line, f"no segment {values['document']}:{values['segment']} in this project"))
+            continue
+        rows.append({**values, "fingerprint": prints[segment_ids[place]]})
+    if problems:
+        raise InvalidRows(source, problems)
     return rows

@@ -79,6 +79,7 @@ class Options:
     replace: bool = False
     include_interviewer: bool = False
     layout: str | None = None  # forced layout name (--layout); None detects it per file
+    allow_duplicate: bool = False  # import content already held under another name (--allow-duplicate)
 
 
 def walk(paths) -> list[Path]:
@@ -195,6 +196,11 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
     old = known.get(transcript.name)
     if old is not None and old.sha256 == transcript.sha256 and not options.replace:
         return FileResult(str(path), "skipped", transcript.name, "already imported (same content, sha256); nothing to do")
+    twin = next((name for name, held in known.items() if held.sha256 == transcript.sha256 and name != transcript.name), None)
+    if old is None and twin is not None and not options.allow_duplicate:
+        return FileResult(str(path), "skipped", transcript.name,
+                          f"same content (sha256) as document {twin!r}, already imported; nothing imported "
+                          "(--allow-duplicate imports it under this name too)")
     if old is not None and not options.replace:
         raise BadInput(
             f"{path}: a different version of {transcript.name!r} is already imported; pass --replace to import it "

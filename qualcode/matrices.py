@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
-from qualcode.selection import check_attributes, matching_documents, ref
+from qualcode.selection import check_attributes, default_coders, matching_documents, ref
 from qualcode.store.matrix import MatrixSources
 
 VALUES = ("count", "presence", "share", "words")
@@ -90,7 +90,7 @@ def coding_rule(known: dict[str, str], coder: str | None) -> Rule:
     if coder is None:
         coder = CONSENSUS if CONSENSUS in known else "union"
     if coder in ("union", "all"):
-        pool = tuple(name for name, kind in known.items() if name != CONSENSUS and kind not in ("model", "consensus"))
+        pool = tuple(name for name in default_coders(known) if name != CONSENSUS)
         if not pool:
             raise NotEnoughData("no coder has coded anything yet: code some segments with 'qualcode tag' first")
         if coder == "union":

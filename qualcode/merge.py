@@ -2,7 +2,8 @@
 
 Takes the open store of another copy and a transaction on this one
 (``merge(store, conn, other) -> dict`` of counts); brings over the other copy's coders, review
-marks, codings and memos. Documents are matched by content hash and segments by their offsets,
+marks, codings and memos. Each document is matched to exactly one by content hash (and by name
+where content is held twice; ambiguity is refused, listed) and segments by their offsets,
 so the copies need not share database ids. It only adds what is missing (codings by segment,
 code and coder; memos by GUID), so merging twice changes nothing. It refuses, before writing,
 when the copies do not hold the same documents, segments or codes.
@@ -22,9 +23,40 @@ def _listing(names) -> str:
     return ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
-def _check_same_documents(here: dict, there: dict, other_name: str) -> None:
-    only_here = [name for sha, (_, name) in here["documents"].items() if sha not in there["documents"]]
-    only_there = [name for sha, (_, name) in there["documents"].items() if sha not in here["documents"]]
+def match_documents(here: list[tuple], there: list[tuple], other_name: str) -> dict[int, int]:
+    """The other copy's document ids -> this copy's, from (id, name, sha256) rows: each document
+    matches the one with the same content, and where several share it, the one with the same
+    name. Refuses documents on one side only, and content held twice that names do not settle.
+
+    >>> match_documents([(1, "a", "x"), (2, "b", "x")], [(7, "b", "x"), (8, "a", "x")], "copy")
+    {7: 2, 8: 1}
+    """
+    by_content: dict[str, tuple[list, list]] = {}
+    for side, rows in enumerate((here, there)):
+        for row in rows:
+            by_content.setdefault(row[2], ([], []))[side].append(row)
+    matched, only_here, only_there, ambiguous = {}, [], [], []
+    for mine, theirs in by_content.values():
+        if len(mine) == 1 and len(theirs) == 1:
+            matched[theirs[0][0]] = mine[0][0]
+            continue
+        names = {name: doc_id for doc_id, name, _ in mine}
+        left_mine, left_theirs = list(mine), []
+        for row in theirs:
+            if row[1] in names:
+                matched[row[0]] = names[row[1]]
+                left_mine = [m for m in left_mine if m[1] != row[1]]
+            else:
+                left_theirs.append(row)
+        if left_mine and left_theirs:
+            ambiguous.append(f"{', '.join(m[1] for m in left_mine)} here and {', '.join(t[1] for t in left_theirs)} "
+                             f"in {other_name} hold the same content")
+        else:
+            only_here += [m[1] for m in left_mine if not theirs]
+            only_there += [t[1] for t in left_theirs if not mine]
+    if ambiguous:
+        raise Conflict(f"{other_name}: documents cannot be matched one to one ({'; '.join(ambiguous)}); "
+                       "give the copies the same document names, then merge")
     if only_here or only_there:
         parts = [f"only here: {_listing(only_here)}" if only_here else "",
                  f"only in {other_name}: {_listing(only_there)}" if only_there else ""]
@@ -32,15 +64,22 @@ def _check_same_documents(here: dict, there: dict, other_name: str) -> None:
             f"{other_name}: the two copies do not hold the same documents ({'; '.join(p for p in parts if p)}); "
             "import the same transcripts in both, then merge"
         )
+    return matched
 
 
-def _matching_segments(here: dict, there: dict, other_name: str) -> dict[int, int]:
-    """The other copy's segment ids -> this copy's; refuses when documents, used segments or codes differ."""
-    _check_same_documents(here, there, other_name)
+def _matching_segments(here: dict, there: dict, other_name: str) -> tuple[dict[int, int], dict[int, int]]:
+    """The other copy's segment ids -> this copy's, and its document ids -> this copy's; refuses
+    when documents, used segments or codes differ."""
+    documents = match_documents(here["documents"], there["documents"], other_name)
     local_segment = {key: segment_id for segment_id, key in here["segments"].items()}
+
+    def local_key(segment_id: int) -> tuple:
+        document_id, start, end = there["segments"][segment_id]
+        return documents.get(document_id), start, end
+
     used = {r["segment_id"] for r in there["reviews"] + there["codings"]}
     used |= {int(m["target_id"]) for m in there["memos"] if m["target_type"] == "segment"}
-    unmatched = [there["refs"][s] for s in used if there["segments"][s] not in local_segment]
+    unmatched = [there["refs"][s] for s in used if local_key(s) not in local_segment]
     if unmatched:
         raise Conflict(
             f"{other_name}: segments differ between the copies (e.g. {_listing(unmatched)}); "
@@ -49,16 +88,17 @@ def _matching_segments(here: dict, there: dict, other_name: str) -> dict[int, in
     unknown = {c["code_id"] for c in there["codings"]} - here["codes"]
     if unknown:
         raise Conflict(f"{other_name}: codes missing here: {_listing(unknown)}; load the other copy's codebook first")
-    return {segment_id: local_segment[key] for segment_id, key in there["segments"].items() if key in local_segment}
+    segments = {segment_id: local_segment[local_key(segment_id)] for segment_id in there["segments"]
+                if local_key(segment_id) in local_segment}
+    return segments, documents
 
 
-def _memo_target(memo: dict, here: dict, there: dict, to_local: dict[int, int]) -> str | None:
+def _memo_target(memo: dict, to_local: dict[int, int], documents: dict[int, int]) -> str | None:
     """A memo's target id in this copy: segments and documents have other ids here, codes not."""
     if memo["target_type"] == "segment":
         return str(to_local[int(memo["target_id"])])
     if memo["target_type"] == "document":
-        sha = next(sha for sha, (doc_id, _) in there["documents"].items() if str(doc_id) == memo["target_id"])
-        return str(here["documents"][sha][0])
+        return str(documents[int(memo["target_id"])])
     return memo["target_id"]
 
 
@@ -67,7 +107,7 @@ def merge(store: Store, conn, other: Store, other_name: str) -> dict[str, int]:
     with other.reading() as other_conn:
         there = read_copy(other_conn)
     here = read_copy(conn)
-    to_local = _matching_segments(here, there, other_name)
+    to_local, documents = _matching_segments(here, there, other_name)
     guids = {c["guid"] for c in here["coders"] + here["codings"] + here["memos"]}
     added = {"coders": 0, "reviews": 0, "codings": 0, "memos": 0}
     known_coders = {c["name"] for c in here["coders"]}
@@ -93,7 +133,7 @@ def merge(store: Store, conn, other: Store, other_name: str) -> dict[str, int]:
             rows.append({**row, "segment_id": key[0], "guid": row["guid"] if row["guid"] not in guids else None})
             coded.add(key)
     insert_codings(conn, rows)
-    notes = [{**memo, "target_id": _memo_target(memo, here, there, to_local)}
+    notes = [{**memo, "target_id": _memo_target(memo, to_local, documents)}
              for memo in there["memos"] if memo["guid"] not in guids]
     insert_memos(conn, notes)
     added.update(reviews=len(marks), codings=len(rows), memos=len(notes))

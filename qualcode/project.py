@@ -173,8 +173,9 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
             return segmentation_unit(conn)
 
     def status(self) -> dict:
-        """Counts a researcher checks first: documents, segments, codes, codings per coder; and
-        the audit chain head, which names this state of the project in a report."""
+        """Counts a researcher checks first: documents, segments, codes, codings per coder (with
+        those from accepted suggestions), codings that break an exclusive group, and the audit
+        chain head, which names this state of the project in a report."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
             head = store_log.chain_head(conn)
@@ -193,4 +194,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
             },
             "codebook": {"title": title, "version": version},
             "audit_head": head,
+            "exclusive_violations": self.exclusive_violations(),
         }

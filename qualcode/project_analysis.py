@@ -7,14 +7,16 @@ its stage, and writes (if it writes) in one ``atomic()`` transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from qualcode.errors import BadInput
 from qualcode.progress import Progress, batches, silent
-from qualcode.selection import Selection
+from qualcode.selection import Selection, check_coder
 from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import decision as store_decision
 from qualcode.store import log as store_log
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
@@ -25,25 +27,34 @@ class AnalysisMethods:
 
     # ---- suggestions (suggest) -------------------------------------------------------------
 
-    def training_set(self):
-        """What the suggester learns from: the segments human coders reviewed, with their codes."""
-        return self._training()[0]
+    def training_set(self, coder: str | None = None, blind_documents=()):
+        """What the suggester learns from: the segments human coders reviewed, with their codes;
+        with ``coder``, other coders' work on ``blind_documents`` (names) left out."""
+        with self.store.reading() as conn:
+            hidden = store_suggest.document_ids(conn, blind_documents) if blind_documents else ()
+        return self._training(coder, frozenset(hidden))[0]
 
-    def _training(self):
-        """The training set and the codebook (for its cues), read in one go."""
+    def _training(self, coder: str | None = None, hidden: frozenset[int] = frozenset()):
+        """The training set as ``coder`` may see it on the documents ``hidden`` (ids), and the
+        codebook (for its cues), read in one go."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         with self.store.reading() as conn:
-            return suggest_mod.training_set(*store_suggest.training_rows(conn)), store_codebook.read_codebook(conn)
+            rows, marks, coded = store_suggest.training_rows(conn)
+            book = store_codebook.read_codebook(conn)
+        return suggest_mod.training_set(*suggest_mod.visible_to(rows, marks, coded, coder=coder, hidden=hidden)), book
 
-    def _fitted(self, exclude_documents=(), progress: Progress = silent):
-        """A suggester trained on the project, leaving out the documents named."""
+    def _fitted(self, exclude_documents=(), *, coder: str | None = None, blind_documents=(),
+                progress: Progress = silent):
+        """A suggester trained on the project, leaving out the documents in ``exclude_documents``
+        and, with ``coder``, other coders' work on ``blind_documents`` (names)."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         progress("training the suggester on the reviewed segments", 0, None)
-        data, book = self._training()
         with self.store.reading() as conn:
             held = store_suggest.document_ids(conn, exclude_documents) if exclude_documents else ()
+            hidden = store_suggest.document_ids(conn, blind_documents) if coder and blind_documents else ()
+        data, book = self._training(coder, frozenset(hidden))
         return suggest_mod.fit_project(data, book, exclude_groups=held)
 
     def _segments_to_score(self, documents, segment_ids) -> list[dict]:
@@ -64,27 +75,47 @@ class AnalysisMethods:
                 for found in model.suggest(batch, **options)]
 
     def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
-                exclude_from_training=(), progress: Progress = silent):
+                exclude_from_training=(), coder: str | None = None, progress: Progress = silent):
         """The likeliest codes per segment as a DataFrame: ref, code, score, reasons, source.
 
         ``documents`` are names or ``DOC:N`` references. Trains on what human coders reviewed so
         far (seconds), so it is never stale, leaving out the documents named in
-        ``exclude_from_training``; writes nothing. ``progress`` hears of the training and scoring.
+        ``exclude_from_training``; writes nothing. With ``coder``, blind: each document's segments
+        are scored by a model that never saw another coder's work on that document (one training
+        per document). ``progress`` hears of the training and scoring.
         """
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
+        if coder:
+            self._check_coder(coder)
         rows = self._segments_to_score(documents, segment_ids)
-        model = self._fitted(exclude_from_training, progress)
-        found = self._score(model, rows, progress, top=top, min_score=min_score)
-        table = [
-            {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
-            for row, suggestions in zip(rows, found) for s in suggestions
-        ]
+        by_document: dict[str, list[dict]] = {}
+        for row in rows:
+            by_document.setdefault(row["document"] if coder else "", []).append(row)
+        table = []
+        for document, part in by_document.items():
+            model = self._fitted(exclude_from_training, coder=coder, blind_documents=[document] if coder else (),
+                                 progress=progress)
+            found = self._score(model, part, progress, top=top, min_score=min_score)
+            table += [
+                {"ref": row["ref"], "code": s.code, "score": s.score, "reasons": ", ".join(s.reasons), "source": s.source}
+                for row, suggestions in zip(part, found) for s in suggestions
+            ]
+        position = {row["ref"]: i for i, row in enumerate(rows)}
+        table.sort(key=lambda entry: position[entry["ref"]])
         return pd.DataFrame(table, columns=["ref", "code", "score", "reasons", "source"])
+
+    def _check_coder(self, name: str) -> str:
+        """``name`` if it is a coder of this project, else an error naming the known ones."""
+        with self.store.reading() as conn:
+            return check_coder(name, store_coding.coder_names(conn))
 
     def autocode(self, min_score: float = 0.5, coder: str = "model", *, progress: Progress = silent) -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
-        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay."""
+        coder ``coder`` (origin ``suggestion``), replacing its earlier run; human codings stay. A
+        human coder's name is refused before any training."""
+        with self.store.reading() as conn:
+            store_suggest.check_model_coder(conn, coder)
         model = self._fitted(progress=progress)
         rows = self._segments_to_score(None, None)
         found = self._score(model, rows, progress, top=len(model.classes_), min_score=min_score)
@@ -111,18 +142,23 @@ class AnalysisMethods:
         """``segment_ids`` with those the model is least sure about first, for active learning."""
         return self.suggester().order(segment_ids)
 
-    def _segment_texts(self, segment_ids) -> dict[int, str]:
+    def _segment_texts(self, segment_ids) -> dict[int, tuple[int, str]]:
         with self.store.reading() as conn:
             return store_suggest.segment_texts(conn, segment_ids)
 
-    def suggester(self):
-        """The suggester of this session for the terminal coder: trained on first use, kept in
-        memory; call its ``retrain()`` (from a worker thread if you like) after new codings."""
+    def suggester(self, coder: str | Callable[[], str | None] | None = None):
+        """The suggester of a session of the terminal coder: trained on first use, kept in
+        memory; call its ``retrain()`` (from a worker thread if you like) after new codings.
+        With ``coder`` (a name, or a callable that gives it once known) it is blind: what it
+        suggests on a document never depends on another coder's work on that document."""
         from qualcode import suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
-        if self._suggester is None:
-            self._suggester = suggest_mod.ProjectSuggester(self._training, self._segment_texts)
-        return self._suggester
+        if coder is None:
+            if self._suggester is None:
+                self._suggester = suggest_mod.ProjectSuggester(lambda hidden: self._training(), self._segment_texts)
+            return self._suggester
+        name = coder if callable(coder) else (lambda: coder)
+        return suggest_mod.ProjectSuggester(lambda hidden: self._training(name(), hidden), self._segment_texts, blind=True)
 
     # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
 
@@ -144,10 +180,14 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.reading() as conn:
-            _, units, _ = self._units(conn, coders, attributes)
+            names, units, _ = self._units(conn, coders, attributes)
             code_ids = store_codebook.check_codes(conn, codes) if codes else None
+            suggested = store_coding.from_suggestions(conn, names)
         tree = self.codes()
-        return agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+        result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+        result.from_suggestions = suggested
+        result.exclusive_violations = self.exclusive_violations(names)
+        return result
 
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
         """Segments two coders reviewed with different codes (or, with ``code``, disagreeing on
@@ -172,9 +212,11 @@ class AnalysisMethods:
         ]
         return pd.DataFrame(table, columns=["ref", "text", *names])
 
-    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None) -> dict[str, int]:
+    def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None,
+                  overwrite: bool = False) -> dict[str, int]:
         """Write coder ``into`` (kind consensus) by a rule over the coders' codes, in one
-        transaction; rerunning replaces its codings with the same result."""
+        transaction; rerunning replaces its codings with the same result. Segments decided by
+        hand in ``adjudicate`` are kept (counted as ``kept``) unless ``overwrite``."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         def decide(conn):
@@ -183,16 +225,35 @@ class AnalysisMethods:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
             return agreement_mod.consensus(units, rule)
 
-        with self.store.checked_write(decide, "consensus", into, {"rule": rule, "coders": coders}) as (conn, decided):
-            return store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True)
+        detail = {"rule": rule, "coders": coders, "overwrite": overwrite}
+        with self.store.checked_write(decide, "consensus", into, detail) as (conn, decided):
+            if overwrite:
+                store_decision.forget(self.store, conn, into)
+            kept = store_decision.adjudicated(conn, into)
+            decided = {s: codes for s, codes in decided.items() if s not in kept}
+            changed = store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True, keep=kept)
+            return {**changed, "kept": len(kept)}
 
     def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
-        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's decision)."""
+        """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's
+        decision, kept by later ``consensus`` runs)."""
         with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
             store_codebook.check_codes(conn, codes)
-            return store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
-                                              origin="manual", replace_all=False)
+            changed = store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
+                                                 origin="manual", replace_all=False)
+            store_decision.record(self.store, conn, segment_id, into)
+            return changed
+
+    def decisions(self, into: str = "consensus") -> dict[str, tuple[list[str], bool]]:
+        """The stored consensus per segment ref: (its codes, sorted; whether decided by hand)."""
+        with self.store.reading() as conn:
+            refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn, Selection())}
+            by_hand = store_decision.adjudicated(conn, into)
+            found: dict[int, set[str]] = {}
+            for segment_id, _, code_id in store_coding.marks_and_codings(conn, [into]):
+                found.setdefault(segment_id, set()).update([code_id] if code_id else [])
+        return {refs[s]: (sorted(codes), s in by_hand) for s, codes in found.items()}
 
     def merge(self, other_path: str | Path) -> dict[str, int]:
         """Bring another copy's coders, review marks, codings and memos into this project."""

@@ -8,7 +8,8 @@ from pathlib import Path
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
 from qualcode.codebook import with_descendants
-from qualcode.selection import Selection
+from qualcode.errors import Conflict
+from qualcode.selection import Selection, check_coder
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
@@ -20,10 +21,43 @@ class CodingMethods:
     """Coding a project: every write is one ``atomic()`` transaction through the store."""
 
     def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
-        """Apply codes to segment ``DOC:N``; returns the codes newly applied."""
+        """Apply codes to segment ``DOC:N``; returns the codes newly applied. Two children of an
+        exclusive group on one segment (with the coder's codes there) are refused."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return store_coding.tag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder, origin)
+            segment_id = store_segment.resolve_segment(conn, ref)
+            held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
+                if set(codes) & set(code_ids):
+                    raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
+            return store_coding.tag(self.store, conn, segment_id, code_ids, coder, origin)
+
+    def tag_replacing(self, ref: str, code_id: str, *, coder: str | None = None, origin: str = "manual") -> tuple[bool, list[tuple[str, str]]]:
+        """Apply one code, first removing the coder's codes on ``DOC:N`` from other children of its
+        exclusive group (the keyboard coder's way); returns whether it was new, and the (code,
+        origin) removed, so an undo can put them back. One transaction."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
+            segment_id = store_segment.resolve_segment(conn, ref)
+            store_codebook.check_codes(conn, [code_id])
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            branch = coding.exclusive_branch(code_id, parents, exclusive)
+            rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
+                      if branch and (found := coding.exclusive_branch(c["code_id"], parents, exclusive))
+                      and found[0] == branch[0] and found[1] != branch[1]]
+            store_coding.untag(self.store, conn, segment_id, [code for code, _ in rivals], coder)
+            return bool(store_coding.tag(self.store, conn, segment_id, [code_id], coder, origin)), rivals
+
+    def exclusive_violations(self, coders=None) -> list[dict]:
+        """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
+        one segment: ref, coder, group, codes."""
+        with self.store.reading() as conn:
+            refs = store_segment.segment_refs(conn)
+            found = coding.exclusive_clashes(
+                [row for row in store_coding.coded(conn) if coders is None or row[1] in coders],
+                store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn))
+        return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
 
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
@@ -72,7 +106,11 @@ class CodingMethods:
             records, label, csv_format = table.rows, str(source), table.describe()
 
         def checked(conn):
-            return coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records)
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
+                                   store_segment.segment_fingerprints(conn))
+            coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
+                                   store_codebook.exclusive_codes(conn))
+            return rows
 
         with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
             report = coding.apply_rows(self.store, conn, rows)
@@ -81,14 +119,28 @@ class CodingMethods:
 
     def codings(self, coder: str | None = None, code: str | None = None):
         """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
-        coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
+        fingerprint of the segment's text, coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
         memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
         with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, store_coding.coder_names(conn))
             wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
             rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
-                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted)
+                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted,
+                                      store_segment.segment_fingerprints(conn))
+        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+
+    def fingerprint_codings(self, path: str | Path):
+        """A codings CSV as a DataFrame in its own row order, with the fingerprint column filled
+        from this project's segments (to add it to a table made without it)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        records = coding.read_codings_csv(Path(path)).rows
+        with self.store.reading() as conn:
+            rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
+                                            str(path), records)
         return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
 
     # ---- codebook evolution ----------------------------------------------------------------
@@ -146,6 +198,8 @@ class CodingMethods:
 
         moment = auditlog.parse_since(since) if since else None
         with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, {*store_coding.coder_names(conn), *store_log.actors(conn)})
             rows = auditlog.entries(store_log.audit_rows(conn, since=moment, action=action), coder=coder)
             refs = store_segment.segment_refs(conn) if auditlog.names_segments(rows) else {}
         return pd.DataFrame(auditlog.with_segment_refs(rows, refs), columns=auditlog.LOG_COLUMNS)
@@ -169,11 +223,13 @@ class CodingMethods:
             return [worklist_mod.Turn(**row) for row in store_segment.turn_rows(conn, document)]
 
     def segment_state(self, segment_id: int, coder: str, *, others: bool = False) -> worklist_mod.SegmentState:
-        """Codings, review mark and memos of one segment, as the coder may see them."""
+        """Codings, review mark and memos of one segment, as the coder may see them: blind
+        (unless ``others``), only the coder's own codes and memos."""
         with self.store.reading() as conn:
+            memos = store_memo.memos_on_segment(conn, segment_id)
             return worklist_mod.segment_state(
                 store_coding.segment_codings(conn, segment_id, None if others else coder),
                 store_coding.is_reviewed(conn, segment_id, coder),
-                store_memo.memos_on_segment(conn, segment_id),
+                memos if others else [(author, text) for author, text in memos if author == coder],
                 coder,
             )

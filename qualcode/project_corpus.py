@@ -22,14 +22,15 @@ class CorpusMethods:
 
     def import_files(self, paths, *, attributes_csv=None, attributes=None, unit: str = "turn", interviewers=(),
                      model: str | None = None, replace: bool = False, include_interviewer: bool = False,
-                     layout: str | None = None, progress=None):
+                     layout: str | None = None, allow_duplicate: bool = False, progress=None):
         """Import transcripts (files or folders), each file in its own transaction; returns an
         ``ImportReport`` (per file imported / skipped / refused / replaced, and warnings).
         ``attributes`` are ``KEY=VALUE`` strings for every file; ``unit`` must be the project's
-        (recorded at its first import)."""
+        (recorded at its first import). A file whose content is already a document under another
+        name is skipped, naming that document, unless ``allow_duplicate``."""
         from qualcode import importing  # noqa: PLC0415 - the readers load only when importing
 
-        options = importing.Options(unit, tuple(interviewers), model, replace, include_interviewer, layout)
+        options = importing.Options(unit, tuple(interviewers), model, replace, include_interviewer, layout, allow_duplicate)
         return importing.import_files(self.store, paths, attributes_csv=attributes_csv, attributes=attributes or (),
                                       options=options, progress=progress)
 

@@ -16,7 +16,9 @@ naming the valid ones, with the closest first. Values match case-insensitively.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +60,31 @@ class Selection:
             document = parse_segment_ref(missing[0])[0]
             raise BadInput(f"no segment {missing[0]} in the selection; see 'qualcode show {document}' for its segments")
         return kept
+
+
+HUMAN = "human"
+SYSTEM = "system"  # a QDA program's own user, read from a REFI-QDA file
+
+
+def default_coders(kinds: Mapping[str, str]) -> list[str]:
+    """The coders a command uses when none is named: people's work, sorted: human coders, and the
+    ``system`` users under which a REFI-QDA file from another program holds its codings (they are
+    left out of agreement, where only independent coders count). Coders of kind ``model``
+    (autocode) and ``consensus`` count only when named, so machine and consensus codings never
+    mix into a figure unasked.
+
+    >>> default_coders({"anna": "human", "model": "model", "consensus": "consensus", "bram": "human", "ATLAS.ti": "system"})
+    ['ATLAS.ti', 'anna', 'bram']
+    """
+    return sorted(name for name, kind in kinds.items() if kind in (HUMAN, SYSTEM))
+
+
+def check_coder(name: str, known: Iterable[str]) -> str:
+    """``name`` if it is a coder of the project, else an :class:`UnknownItem` with a did-you-mean."""
+    known = list(known)
+    if name not in known:
+        raise UnknownItem("coder", name, known, "see 'qualcode status'")
+    return name
 
 
 def parse_pair(option: str) -> tuple[str, str]:
@@ -112,3 +139,17 @@ def parse_segment_ref(ref: str) -> tuple[str, int]:
 def ref(document: str, number: int) -> str:
     """The reference of a segment, ``DOC:N``: the one place it is written."""
     return f"{document}:{number}"
+
+
+def fingerprint(text: str) -> str:
+    """A short fingerprint of a segment's text, written beside ``DOC:N`` so a reference can be
+    checked to mean the same text: the first 8 hex digits of the SHA-256 of the text in NFC
+    with runs of white space as one space and none at the ends.
+
+    >>> fingerprint(" Ik volgde  eerst een opleiding. ") == fingerprint("Ik volgde eerst een opleiding.")
+    True
+    >>> fingerprint("Ik volgde eerst een opleiding.")
+    '0075e38f'
+    """
+    normal = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:8]

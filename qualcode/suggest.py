@@ -5,7 +5,8 @@ segment, the likeliest codes with a score in [0, 1], the words that drove each s
 source: ``model`` (a linear classifier trained on segments human coders reviewed) or
 ``codebook`` (keywords and examples, for a code with too few coded segments yet).
 ``training_set(rows, coded) -> TrainingSet`` holds what the human coders did (read by
-:mod:`qualcode.store.suggest`); ``SegmentSuggester`` is a scikit-learn estimator (``clone`` and
+:mod:`qualcode.store.suggest`; ``visible_to`` first leaves out what a coder coding blind may
+not see); ``SegmentSuggester`` is a scikit-learn estimator (``clone`` and
 ``cross_validate`` work on it); ``ProjectSuggester`` keeps one trained in memory for the
 terminal coder. Suggesting never writes; autocoding is written by the store. Nothing is ever pickled or
 downloaded: the model is retrained from the project when needed, which takes seconds.
@@ -93,6 +94,29 @@ def training_set(rows, coded) -> TrainingSet:
         groups=[document_id for _, document_id, _ in rows],
         labels=[frozenset(labels[segment_id]) for segment_id, _, _ in rows],
     )
+
+
+def visible_to(rows, marks, coded, *, coder: str | None = None, hidden=frozenset()):
+    """What ``coder``, coding blind on the documents ``hidden`` (ids), may learn from: every
+    human coder's work elsewhere, and in ``hidden`` only the coder's own reviews and codes, so
+    nothing suggested there depends on another coder's work on that document.
+
+    Takes :func:`qualcode.store.suggest.training_rows`' rows, marks and codings; gives the rows and
+    ``(segment id, code id)`` codings :func:`training_set` takes. With ``coder`` None (not known
+    yet) everyone's work on ``hidden`` is left out.
+
+    >>> rows = [(1, 10, "a"), (2, 20, "b")]
+    >>> visible_to(rows, [(1, "bram"), (2, "bram")], [(1, "KV", "bram"), (2, "KT", "bram")], coder="anna", hidden={10})
+    ([(2, 20, 'b')], [(2, 'KT')])
+    """
+    if not hidden:
+        return list(rows), [(segment_id, code_id) for segment_id, code_id, _ in coded]
+    own = {segment_id for segment_id, who in marks if coder is not None and who == coder}
+    document_of = {segment_id: document_id for segment_id, document_id, _ in rows}
+    seen = [row for row in rows if row[1] not in hidden or row[0] in own]
+    labels = [(segment_id, code_id) for segment_id, code_id, who in coded
+              if document_of.get(segment_id) not in hidden or (coder is not None and who == coder)]
+    return seen, labels
 
 
 PHRASE_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
@@ -364,40 +388,69 @@ def fit_project(data: TrainingSet, book: codebook_mod.Codebook, *, exclude_group
 class ProjectSuggester:
     """A suggester kept in memory for an interactive session (the terminal coder).
 
-    ``suggest(segment_id)`` and ``order(segment_ids)`` use the last trained model, training one
-    on first use; ``retrain()`` reads the project again and swaps the model in when done, so it
-    may run in a worker thread while the old model keeps answering.
+    ``read_training(hidden)`` gives the training set with other coders' work on the documents
+    ``hidden`` (ids) left out, and ``read_texts(ids)`` each segment's (document id, text). When
+    ``blind``, a segment gets suggestions from a model trained without other coders' work on
+    its document: one model per document, trained when the coder first asks there (and after
+    every change, for the document in hand); otherwise one model serves every document.
+
+    ``suggest(segment_id)`` and ``order(segment_ids)`` train what they need and wait for it;
+    ``suggest_when_ready`` answers None instead of waiting, and ``retrain()`` (safe in a worker
+    thread while the old model keeps answering) trains the model last asked for.
     """
 
-    def __init__(self, read_training: Callable[[], tuple[TrainingSet, codebook_mod.Codebook]],
-                 read_texts: Callable[[list[int]], dict[int, str]], **params):
+    def __init__(self, read_training: Callable[[frozenset[int]], tuple[TrainingSet, codebook_mod.Codebook]],
+                 read_texts: Callable[[list[int]], dict[int, tuple[int, str]]], *, blind: bool = False, **params):
         self.read_training = read_training
         self.read_texts = read_texts
+        self.blind = blind
         self.params = params
-        self._model: SegmentSuggester | None = None
+        self._models: dict[frozenset[int], SegmentSuggester] = {}
+        self._wanted: frozenset[int] = frozenset()
         self._lock = threading.Lock()
 
-    def retrain(self) -> SegmentSuggester:
-        model = fit_project(*self.read_training(), **self.params)
+    def _key(self, document_ids) -> frozenset[int]:
+        return frozenset(document_ids) if self.blind else frozenset()
+
+    def _train(self, key: frozenset[int]) -> SegmentSuggester:
+        model = fit_project(*self.read_training(key), **self.params)
         with self._lock:
-            self._model = model
+            self._models = {**self._models, key: model}
         return model
+
+    def retrain(self) -> SegmentSuggester | None:
+        """Train again the model last asked for; the others are dropped (they missed the change)."""
+        with self._lock:
+            key = self._wanted
+        if self.blind and not key:
+            return None  # nothing asked for yet: a blind model belongs to a document
+        model = fit_project(*self.read_training(key), **self.params)
+        with self._lock:
+            self._models = {key: model}
+        return model
+
+    def _model(self, key: frozenset[int]) -> SegmentSuggester:
+        with self._lock:
+            model = self._models.get(key)
+        return model if model is not None else self._train(key)
 
     @property
     def model(self) -> SegmentSuggester:
+        """The model last asked for (trained now if it is not yet)."""
         with self._lock:
-            model = self._model
-        return model if model is not None else self.retrain()
+            key = self._wanted
+        return self._model(key)
 
-    @property
-    def ready(self) -> bool:
-        """Whether a model is trained, so asking for suggestions will not wait for training."""
+    def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]] | None:
+        """Like :meth:`suggest`, but None (instead of waiting) while its model is not trained;
+        the next :meth:`retrain` then trains that one."""
+        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
+        key = self._key([document_id])
         with self._lock:
-            return self._model is not None
-
-    def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]]:
-        """Like :meth:`suggest`, but nothing (instead of waiting) while the first model trains."""
-        return self.suggest(segment_id) if self.ready else []
+            model = self._models.get(key)
+            if model is None:
+                self._wanted = key
+        return None if model is None else self._suggestions(model, text)
 
     def arrange(self, items, reviewed: set[int]) -> list:
         """A work-list ordering for active learning: segments not yet reviewed come first, the
@@ -405,14 +458,20 @@ class ProjectSuggester:
         rank = {segment_id: i for i, segment_id in enumerate(self.order([item.segment_id for item in items]))}
         return sorted(items, key=lambda item: (item.segment_id in reviewed, rank[item.segment_id]))
 
+    @staticmethod
+    def _suggestions(model: SegmentSuggester, text: str, top: int = 3) -> list[tuple[str, float, list[str]]]:
+        return [(s.code, s.score, list(s.reasons)) for s in model.suggest([text], top=top)[0]]
+
     def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
         """(code id, score, reason words) for one segment, best first."""
-        text = self.read_texts([segment_id]).get(segment_id, "")
-        return [(s.code, s.score, list(s.reasons)) for s in self.model.suggest([text], top=top)[0]]
+        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
+        return self._suggestions(self._model(self._key([document_id])), text, top)
 
     def order(self, segment_ids) -> list[int]:
-        """``segment_ids`` with the ones the model is least sure about first (stable)."""
+        """``segment_ids`` with the ones the model is least sure about first (stable); blind, the
+        model leaves out other coders' work on every document of ``segment_ids``."""
         ids = list(segment_ids)
-        texts = self.read_texts(ids)
-        doubt = self.model.uncertainty([texts.get(i, "") for i in ids])
+        found = self.read_texts(ids)
+        model = self._model(self._key(document_id for document_id, _ in found.values()))
+        doubt = model.uncertainty([found[i][1] if i in found else "" for i in ids])
         return [ids[j] for j in np.argsort(-doubt, kind="stable")]

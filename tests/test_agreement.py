@@ -317,7 +317,7 @@ def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeyp
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "A", "Y"), ("d", 1, "B", "V1"), ("d", 2, "A", "Y"),
                         ("d", 2, "B", None), ("d", 3, "A", "V2"), ("d", 3, "B", "V2")])
     _, last = _changes_since(project, 0)
-    assert project.consensus("union") == {"added": 4, "removed": 0, "withdrawn": 0}
+    assert project.consensus("union") == {"added": 4, "removed": 0, "withdrawn": 0, "kept": 0}
     entries, last = _changes_since(project, last)
     added = {"coder": "consensus", "origin": "import"}
     assert entries == [
@@ -328,14 +328,13 @@ def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeyp
     ]
     assert project.adjudicate("d:5", ["Y"]) == {"added": 1, "removed": 0, "withdrawn": 0}
     _, last = _changes_since(project, last)
-    assert project.consensus("intersection") == {"added": 0, "removed": 2, "withdrawn": 1}
+    assert project.consensus("intersection") == {"added": 0, "removed": 2, "withdrawn": 0, "kept": 1}
     entries, last = _changes_since(project, last)
     assert entries == [
         ("coding.delete", 1, {"coder": "consensus", "code": "Y"}), ("coding.delete", 2, {"coder": "consensus", "code": "Y"}),
-        ("coding.delete", 5, {"coder": "consensus", "code": "Y"}), ("review.delete", 5, {"coder": "consensus"}),
     ]
-    assert _codes_of(project, "consensus") == [(1, "V1"), (3, "V2")]
-    assert project.consensus("intersection") == {"added": 0, "removed": 0, "withdrawn": 0}
+    assert _codes_of(project, "consensus") == [(1, "V1"), (3, "V2"), (5, "Y")]
+    assert project.consensus("intersection") == {"added": 0, "removed": 0, "withdrawn": 0, "kept": 1}
     assert _changes_since(project, last)[0] == []
 
 
@@ -368,7 +367,7 @@ def test_adjudicate_walks_disagreements_and_stores_each_decision(project, doc):
 
     app = asyncio.run(walk())
     assert shown == {"where": "d:1  (1 of 2)", "text": "Antwoord 1 over [het] werk.",
-                     "codes": "a  A: V1\nb  B: V2\ntoggle: 1=V1  2=V2", "decision": "consensus: V2"}
+                     "codes": "a  A: V1\nb  B: V2\ntoggle: 1=V1  2=V2", "decision": "consensus: V2  (decided by hand)"}
     assert [row["ref"] for row in app.rows] == ["d:1", "d:2"]
     assert _codes_of(project, "consensus") == [(1, "V2"), (2, "Y")]
 
@@ -456,3 +455,104 @@ def test_merge_matches_documents_by_content_and_segments_by_offsets_not_ids(proj
         merged = store_segment.segment_rows(conn)
     refs = {row["segment_id"]: row["ref"] for row in merged}
     assert sorted((refs[s], c) for s, c in _codes_of(project, "B")) == [("a:2", "Y"), ("b:1", "V1")]
+
+
+def _autocoded(project, doc):
+    """d:1..3 coded by humans A and B, and by the model coder on every segment (a model run)."""
+    doc(4)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V1"), ("d", 2, "A", "V2"), ("d", 2, "B", "V1"),
+                        ("d", 3, "A", "Y")])
+    with project.store.atomic("test.autocode") as conn:
+        ids = [store_segment.resolve_segment(conn, f"d:{n}") for n in range(1, 5)]
+        from qualcode.store import suggest as store_suggest
+        store_suggest.write_autocoding(project.store, conn, "model", ids, [(i, "Y") for i in ids])
+
+
+def test_model_and_consensus_coders_count_only_when_named(project, doc, cli):
+    _autocoded(project, doc)
+    assert project.agreement().coders == ["A", "B"]
+    assert list(project.disagreements().columns) == ["ref", "text", "A", "B"]
+    assert project.consensus("union")["added"] == 4
+    assert _codes_of(project, "consensus") == [(1, "V1"), (2, "V1"), (2, "V2"), (3, "Y")]
+    assert project.agreement(["A", "model"]).coders == ["A", "model"]
+    assert list(project.segments()["codes"])[:4] == ["A: V1 | B: V1", "A: V2 | B: V1", "A: Y", ""]
+    assert project.matrix(coder="union").attrs["qualcode"]["coding_rule"].startswith("union of coders A, B:")
+    refused = cli("autocode", "--coder", "A", "--project", project.path)
+    assert refused.exit_code == 2
+    assert refused.output.strip() == ("qualcode: error: coder 'A' is a human coder; autocode writes only under a model "
+                                      "coder: pass --coder with a new name, e.g. --coder model")
+
+
+def test_autocode_refuses_a_human_coder_before_it_trains(project, doc, monkeypatch):
+    doc(1)
+    code_rows(project, [("d", 1, "A", "V1")])
+    monkeypatch.setattr(type(project), "_fitted", lambda self, *a: pytest.fail("trained before refusing"))
+    with pytest.raises(Conflict, match="^coder 'A' is a human coder"):
+        project.autocode(coder="A")
+
+
+def test_consensus_keeps_adjudicated_segments_unless_overwrite(project, doc, cli):
+    doc(3)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 2, "A", "Y"), ("d", 2, "B", "Y")])
+    project.consensus("union")
+    project.adjudicate("d:1", ["V2"])
+    project.adjudicate("d:2", [])
+    rerun = cli("consensus", "--rule", "majority", "--project", project.path)
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.output.strip() == ("coder 'consensus' by rule majority: 0 codes added, 0 removed, 0 segments withdrawn; "
+                                    "2 segments decided by hand kept (--overwrite replaces them)")
+    assert _codes_of(project, "consensus") == [(1, "V2")]
+    assert project.decisions() == {"d:1": (["V2"], True), "d:2": ([], True)}
+    assert project.consensus("majority", overwrite=True) == {"added": 1, "removed": 1, "withdrawn": 0, "kept": 0}
+    assert _codes_of(project, "consensus") == [(2, "Y")]
+    assert project.decisions() == {"d:1": ([], False), "d:2": (["Y"], False)}
+
+
+def test_adjudicate_shows_the_stored_decision(project, doc):
+    from qualcode.tui.adjudicate import AdjudicateApp
+
+    doc(2)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 2, "A", "Y"), ("d", 2, "B", "V3")])
+    project.consensus("prefer:A")
+    project.adjudicate("d:2", ["V3"])
+
+    async def walk():
+        app = AdjudicateApp(project, ["A", "B"], "consensus")
+        async with app.run_test() as pilot:
+            first = str(app.query_one("#decision").content)
+            await pilot.press("n")
+            return first, str(app.query_one("#decision").content)
+
+    assert asyncio.run(walk()) == ("consensus: V1  (by rule)", "consensus: V3  (decided by hand)")
+
+
+def test_merge_matches_each_document_to_exactly_one_and_refuses_ambiguity(project, tmp_path, cli):
+    from qualcode.store import NewDocument, NewSegment, insert_document
+
+    def add_documents(target, names):
+        with target.store.atomic("test.add_documents") as conn:
+            for name in names:  # the same content under each name
+                insert_document(target.store, conn, NewDocument(
+                    name=name, source_file=f"{name}.txt", sha256="f" * 64, text="een. twee.",
+                    segments=[NewSegment("turn", 0, 4), NewSegment("turn", 5, 10)]))
+
+    add_documents(project, ["a", "b"])
+    book = tmp_path / "agreement.yaml"
+    with Project.init(tmp_path / "same", codebook=book) as other:
+        add_documents(other, ["b", "a"])
+        code_rows(other, [("b", 2, "B", "Y")])
+        other.store.close()
+    with Project.init(tmp_path / "renamed", codebook=book) as other:
+        add_documents(other, ["a", "c"])
+        code_rows(other, [("c", 1, "B", "V1")])
+        other.store.close()
+    cli("merge", tmp_path / "same", "--project", project.path)
+    with project.store.reading() as conn:
+        refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn)}
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]
+    refused = cli("merge", tmp_path / "renamed", "--project", project.path)
+    assert refused.exit_code == 2
+    assert refused.output == (
+        f"qualcode: error: {tmp_path / 'renamed'}: documents cannot be matched one to one (b here and c in "
+        f"{tmp_path / 'renamed'} hold the same content); give the copies the same document names, then merge\n")
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]

@@ -1,8 +1,13 @@
+import re
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from conftest import CODEBOOK as CODEBOOK_PATH
+from qualcode import Project
 from qualcode.errors import BadInput, InvalidRows, UnknownItem
+from qualcode.selection import fingerprint
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
 from qualcode.store import coding as store_coding
@@ -172,8 +177,8 @@ def test_apply_refuses_a_bad_header_and_counts_lines_of_multiline_memos(two_docs
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, "document,segment,codr,code,notes\nkm01,1,anna,KV-LEER,\n"))
     assert caught.value.problems == [
-        (1, "missing column coder; the header must be document,segment,coder,code[,memo]"),
-        (1, "unknown columns codr, notes; allowed: document, segment, coder, code, memo"),
+        (1, "missing column coder; the header must be document,segment,coder,code[,memo][,fingerprint]"),
+        (1, "unknown columns codr, notes; allowed: document, segment, fingerprint, coder, code, memo"),
     ]
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"twee\nregels"\nkm01,3,anna,KV-LEER,\n'))
@@ -195,7 +200,11 @@ def test_codings_export_round_trips_through_apply(project, make_document, tmp_pa
     project.add_memo("Tweede gedachte", segment="km01:2", author="anna")
     project.add_memo("Derde gedachte", segment="km01:2", author="anna")
     exported = cli("codings", "--coder", "anna", "--project", project.path)
-    assert exported.output == HEADER + (
+    texts = dict(zip(project.segments()["ref"], project.segments()["text"]))
+    lines = [line.split(",", 3) for line in exported.output.splitlines()]
+    assert [f"{doc}:{n}" for doc, n, _, _ in lines[1:]] == ["cl01:1", "cl01:2", "km01:1", "km01:2", "km01:2", "km01:2"]
+    assert [printed for doc, n, printed, _ in lines[1:]] == [fingerprint(texts[f"{doc}:{n}"]) for doc, n, _, _ in lines[1:]]
+    assert "\n".join(",".join((doc, n, rest)) for doc, n, _, rest in lines) + "\n" == HEADER + (
         "cl01,1,anna,KG-REL,\n"
         "cl01,2,anna,,\n"
         "km01,1,anna,KV-LEER,\n"
@@ -317,7 +326,7 @@ def test_apply_refuses_doubled_columns_control_characters_and_non_ascii_digits(t
     assert str(caught.value) == f"{path}: line 1: the column 'code' appears 2 times; keep one"
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(pd.DataFrame([["km01", 1, "anna", "KV-LEER"]], columns=["document", "segment", "coder", "coder"]))
-    assert caught.value.problems == [(1, "missing column code; the header must be document,segment,coder,code[,memo]"),
+    assert caught.value.problems == [(1, "missing column code; the header must be document,segment,coder,code[,memo][,fingerprint]"),
                                      (1, "the column 'coder' appears 2 times; keep one")]
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, HEADER + (
@@ -370,3 +379,71 @@ def test_apply_names_who_applied_it_in_the_log_and_checks_again_when_another_wro
     with pytest.raises(InvalidRows, match=r"line 2: unknown code 'KX'"):
         two_docs.apply_codings(path)
     assert two_docs.log(action="coding.add")["actor"].tolist() == ["carla", "carla"]
+
+
+def test_an_unknown_coder_is_an_error_with_a_did_you_mean_and_an_empty_valid_filter_says_so(project, make_document, cli):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    project.tag("d:1", ["KV"], coder="anna")
+    project.remember_coder("bram")
+    where = ("--project", project.path)
+    for command in (("codings", "--coder", "annna"), ("log", "--coder", "annna")):
+        refused = cli(*command, *where)
+        assert refused.exit_code == 2, command
+        assert refused.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
+    empty = cli("codings", "--coder", "bram", "--format", "table", *where)
+    assert (empty.exit_code, empty.output.strip()) == (0, "no codings match (coder bram); the filter is valid")
+
+
+def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(project, make_document, cli, tmp_path):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    where = ("--project", project.path)
+    both = cli("tag", "d:1", "ROL-HULP", "ROL-CTRL", "--coder", "anna", *where)
+    assert both.exit_code == 2
+    assert both.output.strip() == ("qualcode: error: d:1: ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment "
+                                   "takes one of its children; remove the other first (untag)")
+    assert cli("tag", "d:1", "ROL-HULP", "--coder", "anna", *where).exit_code == 0
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "anna", *where).exit_code == 2
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "bram", *where).exit_code == 0  # another coder may differ
+    table = tmp_path / "rows.csv"
+    table.write_text("document,segment,coder,code\nd,1,anna,ROL-CTRL\nd,2,anna,ROL-HULP\nd,2,anna,ROL-CTRL\nd,2,anna,KV\n",
+                     encoding="utf-8")
+    refused = cli("apply", table, *where)
+    assert refused.exit_code == 2
+    reason = "ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment takes one of its children; remove the other first (untag)"
+    assert refused.output.strip() == (f"qualcode: error: {table}: 3 bad rows, nothing applied: line 2: {reason}; "
+                                      f"line 3: {reason}; line 4: {reason}; fix them and apply again")
+    assert project.codings(coder="anna")["code"].tolist() == ["ROL-HULP"]
+    with project.store.atomic("test.violation") as conn:  # as an older qualcode or an import could leave it
+        store_coding.tag(project.store, conn, store_segment.resolve_segment(conn, "d:1"), ["ROL-CTRL"], "anna")
+    line = "exclusive group ROL broken on d:1 by anna: ROL-CTRL, ROL-HULP (keep one: qualcode untag)"
+    assert line in cli("status", *where).output.splitlines()
+    assert project.status()["exclusive_violations"] == [
+        {"ref": "d:1", "coder": "anna", "group": "ROL", "codes": ["ROL-CTRL", "ROL-HULP"]}]
+    assert line in cli("agreement", *where).output.splitlines()
+
+
+def test_apply_refuses_rows_whose_fingerprint_names_other_text(project, tmp_path, cli):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "transcripts" / "cl-maasdelta-01.docx"
+    where = ("--project", project.path)
+    project.import_files([sample], interviewers=["Eva Jansen"])
+    project.tag("cl-maasdelta-01:1", ["KG"], coder="anna")
+    project.tag("cl-maasdelta-01:2", ["KT"], coder="anna")
+    table = _write(tmp_path, cli("codings", "--coder", "anna", *where).output, "anna.csv")
+    printed = table.read_text(encoding="utf-8").splitlines()
+    other = tmp_path / "other"
+    assert cli("init", other, "--codebook", CODEBOOK_PATH).exit_code == 0
+    assert cli("import", sample, "--project", other).exit_code == 0  # no --interviewer: Eva's questions are segments
+    refused = cli("apply", table, "--project", other)
+    assert refused.exit_code == 2
+    assert re.findall(r"line (\d+): ", refused.output) == ["2", "3"]
+    assert "2 bad rows, nothing applied" in refused.output
+    assert "cl-maasdelta-01:1 holds other text than when the row was written (fingerprint " \
+           f"{printed[1].split(',')[2]}, here " in refused.output
+    with Project(other) as opened:
+        assert opened.codings().empty
+    unprinted = _write(tmp_path, "\n".join(",".join(line.split(",")[:2] + line.split(",")[3:]) for line in printed) + "\n")
+    assert cli("apply", unprinted, "--project", other).exit_code == 0  # no fingerprint column: not checked
+    refreshed = cli("codings", "--add-fingerprints", unprinted, *where)
+    assert refreshed.output.splitlines() == printed

@@ -1,5 +1,7 @@
+import json
 import shutil
 
+from conftest import run_qualcode
 from qualcode.store import PROJECT_FILE
 
 
@@ -39,3 +41,32 @@ def test_demo_step_2_imports_the_samples_with_roles(project):
         "   klantmanager  3 interviews   62 segments\n"
         "   manager       3 interviews   66 segments"
     ))]
+
+
+def test_the_readme_workflow_imports_as_the_demo_and_gives_its_matrix_without_model_codings(demo_run, tmp_path, cli):
+    """init, the README's import command, the reference coding, autocode (asked for), agreement,
+    consensus, matrix: the model coder joins nothing it was not named for."""
+    import shlex
+    from pathlib import Path
+
+    from qualcode import Project
+
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("qualcode import ../transcripts/ "))
+    assert shlex.split(command, comments=True) == ["qualcode", "import", "../transcripts/", "--attributes", "../transcripts/cases.csv"]
+    (tmp_path / "transcripts").symlink_to(repo / "transcripts")
+    study = tmp_path / "my-study"
+    assert cli("init", study, "--codebook", repo / "codebooks/professioneel-handelen.yaml").exit_code == 0
+    where = ("--project", study)
+    imported = cli(*shlex.split(command, comments=True)[1:], *where, cwd=study)
+    assert imported.exit_code == 0, imported.output
+    assert cli("apply", repo / "transcripts/reference-coding.csv", *where).exit_code == 0
+    assert cli("autocode", "--min-score", "0.6", "--coder", "model", *where).exit_code == 0
+    assert json.loads(cli("agreement", "--format", "json", *where).output)["coders"] == ["anna", "bram"]
+    with Project(study) as readme_project, Project(demo_run[0]) as demo:
+        assert readme_project.segments()[["ref", "text"]].equals(demo.segments()[["ref", "text"]])
+        assert readme_project.matrix().equals(demo.matrix())
+        assert cli("consensus", "--rule", "union", *where).exit_code == 0
+        union = demo.matrix(coder="union")
+        assert readme_project.matrix(coder="consensus").equals(union)

@@ -300,3 +300,20 @@ def test_a_bad_attributes_csv_is_refused_before_any_import(project, tmp_path, te
         project.import_files([path], attributes_csv=cases)
     assert str(caught.value) == f"{cases}: {message}"
     assert snapshot(project)["documents"] == 0
+
+
+def test_the_same_content_under_another_name_is_skipped_naming_the_document(project, tmp_path, cli):
+    first = interview(tmp_path / "a.txt", "Eerste antwoord.")
+    copy = tmp_path / "copy" / "a-kopie.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    project.import_files([first])
+    skipped = cli("import", copy, "--project", project.path)
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.output.splitlines()[0] == (
+        "skipped  a-kopie: same content (sha256) as document 'a', already imported; nothing imported "
+        "(--allow-duplicate imports it under this name too)")
+    assert list(project.documents()["name"]) == ["a"]
+    forced = project.import_files([copy], allow_duplicate=True).files[0]
+    assert (forced.status, forced.name) == ("imported", "a-kopie")
+    assert list(project.documents()["name"]) == ["a", "a-kopie"]

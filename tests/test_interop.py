@@ -593,7 +593,7 @@ def demo_round_trip(tmp_path_factory):
     folder = tmp_path_factory.mktemp("round")
     with Project.init(folder / "demo", codebook=demo.bundled(demo.CODEBOOK)) as original:
         transcripts = demo.bundled(demo.TRANSCRIPTS)
-        original.import_files([transcripts], attributes_csv=transcripts / "cases.csv", interviewers=demo.DEMO_INTERVIEWERS)
+        original.import_files([transcripts], attributes_csv=transcripts / "cases.csv")
         original.apply_codings(demo.bundled(demo.REFERENCE_CODING))
         refs = original.segments()[["ref", "segment_id", "start", "end"]].values.tolist()
         original.consensus("intersection", coders=["anna", "bram"])

@@ -43,4 +43,4 @@ def test_no_module_outside_the_store_names_a_table():
 
 def test_the_table_names_are_the_ones_the_test_guards():
     assert TABLES == {"meta", "documents", "document_attributes", "turns", "segments", "codes", "coders",
-                      "codings", "reviews", "memos", "audit"}
+                      "codings", "reviews", "memos", "audit", "decisions"}

@@ -23,7 +23,7 @@ def marked(project, make_document, tmp_path, monkeypatch):
     (["segments"], [MARKED, "km[1]:1", "[link=x]km", "[b]Maasdelta"]),
     (["segments", "--code", "X-B"], [MARKED, "X-B"]),
     (["disagreements", "--coders", "anna,bram"], [MARKED, "X-B"]),
-    (["codings"], ["km[1],1,anna,KT-WET,memo [/] met [naam]"]),
+    (["codings"], ["km[1],1,", ",anna,KT-WET,memo [/] met [naam]"]),
     (["documents"], ["km[1]", "[link=x]km", "[b]Maasdelta"]),
     (["show", "km[1]"], [MARKED, "[naam]"]),
     (["memo", "list"], ["memo [/] met [naam]"]),

@@ -279,3 +279,46 @@ def test_long_calls_tell_their_progress(coded, make_document):
     coded.autocode(progress=lambda *step: told.append(step))
     assert [step[0] for step in told][:2] == ["training the suggester on the reviewed segments", "scoring segments"]
     assert told[-1][0].startswith("writing ") and told[-1][0].endswith(" codings")
+
+
+def test_blind_suggestions_for_a_coder_ignore_other_coders_work_on_that_document(coded, make_document, cli):
+    _probe(make_document)
+    make_document("tweede", [("I", "interviewer", "En?"), ("R", "respondent", TRAINING["CTX-CASE"][0]),
+                             ("I", "interviewer", "Hm."), ("R", "respondent", NEUTRAL[1])])
+    coded.review("tweede:2", coder="anna")
+    before = coded.suggest(["nieuw", "tweede"], coder="anna")
+    unblind_before = coded.suggest(["nieuw"])
+    from qualcode.store.segment import resolve_segment
+    with coded.store.reading() as conn:
+        probe = resolve_segment(conn, "nieuw:1")
+    tui_before = coded.suggester(coder="anna").suggest(probe)
+    coded.tag("nieuw:1", ["CTX-CASE"], coder="bram")  # another coder codes the very segment
+    coded.add_memo("Twijfel KV-OPL", segment="nieuw:1", author="bram")
+    assert coded.suggest(["nieuw"], coder="anna").equals(before[before["ref"].str.startswith("nieuw:")])
+    assert coded.suggester(coder="anna").suggest(probe) == tui_before
+    assert not coded.suggest(["nieuw"]).equals(unblind_before)  # not blind: bram's coding counts
+    second = coded.suggest(["tweede"], coder="anna")
+    coded.tag("tweede:1", ["KV-OPL"], coder="bram")  # and a document where anna reviewed a segment too
+    coded.tag("tweede:2", ["CTX-CASE"], coder="bram")
+    assert coded.suggest(["tweede"], coder="anna").equals(second)
+    assert [(c.coder, c.code_id) for c in coded.segment_state(probe, "anna").codings] == []
+    assert coded.segment_state(probe, "anna").memos == []
+    assert coded.segment_state(probe, "anna", others=True).memos == [("bram", "Twijfel KV-OPL")]
+    shown = cli("suggest", "nieuw", "--coder", "anna", "--format", "json", "--project", coded.path)
+    assert shown.exit_code == 0, shown.output
+    assert [row["code"] for row in json.loads(shown.output)] == list(before[before["ref"] == "nieuw:1"]["code"])
+    typo = cli("suggest", "nieuw", "--coder", "annna", "--project", coded.path)
+    assert typo.exit_code == 2
+    assert typo.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
+
+
+def test_accepted_suggestions_are_counted_per_coder(coded, cli):
+    coded.tag("km-0:1", ["KG"], coder="bram", origin="suggestion")
+    coded.tag("km-1:1", ["KV-OPL"], coder="bram")
+    status = json.loads(cli("status", "--format", "json", "--project", coded.path).output)
+    assert {name: (c["kind"], c["codings"], c["from_suggestions"]) for name, c in status["coders"].items()} == {
+        "anna": ("human", 12, 0), "bram": ("human", 2, 1)}
+    result = json.loads(cli("agreement", "--format", "json", "--project", coded.path).output)
+    assert result["from_suggestions"] == {"anna": 0, "bram": 1}
+    table = cli("agreement", "--project", coded.path).output
+    assert "codings from accepted suggestions: anna 0, bram 1" in table.splitlines()

@@ -392,3 +392,41 @@ def test_a_code_on_part_of_the_segment_is_marked_partial(interviews):
         "  [bram] KT (part)"]
     assert next(line for line in lines if line.startswith("  KV")).endswith("(part)")
     assert not next(line for line in lines if line.startswith("  KD")).endswith("(part)")
+
+
+def test_blind_screen_is_the_same_whether_or_not_another_coder_coded_the_document(interviews):
+    interviews.tag("km-b:1", ["KV-OPL"], coder="anna")
+
+    def screen_of_anna():
+        suggester = interviews.suggester(coder="anna")
+
+        async def scenario():
+            app = coder_app(interviews, suggest=suggester.suggest_when_ready, retrain=suggester.retrain)
+            async with app.run_test() as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return panel(app, "#suggestions"), panel(app, "#codings"), str(app.screen.query_one("#progress").content)
+
+        return asyncio.run(scenario())
+
+    alone = screen_of_anna()
+    interviews.tag("km-a:1", ["KT", "KV-OPL"], coder="bram")
+    interviews.add_memo("Twijfel KD-COL of KV-LEER", segment="km-a:1", author="bram")
+    assert screen_of_anna() == alone
+    assert alone[0].startswith("1 ")
+    shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
+    assert "memo (bram): Twijfel KD-COL of KV-LEER" in shown.splitlines()
+
+
+def test_a_second_child_of_an_exclusive_group_replaces_the_first_and_undo_restores_it(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test() as pilot:
+            await pilot.press("slash", *"rol-hulp", "enter")
+            await pilot.press("slash", *"rol-ctrl", "enter")
+            replaced = coded(interviews, "km-a:1")
+            await pilot.press("ctrl+z")
+            return replaced
+
+    assert asyncio.run(scenario()) == {"ROL-CTRL": "manual"}
+    assert coded(interviews, "km-a:1") == {"ROL-HULP": "manual"}

@@ -2,10 +2,10 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, literal, literal_table, print_rich, project_option, writing_project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, literal, literal_table, print_rich, project_option, writing_project_option
 from qualcode.selection import parse_pairs
 
-CODERS_HELP = "Coders to compare, comma-separated (default: every coder with review marks, except consensus coders)."
+CODERS_HELP = "Coders to compare, comma-separated (default: every human coder with review marks; model and consensus coders only when named)."
 
 
 def split_names(value: str | None) -> list[str] | None:
@@ -64,6 +64,9 @@ def render_agreement(result) -> None:
     )
     for number, reason in enumerate(footnotes, start=1):
         click.echo(f"[{number}] {reason}")
+    click.echo("codings from accepted suggestions: "
+               + ", ".join(f"{name} {n}" for name, n in data["from_suggestions"].items()))
+    echo_violations(data["exclusive_violations"])
 
 
 @click.command()
@@ -115,20 +118,23 @@ def disagreements(project, coders, code, fmt):
 @click.option("--rule", required=True, metavar="RULE", help="union, intersection, majority, or prefer:NAME.")
 @click.option("--into", default="consensus", show_default=True, help="The consensus coder to write.")
 @click.option("--coders", help=CODERS_HELP)
+@click.option("--overwrite", is_flag=True, help="Also replace the segments decided by hand in 'adjudicate' (kept by default).")
 @writing_project_option
-def consensus(project, rule, into, coders):
+def consensus(project, rule, into, coders, overwrite):
     """Write a consensus coder by a rule over the coders' codes, per segment: union (any coder),
     intersection (all who reviewed it), majority (more than half of those), prefer:NAME
-    (NAME's codes where NAME reviewed, else the majority). Rerunning replaces its codings.
+    (NAME's codes where NAME reviewed, else the majority). Rerunning replaces its codings,
+    except on segments decided by hand in 'adjudicate' (unless --overwrite).
 
     \b
     Example:
         qualcode consensus --rule majority --into consensus --coders anna,bram,carla
     """
-    changed = project.consensus(rule, into=into, coders=split_names(coders))
+    changed = project.consensus(rule, into=into, coders=split_names(coders), overwrite=overwrite)
     click.echo(
         f"coder {into!r} by rule {rule}: {changed['added']} codes added, {changed['removed']} removed, "
         f"{changed['withdrawn']} segments withdrawn"
+        + (f"; {changed['kept']} segments decided by hand kept (--overwrite replaces them)" if changed["kept"] else "")
     )
 
 

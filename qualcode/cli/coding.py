@@ -90,18 +90,28 @@ def apply_codings(project, file):
 @click.command()
 @coder_option
 @click.option("--code", "code_id", metavar="ID", help="Only this code and its sub-codes.")
+@click.option("--add-fingerprints", "unprinted", metavar="CSV", type=click.Path(dir_okay=False, exists=True),
+              help="Instead: write CSV (a codings table) with its fingerprint column filled from this project.")
 @format_option(("csv", "json", "table"), default="csv")
 @project_option
-def codings(project, coder, code_id, fmt):
-    """Export codings as document,segment,coder,code,memo: the columns 'qualcode apply' takes,
-    so a coder's work round-trips. Reviewed segments without a code have an empty code; the
-    coder's memos on a segment ride along in the memo column.
+def codings(project, coder, code_id, unprinted, fmt):
+    """Export codings as document,segment,fingerprint,coder,code,memo: the columns 'qualcode
+    apply' takes, so a coder's work round-trips. The fingerprint (8 hex digits of the SHA-256 of
+    the segment's text) lets 'apply' check that DOC:N still means the same text. Reviewed
+    segments without a code have an empty code; the coder's memos on a segment ride along in the
+    memo column.
 
     \b
     Example:
         qualcode codings --coder anna > anna.csv && qualcode apply anna.csv
+        qualcode codings --add-fingerprints old.csv > with-fingerprints.csv
     """
-    emit(project.codings(coder=coder, code=code_id), fmt, empty="no codings yet")
+    if unprinted:
+        emit(project.fingerprint_codings(unprinted), fmt)
+        return
+    filters = ", ".join(f"{what} {value}" for what, value in (("coder", coder), ("code", code_id)) if value)
+    emit(project.codings(coder=coder, code=code_id), fmt,
+         empty=f"no codings match ({filters}); the filter is valid" if filters else "no codings yet")
 
 
 @click.command()

@@ -273,3 +273,10 @@ def _print_blocks(out, columns: list[str], rows: list[dict], title: str | None, 
                 head.append(f"  {column}: ", style="dim")
                 head.append(str(row[column]))
         out.print(Text("\n").join([head, literal(row.get(wide))]), end="\n\n")
+
+
+def echo_violations(violations: list[dict]) -> None:
+    """One line per segment where a coder holds two children of an exclusive group."""
+    for found in violations:
+        click.echo(f"exclusive group {found['group']} broken on {found['ref']} by {found['coder']}: "
+                   f"{', '.join(found['codes'])} (keep one: qualcode untag)")

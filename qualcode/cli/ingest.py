@@ -52,8 +52,10 @@ def _echo_result(item) -> None:
 @click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
+@click.option("--allow-duplicate", is_flag=True, help="Import a file even if its content is already a document under another name.")
 @writing_project_option
-def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout):
+def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout,
+            allow_duplicate):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
@@ -63,7 +65,8 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
 
     \b
     Example:
-        qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
+        qualcode import transcripts/ --attributes transcripts/cases.csv
+        qualcode import interview-09.docx --interviewer "Eva Jansen"
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
         qualcode import from-nvivo.qdpx
         qualcode import typed-by-hand.docx --layout label-paragraph
@@ -75,7 +78,7 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
     with progress_on_stderr() as progress:
         report = project.import_files(
             transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
-            model=model, replace=replace, include_interviewer=include_interviewer, layout=layout,
+            model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, allow_duplicate=allow_duplicate,
             progress=lambda done, total, path: progress(f"importing {Path(path).name}" if path else "imported", done, total),
         )
     for note in report.notes:

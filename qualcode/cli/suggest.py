@@ -9,9 +9,10 @@ from qualcode.cli.common import emit, emit_json, format_option, progress_on_stde
 @click.argument("documents", nargs=-1, metavar="[DOC|DOC:N]...")
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Codes per segment.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Leave out weaker suggestions.")
+@click.option("--coder", metavar="NAME", help="Blind, for this coder: a document's suggestions never use other coders' work on it.")
 @format_option()
 @project_option
-def suggest(project, documents, top, min_score, fmt):
+def suggest(project, documents, top, min_score, coder, fmt):
     """Suggest codes for the segments of DOC, or segment DOC:N (default: all documents), with the words that
     drove each score. Source 'model' is the classifier trained on the human coding of this
     project; 'codebook' means the code has too few coded segments yet and the codebook's
@@ -21,9 +22,10 @@ def suggest(project, documents, top, min_score, fmt):
     Example:
         qualcode suggest km-maasdelta-01 --top 3 --min-score 0.3
         qualcode suggest km-maasdelta-01:4
+        qualcode suggest km-maasdelta-01 --coder anna     # as anna sees them, coding blind
     """
     with progress_on_stderr() as progress:
-        table = project.suggest(list(documents) or None, top=top, min_score=min_score, progress=progress)
+        table = project.suggest(list(documents) or None, top=top, min_score=min_score, coder=coder, progress=progress)
     emit(table, fmt, title="suggestions", empty="no suggestions: no segment scored above --min-score")
 
 

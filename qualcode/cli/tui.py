@@ -36,7 +36,8 @@ def code(project, documents, coder, attributes, order, show_others):
     items = project.worklist(list(documents) or None, attributes=parse_pairs(attributes))
     if not items:
         raise BadInput("no segments to code in this selection: import transcripts first ('qualcode import'), or widen DOC/--attr")
-    suggester = project.suggester()
+    # Blind unless --show-others: the coder's name may be asked only once the app is open.
+    suggester = project.suggester(None if show_others else lambda: project.coder(coder))
     if order == "uncertain":
         click.echo("training the suggester on your coding to find the uncertain segments ...", err=True)
     arrange = suggester.arrange if order == "uncertain" else ORDERS[order]

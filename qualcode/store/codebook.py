@@ -146,6 +146,11 @@ def read_codebook(conn: sa.Connection) -> Codebook:
     )
 
 
+def exclusive_codes(conn: sa.Connection) -> set[str]:
+    """The ids of the codes whose children are mutually exclusive (exclusive groups)."""
+    return set(conn.execute(sa.select(codes.c.id).where(codes.c.exclusive.is_(True))).scalars())
+
+
 def code_parents(conn: sa.Connection) -> dict[str, str | None]:
     """Every code id of the project mapped to its parent id (None at the top)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from qualcode import selection
 from qualcode.errors import BadInput, Conflict
 from qualcode.store.codebook import check_codes
 from qualcode.store.core import Store, new_guid, now
@@ -207,10 +208,10 @@ def coder_kinds(conn: sa.Connection) -> dict[str, str]:
 
 
 def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, list[str]]]:
-    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or all."""
+    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or
+    the default ones (:func:`default_coders`)."""
     query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct().order_by(codings.c.code_id)
-    if coder:
-        query = query.where(codings.c.coder == coder)
+    query = query.where(codings.c.coder.in_([coder] if coder else default_coders(conn)))
     found: dict[int, dict[str, list[str]]] = {}
     for segment_id, name, code_id in conn.execute(query):
         found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
@@ -287,22 +288,23 @@ def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: 
     return [tuple(row) for row in conn.execute(sa.union_all(marks, applied))]
 
 
+def default_coders(conn: sa.Connection) -> list[str]:
+    """The coders a command uses when none is named (:func:`qualcode.selection.default_coders`)."""
+    return selection.default_coders(coder_kinds(conn))
+
+
 def reviewing_coders(conn: sa.Connection) -> list[str]:
-    """Every coder with a review mark, except consensus and system coders (a program's own
-    user, read from a REFI-QDA file), sorted."""
-    query = (
-        sa.select(coders.c.name)
-        .where(coders.c.kind.notin_(("consensus", "system")), coders.c.name.in_(sa.select(reviews.c.coder)))
-        .order_by(coders.c.name)
-    )
-    return list(conn.execute(query).scalars())
+    """The human coders with a review mark, sorted: those agreement compares when none are named."""
+    reviewers = set(conn.execute(sa.select(reviews.c.coder).distinct()).scalars())
+    kinds = coder_kinds(conn)
+    return [name for name in default_coders(conn) if name in reviewers and kinds[name] == selection.HUMAN]
 
 
 def write_decided(store: Store, conn: sa.Connection, coder: str, decided: dict[int, frozenset], *,
-                  origin: str, replace_all: bool) -> dict[str, int]:
+                  origin: str, replace_all: bool, keep=frozenset()) -> dict[str, int]:
     """Make ``coder``'s codes on each segment exactly ``decided[segment]`` (a consensus coder
-    of its own); with ``replace_all`` the coder's other segments are withdrawn. Changes only
-    what differs, so writing the same decision twice changes nothing."""
+    of its own); with ``replace_all`` the coder's other segments, except those in ``keep``, are
+    withdrawn. Changes only what differs, so writing the same decision twice changes nothing."""
     kind = coder_kinds(conn).get(coder)
     if kind is not None and kind != "consensus":
         raise Conflict(f"coder {coder!r} is a {kind} coder; consensus goes into a coder of its own, e.g. --into consensus")
@@ -319,7 +321,7 @@ def write_decided(store: Store, conn: sa.Connection, coder: str, decided: dict[i
         added += [(segment_id, code_id, coder) for code_id in sorted(decided[segment_id] - before)]
         if segment_id not in current:
             unreviewed.append((segment_id, coder))
-    withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided))] if replace_all else []
+    withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided) - set(keep))] if replace_all else []
     n_removed = len(untag_many(store, conn, removed))
     n_added = len(tag_many(store, conn, added, origin))
     mark_reviewed_many(store, conn, unreviewed)
@@ -332,7 +334,8 @@ def codings_per_code(conn: sa.Connection) -> dict[str, int]:
 
 
 def project_counts(conn: sa.Connection) -> dict:
-    """Documents, segments, codes and codings, and per coder (by name) codings and review marks."""
+    """Documents, segments, codes and codings, and per coder (by name) its kind, codings, those
+    from accepted suggestions (origin ``suggestion``) and review marks."""
     def count(table, *where):
         return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
 
@@ -341,6 +344,17 @@ def project_counts(conn: sa.Connection) -> dict:
         "segments": count(segments),
         "codes": count(codes),
         "codings": count(codings),
-        "coders": {name: {"codings": count(codings, codings.c.coder == name), "reviewed": count(reviews, reviews.c.coder == name)}
-                   for name in coder_names(conn)},
+        "coders": {name: {"kind": kind, "codings": count(codings, codings.c.coder == name),
+                          "from_suggestions": count(codings, codings.c.coder == name, codings.c.origin == "suggestion"),
+                          "reviewed": count(reviews, reviews.c.coder == name)}
+                   for name, kind in coder_kinds(conn).items()},
     }
+
+
+def from_suggestions(conn: sa.Connection, coder_names: list[str]) -> dict[str, int]:
+    """Per coder, how many of their codings came from an accepted suggestion (origin ``suggestion``)."""
+    found = dict(conn.execute(
+        sa.select(codings.c.coder, sa.func.count()).where(codings.c.coder.in_(coder_names), codings.c.origin == "suggestion")
+        .group_by(codings.c.coder)
+    ).all())
+    return {name: found.get(name, 0) for name in coder_names}

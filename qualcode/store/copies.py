@@ -8,19 +8,17 @@ from qualcode.store.schema import codes, coders, codings, documents, memos, revi
 from qualcode.store.segment import segment_refs
 
 
-def _segment_keys(conn: sa.Connection) -> dict[int, tuple[str, int, int]]:
-    """segment id -> (document sha256, start, end): the identity of a segment across copies."""
-    query = sa.select(segments.c.id, documents.c.sha256, segments.c.start, segments.c.end).join(
-        documents, documents.c.id == segments.c.document_id
-    )
+def _segment_keys(conn: sa.Connection) -> dict[int, tuple[int, int, int]]:
+    """segment id -> (document id, start, end): with the documents matched, a segment's identity across copies."""
+    query = sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end)
     return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
 
 
 def read_copy(conn: sa.Connection) -> dict:
     """Everything a merge compares and brings over, keyed so that copies need not share ids."""
     return {
-        "documents": {sha: (doc_id, name) for doc_id, name, sha in conn.execute(
-            sa.select(documents.c.id, documents.c.name, documents.c.sha256))},
+        "documents": [tuple(row) for row in conn.execute(
+            sa.select(documents.c.id, documents.c.name, documents.c.sha256).order_by(documents.c.name))],
         "segments": _segment_keys(conn),
         "refs": segment_refs(conn),
         "codes": set(conn.execute(sa.select(codes.c.id)).scalars()),

@@ -274,6 +274,10 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    def acting(self) -> str:
+        """Who a change is attributed to: the coder, else the operating-system user."""
+        return self.actor or default_actor()
+
     def log(self, conn: sa.Connection, action: str, target: str = "", detail: dict | None = None) -> None:
         """Append one entry to the audit log (inside the caller's transaction)."""
         self.log_many(conn, [(action, target, detail)])
@@ -282,7 +286,7 @@ class Store:
         """Append (action, target, detail) entries in one statement, each chained to the one
         before: bulk writes log every change without paying a statement per entry."""
         stamp = now()
-        actor = self.actor or default_actor()
+        actor = self.acting()
         rows = []
         for action, target, detail in entries:
             row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,

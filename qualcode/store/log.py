@@ -29,3 +29,8 @@ def chain(conn: sa.Connection) -> tuple[list[dict], list[str], str | None]:
     rows = [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
     recorded = conn.execute(sa.select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
     return rows, missing_audit_triggers(conn), recorded
+
+
+def actors(conn: sa.Connection) -> set[str]:
+    """Everyone who ever made a change (the log's actors)."""
+    return set(conn.execute(sa.select(audit.c.actor).distinct()).scalars())

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from qualcode.auditlog import GENESIS, entry_hash
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
@@ -140,6 +140,16 @@ memos = sa.Table(
     sa.Column("guid", sa.String(40), nullable=False, unique=True),
 )
 
+# Segments whose consensus codes a person decided in ``adjudicate``: a later rule run keeps them.
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("segment_id", sa.ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("coder", sa.ForeignKey("coders.name", onupdate="CASCADE"), primary_key=True),
+    sa.Column("decided_by", sa.String(64), nullable=False),
+    sa.Column("decided_at", sa.String(32), nullable=False),
+)
+
 audit = sa.Table(
     "audit",
     metadata,
@@ -239,5 +249,9 @@ def _passages_v2(conn: sa.Connection) -> None:
     conn.exec_driver_sql("DROP TABLE codings_v1")
 
 
+def _add_decisions_v4(conn: sa.Connection) -> None:
+    decisions.create(conn, checkfirst=True)  # a new project got it from create_all already
+
+
 # MIGRATIONS[n] brings a schema at version n to version n + 1, inside the opening transaction.
-MIGRATIONS = {0: _create_schema_v1, 1: _passages_v2, 2: _chain_audit_log_v3}
+MIGRATIONS = {0: _create_schema_v1, 1: _passages_v2, 2: _chain_audit_log_v3, 3: _add_decisions_v4}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
-from qualcode.selection import Selection, check_attributes, matching_documents, parse_segment_ref, ref
+from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, parse_segment_ref, ref
 from qualcode.store.schema import document_attributes, documents, segments, turns
 
 
@@ -107,6 +107,13 @@ def segment_numbers(conn: sa.Connection) -> dict[int, tuple[str, int]]:
             sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id)
         )
     }
+
+
+def segment_fingerprints(conn: sa.Connection) -> dict[int, str]:
+    """segment id -> :func:`~qualcode.selection.fingerprint` of its text, for every segment."""
+    text = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
+    query = sa.select(segments.c.id, text).join(documents, documents.c.id == segments.c.document_id)
+    return {seg_id: fingerprint(said) for seg_id, said in conn.execute(query)}
 
 
 def segment_refs(conn: sa.Connection) -> dict[int, str]:

@@ -121,7 +121,10 @@ class CoderScreen(Screen):
         before, after = context(session.turns(item), item)
         self.query_one(SegmentView).show(item, before, after)
         self.query_one(CodingsPanel).show(session.state(self.index), session.coder, self.names)
-        self.query_one(SuggestionsPanel).show(session.suggestions(self.index), self.names)
+        suggestions = session.suggestions(self.index)
+        self.query_one(SuggestionsPanel).show(suggestions, self.names)
+        if suggestions is None:
+            self.app.learn()
         others = " · others' codes shown" if session.show_others else ""
         self.query_one("#progress", Static).update(
             f"segment {self.index + 1} of {session.total} · reviewed {session.done} / {session.total}"
@@ -142,8 +145,12 @@ class CoderScreen(Screen):
         return result
 
     def apply(self, code_id: str, origin: str = "manual") -> None:
-        if self._attempt(self.session.tag, self.index, code_id, origin) is False:
+        added = self._attempt(self.session.tag, self.index, code_id, origin)
+        if added is False:
             self.notify(f"{code_id} is already on {self.item.ref}")
+        elif added and self.session.undo_steps[-1].replaced:
+            gone = ", ".join(code for code, _ in self.session.undo_steps[-1].replaced)
+            self.notify(f"{code_id} replaced {gone}: one child of an exclusive group per segment (ctrl+z undoes)")
         self.draw()
 
     def on_key(self, event) -> None:
@@ -166,7 +173,7 @@ class CoderScreen(Screen):
         self.draw()
 
     def action_accept(self, number: int) -> None:
-        suggestions = self.session.suggestions(self.index)
+        suggestions = self.session.suggestions(self.index) or []
         if number > len(suggestions):
             self.notify(f"there is no suggestion {number} for {self.item.ref}")
             return
@@ -219,8 +226,10 @@ class CoderApp(App):
 
     ``coder`` None asks once and remembers the answer in the project. ``order`` arranges the
     items given the ids the coder already reviewed; ``suggest`` feeds the suggestions panel, and
-    ``retrain`` (if given) runs in a worker thread at start and after every change, so the
-    suggestions learn from the coding without freezing the screen.
+    ``retrain`` (if given) runs in a worker thread at start, after every change and when
+    ``suggest`` answers None (no model for that segment yet: a blind suggester trains one per
+    document), so the suggestions learn from the coding without freezing the screen;
+    ``retrain`` returning None means there was nothing to train.
     """
 
     TITLE = "qualcode code"
@@ -255,15 +264,15 @@ class CoderApp(App):
         try:
             while True:
                 self._stale = False
-                self.retrain()
-                self.call_from_thread(self._refresh_suggestions)
+                if self.retrain() is not None:
+                    self.call_from_thread(self._refresh_suggestions)
                 if not self._stale:
                     break
         finally:
             self._training = False
 
     def _refresh_suggestions(self) -> None:
-        if isinstance(self.screen, CoderScreen):
+        if isinstance(self.screen, CoderScreen) and self.screen.is_mounted:
             self.screen.session.forget_suggestions()
             self.screen.draw()
 

@@ -100,7 +100,10 @@ class CodingsPanel(Static):
 class SuggestionsPanel(Static):
     """Numbered proposals of the suggester; key N accepts proposal N."""
 
-    def show(self, suggestions: list[tuple[str, float, list[str]]], names: dict[str, str]) -> None:
+    def show(self, suggestions: list[tuple[str, float, list[str]]] | None, names: dict[str, str]) -> None:
+        if suggestions is None:
+            self.update(Text("learning from the coding ...", style="dim"), layout=False)
+            return
         if not suggestions:
             self.update(Text("no suggestions", style="dim"), layout=False)
             return
