@@ -66,10 +66,12 @@ def test_theme_tables_are_those_of_matrix_and_cooccurrence(report, study, cli, t
     cli("matrix", "--project", study, "--rows", "role", "--out", tmp_path / "by-role.csv")
     by_role = pd.read_csv(tmp_path / "by-role.csv", index_col=0).rename(columns={"IN_v": "IN"})  # IN is a Stata word
     assert by_role.loc["client", "KG"] == report.frequencies.loc["client", "KG"]
-    pd.testing.assert_frame_equal(by_role[DIMENSIONS], report.frequencies[DIMENSIONS], check_dtype=False, check_names=False, check_index_type=False)
+    assert list(by_role.index) == list(report.frequencies.index) == ["client", "klantmanager", "manager"]
+    assert (by_role[DIMENSIONS].to_numpy() == report.frequencies[DIMENSIONS].to_numpy()).all()
     cli("matrix", "--project", study, "--value", "presence", "--out", tmp_path / "themes.csv")
     themes = pd.read_csv(tmp_path / "themes.csv", index_col=0).rename(columns={"IN_v": "IN"})
-    pd.testing.assert_frame_equal(themes[DIMENSIONS], report.themes[DIMENSIONS], check_dtype=False, check_names=False, check_index_type=False)
+    assert list(themes.index) == list(report.themes.index) and len(themes) == 9
+    assert (themes[DIMENSIONS].to_numpy() == report.themes[DIMENSIONS].to_numpy()).all()
     with Project(study) as project:
         pd.testing.assert_frame_equal(project.cooccurrence(measure="jaccard"), report.cooccurrence)
 
