@@ -15,6 +15,7 @@ from qualcode.report_text import number, text
 WIDTH = 6.3  # inches: 16 cm, the text width of an A4 page with 2.5 cm margins
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P")]
 GREY = "#555555"
+HATCHES = ("", "//", "..", "xx", "++", "--")
 ANNOTATE_CELLS = 15  # write the numbers into heat maps up to this many rows and columns
 
 
@@ -31,13 +32,22 @@ def png(figure) -> bytes:
 
 
 def timeline_figure(timeline):
+    """Cumulative codings per coder by day; all on one day (an import): a bar per coder."""
     figure = _new(3.0)
     axes = figure.add_subplot()
+    if len(timeline) < 2:
+        names = [str(coder) for coder in timeline.columns]
+        axes.barh(names, timeline.iloc[-1].to_numpy(), color="white", edgecolor="black",
+                  hatch=[HATCHES[k % len(HATCHES)] for k in range(len(names))])
+        axes.set_xlabel(f"codings, all on {timeline.index[-1]:%Y-%m-%d}")
+        axes.invert_yaxis()
+        return figure
     for k, coder in enumerate(timeline.columns):
         line, marker = STYLES[k % len(STYLES)]
         axes.plot(timeline.index, timeline[coder], linestyle=line, marker=marker, color="black" if k % 2 == 0 else GREY,
                   label=str(coder), markersize=5)
     axes.set_ylabel("codings (cumulative)")
+    axes.set_ylim(bottom=0)
     axes.legend(frameon=False, fontsize=8)
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
@@ -54,7 +64,8 @@ def agreement_figure(table, colors: dict):
             axes.plot([row["alpha_low"], row["alpha_high"]], [y, y], color="black", linewidth=1.2)
         axes.plot(row["alpha"], y, marker="D" if group else "o", markersize=7, linestyle="none",
                   markerfacecolor=colors.get(row["code"]) or "white", markeredgecolor="black")
-    axes.set_yticks(range(len(rows)), [f"{c}  {n}"[:40] for c, n in zip(rows["code"], rows["name"])], fontsize=8)
+    labels = [f"{c}  {n}"[:40] + (" (group)" if k != "code" else "") for c, n, k in zip(rows["code"], rows["name"], rows["kind"])]
+    axes.set_yticks(range(len(rows)), labels, fontsize=8)
     axes.axvline(0.667, color=GREY, linestyle=":", linewidth=1)
     axes.axvline(0.8, color=GREY, linestyle="--", linewidth=1)
     axes.set_xlim(min(-0.1, float(rows["alpha_low"].min()) - 0.05) if rows["alpha_low"].notna().any() else -0.1, 1.02)
@@ -64,17 +75,23 @@ def agreement_figure(table, colors: dict):
 
 
 def heatmap_figure(frame, label: str, vmax: float | None = None):
+    """A heat map with the numbers in the cells when it is small enough; NaN cells stay white."""
     import numpy as np  # noqa: PLC0415 - loaded with pandas already
 
     values = frame.to_numpy(dtype=float)
     figure = _new(max(2.2, min(9.0, 0.3 * len(frame) + 1.6)))
     axes = figure.add_subplot()
-    image = axes.imshow(values, cmap="cividis", aspect="auto", vmin=0, vmax=vmax)
+    import matplotlib  # noqa: PLC0415
+
+    palette = matplotlib.colormaps["cividis"].with_extremes(bad="white")
+    image = axes.imshow(values, cmap=palette, aspect="auto", vmin=0, vmax=vmax)
     axes.set_xticks(range(frame.shape[1]), [str(c) for c in frame.columns], rotation=45, ha="right", fontsize=8)
     axes.set_yticks(range(frame.shape[0]), [str(i)[:30] for i in frame.index], fontsize=8)
     if frame.shape[0] <= ANNOTATE_CELLS and frame.shape[1] <= ANNOTATE_CELLS and values.size:
         middle = np.nanmax(values) / 2 if np.nanmax(values) > 0 else 1
         for (i, j), value in np.ndenumerate(values):
+            if value != value:
+                continue
             shown = f"{value:.2f}" if value < 1 and value != 0 else f"{value:.0f}"
             axes.text(j, i, shown, ha="center", va="center", fontsize=7, color="black" if value > middle else "white")
     figure.colorbar(image, ax=axes, label=label, shrink=0.8)
@@ -122,7 +139,7 @@ def figures(report, timeline) -> dict:
     pairs = report.cooccurrence
     if not pairs.empty:
         off = pairs.mask(pairs.index.to_numpy()[:, None] == pairs.columns.to_numpy()[None, :])
-        found["cooccurrence"] = Figure(heatmap_figure(pairs, "Jaccard", vmax=1.0), text(lang, "fig_cooccurrence"),
+        found["cooccurrence"] = Figure(heatmap_figure(off, "Jaccard"), text(lang, "fig_cooccurrence"),
                                        text(lang, "alt_cooccurrence", top=_top_cell(off.fillna(0))))
     if report.evaluation is not None:
         curve = report.evaluation.learning_curve

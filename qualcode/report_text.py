@@ -68,7 +68,8 @@ TEXTS = {
     "versions": ("Versions", "Versies"),
     "settings": ("Settings", "Instellingen"),
     "commands": ("Commands that reproduce each table", "Commando's die elke tabel reproduceren"),
-    "fig_timeline": ("Codings over time per coder (cumulative).", "Coderingen in de tijd per codeur (cumulatief)."),
+    "fig_timeline": ("Codings over time per coder (cumulative; one bar per coder when all were made on one day).",
+                     "Coderingen in de tijd per codeur (cumulatief; een balk per codeur als alles op \u00e9\u00e9n dag gebeurde)."),
     "alt_timeline": ("Line chart of the cumulative number of codings per coder by day: {lines}.",
                      "Lijngrafiek van het cumulatieve aantal coderingen per codeur per dag: {lines}."),
     "fig_agreement": ("Krippendorff's alpha per dimension with its 95% bootstrap interval; diamonds: exclusive groups "
@@ -80,8 +81,10 @@ TEXTS = {
                         "Gecodeerde segmenten per dimensie en {by} ({rule})."),
     "alt_frequencies": ("Heat map of coded segments, rows {rows}, columns the dimensions; largest cell {top}.",
                         "Heatmap van gecodeerde segmenten, rijen {rows}, kolommen de dimensies; grootste cel {top}."),
-    "fig_cooccurrence": ("Co-occurrence of the dimensions within segments (Jaccard: segments with both / with either).",
-                         "Samen voorkomen van de dimensies binnen segmenten (Jaccard: segmenten met beide / met een van beide)."),
+    "fig_cooccurrence": ("Co-occurrence of the dimensions within segments (Jaccard: segments with both / with either; "
+                          "the diagonal, always 1, is left white).",
+                         "Samen voorkomen van de dimensies binnen segmenten (Jaccard: segmenten met beide / met een van "
+                         "beide; de diagonaal, altijd 1, is wit gelaten)."),
     "alt_cooccurrence": ("Heat map of Jaccard co-occurrence between dimensions; strongest pair {top}.",
                          "Heatmap van Jaccard-samenvoorkomen tussen dimensies; sterkste paar {top}."),
     "fig_curve": ("Learning curve (estimate): micro F1 by share of training documents.",
