@@ -105,9 +105,9 @@ def _attr_args(attributes: dict[str, str] | None) -> list[str]:
     return [piece for key, value in (attributes or {}).items() for piece in ("--attr", f"{key}={value}")]
 
 
-def _corpus(project, selected: set[str] | None, by: str):
+def _corpus(project, documents, selected: set[str] | None, by: str):
     """Per document: attributes, segments, words, minutes, fingerprint; and the totals by ``by``."""
-    documents = project.documents().merge(project.sources(), on="name")
+    documents = documents.merge(project.sources(), on="name")
     if selected is not None:
         documents = documents[documents["name"].isin(selected)].reset_index(drop=True)
     keys = [c for c in documents.columns if c not in ("name", "turns", "segments", "speakers", "source_file", "sha256",
@@ -125,13 +125,14 @@ def _corpus(project, selected: set[str] | None, by: str):
 
 
 def _codebook(project):
+    """The code tree with definitions and coding counts, and its fingerprint (SHA-256 over the codes)."""
+    import pandas as pd  # noqa: PLC0415 - loaded by the Project calls anyway
+
     book = project.codebook()
     counts = project.codes().set_index("id")["codings"]
     rows = [{"id": code.id, "parent_id": parent, "depth": depth, "name": code.name, "definition": code.definition,
              "include": code.include, "exclude": code.exclude, "color": code.color, "exclusive": code.exclusive,
              "codings": int(counts.get(code.id, 0))} for code, parent, depth in book.walk()]
-    import pandas as pd  # noqa: PLC0415 - loaded by the Project calls above anyway
-
     table = pd.DataFrame(rows, columns=["id", "parent_id", "depth", "name", "definition", "include", "exclude",
                                         "color", "exclusive", "codings"])
     digest = fingerprint(json.dumps(row, sort_keys=True, ensure_ascii=False)
@@ -258,10 +259,10 @@ def build(project, options: Options) -> Report:
     segment_ids, selected = _selection(project, options)
     status = project.status()
     tree = project.codes()
-    attribute_keys = set(project.documents().columns)
-    by = options.by or ("role" if "role" in attribute_keys else "document")
+    documents = project.documents()
+    by = options.by or ("role" if "role" in documents.columns else "document")
     book, codebook, codebook_digest = _codebook(project)
-    corpus, corpus_by = _corpus(project, selected, by)
+    corpus, corpus_by = _corpus(project, documents, selected, by)
     dimensions = list(tree.loc[tree["depth"] == 0, "id"])
     result = project.agreement(list(options.coders) if options.coders else None, dimensions,
                                attributes=options.attributes, draws=options.draws)
