@@ -76,7 +76,7 @@ class Report:
     changes: object           # codebook history from the audit log: at, actor, action, target, detail
     coders: object            # per coder: kind, segments reviewed, share, codings, share from suggestions
     agreement: object         # per code and exclusive group: alpha with interval, kappa, AC1, n
-    agreement_result: object  # the ``Project.agreement`` result itself (its ``to_dict()`` is the JSON)
+    agreement_result: object  # the ``Project.agreement`` result (``to_dict()`` is the JSON); None if not measurable
     frequencies: object       # ``Project.matrix(rows=by)``: coded segments per group and dimension
     cooccurrence: object      # ``Project.cooccurrence(measure="jaccard")`` of the dimensions
     themes: object            # ``Project.matrix(value="presence")``: the survey hand-off matrix
@@ -140,12 +140,15 @@ def _codebook(project):
     return book, table, digest
 
 
-def _coders(project, segment_ids, compared: list[str], n_segments: int):
+def _coders(project, segment_ids, compared: list[str] | None, n_segments: int):
     """Per coder: segments reviewed, share of the corpus, codings, share of codings from accepted
-    suggestions, first and last day; and the share of segments two or more compared coders reviewed."""
+    suggestions, first and last day; the share of segments two or more ``compared`` coders
+    reviewed (None: every human coder); and the cumulative codings per coder and day."""
     import pandas as pd  # noqa: PLC0415
 
     events = project.coding_events()
+    if compared is None:
+        compared = sorted(set(events.loc[events["kind"] == "human", "coder"]))
     if segment_ids is not None:
         events = events[events["segment_id"].isin(segment_ids)]
     codings = events[events["code"].notna()]
@@ -166,12 +169,28 @@ def _coders(project, segment_ids, compared: list[str], n_segments: int):
     double = round(float((by_segment >= 2).sum() / n_segments), 4) if n_segments else None
     timeline = codings[["coder", "at"]].assign(day=lambda f: pd.to_datetime(f["at"].str[:10], errors="coerce"))
     timeline = timeline.groupby(["day", "coder"]).size().unstack("coder", fill_value=0).cumsum()
-    return per_coder, double, timeline
+    return per_coder, compared, double, timeline
+
+
+AGREEMENT_COLUMNS = ["code", "name", "kind", "n", "alpha", "alpha_low", "alpha_high", "kappa", "fleiss_kappa", "ac1",
+                     "percent_agreement", "note"]
+
+
+def _agreement(project, options: Options, dimensions: list[str]):
+    """``Project.agreement`` of the dimensions, or None and the reason it cannot be measured
+    (one coder only, say): the rest of the report still stands."""
+    try:
+        return project.agreement(list(options.coders) if options.coders else None, dimensions,
+                                 attributes=options.attributes, draws=options.draws), ""
+    except NotEnoughData as exc:
+        return None, str(exc)
 
 
 def _agreement_table(result, tree):
     import pandas as pd  # noqa: PLC0415
 
+    if result is None:
+        return pd.DataFrame(columns=AGREEMENT_COLUMNS)
     data, reasons = result.to_dict(), result.reasons()
     names = tree.set_index("id")["name"]
     rows = [{"code": row["code"], "name": names.get(row["code"], ""), "kind": "code", "n": row["n_units"],
@@ -181,9 +200,7 @@ def _agreement_table(result, tree):
              "note": reasons.get((row["code"], "alpha"), "")} for row in data["codes"]]
     rows += [{"code": row["code"], "name": names.get(row["code"], ""), "kind": "exclusive group", "n": row["n_units"],
               "alpha": row["alpha"], "note": reasons.get((row["code"], "alpha"), "")} for row in data["groups"]]
-    columns = ["code", "name", "kind", "n", "alpha", "alpha_low", "alpha_high", "kappa", "fleiss_kappa", "ac1",
-               "percent_agreement", "note"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
 def _evaluation(project, options: Options):
@@ -252,6 +269,7 @@ def _selection(project, options: Options):
 
 def build(project, options: Options) -> Report:
     """Compute every table, the methods paragraph and the figures of the report."""
+    from qualcode import agreement as agreement_mod  # noqa: PLC0415 - its default draws; loaded by agreement anyway
     from qualcode import report_plots  # noqa: PLC0415 - matplotlib loads only for a report
 
     options.check()
@@ -264,10 +282,10 @@ def build(project, options: Options) -> Report:
     book, codebook, codebook_digest = _codebook(project)
     corpus, corpus_by = _corpus(project, documents, selected, by)
     dimensions = list(tree.loc[tree["depth"] == 0, "id"])
-    result = project.agreement(list(options.coders) if options.coders else None, dimensions,
-                               attributes=options.attributes, draws=options.draws)
+    result, agreement_note = _agreement(project, options, dimensions)
     n_segments = int(corpus["segments"].sum())
-    coders, double, timeline = _coders(project, segment_ids, result.coders, n_segments)
+    coders, compared, double, timeline = _coders(project, segment_ids, result.coders if result else options.coders,
+                                                 n_segments)
     log = project.log()
     changes = log[log["action"].isin(CODEBOOK_ACTIONS)].reset_index(drop=True)
     frequencies = project.matrix(rows=by, value="count", attributes=options.attributes)
@@ -283,11 +301,12 @@ def build(project, options: Options) -> Report:
         "codebook_title": book.title, "codebook_version": book.version, "codebook_sha256": codebook_digest,
         "codes": len(codebook), "dimensions": dimensions,
         "corpus_sha256": fingerprint(f"{n}\t{s}" for n, s in zip(corpus["name"], corpus["sha256"])),
-        "compared": result.coders, "double_coded": double,
+        "compared": compared, "double_coded": double, "agreement_note": agreement_note,
         "merges": int((log["action"] == "merge").sum()),
-        "from_suggestions": _share(coders.loc[coders["coder"].isin(result.coders)]),
-        "agreement": result.to_dict()["overall"], "coding_rule": themes.attrs["qualcode"]["coding_rule"],
-        "draws": result.draws, "codings": status["codings"],
+        "from_suggestions": _share(coders.loc[coders["coder"].isin(compared)]),
+        "agreement": result.to_dict()["overall"] if result else {"alpha_pooled": None, "alpha_mean": None},
+        "coding_rule": themes.attrs["qualcode"]["coding_rule"],
+        "draws": result.draws if result else options.draws or agreement_mod.DRAWS, "codings": status["codings"],
     }
     software, settings = _software(project, options, summary, created)
     report = Report(

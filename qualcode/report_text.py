@@ -140,13 +140,13 @@ def methods_paragraph(report) -> str:
             f"(eenheid: {s['unit']}), {s['words']} woorden{minutes}.",
             f"Ze werden gecodeerd met het codeboek \u201c{s['codebook_title']}\u201d (versie {s['codebook_version']}, "
             f"{s['codes']} codes, {len(s['dimensions'])} dimensies op het hoogste niveau) door {len(s['compared'])} "
-            f"codeurs ({coders}); {percent(s['double_coded'])} van de segmenten werd door minstens twee codeurs gecodeerd"
+            f"{'codeur' if len(s['compared']) == 1 else 'codeurs'} ({coders}); {percent(s['double_coded'])} van de segmenten werd door minstens twee codeurs gecodeerd"
             + (", blind, in aparte kopie\u00ebn van het project." if s["merges"] else "."),
             f"{percent(s['from_suggestions'])} van hun coderingen kwam uit geaccepteerde suggesties van de lokale classificator.",
-            "De overeenstemming werd per dimensie gemeten met het segment als eenheid; een segment dat een codeur niet "
-            "beoordeelde, telde als ontbrekend.",
         ]
         if alpha:
+            parts.append("De overeenstemming werd per dimensie gemeten met het segment als eenheid; een segment dat "
+                         "een codeur niet beoordeelde, telde als ontbrekend.")
             parts.append(f"Krippendorffs alfa (nominaal) varieerde van {alpha[0]} tot {alpha[1]} (gepoold "
                          f"{number(s['agreement']['alpha_pooled'])}; 95%-bootstrapintervallen in de tabel)"
                          + (f"; Gwets AC1 van {ac1.min():.2f} tot {ac1.max():.2f}." if len(ac1) else "."))
@@ -161,14 +161,14 @@ def methods_paragraph(report) -> str:
             + f" were imported into qualcode {report.software.iloc[0]['version']}: {s['segments']} segments "
             f"(unit: {s['unit']}), {s['words']} words{minutes}.",
             f"They were coded with the codebook \u201c{s['codebook_title']}\u201d (version {s['codebook_version']}, "
-            f"{s['codes']} codes, {len(s['dimensions'])} top-level dimensions) by {len(s['compared'])} coders "
-            f"({coders}); {percent(s['double_coded'])} of the segments were coded by at least two coders"
+            f"{s['codes']} codes, {len(s['dimensions'])} top-level dimensions) by {len(s['compared'])} "
+            f"{'coder' if len(s['compared']) == 1 else 'coders'} ({coders}); {percent(s['double_coded'])} of the segments were coded by at least two coders"
             + (", blind, in separate copies of the project." if s["merges"] else "."),
             f"{percent(s['from_suggestions'])} of their codings came from accepted suggestions of the local classifier.",
-            "Agreement was measured per dimension with the segment as unit; a segment a coder did not review counted "
-            "as missing.",
         ]
         if alpha:
+            parts.append("Agreement was measured per dimension with the segment as unit; a segment a coder did not "
+                         "review counted as missing.")
             parts.append(f"Krippendorff's alpha (nominal) ranged from {alpha[0]} to {alpha[1]} (pooled "
                          f"{number(s['agreement']['alpha_pooled'])}; 95% bootstrap intervals in the table)"
                          + (f"; Gwet's AC1 from {ac1.min():.2f} to {ac1.max():.2f}." if len(ac1) else "."))

@@ -25,7 +25,7 @@ body{font-family:Georgia,'DejaVu Serif',serif;max-width:60rem;margin:2rem auto;p
 h1,h2,h3{font-family:'DejaVu Sans',Arial,sans-serif}h2{border-bottom:2px solid #111;margin-top:2.5rem}
 table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0 1rem;font-family:'DejaVu Sans',Arial,sans-serif}
 th,td{border:1px solid #999;padding:.15rem .4rem;text-align:left;vertical-align:top}th{background:#e8e8e8}
-figure{margin:1rem 0}img{max-width:100%;height:auto}figcaption{font-size:.85rem;font-style:italic}
+figure{margin:1rem 0}img{width:100%;max-width:46rem;height:auto}figcaption{font-size:.85rem;font-style:italic}
 .methods{border-left:4px solid #111;padding:.5rem 1rem;background:#f4f4f4}code{font-size:.8rem}
 nav a{margin-right:1rem}.wide{overflow-x:auto}.estimate{font-weight:bold}
 """
@@ -57,6 +57,8 @@ def _fmt(frame):
 
 
 def _agreement_blocks(report, lang) -> list[Block]:
+    if report.agreement_result is None:
+        return [Block("p", report.summary["agreement_note"])]
     overall = report.summary["agreement"]
     table = report.agreement.copy()
     table["percent_agreement"] = table["percent_agreement"].map(lambda v: percent(v) if v == v and v is not None else "")

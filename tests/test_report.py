@@ -211,3 +211,19 @@ def test_attribute_filter_narrows_every_section(study):
 def test_the_report_command_does_not_import_matplotlib_at_start():
     code = "import sys\nimport qualcode.cli.report\nprint('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout == "False\n"
+
+
+def test_one_coder_gets_a_report_that_says_why_there_is_no_agreement(project, make_document):
+    from sample_coding import CL01, KM01
+
+    make_document("km01", KM01, {"role": "klantmanager"})
+    make_document("cl01", CL01, {"role": "client"})
+    project.tag("km01:1", ["KV-LEER"], coder="anna")
+    project.tag("cl01:2", ["KT-WET"], coder="anna", origin="suggestion")
+    found = project.report(evaluate=False)
+    assert found.agreement_result is None and found.agreement.empty and "agreement" not in found.figures
+    assert found.summary["agreement_note"].startswith("agreement needs two coders who reviewed segments")
+    blocks = {s.key: s.blocks for s in sections(found)}["agreement"]
+    assert [b.content for b in blocks] == [found.summary["agreement_note"]]
+    assert "by 1 coder (anna); 0% of the segments" in found.methods and "Krippendorff" not in found.methods
+    assert "50% of their codings came from accepted suggestions" in found.methods
