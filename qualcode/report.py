@@ -20,7 +20,7 @@ import json
 import platform
 import shlex
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 from qualcode import __version__
@@ -273,7 +273,7 @@ def build(project, options: Options) -> Report:
     from qualcode import report_plots  # noqa: PLC0415 - matplotlib loads only for a report
 
     options.check()
-    created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     segment_ids, selected = _selection(project, options)
     status = project.status()
     tree = project.codes()

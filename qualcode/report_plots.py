@@ -90,7 +90,7 @@ def heatmap_figure(frame, label: str, vmax: float | None = None):
     if frame.shape[0] <= ANNOTATE_CELLS and frame.shape[1] <= ANNOTATE_CELLS and values.size:
         middle = np.nanmax(values) / 2 if np.nanmax(values) > 0 else 1
         for (i, j), value in np.ndenumerate(values):
-            if value != value:
+            if np.isnan(value):
                 continue
             shown = f"{value:.2f}" if value < 1 and value != 0 else f"{value:.0f}"
             axes.text(j, i, shown, ha="center", va="center", fontsize=7, color="black" if value > middle else "white")

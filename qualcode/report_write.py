@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,14 @@ class Section:
     blocks: list[Block]
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _fmt(frame):
     """Numbers rounded for reading; user text untouched."""
     def shown(value):
-        if not isinstance(value, float) or value != value:
+        if not isinstance(value, float) or math.isnan(value):
             return value
         return f"{value:.0f}" if value.is_integer() else f"{value:.3f}".rstrip("0")
 
@@ -61,7 +66,7 @@ def _agreement_blocks(report, lang) -> list[Block]:
         return [Block("p", report.summary["agreement_note"])]
     overall = report.summary["agreement"]
     table = report.agreement.copy()
-    table["percent_agreement"] = table["percent_agreement"].map(lambda v: percent(v) if v == v and v is not None else "")
+    table["percent_agreement"] = table["percent_agreement"].map(lambda v: "" if _missing(v) else percent(v))
     return [
         Block("p", text(lang, "agreement_text", draws=report.summary["draws"], pooled=number(overall["alpha_pooled"]),
                         mean=number(overall["alpha_mean"]))),
@@ -178,7 +183,7 @@ def _docx_table(document, frame) -> None:
         cell.text = printable(str(column))
     for row, values in zip(rows[1:], shown.itertuples(index=False)):
         for cell, value in zip(row.cells, values):
-            cell.text = "" if value is None or value != value else printable(str(value))
+            cell.text = "" if _missing(value) else printable(str(value))
     if left:
         document.add_paragraph(f"(+{left} rows)")
 

@@ -8,9 +8,9 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import CODEBOOK, REPO, TRANSCRIPTS, run_qualcode
 from lxml import html as lxml_html
 
-from conftest import CODEBOOK, REPO, TRANSCRIPTS, run_qualcode
 from qualcode import Project
 from qualcode.demo import DEMO_INTERVIEWERS
 from qualcode.report_write import sections, write
@@ -141,7 +141,7 @@ def _browse(path, workdir):
          "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={workdir / 'profile'}",
          "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
          f"--log-net-log={netlog}", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        check=False, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
