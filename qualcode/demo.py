@@ -204,5 +204,17 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
             f"   open them in ATLAS.ti, NVivo, MAXQDA, QualCoder or Taguette",
         )
 
+        # 8. the methods report (issue 20), without the slow cross-validation
+        from qualcode import report_write  # noqa: PLC0415 - matplotlib loads only for the report
+
+        methods = project.report(evaluate=False)
+        written = report_write.write(methods, directory / "report.html")
+        report(
+            "8. the methods report",
+            f"wrote {written} ({len(methods.figures)} figures, no external requests): corpus, codebook, coding, "
+            f"agreement, themes, software and a methods paragraph to paste; open it in a browser.\n"
+            f"   with the suggestion quality, or in Dutch or Word: qualcode report --lang nl --out report.docx",
+        )
+
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")
     return directory / PROJECT_FILE

@@ -371,6 +371,18 @@ class AnalysisMethods:
                                     "labels": {column: spec["label"] for column, spec in info["variables"].items()}}
         return table
 
+    # ---- the methods report (report) ----------------------------------------------------------
+
+    def report(self, *, lang: str = "en", coders=None, attributes: dict[str, str] | None = None, by: str | None = None,
+               evaluate: bool = True, folds: int = 5, draws: int | None = None):
+        """The methods appendix as a :class:`qualcode.report.Report`: tables, figures and the methods
+        paragraph, each number from the method that prints it (``agreement``, ``matrix``, ...)."""
+        from qualcode import report as report_mod  # noqa: PLC0415 - matplotlib loads only for a report
+
+        options = report_mod.Options(lang=lang, coders=tuple(coders) if coders else None, attributes=attributes,
+                                     by=by, evaluate=evaluate, folds=folds, draws=draws)
+        return report_mod.build(self, options)
+
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
     def export_refi_codebook(self, path: str | Path) -> dict:

@@ -204,6 +204,15 @@ class CodingMethods:
             refs = store_segment.segment_refs(conn) if auditlog.names_segments(rows) else {}
         return pd.DataFrame(auditlog.with_segment_refs(rows, refs), columns=auditlog.LOG_COLUMNS)
 
+    def coding_events(self):
+        """Every coding and review mark as a DataFrame: coder, kind, segment_id, code (None for a
+        review mark), origin (manual, suggestion, import; None for a mark), at (ISO time)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = store_coding.coding_events(conn)
+        return pd.DataFrame(rows, columns=["coder", "kind", "segment_id", "code", "origin", "at"])
+
     # ---- the keyboard coder's reads (worklist) --------------------------------------------
 
     def worklist(self, documents=None, *, attributes: dict[str, str] | None = None) -> list[worklist_mod.Item]:

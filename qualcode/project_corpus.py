@@ -42,6 +42,20 @@ class CorpusMethods:
             rows, keys = store_transcript.document_rows(conn)
         return pd.DataFrame(rows, columns=["name", "turns", "segments", "speakers", *keys])
 
+    def sources(self):
+        """Documents as their sources: name, source_file, sha256, words, minutes (from the first to
+        the last turn time; NaN without times), for fingerprints and interview lengths."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = store_transcript.source_rows(conn)
+        table = [
+            {"name": r["name"], "source_file": r["source_file"], "sha256": r["sha256"], "words": len(r["text"].split()),
+             "minutes": None if r["time_first"] is None else round((r["time_last"] - r["time_first"]) / 60, 1)}
+            for r in rows
+        ]
+        return pd.DataFrame(table, columns=["name", "source_file", "sha256", "words", "minutes"]).astype({"minutes": float})
+
     def transcript(self, name: str):
         """One document for reading: a row per segment (with its ``DOC:N`` ref) and per turn
         that is not a coding unit: turn, speaker, role, time_start, time_end, segment, ref, text."""

@@ -11,8 +11,10 @@ def test_demo_builds_the_project_and_can_be_rerun(demo_run, tmp_path):
     built, output = demo_run
     assert "== 1. project and codebook" in output
     assert "KV    Knowledge acquisition" in output
-    assert output.count("\n== ") == 8 and output.rstrip().endswith(f"cd {built} && qualcode status")
+    assert output.count("\n== ") == 9 and output.rstrip().endswith(f"cd {built} && qualcode status")
     assert (built / PROJECT_FILE).is_file()
+    assert f"== 8. the methods report\nwrote {built / 'report.html'} (4 figures" in output
+    assert (built / "report.html").read_text(encoding="utf-8").count("<figcaption>") == 4
     target = tmp_path / "demo"
     shutil.copytree(built, target)
     _prepare(target)  # what a second run does first: the earlier demo makes way for the new one

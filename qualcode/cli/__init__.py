@@ -58,6 +58,8 @@ COMMANDS = {
     # the survey (issue 16)
     "join": ("survey:join", "Add the theme matrix to a survey file by respondent key."),
     "joint-display": ("survey:joint_display", "Themes x survey groups with prevalence and quotes."),
+    # the methods report (issue 20)
+    "report": ("report:report", "Write the methods report (.html or .docx) with figures."),
     # REFI-QDA (issue 8)
     "export": ("interop:export", "Export the codebook (.qdc) or project (.qdpx)."),
     # the shell

@@ -358,3 +358,14 @@ def from_suggestions(conn: sa.Connection, coder_names: list[str]) -> dict[str, i
         .group_by(codings.c.coder)
     ).all())
     return {name: found.get(name, 0) for name in coder_names}
+
+
+def coding_events(conn: sa.Connection) -> list[tuple]:
+    """Every coding and review mark as (coder, kind, segment id, code id or None, origin, at),
+    for the report's timeline, double-coding and origin shares."""
+    applied = (sa.select(codings.c.coder, coders.c.kind, codings.c.segment_id, codings.c.code_id,
+                         codings.c.origin, codings.c.created_at)
+               .join(coders, coders.c.name == codings.c.coder))
+    marks = (sa.select(reviews.c.coder, coders.c.kind, reviews.c.segment_id, sa.null(), sa.null(), reviews.c.reviewed_at)
+             .join(coders, coders.c.name == reviews.c.coder))
+    return [tuple(row) for row in conn.execute(applied.union_all(marks))]

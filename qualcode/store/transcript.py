@@ -128,3 +128,18 @@ ATTRIBUTE_KEY_LENGTH = document_attributes.c.key.type.length
 def guids(conn: sa.Connection) -> dict[str, list[str]]:
     """The GUIDs the project holds, by kind: documents, coders, codings, memos."""
     return {table.name: list(conn.execute(sa.select(table.c.guid)).scalars()) for table in (documents, coders, codings, memos)}
+
+
+def source_rows(conn: sa.Connection) -> list[dict]:
+    """Per document: name, source file, SHA-256, text and the first and last turn time (None
+    without times), for the report's corpus fingerprint and interview lengths."""
+    times = {row.document_id: (row.first, row.last) for row in conn.execute(
+        sa.select(turns.c.document_id, sa.func.min(turns.c.time_start).label("first"),
+                  sa.func.max(sa.func.coalesce(turns.c.time_end, turns.c.time_start)).label("last"))
+        .group_by(turns.c.document_id))}
+    return [
+        {"name": row.name, "source_file": row.source_file, "sha256": row.sha256, "text": row.text,
+         "time_first": times.get(row.id, (None, None))[0], "time_last": times.get(row.id, (None, None))[1]}
+        for row in conn.execute(sa.select(documents.c.id, documents.c.name, documents.c.source_file, documents.c.sha256,
+                                          documents.c.text).order_by(documents.c.name))
+    ]
