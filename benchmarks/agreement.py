@@ -19,8 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from qualcode import Project, coding  # noqa: E402 - after the path of the checkout
+from qualcode import Project
 from qualcode.store import NewDocument, NewSegment, insert_document  # noqa: E402
+from qualcode.store import coding as store_coding
 
 
 def build(folder: Path, n_segments: int, n_coders: int, agree: float) -> Project:
@@ -42,8 +43,8 @@ def build(folder: Path, n_segments: int, n_coders: int, agree: float) -> Project
                 codes = first if index == 0 or rng.random() < agree else rng.sample(code_ids, rng.randint(0, 3))
                 reviewed.append((segment_id, f"coder{index}"))
                 coded += [(segment_id, code, f"coder{index}") for code in codes]
-        coding.mark_reviewed_many(project.store, conn, reviewed)
-        coding.tag_many(project.store, conn, coded)
+        store_coding.mark_reviewed_many(project.store, conn, reviewed)
+        store_coding.tag_many(project.store, conn, coded)
     return project
 
 

@@ -113,7 +113,7 @@ def main() -> None:
             "matrix one coder": dict(coder="anna"),
             "matrix rows=role share": dict(rows="role", value="share"),
             "matrix rows=municipality words": dict(rows="municipality", value="words"),
-            "matrix filtered role=client": dict(attrs={"role": "client"}),
+            "matrix filtered role=client": dict(attributes={"role": "client"}),
         }
         results = {name: timed(lambda o=options: project.matrix(**o), args.runs) for name, options in matrices.items()}
         for within in ("segment", "turn", "document"):

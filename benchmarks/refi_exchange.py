@@ -21,8 +21,9 @@ sys.path.insert(0, str(REPO))
 
 import sqlalchemy as sa  # noqa: E402
 
-from qualcode import Project, coding  # noqa: E402
+from qualcode import Project
 from qualcode.store import NewDocument, NewSegment, insert_document, segments  # noqa: E402
+from qualcode.store import coding as store_coding
 
 WORDS = ("klantmanager werk traject uitkering gesprek regels collega intervisie werkgever plan "
          "caseload beslisruimte klant re-integratie maatwerk dossier 😀").split()
@@ -45,7 +46,7 @@ def build(project: Project, documents: int, paragraphs: int, rng: random.Random)
             ids = conn.execute(sa.select(segments.c.id).where(segments.c.document_id == document_id)).scalars().all()
             for segment_id in rng.sample(ids, len(ids) // 3):
                 for coder in ("anna", "bram"):
-                    n_codings += len(coding.tag(project.store, conn, segment_id, rng.sample(code_ids, 2), coder))
+                    n_codings += len(store_coding.tag(project.store, conn, segment_id, rng.sample(code_ids, 2), coder))
     return n_codings
 
 

@@ -1,6 +1,6 @@
 """Agreement between coders, measured on the unit they code: the segment.
 
-Takes the review marks and codings of chosen coders (``read_codings(conn, ...) -> DataFrame``),
+Takes the review marks and codings of chosen coders (``codings_frame(rows) -> DataFrame``),
 gives a unit table (``unit_table(rows, coders) -> DataFrame``: segments x coders, the value a
 frozenset of codes if the coder reviewed the segment, None if not: *missing*, never "absent"),
 and from it one nominal variable per code (applied or not, sub-codes included unless exact) or
@@ -21,17 +21,13 @@ Fleiss (1971); Gwet (2008) and Gwet (2014, Handbook of Inter-Rater Reliability, 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import krippendorff
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
-from qualcode import coding
-from qualcode.errors import BadInput, Conflict, NotEnoughData, UnknownItem
-from qualcode.store import Store, codings, reviews
-from qualcode.store import coders as coders_table
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 
 NONE = "none"
 DRAWS = 1000
@@ -54,41 +50,22 @@ def undefined(reason: str) -> Stat:
 # ---- reading the data ------------------------------------------------------------------
 
 
-def read_codings(conn: sa.Connection, coder_names: list[str], segment_ids: list[int] | None = None) -> pd.DataFrame:
-    """Review marks and codings of ``coder_names``: one row per (segment_id, coder, code_id),
-    code_id None for the review mark itself, so a segment reviewed without codes is kept."""
-    marks = sa.select(reviews.c.segment_id, reviews.c.coder, sa.null().label("code_id")).where(
-        reviews.c.coder.in_(coder_names)
-    )
-    applied = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).where(codings.c.coder.in_(coder_names))
-    if segment_ids is not None:
-        marks = marks.where(reviews.c.segment_id.in_(segment_ids))
-        applied = applied.where(codings.c.segment_id.in_(segment_ids))
-    # Plain tuples: pandas probes each Row for attributes, which costs more than the query.
-    rows = [tuple(row) for row in conn.execute(sa.union_all(marks, applied))]
+def codings_frame(rows) -> pd.DataFrame:
+    """Review marks and codings as (segment_id, coder, code_id) rows (code_id None for the review
+    mark itself, :func:`qualcode.store.coding.marks_and_codings`) in a DataFrame."""
     return pd.DataFrame(rows, columns=["segment_id", "coder", "code_id"])
 
 
-def default_coders(conn: sa.Connection) -> list[str]:
-    """Coders compared when none are named: every coder with a review mark, except consensus coders."""
-    query = (
-        sa.select(coders_table.c.name)
-        .where(coders_table.c.kind != "consensus", coders_table.c.name.in_(sa.select(reviews.c.coder)))
-        .order_by(coders_table.c.name)
-    )
-    return list(conn.execute(query).scalars())
-
-
-def choose_coders(conn: sa.Connection, names: list[str] | None) -> list[str]:
-    """The coders to compare: ``names`` (checked), else :func:`default_coders`; at least two."""
+def choose_coders(names: list[str] | None, known: list[str], reviewing: list[str]) -> list[str]:
+    """The coders to compare: ``names`` (checked against ``known``), else every coder with a
+    review mark that is not a consensus coder (``reviewing``); at least two."""
     if names:
-        known = set(conn.execute(sa.select(coders_table.c.name)).scalars())
         for name in names:
             if name not in known:
                 raise UnknownItem("coder", name, known, "see 'qualcode status'")
         chosen = list(dict.fromkeys(names))
     else:
-        chosen = default_coders(conn)
+        chosen = list(reviewing)
     if len(chosen) < 2:
         raise NotEnoughData(
             f"agreement needs two coders who reviewed segments; found {', '.join(chosen) or 'none'}: "
@@ -187,6 +164,12 @@ def percent_agreement(counts: np.ndarray) -> Stat:
     return Stat(float(shares.mean()))
 
 
+def _propensities(counts: np.ndarray) -> np.ndarray:
+    """pi_k: each category's share of a unit's values, averaged over the units with a value."""
+    rated = counts[counts.sum(axis=1) >= 1]
+    return (rated / rated.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
 def gwet_ac1(counts: np.ndarray) -> Stat:
     """Gwet's AC1 for any number of coders with missing values (Gwet 2008; 2014, ch. 4).
 
@@ -197,24 +180,26 @@ def gwet_ac1(counts: np.ndarray) -> Stat:
     observed = percent_agreement(counts)
     if observed.value is None:
         return observed
-    rated = counts[counts.sum(axis=1) >= 1]
-    propensity = (rated / rated.sum(axis=1, keepdims=True)).mean(axis=0)
+    propensity = _propensities(counts)
     chance = float((propensity * (1 - propensity)).sum() / (counts.shape[1] - 1))
     return Stat((observed.value - chance) / (1 - chance))
 
 
 def fleiss_kappa(counts: np.ndarray, n_coders: int) -> Stat:
-    """Fleiss' kappa (1971) for three or more coders, on the units every coder reviewed."""
+    """Fleiss' kappa (1971) for three or more coders in Gwet's form for missing values (Gwet 2014,
+    ch. 2; irrCAC ``fleiss.kappa.raw``): observed agreement over the pairable units, as in
+    :func:`percent_agreement`; category shares pi_k averaged over every unit with a value;
+    chance agreement sum pi_k^2. So it uses the same units as AC1, not only those every coder
+    reviewed. On irrCAC's ``cac.raw4raters`` it gives 0.761."""
     if n_coders < 3:
         return undefined("Fleiss' kappa is for three or more coders; see kappa")
-    complete = counts[counts.sum(axis=1) == n_coders]
-    if len(complete) == 0:
-        return undefined(f"no segment reviewed by all {n_coders} coders")
-    shares = complete.sum(axis=0) / complete.sum()
-    chance = float((shares**2).sum())
+    observed = percent_agreement(counts)
+    if observed.value is None:
+        return observed
+    chance = float((_propensities(counts) ** 2).sum())
     if chance == 1:
-        return undefined(f"no variation on the {len(complete)} segments all {n_coders} coders reviewed")
-    return Stat((float(_unit_agreement(complete).mean()) - chance) / (1 - chance))
+        return undefined("no variation: all values are the same category")
+    return Stat((observed.value - chance) / (1 - chance))
 
 
 def cohen_kappa(values: pd.DataFrame) -> Stat:
@@ -288,20 +273,24 @@ def mean_alpha(alphas: list[Stat]) -> Stat:
 # ---- putting it together ---------------------------------------------------------------
 
 CODE_STATS = ("alpha", "alpha_ci", "kappa", "fleiss_kappa", "ac1", "percent_agreement")
+UNITS = (
+    "every statistic in a row uses the same segments: agreement is observed on the pairable ones "
+    "(reviewed by two or more of the coders; n), category shares are taken over all reviewed by at "
+    "least one (Gwet 2014, ch. 2); Cohen's kappa (two coders) uses the segments both reviewed, "
+    "which are the pairable ones"
+)
 
 
 @dataclass
 class CodeAgreement:
+    """Every statistic for one variable: a code (applied or not) or an exclusive group (its children)."""
+
     code: str
     n_units: int
     stats: dict[str, Stat]
 
-
-@dataclass
-class GroupAgreement:
-    code: str
-    n_units: int
-    alpha: Stat
+    def row(self) -> dict:
+        return {"code": self.code, **{name: _plain(self.stats[name].value) for name in CODE_STATS}, "n_units": self.n_units}
 
 
 @dataclass
@@ -310,28 +299,30 @@ class Agreement:
 
     coders: list[str]
     codes: list[CodeAgreement]
-    groups: list[GroupAgreement]
+    groups: list[CodeAgreement]
     alpha_pooled: Stat
     alpha_mean: Stat
     n_segments: int
     exact: bool = False
     draws: int = DRAWS
+    from_suggestions: dict[str, int] = field(default_factory=dict)  # coder -> codings from accepted suggestions
+    exclusive_violations: list[dict] = field(default_factory=list)  # ref, coder, group, codes
 
     def to_dict(self) -> dict:
         return {
             "coders": list(self.coders),
-            "codes": [
-                {"code": c.code, **{name: _plain(c.stats[name].value) for name in CODE_STATS}, "n_units": c.n_units}
-                for c in self.codes
-            ],
-            "groups": [{"code": g.code, "alpha": g.alpha.value, "n_units": g.n_units} for g in self.groups],
+            "units": UNITS,
+            "from_suggestions": dict(self.from_suggestions),
+            "exclusive_violations": list(self.exclusive_violations),
+            "codes": [c.row() for c in self.codes],
+            "groups": [g.row() for g in self.groups],
             "overall": {"alpha_pooled": self.alpha_pooled.value, "alpha_mean": self.alpha_mean.value},
         }
 
     def reasons(self) -> dict[tuple[str, str], str]:
-        """Why each null is null: (code or "overall", statistic) -> reason."""
+        """Why each null is null: (code or "overall", statistic) -> reason; groups as ("group CODE", statistic)."""
         found = {(c.code, name): s.reason for c in self.codes for name, s in c.stats.items() if s.value is None}
-        found |= {(g.code, "alpha"): g.alpha.reason for g in self.groups if g.alpha.value is None}
+        found |= {(f"group {g.code}", name): s.reason for g in self.groups for name, s in g.stats.items() if s.value is None}
         for name in ("alpha_pooled", "alpha_mean"):
             stat = getattr(self, name)
             if stat.value is None:
@@ -343,9 +334,10 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeAgreement:
-    """Every statistic for one binary variable (segments x coders of 1.0 / 0.0 / NaN)."""
-    counts = category_counts(values, [0.0, 1.0])
+def variable_agreement(code: str, values: pd.DataFrame, categories: list, draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for one nominal variable (segments x coders, NaN/None where not reviewed)
+    with the given possible ``categories``."""
+    counts = category_counts(values, categories)
     stats = {
         "alpha": krippendorff_alpha(counts),
         "alpha_ci": bootstrap_alpha(counts, draws),
@@ -357,11 +349,17 @@ def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeA
     return CodeAgreement(code, len(pairable(counts)), stats)
 
 
-def group_agreement(code: str, units: pd.DataFrame, children: dict[str, set[str]]) -> GroupAgreement:
+def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for one binary variable (segments x coders of 1.0 / 0.0 / NaN)."""
+    return variable_agreement(code, values, [0.0, 1.0], draws)
+
+
+def group_agreement(code: str, units: pd.DataFrame, children: dict[str, set[str]], draws: int = DRAWS) -> CodeAgreement:
+    """Every statistic for an exclusive group: categories its children, "none", and any
+    combination a coder gave against exclusivity."""
     values = group_category(units, children)
-    observed = sorted({v for column in values for v in values[column].dropna()})
-    counts = category_counts(values, observed) if observed else np.zeros((len(values), 1))
-    return GroupAgreement(code, len(pairable(counts)), krippendorff_alpha(counts))
+    observed = {v for column in values for v in values[column].dropna()}
+    return variable_agreement(code, values, sorted(set(children) | {NONE} | observed), draws)
 
 
 def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *, exact: bool = False,
@@ -380,7 +378,7 @@ def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *
     groups = []
     for code_id in (c for c in code_ids if c in exclusive):
         children = code_tree.loc[code_tree["parent_id"] == code_id, "id"]
-        groups.append(group_agreement(code_id, units, {child: below[child] for child in children}))
+        groups.append(group_agreement(code_id, units, {child: below[child] for child in children}, draws))
     return Agreement(
         coders=list(units.columns),
         codes=per_code,
@@ -433,28 +431,3 @@ def consensus(units: pd.DataFrame, rule: str) -> dict[int, frozenset]:
             votes = Counter(code for codes in given for code in codes)
             result[int(segment_id)] = frozenset(code for code, n in votes.items() if n > len(given) / 2)
     return result
-
-
-def write_codes(store: Store, conn: sa.Connection, coder: str, decided: dict[int, frozenset], *,
-                origin: str, replace_all: bool) -> dict[str, int]:
-    """Make ``coder``'s codes on each segment exactly ``decided[segment]`` (a consensus coder
-    of its own); with ``replace_all`` the coder's other segments are withdrawn. Changes only
-    what differs, so writing the same decision twice changes nothing."""
-    kind = conn.execute(sa.select(coders_table.c.kind).where(coders_table.c.name == coder)).scalar()
-    if kind is not None and kind != "consensus":
-        raise Conflict(f"coder {coder!r} is a {kind} coder; consensus goes into a coder of its own, e.g. --into consensus")
-    store.ensure_coder(conn, coder, kind="consensus")
-    current = unit_table(read_codings(conn, [coder]), [coder])[coder].to_dict()
-    added, removed, unreviewed = [], [], []
-    for segment_id in sorted(decided):
-        before = current.get(segment_id) or frozenset()
-        removed += [(segment_id, code_id, coder) for code_id in sorted(before - decided[segment_id])]
-        added += [(segment_id, code_id, coder) for code_id in sorted(decided[segment_id] - before)]
-        if current.get(segment_id) is None:
-            unreviewed.append((segment_id, coder))
-    withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided))] if replace_all else []
-    n_removed = len(coding.untag_many(store, conn, removed))
-    n_added = len(coding.tag_many(store, conn, added, origin))
-    coding.mark_reviewed_many(store, conn, unreviewed)
-    n_withdrawn = len(coding.unmark_reviewed_many(store, conn, withdrawn))
-    return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}

@@ -8,25 +8,15 @@ per-file attributes as ``{key: (value, type)}``, where type is ``number``, ``dat
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
-from qualcode.errors import BadFile, BadInput
+from qualcode.errors import BadFile
+from qualcode.inputfile import control_character, read_table
 
 KEY = re.compile(r"^[A-Za-z_][\w.-]{0,63}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y/%m/%d")
-
-
-def parse_attr(option: str) -> tuple[str, str]:
-    """``KEY=VALUE`` from the command line."""
-    key, sep, value = option.partition("=")
-    key, value = key.strip(), value.strip()
-    if not sep or not KEY.match(key) or not value:
-        raise BadInput(f"bad --attr {option!r}: write KEY=VALUE, e.g. --attr role=klantmanager")
-    return key, value
 
 
 def _as_number(value: str) -> str | None:
@@ -56,36 +46,36 @@ def typed(values: list[str]) -> tuple[str, list[str]]:
     return "category", list(values)
 
 
-def read_cases(path: Path, warnings: list[str]) -> dict[str, dict[str, str]]:
-    """Rows of an attributes CSV by their ``file`` value, as written (types come later)."""
+def read_cases(path: Path, warnings: list[str]) -> tuple[dict[str, dict[str, str]], str]:
+    """Rows of an attributes CSV by their ``file`` value, as written (types come later), and how
+    the CSV was read (``'semicolon-separated'``: comma, semicolon and tab are all taken)."""
     from qualcode.ingest import decode  # noqa: PLC0415 - one decoder for every text the user gives
 
     path = Path(path)
     if not path.is_file():
         raise BadFile(path, "attributes file not found; check the path given to --attributes")
-    text = decode(path, path.read_bytes(), warnings)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    columns = [c.strip() for c in reader.fieldnames or []]
-    if "file" not in columns:
-        raise BadFile(path, f"has no 'file' column (columns: {', '.join(columns) or 'none'}); add one with each transcript's file name")
+    table = read_table(path, decode(path, path.read_bytes(), warnings))
+    if "file" not in table.columns:
+        raise BadFile(path, f"has no 'file' column (columns: {', '.join(table.columns) or 'none'}); add one with each transcript's file name")
+    bad = [k for k in table.columns if k != "file" and not KEY.match(k)]
+    if bad:
+        raise BadFile(path, f"column {bad[0]!r} is not a usable attribute name; use letters, digits and _")
     rows: dict[str, dict[str, str]] = {}
-    for number, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+    for number, row in table.rows:
+        if None in row:
+            raise BadFile(path, f"line {number}: {len(row[None])} more field(s) than the header has columns; check the delimiters in that row")
+        row = {key: (value or "").strip() for key, value in row.items()}
+        for key, value in row.items():
+            control = control_character(value)
+            if control:
+                raise BadFile(path, f"line {number}: the {key} {value!r} holds the control character {control}; remove it")
         name = row.pop("file")
         if not name:
             continue
         if name in rows:
             raise BadFile(path, f"line {number}: file {name!r} appears twice; keep one row per transcript")
-        bad = [k for k in row if not KEY.match(k)]
-        if bad:
-            raise BadFile(path, f"column {bad[0]!r} is not a usable attribute name; use letters, digits and _")
         rows[name] = row
-    return rows
+    return rows, table.describe()
 
 
 def match(rows: dict[str, dict[str, str]], path: Path) -> str | None:

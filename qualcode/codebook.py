@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from qualcode.errors import Conflict, InvalidCodebook
+from qualcode.errors import InvalidCodebook
 from qualcode.inputfile import read_utf8
 
 TOP_KEYS = {"title", "version", "language", "description", "rules", "codes"}
@@ -32,6 +32,8 @@ CODE_KEYS = {"id", *TEXT_FIELDS, *LIST_FIELDS, *FLAG_FIELDS, "color", "shortcut"
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
 COLOR_PATTERN = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 MAX_CODEBOOK_BYTES = 5_000_000
+MAX_DEPTH = 40  # YAML nesting: a code nested 19 deep (codes, children, children, ...) fits
+KEY_LINE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_]+)\s*:(?:\s|$)")
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Codebook:
     description: str = ""
     rules: list[str] = field(default_factory=list)
     codes: list[Code] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (line, message): valid, but check it
 
     def walk(self):
         for code in self.codes:
@@ -76,11 +79,41 @@ class Codebook:
         return [code.id for code, _, _ in self.walk()]
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """YAML a codebook never needs: anchors, aliases, deep nesting; refused while composing."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing anchors and aliases (an alias bomb is refused at its first
+    alias, not expanded) and nesting deeper than :data:`MAX_DEPTH` (no RecursionError)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            found = f"the alias *{event.anchor}" if isinstance(event, yaml.AliasEvent) else f"the anchor &{event.anchor}"
+            raise _Refused(problem=f"{found}: a codebook has no use for YAML anchors and aliases; write each value out",
+                           problem_mark=event.start_mark)
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _Refused(problem=f"nested more than {MAX_DEPTH} levels deep; a codebook needs far fewer (check "
+                                       "the indentation)", problem_mark=event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                self.depth -= 1
+
+
 class _Reader:
     """Builds a Codebook from PyYAML's node tree, which knows the line of every value."""
 
-    def __init__(self):
+    def __init__(self, lines: list[str]):
+        self.lines = lines
         self.problems: list[tuple[int, str]] = []
+        self.warnings: list[tuple[int, str]] = []
         self.seen_ids: dict[str, int] = {}
         self.seen_shortcuts: dict[str, str] = {}
 
@@ -105,9 +138,23 @@ class _Reader:
 
     def text(self, node, what: str) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            self.swallowed_keys(node, what)
             return str(node.value).strip()
         self.problem(node, f"{what} must be text")
         return None
+
+    def swallowed_keys(self, node, what: str) -> None:
+        """Warn when a quoted value runs over lines that look like ``key: value``: most likely a
+        quote left open that swallowed the keys after it."""
+        if node.style not in ('"', "'"):
+            return
+        for number in range(node.start_mark.line + 1, min(node.end_mark.line + 1, len(self.lines))):
+            found = KEY_LINE.match(self.lines[number])
+            if found and found[1] in CODE_KEYS | TOP_KEYS:
+                self.warnings.append((node.start_mark.line + 1, (
+                    f"the quoted {what} runs on to line {number + 1}, which looks like the key '{found[1]}:'; "
+                    f"is a closing {node.style} missing? (the value is now {node.value[:60]!r}...)")))
+                return
 
     def text_list(self, node, what: str) -> list[str]:
         if not isinstance(node, yaml.SequenceNode):
@@ -210,7 +257,13 @@ class _Reader:
 def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[int, str]]]:
     """Parse codebook YAML; return the codebook and every problem found, by line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
+    except _Refused as exc:
+        return Codebook(), [(exc.problem_mark.line + 1, exc.problem)]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it has a position, not a line
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        return Codebook(), [(text.count("\n", 0, exc.position) + 1,
+                             f"not valid YAML: the character U+{ord(character):04X} is not allowed; remove it")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -218,8 +271,9 @@ def parse(text: str, source: str = "<codebook>") -> tuple[Codebook, list[tuple[i
         return Codebook(), [(line, f"not valid YAML: {problem}")]
     if root is None:
         return Codebook(), [(1, "the file is empty; a codebook needs a 'codes:' list")]
-    reader = _Reader()
+    reader = _Reader(text.splitlines())
     book = reader.codebook(root)
+    book.warnings = sorted(reader.warnings)
     return book, sorted(reader.problems)
 
 
@@ -292,102 +346,7 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-
-
-def load(store, conn, book: Codebook, source: str = "") -> LoadReport:
-    """Merge a codebook into a project by code id, inside the caller's transaction.
-
-    Codes are added or updated in place (codings keep pointing at them). A project code that
-    the codebook no longer has is removed only if nobody coded with it; otherwise the whole
-    load is refused, because dropping it would lose work.
-    """
-    import sqlalchemy as sa
-
-    from qualcode.store import codes, codings, new_guid
-
-    report = LoadReport()
-    rows = code_rows(book)
-    existing = {row.id: row._asdict() for row in conn.execute(sa.select(codes))}
-    wanted = {row["id"] for row in rows}
-    dropped = [code_id for code_id in existing if code_id not in wanted]
-    if dropped:
-        counts = dict(
-            conn.execute(
-                sa.select(codings.c.code_id, sa.func.count())
-                .where(codings.c.code_id.in_(dropped))
-                .group_by(codings.c.code_id)
-            ).all()
-        )
-        if counts:
-            listed = ", ".join(f"{code_id} ({n} codings)" for code_id, n in sorted(counts.items()))
-            raise Conflict(
-                f"{source or 'the codebook'} drops codes that have codings: {listed}; keep them in "
-                f"the codebook, or merge them first with 'qualcode codes merge SRC --into DEST'"
-            )
-    # Detach children of codes being dropped before deleting, deepest first.
-    for code_id in dropped:
-        conn.execute(codes.update().where(codes.c.parent_id == code_id).values(parent_id=None))
-    for code_id in dropped:
-        conn.execute(codes.delete().where(codes.c.id == code_id))
-        store.log(conn, "code.delete", code_id, {"via": "codebook load"})
-        report.removed.append(code_id)
-    for row in rows:
-        old = existing.get(row["id"])
-        if old is None:
-            conn.execute(codes.insert().values(guid=new_guid(), **row))
-            store.log(conn, "code.add", row["id"], {"name": row["name"]})
-            report.added.append(row["id"])
-            continue
-        changed = {k: v for k, v in row.items() if old.get(k) != v}
-        if changed:
-            conn.execute(codes.update().where(codes.c.id == row["id"]).values(**changed))
-            store.log(conn, "code.update", row["id"], {k: [old.get(k), v] for k, v in changed.items()})
-            report.updated.append(row["id"])
-        else:
-            report.unchanged.append(row["id"])
-    for key in ("title", "version", "language", "description"):
-        store.set_meta(conn, f"codebook.{key}", getattr(book, key))
-    store.set_meta(conn, "codebook.rules", json.dumps(book.rules, ensure_ascii=False))
-    return report
-
-
-def from_store(conn) -> Codebook:
-    """The project's current codebook, rebuilt from its ``codes`` table."""
-    import sqlalchemy as sa
-
-    from qualcode.store import codes, meta
-
-    info = dict(conn.execute(sa.select(meta.c.key, meta.c.value).where(meta.c.key.like("codebook.%"))).all())
-    rows = conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings().all()
-    built: dict[str, Code] = {}
-    for row in rows:
-        built[row["id"]] = Code(
-            id=row["id"],
-            name=row["name"],
-            label=row["label"],
-            definition=row["definition"],
-            include=row["include"],
-            exclude=row["exclude"],
-            source=row["source"],
-            examples=json.loads(row["examples"]),
-            keywords=json.loads(row["keywords"]),
-            color=row["color"],
-            shortcut=row["shortcut"],
-            exclusive=bool(row["exclusive"]),
-            codable=bool(row["codable"]),
-        )
-    top = []
-    for row in rows:
-        code = built[row["id"]]
-        (built[row["parent_id"]].children if row["parent_id"] else top).append(code)
-    return Codebook(
-        title=info.get("codebook.title", ""),
-        version=info.get("codebook.version", ""),
-        language=info.get("codebook.language", ""),
-        description=info.get("codebook.description", ""),
-        rules=json.loads(info.get("codebook.rules", "[]")),
-        codes=top,
-    )
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # the codebook file's, by line
 
 
 def _code_as_dict(code: Code) -> dict:
@@ -418,29 +377,6 @@ def dump(book: Codebook) -> str:
     head = {k: getattr(book, k) for k in ("title", "version", "language", "description", "rules") if getattr(book, k)}
     head["codes"] = [_code_as_dict(code) for code in book.codes]
     return yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=100)
-
-
-def code_parents(conn) -> dict[str, str | None]:
-    """Every code id of the project mapped to its parent id (None at the top)."""
-    import sqlalchemy as sa
-
-    from qualcode.store import codes
-
-    return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
-
-
-def not_codable(conn) -> dict[str, list[str]]:
-    """Codes that may not be applied, each with the ids of its children (what to code instead)."""
-    import sqlalchemy as sa
-
-    from qualcode.store import codes
-
-    rows = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.codable).order_by(codes.c.position)).all()
-    found = {code_id: [] for code_id, _, codable in rows if not codable}
-    for code_id, parent, _ in rows:
-        if parent in found:
-            found[parent].append(code_id)
-    return found
 
 
 def with_descendants(parents: dict[str, str | None], code_ids) -> set[str]:

@@ -21,8 +21,7 @@ CODEBOOK = "codebooks/professioneel-handelen.yaml"
 REFERENCE_CODING = "transcripts/reference-coding.csv"
 HELD_OUT = "km-veenstad-01"
 TRANSCRIPTS = "transcripts"
-# The Teams, WebVTT, Word Transcribe and Otter samples label the interviewer by name or number.
-DEMO_INTERVIEWERS = ("Eva Jansen", "Tom de Graaf", "Spreker 1", "Lisa Vermeulen")
+SURVEY = "survey/klantmanagers.sav"
 
 
 def bundled(relative: str) -> Path:
@@ -46,6 +45,13 @@ def _figure(value) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _summary_row(row: dict) -> str:
+    ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
+    agree = "n/a" if row["percent_agreement"] is None else format(row["percent_agreement"], ".0%")
+    return (f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
+            f"{_figure(row['ac1']):>6} {agree:>6} {row['n_units']:>4}")
+
+
 def agreement_summary(result) -> str:
     """A compact agreement table for the demo: overall alpha, then one line per code and group."""
     data = result.to_dict()
@@ -56,20 +62,16 @@ def agreement_summary(result) -> str:
         f"   {'code':<5} {'alpha':>6} {'95% CI':>13} {'kappa':>6} {'AC1':>6} {'agree':>6} {'n':>4}",
     ]
     for row in data["codes"]:
-        ci = "n/a" if row["alpha_ci"] is None else f"{row['alpha_ci'][0]:.2f}..{row['alpha_ci'][1]:.2f}"
-        lines.append(
-            f"   {row['code']:<5} {_figure(row['alpha']):>6} {ci:>13} {_figure(row['kappa']):>6} "
-            f"{_figure(row['ac1']):>6} {'n/a' if row['percent_agreement'] is None else format(row['percent_agreement'], '.0%'):>6} "
-            f"{row['n_units']:>4}"
-        )
-    lines += [f"   {row['code']:<5} {_figure(row['alpha']):>6}  (exclusive group, {row['n_units']} segments)" for row in data["groups"]]
+        lines.append(_summary_row(row))
+    lines += [_summary_row(row) + "  (exclusive group)" for row in data["groups"]]
     lines.append("   full table: qualcode agreement --coders anna,bram; differences: qualcode disagreements")
     return "\n".join(lines)
 
 
 def _import_interviews(project: Project, report: Callable[[str, str], None]) -> None:
     folder = bundled(TRANSCRIPTS)
-    result = project.import_files([folder], attributes_csv=folder / "cases.csv", interviewers=DEMO_INTERVIEWERS)
+    # As the README imports them: cases.csv names each sample's interviewer label (Teams, WebVTT, Otter ...).
+    result = project.import_files([folder], attributes_csv=folder / "cases.csv")
     if result.failed:
         raise BadInput(next(f.message for f in result.files if f.status == "refused"))
     per_role = project.documents().groupby("role").agg(documents=("name", "size"), segments=("segments", "sum"))
@@ -90,8 +92,30 @@ def export_theme_matrices(project: Project, folder: Path) -> str:
         f"respondent x dimension matrix, {len(themes)} respondents x {len(themes.columns)} top-level codes "
         f"(coding rule: {themes.attrs['qualcode']['coding_rule']}):\n"
         + "".join(f"   {path}\n" for path in written)
-        + f"   data dictionary: {folder / 'dimensions.dictionary.csv'} and .json\n"
+        + f"   each with its data dictionary ({written[0].name}.dictionary.csv and .json); "
+        + f"{written[-1].name}.R and .do load it in R and Stata\n"
         + f"   respondents per code: {found}"
+    )
+
+
+def survey_step(project: Project, folder: Path) -> str:
+    """Join the dimensions onto the fictional klantmanager survey and write a joint display."""
+    from qualcode import survey  # noqa: PLC0415 - pandas and pyreadstat load only here
+
+    source = bundled(SURVEY)
+    joined = project.join_survey(source, folder / "themes-survey.sav", codes="top", value="presence")
+    table = project.joint_display(source, by="workload", codes=["KV", "KG", "WG", "ROL"])
+    survey.write_joint_display(table, table.attrs["qualcode"]["labels"], survey.display_notes(table),
+                               folder / "joint-display.xlsx")
+    return (
+        f"joined the dimensions onto {SURVEY} (fictional, {len(joined.data)} klantmanagers):\n"
+        f"   {folder / 'themes-survey.sav'}: {int(joined.data['qc_interviewed'].sum())} survey respondents interviewed; "
+        f"{len(joined.survey_only)} not interviewed\n"
+        f"   interviewed but not in the survey: {', '.join(joined.interview_only)} "
+        f"(listed in themes-survey.sav.unmatched.csv)\n"
+        f"   joint display of 4 themes by workload: {folder / 'joint-display.xlsx'}\n"
+        "   clients and managers are not in the survey: compare them by municipality with "
+        "'qualcode matrix --rows municipality'"
     )
 
 
@@ -164,8 +188,9 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         # 5. suggestions and their measured quality (issue 5)
         report("5. suggestions and their measured quality", suggestions_step(project))
 
-        # 6. theme matrices for the survey pipeline (issue 7)
+        # 6. theme matrices for the survey pipeline (issue 7); 6b. joined onto a survey file (issue 16)
         report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))
+        report("6b. the themes meet the survey", survey_step(project, directory / "exports"))
 
         # 7. REFI-QDA export for other QDA tools (issue 8)
         exports = directory / "exports"
@@ -177,6 +202,18 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
             f"{counts['codings']} codings, {counts['users']} coders, {counts['memos']} memos) and "
             f"{exports / 'demo.qdc'} ({book['codes']} codes), both valid against the REFI-QDA schemas;\n"
             f"   open them in ATLAS.ti, NVivo, MAXQDA, QualCoder or Taguette",
+        )
+
+        # 8. the methods report (issue 20), without the slow cross-validation
+        from qualcode import report_write  # noqa: PLC0415 - matplotlib loads only for the report
+
+        methods = project.report(evaluate=False)
+        written = report_write.write(methods, directory / "report.html")
+        report(
+            "8. the methods report",
+            f"wrote {written} ({len(methods.figures)} figures, no external requests): corpus, codebook, coding, "
+            f"agreement, themes, software and a methods paragraph to paste; open it in a browser.\n"
+            f"   with the suggestion quality, or in Dutch or Word: qualcode report --lang nl --out report.docx",
         )
 
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")

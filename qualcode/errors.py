@@ -86,3 +86,12 @@ class InvalidRows(BadInput):
             f"{path}: {n_rows} bad row{'s' if n_rows != 1 else ''}, nothing applied: {listed}; fix "
             f"{'them' if n_rows != 1 else 'it'} and apply again"
         )
+
+
+class LockTimeout(QualcodeError):
+    """Another writer held the project's write lock for longer than this writer would wait."""
+
+
+class BrokenChain(QualcodeError):
+    """The audit log's hash chain does not verify: an entry was changed, removed or inserted
+    outside qualcode, or its append-only triggers are gone."""

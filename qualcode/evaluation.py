@@ -11,7 +11,9 @@ hit@3 and micro F1 as mean and standard deviation over folds. Measuring never wr
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +22,7 @@ from sklearn.metrics import precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from qualcode.errors import BadInput, NotEnoughData
+from qualcode.progress import Progress, silent
 from qualcode.suggest import KEYWORD_WEIGHT, KeywordMatcher, TrainingSet, learnable, phrase_matcher
 
 CURVE_SHARES = (0.2, 0.4, 0.6, 0.8, 1.0)
@@ -77,7 +80,8 @@ def grouped_folds(groups, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(GroupKFold(n_splits=folds).split(np.zeros(len(groups)), groups=groups))
 
 
-def out_of_fold_scores(estimator, data: TrainingSet, labels: np.ndarray, splits, share: float = 1.0, seed: int = 0):
+def out_of_fold_scores(estimator, data: TrainingSet, labels: np.ndarray, splits, share: float = 1.0, seed: int = 0,
+                       fitted: Callable[[], None] = lambda: None):
     """Scores for every segment from a model that never saw its document; with ``share`` < 1,
     each fold trains on that share of its training documents (a fixed random choice).
 
@@ -93,6 +97,7 @@ def out_of_fold_scores(estimator, data: TrainingSet, labels: np.ndarray, splits,
         train = np.array([i for i in train if groups[i] in kept])
         model = clone(estimator).fit([data.texts[i] for i in train], labels[train])
         scores[test] = model.predict_proba([data.texts[i] for i in test])
+        fitted()
         sizes.append(len(train))
     return scores, float(np.mean(sizes))
 
@@ -115,12 +120,13 @@ def _averages(labels: np.ndarray, predicted: np.ndarray, columns) -> dict:
     }
 
 
-def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARES) -> Evaluation:
+def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARES,
+             progress: Progress = silent) -> Evaluation:
     """Grouped cross-validation of ``estimator`` (unfitted; cloned per fold) on ``data``.
 
     Micro averages pool every (segment, code) decision, so frequent codes weigh most; macro
     averages give each code that occurs in the data the same weight. A score counts as a
-    suggestion from ``estimator.threshold`` up.
+    suggestion from ``estimator.threshold`` up. ``progress`` hears of every model fitted.
     """
     import pandas as pd  # noqa: PLC0415 - heavy; only the result tables need it
 
@@ -128,7 +134,15 @@ def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARE
     check_enough(data, code_ids, folds, estimator.min_positives)
     labels = data.matrix(code_ids)
     splits = grouped_folds(data.groups, folds)
-    scores, size = out_of_fold_scores(estimator, data, labels, splits)
+    fits = itertools.count(1)
+    total = folds * len(shares)
+    what = f"fitting {total} models ({folds} folds x {len(shares)} training sizes)"
+    progress(what, 0, total)
+
+    def fitted() -> None:
+        progress(what, next(fits), total)
+
+    scores, size = out_of_fold_scores(estimator, data, labels, splits, fitted=fitted)
     predicted = (scores >= estimator.threshold).astype(np.int64)
     present = np.flatnonzero(labels.sum(axis=0) > 0)
     averages = _averages(labels, predicted, present)
@@ -142,7 +156,7 @@ def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARE
     }).sort_values(["support", "code"], ascending=[False, True], ignore_index=True)
     curve = []
     for share in shares:
-        curve_scores, curve_size = (scores, size) if share == 1.0 else out_of_fold_scores(estimator, data, labels, splits, share)
+        curve_scores, curve_size = (scores, size) if share == 1.0 else out_of_fold_scores(estimator, data, labels, splits, share, fitted=fitted)
         curve_predicted = (curve_scores >= estimator.threshold).astype(np.int64)
         micro_f1 = _averages(labels, curve_predicted, present)["micro"]["f1"]
         curve.append({"share_of_documents": share, "training_segments": round(curve_size, 1), "micro_f1": micro_f1})

@@ -3,17 +3,26 @@
 Takes a frame from :mod:`qualcode.matrices` (its ``attrs["qualcode"]`` says what it holds) and a
 path; :func:`write` picks the writer by suffix from :data:`WRITERS` (or
 :data:`FRAMEWORK_WRITERS` for a framework matrix), which also drive ``--out`` validation and the
-README's format table. Every file gets a data dictionary beside it (``<stem>.dictionary.csv``
-and ``.json``). Variable names follow both SPSS and Stata rules (``KV-OPL`` -> ``KV_OPL``), so
-one dictionary serves every format. CSV files hold no timestamps: exporting the same project
-twice gives the same bytes; the export time is in the JSON dictionary, the .sav notes and the
-.xlsx dictionary sheet.
+README's format table. Every file gets its own data dictionary beside it
+(``themes.sav`` -> ``themes.sav.dictionary.csv`` and ``.json``), and a .sav or .dta file a
+short R (haven) and Stata script that load it with its labels and merge it with a survey file
+by the key (``themes.sav.R``, ``themes.sav.do``). Variable names follow both SPSS and Stata
+rules (``KV-OPL`` -> ``KV_OPL``). Every file is written to a temporary name and renamed when
+complete, so a failed write leaves nothing behind.
+
+What the statistician gets: the key as the text it is (never labelled integers); missing cells
+missing (system-missing in .sav, ``.`` in .dta, empty in .csv, null in .parquet), not 0 or "";
+dates as dates (SPSS DATE, Stata %td, R Date via haven or arrow); counts and presence as
+integers (F8.0). CSV files hold no timestamps: exporting the same project twice gives the same
+bytes; the export time is in the JSON dictionary, the .sav notes and the .xlsx dictionary sheet.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable
@@ -22,7 +31,7 @@ from pathlib import Path
 
 from qualcode.errors import BadInput
 
-MAX_NAME = 32  # Stata's limit; SPSS allows 64 bytes
+MAX_NAME = 31  # Stata allows 32, but readstat refuses 32 for a variable with value labels; SPSS allows 64 bytes
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 STATA_RESERVED = {
     "_ALL", "_B", "BYTE", "_COEF", "_CONS", "DOUBLE", "FLOAT", "IF", "IN", "INT", "LONG", "_N", "_PI",
@@ -39,6 +48,21 @@ class Prepared:
     variables: list[dict]
     about: dict
     value_labels: dict[str, dict[int, str]] = field(default_factory=dict)
+    raw: bool = False  # CSV text as it is, formula-like cells included (see qualcode.spreadsheet)
+
+    def key(self) -> str:
+        return self.variables[0]["variable"]
+
+    def integers(self) -> list[str]:
+        """The variables holding whole numbers (counts, presence, coded categories)."""
+        return [v["variable"] for v in self.variables if v["storage"] == "integer"]
+
+    def for_readstat(self):
+        """The data as readstat writes it: nullable integers as floats, NaN where missing."""
+        data = self.data.copy()
+        for name in self.integers():
+            data[name] = data[name].astype("float64")
+        return data
 
     def labels(self) -> list[str]:
         return [variable["label"] for variable in self.variables]
@@ -50,6 +74,7 @@ class Prepared:
             f"coding rule: {self.about['coding_rule']}",
             f"qualcode version: {self.about['qualcode_version']}",
             f"exported at: {self.about['exported_at']}",
+            *([f"missing: {self.about['missing']}"] if "missing" in self.about else []),
         ]
 
     def file_label(self) -> str:
@@ -58,7 +83,8 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Writer:
-    """How one suffix is written; ``labelled`` writers code categorical attributes as integers."""
+    """How one suffix is written; ``labelled`` writers code categorical attributes as integers
+    and get an R and a Stata script beside the file."""
 
     write: Callable[[Prepared, Path], None]
     description: str
@@ -100,9 +126,25 @@ def _measure(spec: dict) -> str:
     return "scale"
 
 
-def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
+def _storage(column, role: str) -> str:
+    """How a column is stored: integer, decimal, date or text. A float attribute holding only
+    whole numbers (an age read with gaps) is an integer; a float code column (share) is not."""
+    from pandas.api.types import is_datetime64_any_dtype, is_integer_dtype, is_numeric_dtype  # noqa: PLC0415
+
+    if is_datetime64_any_dtype(column):
+        return "date"
+    if is_integer_dtype(column):
+        return "integer"
+    if is_numeric_dtype(column):
+        values = column.dropna()
+        whole = role == "attribute" and len(values) and (values == values.round()).all()
+        return "integer" if whole else "decimal"
+    return "text"
+
+
+def prepare(frame, labelled: bool, exported_at: str, raw: bool = False) -> Prepared:
     """Rename to variable names, code categorical attributes (when ``labelled``), build the dictionary."""
-    from pandas.api.types import is_numeric_dtype  # noqa: PLC0415 - the CLI imports this module for check_out
+    import pandas as pd  # noqa: PLC0415 - the CLI imports this module for check_out
 
     from qualcode import __version__  # noqa: PLC0415 - the package imports this module lazily
 
@@ -115,48 +157,125 @@ def prepare(frame, labelled: bool, exported_at: str) -> Prepared:
     variables = []
     for column, spec in specs.items():
         labels = {int(k): v for k, v in spec.get("value_labels", {}).items()}
-        if spec.get("type") == "category" and spec["role"] == "attribute":
+        if spec["role"] == "key":
+            data[column] = data[column].astype("string").astype(object).where(data[column].notna(), None)
+        elif spec.get("type") == "category" and spec["role"] == "attribute":
             values = data[column].dropna().astype(str)
             if labelled:
                 labels = {code: value for code, value in enumerate(sorted(values.unique()), start=1)}
-                data[column] = data[column].map({value: code for code, value in labels.items()})
-        if not is_numeric_dtype(data[column]):
-            data[column] = data[column].fillna("").astype(str)
+                data[column] = data[column].map({value: code for code, value in labels.items()}).astype("Int64")
+        storage = _storage(data[column], spec["role"])
+        if storage == "date":
+            data[column] = pd.Series([None if pd.isna(day) else day.date() for day in data[column]], dtype=object)
+        elif storage == "text":
+            data[column] = data[column].astype(object).where(data[column].notna(), None)
+        elif storage == "integer":
+            data[column] = data[column].astype("Int64")
         if labels:
             value_labels[names[column]] = labels
         variables.append({
             "variable": names[column], "column": column, "label": spec["label"], "meaning": spec["meaning"],
             "source_codes": spec.get("source_codes", []), "reference": spec.get("reference", ""), "value_labels": labels,
+            "storage": storage,
             "measure": _measure({**spec, "value_labels": labels}),
         })
     about = {key_: info[key_] for key_ in ("kind", "coder", "coding_rule", "codebook", "value", "rows")}
+    about |= {key_: info[key_] for key_ in ("missing", "not_reviewed", "without_key") if key_ in info}
+    about["unit"] = info.get("unit")
+    about["audit_head"] = info.get("audit_head")  # the project state exported (qualcode log --verify)
     about |= {"qualcode_version": __version__, "exported_at": exported_at}
-    return Prepared(data.rename(columns=names), variables, about, value_labels)
+    return Prepared(data.rename(columns=names), variables, about, value_labels, raw)
 
 
 def _dictionary_table(prepared: Prepared) -> list[list[str]]:
-    rows = [["variable", "label", "meaning", "source_codes", "reference", "value_labels", "measure"]]
+    rows = [["variable", "label", "meaning", "source_codes", "reference", "value_labels", "measure", "storage"]]
     for v in prepared.variables:
         labels = "; ".join(f"{code}={text}" for code, text in v["value_labels"].items())
-        rows.append([v["variable"], v["label"], v["meaning"], " ".join(v["source_codes"]), v["reference"], labels, v["measure"]])
+        rows.append([v["variable"], v["label"], v["meaning"], " ".join(v["source_codes"]), v["reference"], labels,
+                     v["measure"], v["storage"]])
     return rows
 
 
+def beside(out: Path, ending: str) -> Path:
+    """A file that belongs to ``out``: ``themes.sav`` -> ``themes.sav.dictionary.csv``."""
+    return out.with_name(out.name + ending)
+
+
+def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write`` on a temporary file beside ``out`` and rename it to ``out`` when it
+    returns; if it raises, the temporary file goes and ``out`` is untouched."""
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_dictionary(prepared: Prepared, out: Path) -> list[Path]:
-    """``<stem>.dictionary.csv`` (no timestamp, byte-stable) and ``.json`` (with provenance)."""
+    """``<file>.dictionary.csv`` (no timestamp, byte-stable) and ``.json`` (with provenance)."""
     import csv  # noqa: PLC0415
 
-    csv_path = out.with_name(out.stem + ".dictionary.csv")
-    json_path = out.with_name(out.stem + ".dictionary.json")
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(_dictionary_table(prepared))
+    from qualcode.spreadsheet import csv_row  # noqa: PLC0415
+
+    def table(path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(csv_row(row, prepared.raw) for row in _dictionary_table(prepared))
+
     document = {"file": out.name, **prepared.about, "variables": prepared.variables}
-    json_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    csv_path, json_path = beside(out, ".dictionary.csv"), beside(out, ".dictionary.json")
+    write_atomically(csv_path, table)
+    write_atomically(json_path, lambda path: path.write_text(text, encoding="utf-8"))
     return [csv_path, json_path]
 
 
+R_SCRIPT = """# Load {file} with its labels and merge it with your survey by {key} (written by qualcode {version}).
+library(haven)   # install.packages(c("haven", "dplyr"))
+library(dplyr)
+themes <- {reader}("{file}")             # variable and value labels kept; as_factor(themes) for factors
+themes${key} <- as.character(themes${key})  # the key is text: "R01" must not become 1
+survey <- read_sav("SURVEY.sav")         # or read_dta("SURVEY.dta"), readr::read_csv("SURVEY.csv")
+survey${key} <- as.character(survey${key})
+merged <- left_join(survey, themes, by = "{key}")   # every survey respondent; themes missing if not interviewed
+anti_join(themes, survey, by = "{key}")              # interviewed but not in the survey: check these
+"""
+
+STATA_SCRIPT = """* Load {file} with its labels and merge it with your survey by {key} (written by qualcode {version}).
+{loader}
+tempfile themes
+save `themes'
+use "SURVEY.dta", clear
+capture tostring {key}, replace            // the key is text in {file}: "R01" must not become 1
+merge 1:1 {key} using `themes'
+tabulate _merge                             // 1 survey only, 2 interviewed only, 3 both
+"""
+
+
+def write_scripts(prepared: Prepared, out: Path) -> list[Path]:
+    """``<file>.R`` (haven) and ``<file>.do`` (Stata) that load ``out`` with labels and merge it
+    with a survey file by the key."""
+    sav = out.suffix.lower() == ".sav"
+    fields = {"file": out.name, "key": prepared.key(), "version": prepared.about["qualcode_version"]}
+    loader = f'import spss using "{out.name}", clear' if sav else f'use "{out.name}", clear'
+    scripts = {beside(out, ".R"): R_SCRIPT.format(reader="read_sav" if sav else "read_dta", **fields),
+               beside(out, ".do"): STATA_SCRIPT.format(loader=loader, **fields)}
+    for path, text in scripts.items():
+        write_atomically(path, lambda temporary, text=text: temporary.write_text(text, encoding="utf-8"))
+    return list(scripts)
+
+
 def _write_csv(prepared: Prepared, out: Path) -> None:
-    prepared.data.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
+    from pandas.api.types import is_numeric_dtype  # noqa: PLC0415
+
+    from qualcode.spreadsheet import csv_cell  # noqa: PLC0415
+
+    data = prepared.data.apply(
+        lambda column: column if is_numeric_dtype(column) else column.map(lambda value: csv_cell(value, prepared.raw))
+    )
+    data.to_csv(out, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _write_parquet(prepared: Prepared, out: Path) -> None:
@@ -169,10 +288,11 @@ def _write_sav(prepared: Prepared, out: Path) -> None:
     import pyreadstat  # noqa: PLC0415 - only .sav and .dta need it
 
     pyreadstat.write_sav(
-        prepared.data, out, file_label=prepared.file_label()[:64], column_labels=prepared.labels(),
+        prepared.for_readstat(), out, file_label=prepared.file_label()[:64], column_labels=prepared.labels(),
         note=[part for line in prepared.notes() for part in textwrap.wrap(line, 80)],
         variable_value_labels=prepared.value_labels,
         variable_measure={v["variable"]: v["measure"] for v in prepared.variables},
+        variable_format=dict.fromkeys(prepared.integers(), "F8.0"),
     )
 
 
@@ -180,8 +300,9 @@ def _write_dta(prepared: Prepared, out: Path) -> None:
     import pyreadstat  # noqa: PLC0415 - only .sav and .dta need it
 
     pyreadstat.write_dta(
-        prepared.data, out, file_label=prepared.file_label()[:80],
+        prepared.for_readstat(), out, file_label=prepared.file_label()[:80],
         column_labels=[label[:80] for label in prepared.labels()], variable_value_labels=prepared.value_labels,
+        variable_format=dict.fromkeys(prepared.integers(), "%8.0g"),
     )
 
 
@@ -200,36 +321,45 @@ def _about_rows(prepared: Prepared) -> list[list[str]]:
 def _write_xlsx(prepared: Prepared, out: Path) -> None:
     from openpyxl import Workbook  # noqa: PLC0415 - only .xlsx needs it
 
+    from qualcode.spreadsheet import xlsx_row  # noqa: PLC0415
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("matrix")
     sheet.freeze_panes = "B2"
     for row in _sheet_rows(prepared.data):
-        sheet.append(row)
+        sheet.append(xlsx_row(sheet, row))
     dictionary = book.create_sheet("dictionary")
     for row in [*_dictionary_table(prepared), [], *_about_rows(prepared)]:
-        dictionary.append(row)
+        dictionary.append(xlsx_row(dictionary, row))
     book.save(out)
 
 
 def _write_framework_xlsx(prepared: Prepared, out: Path) -> None:
-    from openpyxl import Workbook  # noqa: PLC0415 - only .xlsx needs it
-    from openpyxl.styles import Alignment  # noqa: PLC0415
+    from copy import copy  # noqa: PLC0415
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "framework"
-    sheet.append(prepared.labels())
-    for row in prepared.data.itertuples(index=False):
-        sheet.append(list(row))
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for column in sheet.iter_cols(min_row=2):
-        sheet.column_dimensions[column[0].column_letter].width = 48
-        for cell in column:
-            cell.alignment = wrap
+    from openpyxl import Workbook  # noqa: PLC0415 - only .xlsx needs it
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+    from openpyxl.styles import Alignment  # noqa: PLC0415
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
+    from qualcode.spreadsheet import xlsx_row  # noqa: PLC0415
+
+    book = Workbook(write_only=True)  # streamed rows: a fraction of the time of the cell-by-cell workbook
+    sheet = book.create_sheet("framework")
+    for column in range(1, len(prepared.variables) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 48
     sheet.freeze_panes = "B2"
+    template = WriteOnlyCell(sheet)
+    template.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.append(xlsx_row(sheet, prepared.labels()))
+    for row in prepared.data.itertuples(index=False):
+        cells = xlsx_row(sheet, row)
+        for cell in cells:
+            cell._style = copy(template._style)  # the wrap style looked up once, not hashed per cell
+        sheet.append(cells)
     about = book.create_sheet("about")
     for row in _about_rows(prepared):
-        about.append(row)
+        about.append(xlsx_row(about, row))
     book.save(out)
 
 
@@ -237,38 +367,50 @@ def _write_framework_docx(prepared: Prepared, out: Path) -> None:
     import docx  # noqa: PLC0415 - only .docx needs it
     from docx.enum.section import WD_ORIENT  # noqa: PLC0415
 
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
     document = docx.Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
     document.add_heading("Framework matrix", level=1)
     for line in prepared.notes():
-        document.add_paragraph(line)
-    table = document.add_table(rows=len(prepared.data) + 1, cols=len(prepared.variables))
+        document.add_paragraph(printable(line))
+    table = document.add_table(rows=0, cols=len(prepared.variables))
     table.style = "Table Grid"
-    for row, values in zip(table.rows, [prepared.labels(), *prepared.data.itertuples(index=False)], strict=True):
-        for cell, value in zip(row.cells, values, strict=True):
-            _fill_cell(cell, str(value))
+    fill_word_table(table, [prepared.labels(), *prepared.data.itertuples(index=False)])
     document.save(out)
 
 
-def _fill_cell(cell, text: str) -> None:
-    """Put text (lines as line breaks) in a Word table cell as one run built in one parse:
-    ``cell.text = ...`` adds one character at a time, seconds for 200 respondents."""
-    from xml.sax.saxutils import escape  # noqa: PLC0415
-
-    from docx.oxml import parse_xml  # noqa: PLC0415
+def fill_word_table(table, rows) -> None:
+    """Append ``rows`` of text to a python-docx table, every row built as XML and parsed once:
+    python-docx's cell objects cost seconds for 200 respondents."""
+    from docx.oxml import parse_xml  # noqa: PLC0415 - only .docx needs it
     from docx.oxml.ns import nsdecls  # noqa: PLC0415
 
-    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(line)}</w:t>' for line in text.split("\n"))
-    cell.paragraphs[0]._p.append(parse_xml(f"<w:r {nsdecls('w')}>{lines}</w:r>"))
+    widths = [column.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}w") for column in table._tbl.tblGrid]
+    xml = "".join(
+        "<w:tr>" + "".join(_cell_xml(str(value), width) for value, width in zip(values, widths, strict=True)) + "</w:tr>"
+        for values in rows
+    )
+    table._tbl.extend(parse_xml(f"<w:tbl {nsdecls('w')}>{xml}</w:tbl>"))
+
+
+def _cell_xml(text: str, width: str) -> str:
+    """A Word table cell holding ``text`` as one run, its lines as line breaks."""
+    from xml.sax.saxutils import escape  # noqa: PLC0415
+
+    from qualcode.spreadsheet import printable  # noqa: PLC0415
+
+    lines = "<w:br/>".join(f'<w:t xml:space="preserve">{escape(printable(line))}</w:t>' for line in text.split("\n"))
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr><w:p><w:r>{lines}</w:r></w:p></w:tc>'
 
 
 WRITERS: dict[str, Writer] = {
     ".csv": Writer(_write_csv, "comma-separated text, UTF-8; byte-identical when nothing changed"),
     ".xlsx": Writer(_write_xlsx, "Excel: sheet 'matrix' and sheet 'dictionary' (with provenance)"),
-    ".sav": Writer(_write_sav, "SPSS: variable and value labels, measurement levels, provenance in the notes", True),
-    ".dta": Writer(_write_dta, "Stata 15: variable and value labels", True),
+    ".sav": Writer(_write_sav, "SPSS: variable and value labels, measurement levels, provenance in the notes; .R and .do beside it", True),
+    ".dta": Writer(_write_dta, "Stata 15: variable and value labels; .R and .do beside it", True),
     ".parquet": Writer(_write_parquet, "Parquet (pyarrow), for R arrow, pandas, polars; dictionary in the metadata"),
 }
 FRAMEWORK_WRITERS: dict[str, Writer] = {
@@ -293,8 +435,10 @@ def check_out(out: str | Path, kind: str = "matrix") -> Path:
     return out
 
 
-def write(frame, out: str | Path) -> list[Path]:
-    """Write ``frame`` to ``out`` by suffix, plus its data dictionary; returns the paths written."""
+def write(frame, out: str | Path, raw: bool = False) -> list[Path]:
+    """Write ``frame`` to ``out`` by suffix, plus its data dictionary; returns the paths written.
+    Text a spreadsheet would run as a formula is written as text (see :mod:`qualcode.spreadsheet`);
+    ``raw`` leaves CSV cells as they are."""
     from qualcode.store import now  # noqa: PLC0415 - the store's one time format
 
     kind = frame.attrs["qualcode"]["kind"]
@@ -302,6 +446,7 @@ def write(frame, out: str | Path) -> list[Path]:
     if frame.empty:
         raise BadInput(f"{out}: the {kind} is empty; nothing written")
     writer = writers_for(kind)[out.suffix.lower()]
-    prepared = prepare(frame, writer.labelled, now())
-    writer.write(prepared, out)
-    return [out, *write_dictionary(prepared, out)]
+    prepared = prepare(frame, writer.labelled, now(), raw)
+    write_atomically(out, lambda temporary: writer.write(prepared, temporary))
+    scripts = write_scripts(prepared, out) if writer.labelled else []
+    return [out, *write_dictionary(prepared, out), *scripts]

@@ -19,25 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import sqlalchemy as sa
-
-from qualcode import attributes as attrs_mod
-from qualcode.errors import BadInput, QualcodeError, UnknownItem
+from qualcode import attributes as attributes_mod
+from qualcode.errors import BadInput, QualcodeError
 from qualcode.ingest import READERS, REFUSED_SUFFIXES, Transcript, read
+from qualcode.layouts import check_layout
 from qualcode.segment import UNITS, Segment, pipeline, split
-from qualcode.store import (
-    NewDocument,
-    NewSegment,
-    Store,
-    codings,
-    document_attributes,
-    documents,
-    insert_document,
-    memos,
-    reviews,
-    segments,
-    turns,
-)
+from qualcode.selection import parse_pairs
+from qualcode.store import NewDocument, NewSegment, Store, insert_document
+from qualcode.store import coding as store_coding
+from qualcode.store import memo as store_memo
+from qualcode.store import transcript as store_transcript
+from qualcode.store.segment import ref
 
 SIMILAR = 0.85
 PUNCTUATION = re.compile(r"[^\w\s]")
@@ -54,6 +46,7 @@ class FileResult:
     turns: int = 0
     segments: int = 0
     speakers: list[str] = field(default_factory=list)
+    layout: str = ""  # the layout it was read by, with its confidence ("teams (confidence 0.95)")
     reanchored: int = 0
     unanchored: list[dict] = field(default_factory=list)
 
@@ -64,6 +57,7 @@ class ImportReport:
 
     files: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know, e.g. how a CSV was read
 
     def count(self, status: str) -> int:
         return sum(f.status == status for f in self.files)
@@ -84,6 +78,8 @@ class Options:
     model: str | None = None
     replace: bool = False
     include_interviewer: bool = False
+    layout: str | None = None  # forced layout name (--layout); None detects it per file
+    allow_duplicate: bool = False  # import content already held under another name (--allow-duplicate)
 
 
 def walk(paths) -> list[Path]:
@@ -104,13 +100,16 @@ def walk(paths) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[str]):
-    """Per file attributes ``{key: (value, type)}`` and per file interviewer labels."""
-    rows = attrs_mod.read_cases(csv_path, warnings) if csv_path else {}
-    given = dict(attrs_mod.parse_attr(option) for option in attr_options or ())
+def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[str], notes: list[str]):
+    """Per file attributes ``{key: (value, type)}`` and per file interviewer labels; ``notes``
+    gets how the CSV was read."""
+    rows, csv_format = attributes_mod.read_cases(csv_path, warnings) if csv_path else ({}, "")
+    if csv_path:
+        notes.append(f"attributes from {csv_path}: {csv_format}, {len(rows)} rows")
+    given = parse_pairs(attr_options)
     values, interviewers, used = {}, {}, set()
     for path in files:
-        key = attrs_mod.match(rows, path)
+        key = attributes_mod.match(rows, path)
         row = dict(rows.get(key, {}))
         if key is not None:
             used.add(key)
@@ -120,7 +119,7 @@ def case_attributes(files: list[Path], csv_path, attr_options, warnings: list[st
         values[path] = {**row, **given}
     for key in sorted(set(rows) - used):
         warnings.append(f"{csv_path}: the row for {key!r} matches no file in this import")
-    return attrs_mod.assign(values), interviewers
+    return attributes_mod.assign(values), interviewers
 
 
 class Known(NamedTuple):
@@ -145,7 +144,12 @@ def _new_document(transcript: Transcript, segs: list[Segment], attributes: dict,
     )
 
 
-def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options: Options | None = None,
+def unit_refusal(recorded: str | None, unit: str) -> str:
+    return (f"this project is segmented by {recorded or 'another unit'}, not {unit}: import with --unit "
+            f"{recorded or 'as before'} (one unit per project, so every count counts the same thing)")
+
+
+def import_files(store: Store, paths, *, attributes_csv=None, attributes=(), options: Options | None = None,
                  progress: Callable[[int, int, Path], None] | None = None) -> ImportReport:
     """Import every file under ``paths``; a refused file is reported, and the batch goes on."""
     options = options or Options()
@@ -153,16 +157,20 @@ def import_files(store: Store, paths, *, attributes_csv=None, attrs=(), options:
         raise BadInput(f"unknown unit {options.unit!r}: use one of {', '.join(UNITS)}")
     if options.model and options.unit != "sentence":
         raise BadInput("--model applies to --unit sentence only; add --unit sentence or leave out --model")
+    check_layout(options.layout)
+    with store.reading() as conn:
+        recorded = store_transcript.segmentation_unit(conn)
+    if recorded and recorded != options.unit and not options.replace:
+        raise BadInput(unit_refusal(recorded, options.unit))
     if options.unit == "sentence":
         pipeline(options.model)  # loaded once for the run; a missing --model stops it before any file
     files = walk(paths)
     if not files:
         raise BadInput(f"no transcripts found in {', '.join(map(str, paths))}; qualcode reads {', '.join(sorted(READERS))}")
     report = ImportReport()
-    per_file, per_file_interviewers = case_attributes(files, attributes_csv, attrs, report.warnings)
+    per_file, per_file_interviewers = case_attributes(files, attributes_csv, attributes, report.warnings, report.notes)
     with store.reading() as conn:
-        known = {row.name: Known(row.id, row.sha256, row.guid) for row in conn.execute(
-            sa.select(documents.c.name, documents.c.id, documents.c.sha256, documents.c.guid))}
+        known = {name: Known(*found) for name, found in store_transcript.known_documents(conn).items()}
     for index, path in enumerate(files):
         if progress:
             progress(index, len(files), path)
@@ -183,11 +191,16 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
     their id, sha256 and guid, and is kept up to date."""
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; check the path")
-    transcript = read(path, interviewers=interviewers)
+    transcript = read(path, interviewers=interviewers, layout=options.layout)
     warnings.extend(transcript.warnings)
     old = known.get(transcript.name)
     if old is not None and old.sha256 == transcript.sha256 and not options.replace:
         return FileResult(str(path), "skipped", transcript.name, "already imported (same content, sha256); nothing to do")
+    twin = next((name for name, held in known.items() if held.sha256 == transcript.sha256 and name != transcript.name), None)
+    if old is None and twin is not None and not options.allow_duplicate:
+        return FileResult(str(path), "skipped", transcript.name,
+                          f"same content (sha256) as document {twin!r}, already imported; nothing imported "
+                          "(--allow-duplicate imports it under this name too)")
     if old is not None and not options.replace:
         raise BadInput(
             f"{path}: a different version of {transcript.name!r} is already imported; pass --replace to import it "
@@ -196,12 +209,15 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
     segs = split(transcript, options.unit, include_interviewer=options.include_interviewer, model=options.model)
     result = FileResult(str(path), "replaced" if old else "imported", transcript.name,
                         turns=len(transcript.turns), segments=len(segs),
-                        speakers=list(dict.fromkeys(t.speaker for t in transcript.turns)))
+                        speakers=list(dict.fromkeys(t.speaker for t in transcript.turns)), layout=str(transcript.detection))
     detail = {"file": str(path), "sha256": transcript.sha256, "unit": options.unit}
     with store.atomic("import.replace" if old else "import", transcript.name, detail) as conn:
-        saved = _saved_work(conn, old.id) if old else None
+        saved = store_transcript.saved_work(conn, old.id) if old else None
         if old:
-            _delete_document(conn, old.id)
+            store_transcript.delete_document(conn, old.id)
+        if store_transcript.units_held(conn) - {options.unit}:
+            raise BadInput(unit_refusal(store_transcript.segmentation_unit(conn), options.unit))
+        store_transcript.record_unit(store, conn, options.unit)
         new = _new_document(transcript, segs, attributes, old)
         document_id = insert_document(store, conn, new)
         if old:
@@ -211,32 +227,6 @@ def _import_one(store: Store, path: Path, attributes: dict, interviewers, option
 
 
 # ---- replacing: keep the coders' work ------------------------------------------------------
-
-def _saved_work(conn, document_id: int) -> dict:
-    """The old version's segments with their codings, reviews and memos, before deletion."""
-    text = conn.execute(sa.select(documents.c.text).where(documents.c.id == document_id)).scalar()
-    rows = conn.execute(
-        sa.select(segments.c.id, segments.c.number, segments.c.start, segments.c.end)
-        .where(segments.c.document_id == document_id).order_by(segments.c.number)
-    ).all()
-    ids = [r.id for r in rows]
-    return {
-        "text": text,
-        "segments": [{"id": r.id, "number": r.number, "text": text[r.start:r.end], "start": r.start} for r in rows],
-        "codings": [dict(r) for r in conn.execute(sa.select(codings).where(codings.c.segment_id.in_(ids))).mappings()],
-        "reviews": [dict(r) for r in conn.execute(sa.select(reviews).where(reviews.c.segment_id.in_(ids))).mappings()],
-        "memos": [dict(r) for r in conn.execute(
-            sa.select(memos).where(memos.c.target_type == "segment", memos.c.target_id.in_([str(i) for i in ids]))
-        ).mappings()],
-    }
-
-
-def _delete_document(conn, document_id: int) -> None:
-    ids = sa.select(segments.c.id).where(segments.c.document_id == document_id)
-    conn.execute(codings.delete().where(codings.c.segment_id.in_(ids)))
-    conn.execute(reviews.delete().where(reviews.c.segment_id.in_(ids)))
-    conn.execute(documents.delete().where(documents.c.id == document_id))
-
 
 def _normalised(text: str) -> str:
     return " ".join(PUNCTUATION.sub(" ", text.casefold()).split())
@@ -268,49 +258,52 @@ def anchor(old_text: str, old_position: float, new: list[tuple[int, str]]) -> in
 
 
 def _restore(store: Store, conn, old, document_id: int, transcript: Transcript, saved: dict, result: FileResult) -> None:
-    conn.execute(memos.update().where(memos.c.target_type == "document", memos.c.target_id == str(old.id))
-                 .values(target_id=str(document_id)))
-    new = {r.id: (r.start, transcript.text[r.start:r.end]) for r in conn.execute(
-        sa.select(segments.c.id, segments.c.start, segments.c.end)
-        .where(segments.c.document_id == document_id).order_by(segments.c.number)
-    )}
+    store_transcript.move_document_memos(conn, old.id, document_id)
+    new = {seg_id: (start, transcript.text[start:end]) for seg_id, start, end in store_transcript.segment_spans(conn, document_id)}
     ordered = [(sid, text) for sid, (_, text) in new.items()]
     total = max(len(saved["segments"]), 1)
     mapping = {seg["id"]: anchor(seg["text"], i / total, ordered) for i, seg in enumerate(saved["segments"])}
     _place_codings(store, conn, saved, mapping, new, transcript.name, result)
-    seen = set()
+    seen, marks = set(), []
     for review in saved["reviews"]:
         target = mapping[review["segment_id"]]
         if target is not None and (target, review["coder"]) not in seen:
             seen.add((target, review["coder"]))
-            conn.execute(reviews.insert().values(**{**review, "segment_id": target}))
+            marks.append({**review, "segment_id": target})
+    store_coding.insert_reviews(conn, marks)
+    retargeted = []
     for memo in saved["memos"]:
         target = mapping[int(memo["target_id"])]
         values = {"target_id": str(target)} if target else {"target_type": "document", "target_id": str(document_id)}
-        conn.execute(memos.update().where(memos.c.id == memo["id"]).values(**values))
-    store.log(conn, "import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})
+        store_memo.retarget_memo(conn, memo["id"], values)
+        retargeted.append(("memo.retarget", str(memo["id"]), {"from": f"segment:{memo['target_id']}", **values}))
+    store.log_many(conn, [*(("review.add", str(mark["segment_id"]), mark) for mark in marks), *retargeted,
+                          ("import.reanchor", transcript.name, {"reanchored": result.reanchored, "unanchored": len(result.unanchored)})])
 
 
 def _place_codings(store: Store, conn, saved: dict, mapping: dict, new: dict, name: str, result: FileResult) -> None:
     """Each old coding onto its new segment; one that finds none is reported and logged in full."""
     old_segments = {seg["id"]: seg for seg in saved["segments"]}
-    placed = set()
+    placed, rows = set(), []
     for coding in saved["codings"]:
         target = mapping[coding["segment_id"]]
         old = old_segments[coding["segment_id"]]
         if target is None:
-            lost = {**coding, "segment": f"{name}:{old['number']}", "text": old["text"]}
+            lost = {**coding, "segment": ref(name, old["number"]), "text": old["text"]}
             result.unanchored.append({k: lost[k] for k in ("segment", "code_id", "coder", "origin", "guid", "text")})
             store.log(conn, "coding.unanchored", lost["segment"], lost)
             continue
-        if (target, coding["code_id"], coding["coder"]) in placed:
+        span = _moved_span(saved["text"], coding, *new[target])
+        key = (target, coding["code_id"], coding["coder"], span.get("start"), span.get("end"))
+        if key in placed:
             store.log(conn, "coding.merged", str(target), coding)
             result.reanchored += 1
             continue
-        placed.add((target, coding["code_id"], coding["coder"]))
-        span = _moved_span(saved["text"], coding, *new[target])
-        conn.execute(codings.insert().values(**{**coding, "id": None, "segment_id": target, **span}))
+        placed.add(key)
+        rows.append({**coding, "segment_id": target, **span})
         result.reanchored += 1
+    store_coding.insert_codings(conn, rows)
+    store.log_many(conn, [("coding.reanchor", str(row["segment_id"]), {"code": row["code_id"], **row}) for row in rows])
 
 
 def _moved_span(old_text: str, coding: dict, segment_start: int, segment_text: str) -> dict:
@@ -323,47 +316,3 @@ def _moved_span(old_text: str, coding: dict, segment_start: int, segment_text: s
     return {"start": segment_start + found, "end": segment_start + found + coding["end"] - coding["start"]}
 
 
-# ---- looking at what was imported ----------------------------------------------------------
-
-def document_rows(conn) -> tuple[list[dict], list[str]]:
-    """One row per document: name, turns, segments, speakers, then its attributes; and the attribute keys."""
-    docs = conn.execute(sa.select(documents.c.id, documents.c.name).order_by(documents.c.name)).all()
-    n_turns = dict(conn.execute(sa.select(turns.c.document_id, sa.func.count()).group_by(turns.c.document_id)).all())
-    n_segments = dict(conn.execute(sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)).all())
-    speakers: dict[int, list[str]] = {}
-    for document_id, speaker, role in conn.execute(
-        sa.select(turns.c.document_id, turns.c.speaker, turns.c.role).order_by(turns.c.document_id, turns.c.number)
-    ):
-        label = f"{speaker} (interviewer)" if role == "interviewer" else speaker
-        if label not in speakers.setdefault(document_id, []):
-            speakers[document_id].append(label)
-    values: dict[int, dict] = {}
-    for document_id, key, value, kind in conn.execute(sa.select(document_attributes)):
-        values.setdefault(document_id, {})[key] = float(value) if kind == "number" else value
-    keys = sorted({k for v in values.values() for k in v})
-    rows = [
-        {"name": d.name, "turns": n_turns.get(d.id, 0), "segments": n_segments.get(d.id, 0),
-         "speakers": ", ".join(speakers.get(d.id, [])), **{k: values.get(d.id, {}).get(k) for k in keys}}
-        for d in docs
-    ]
-    return rows, keys
-
-
-def transcript_rows(conn, name: str) -> list[dict]:
-    """A document as ``show`` prints it: one row per segment, and one per turn without segments."""
-    document = conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.name == name)).first()
-    if document is None:
-        raise UnknownItem("document", name, conn.execute(sa.select(documents.c.name)).scalars().all(), "see 'qualcode documents'")
-    by_turn: dict[int, list] = {}
-    for seg in conn.execute(sa.select(segments).where(segments.c.document_id == document.id).order_by(segments.c.number)):
-        by_turn.setdefault(seg.turn_id, []).append(seg)
-    rows = []
-    for turn in conn.execute(sa.select(turns).where(turns.c.document_id == document.id).order_by(turns.c.number)):
-        base = {"turn": turn.number, "speaker": turn.speaker, "role": turn.role,
-                "time_start": turn.time_start, "time_end": turn.time_end}
-        pieces = by_turn.get(turn.id) or [None]
-        for seg in pieces:
-            start, end = (seg.start, seg.end) if seg else (turn.start, turn.end)
-            rows.append({**base, "segment": seg.number if seg else None,
-                         "ref": f"{name}:{seg.number}" if seg else None, "text": document.text[start:end]})
-    return rows

@@ -1,8 +1,10 @@
 """Reading transcript files: ``read(path) -> Transcript``, through a registry of readers by suffix.
 
 Each reader turns the file's bytes into :class:`qualcode.turns.Line` objects (paragraph lines,
-table rows with their cells apart, subtitle cues); :func:`qualcode.turns.parse` finds the
-speakers. Files are checked before anything parses them: size, zip structure and unpacked size
+table rows with their cells apart, subtitle cues); :func:`qualcode.layouts.detect` names the
+layout (with a confidence and its evidence, or as forced with ``layout=``) and
+:func:`qualcode.turns.build` reads the speakers by that layout's rules. :func:`inspect` reports
+what a file would give, storing nothing. Files are checked before anything parses them: size, zip structure and unpacked size
 (zip bombs), encrypted and legacy Word files, XML that declares a DTD or entities (never
 resolved). A file that fails a check raises :class:`~qualcode.errors.BadFile` with one line
 saying what to do. Example::
@@ -25,7 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadFile
-from qualcode.turns import Line, Turn, parse, seconds
+from qualcode.inputfile import ZIP_DAMAGE, xml_text
+from qualcode.layouts import Detection, cut_meet, detect, expectations
+from qualcode.turns import Line, Turn, build, prepare, seconds
 
 MAX_FILE_BYTES = 100 * 2**20
 MAX_PART_BYTES = 64 * 2**20
@@ -35,6 +39,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADER_PART = re.compile(r"word/(header|footer)\d*\.xml")
 HEADING_STYLE = re.compile(r"^(?:title|titel|subtitle|ondertitel|heading|kop)", re.I)
+MAX_NESTING = 100  # content controls (w:sdt) and custom XML inside each other; Word nests a few
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Transcript:
     turns: list[Turn]
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    detection: Detection | None = None
 
     def turn_text(self, turn: Turn) -> str:
         return self.text[turn.start:turn.end]
@@ -62,6 +68,7 @@ class Reader:
     description: str
     lines: Callable[[Path, bytes, dict, list], list[Line]]
     joiner: str = "\n\n"
+    cues: bool = False
 
 
 # ---- safety checks ----------------------------------------------------------------------
@@ -86,7 +93,7 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except ZIP_DAMAGE:
         raise BadFile(path, "is damaged or incomplete (a broken zip archive); copy the file again or re-save it in Word") from None
     total = 0
     for info in members:
@@ -104,24 +111,50 @@ def _open_zip(path: Path, data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
-    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing."""
-    from lxml import etree  # noqa: PLC0415 - only .docx files need it
-
+def _unpack(path: Path, archive: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes; a damaged, encrypted or oddly compressed member is refused, not raised."""
+    info = archive.getinfo(name)
+    if info.flag_bits & 0x1:
+        raise BadFile(path, f"is encrypted ({name} needs a password); remove the password in Word and import again")
     try:
-        with archive.open(name) as handle:
+        with archive.open(info) as handle:
             raw = handle.read(MAX_PART_BYTES + 1)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+    except NotImplementedError as exc:  # an unknown compression method, patched data, strong encryption
+        raise BadFile(path, f"{name} is stored in a way qualcode cannot unpack ({exc}); re-save the transcript in Word") from None
+    except ZIP_DAMAGE:
         raise BadFile(path, f"is damaged or incomplete ({name} cannot be unpacked); copy the file again or re-save it in Word") from None
     if len(raw) > MAX_PART_BYTES:
         raise BadFile(path, f"{name} unpacks to more than {MAX_PART_BYTES // 2**20} MB, which looks like a zip bomb; qualcode refuses it; re-save the transcript in Word")
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+    return raw
+
+
+def _check_nesting(path: Path, name: str, root) -> None:
+    """Refuse content controls nested deeper than any Word file has them (they are read recursively)."""
+    for element in root.iter(W + "sdt", W + "customXml"):
+        if sum(1 for _ in element.iterancestors(W + "sdt", W + "customXml")) >= MAX_NESTING:
+            raise BadFile(path, f"{name} nests content controls more than {MAX_NESTING} deep, which no Word file does; "
+                                "re-save it in Word and import again")
+
+
+def _xml_part(path: Path, archive: zipfile.ZipFile, name: str):
+    """Parse one XML part of a .docx, refusing any DTD or entity declaration before parsing.
+
+    ``huge_tree`` lets a paragraph hold more than libxml2's 10 MB per text node (a whole
+    interview pasted as one paragraph); it is safe here because nothing declares entities (refused
+    above), none are resolved, no DTD is loaded and nothing is fetched."""
+    from lxml import etree  # noqa: PLC0415 - only .docx files need it
+
+    raw = _unpack(path, archive, name)
+    text = xml_text(path, name, raw)
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise BadFile(path, f"{name} declares a DTD or XML entities, which qualcode never resolves; re-save it in Word and import again")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
     try:
-        return etree.fromstring(raw, parser)
-    except etree.XMLSyntaxError:
-        raise BadFile(path, f"{name} is not well-formed XML; re-save it in Word and import again") from None
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as exc:
+        raise BadFile(path, f"{name} is not well-formed XML ({' '.join(exc.msg.split())}); re-save it in Word and import again") from None
+    _check_nesting(path, name, root)
+    return root
 
 
 # ---- Word --------------------------------------------------------------------------------
@@ -183,7 +216,9 @@ def _body_lines(body, out: list[Line], counter: list[int]) -> None:
                 cells = tuple(_cell_text(cell) for cell in row.iterchildren(W + "tc"))
                 out.append(Line("\t".join(cells), block=counter[0], cells=cells, table=table))
         elif tag in (W + "sdt", W + "customXml", W + "sdtContent"):
-            _body_lines(element.find(W + "sdtContent") if tag == W + "sdt" else element, out, counter)
+            content = element.find(W + "sdtContent") if tag == W + "sdt" else element
+            if content is not None:  # a content control may be empty
+                _body_lines(content, out, counter)
 
 
 def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list[Line]:
@@ -197,7 +232,8 @@ def _docx_lines(path: Path, data: bytes, metadata: dict, warnings: list) -> list
                 if text:
                     metadata.setdefault("headers" if "header" in name else "footers", []).append(text)
             elif name == "docProps/core.xml":
-                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part if el.text and el.text.strip()}
+                props = {el.tag.rsplit("}", 1)[-1]: el.text.strip() for el in part
+                         if isinstance(el.tag, str) and el.text and el.text.strip()}
                 if props:
                     metadata["properties"] = props
             elif name == "word/document.xml":
@@ -294,8 +330,8 @@ READERS: dict[str, Reader] = {
                    _text_lines),
     ".md": Reader(".md", "Markdown: as plain text; `#` headings are metadata, `**bold**` labels are read", _text_lines),
     ".vtt": Reader(".vtt", "WebVTT (Teams/Stream, noScribe, Zoom): cue times, `<v Name>` voices, `Name: text` cues",
-                   _cue_lines, joiner=" "),
-    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" "),
+                   _cue_lines, joiner=" ", cues=True),
+    ".srt": Reader(".srt", "SubRip subtitles: cue times, `Name: text` cues", _cue_lines, joiner=" ", cues=True),
 }
 def format_table() -> str:
     """The README's table of supported files, made from the registry so the two cannot drift."""
@@ -308,8 +344,9 @@ REFUSED_SUFFIXES = {
 }
 
 
-def read(path: str | Path, *, interviewers=()) -> Transcript:
-    """Read one transcript file; raises :class:`BadFile` with what to do when it cannot."""
+def read(path: str | Path, *, interviewers=(), layout: str | None = None) -> Transcript:
+    """Read one transcript file, detecting its layout unless ``layout`` names one (see
+    :data:`qualcode.layouts.LAYOUTS`); raises :class:`BadFile` with what to do when it cannot."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in REFUSED_SUFFIXES:
@@ -325,9 +362,43 @@ def read(path: str | Path, *, interviewers=()) -> Transcript:
     data = path.read_bytes()
     metadata: dict = {}
     warnings: list[str] = []
-    lines = reader.lines(path, data, metadata, warnings)
-    text, turns, found, more = parse(lines, interviewers=interviewers, joiner=reader.joiner)
+    prepared = prepare(reader.lines(path, data, metadata, warnings))
+    detection = detect(prepared, interviewers=interviewers, cues=reader.cues, layout=layout)
+    cut_meet(prepared, detection)
+    text, turns, found, more, speakers = build(prepared, interviewers=interviewers, joiner=reader.joiner,
+                                               rules=detection.rules)
     if not text.strip():
         raise BadFile(path, "holds no transcript text; check that it is the right file")
+    if speakers != detection.rules.speakers:
+        detection = Detection("bold-turns" if speakers == "bold" else "paragraphs", 0.0,
+                              [*detection.evidence, f"no labels of the {detection.layout} layout found"], rules=detection.rules)
+    more += expectations(detection, turns, text, {**metadata, **found})
     return Transcript(path.stem, str(path), hashlib.sha256(data).hexdigest(), text, turns,
-                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more])
+                      {**metadata, **found}, warnings + [f"{path}: {w}" for w in more], detection)
+
+
+def inspect(path: str | Path, *, interviewers=(), layout: str | None = None, first: int = 3) -> dict:
+    """What importing ``path`` would store, without storing anything: the layout with its
+    confidence and evidence, the speakers with role and turn count, the first turns, what went
+    to metadata, and the warnings. Raises :class:`BadFile` as :func:`read` does.
+
+    >>> inspect("transcripts/km-maasdelta-01.docx")["layout"]         # doctest: +SKIP
+    {'name': 'label-prefix', 'confidence': 1.0, 'forced': False, 'evidence': [...]}
+    """
+    transcript = read(path, interviewers=interviewers, layout=layout)
+    detection = transcript.detection
+    speakers: dict[str, dict] = {}
+    for turn in transcript.turns:
+        entry = speakers.setdefault(turn.speaker, {"speaker": turn.speaker, "role": turn.role, "turns": 0})
+        entry["turns"] += 1
+    return {
+        "file": str(path),
+        "layout": {"name": detection.layout, "confidence": detection.confidence, "forced": detection.forced,
+                   "evidence": detection.evidence},
+        "speakers": list(speakers.values()),
+        "turns": len(transcript.turns),
+        "first_turns": [{"speaker": t.speaker, "role": t.role, "time": t.time_start, "text": transcript.turn_text(t)}
+                        for t in transcript.turns[:first]],
+        "metadata": transcript.metadata,
+        "warnings": [w.removeprefix(f"{path}: ") for w in transcript.warnings],
+    }

@@ -1,6 +1,6 @@
 """Quotes: every coded segment under its code, for a report or a colleague, in Word or CSV.
 
-Takes filters, gives sections (``collect(conn, ...) -> list[Section]``: one per code in tree
+Takes what retrieval found, the codebook and memos, gives sections (``collect(found, book, selection) -> list[Section]``: one per code in tree
 order, each with its quotes), then writes them (``write_docx(sections, path)``,
 ``write_csv(sections, path)``). Writing never touches the project.
 """
@@ -11,13 +11,11 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
-from qualcode.codebook import from_store, with_descendants
-from qualcode.coding import check_codes
-from qualcode.errors import BadInput, NotEnoughData
-from qualcode.retrieval import Filters, find, format_time
-from qualcode.store import memos as memos_table
+from qualcode.codebook import Codebook, with_descendants
+from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.retrieval import Filters, Found, find, format_time
+from qualcode.selection import Selection
+from qualcode.spreadsheet import csv_row, printable
 
 @dataclass
 class Quote:
@@ -50,29 +48,27 @@ class Section:
     memos: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _memos_by_target(conn: sa.Connection, target_type: str, author: str | None) -> dict[str, list[tuple[str, str]]]:
-    query = (
-        sa.select(memos_table.c.target_id, memos_table.c.author, memos_table.c.text)
-        .where(memos_table.c.target_type == target_type)
-        .order_by(memos_table.c.id)
-    )
-    if author:
-        query = query.where(memos_table.c.author == author)
-    found: dict[str, list[tuple[str, str]]] = {}
-    for target, name, text in conn.execute(query):
-        found.setdefault(target, []).append((name, text))
-    return found
+def _pieces(who: list[str], parts: dict[str, list[tuple[int, int]]], row: dict) -> list[tuple[tuple[int, int], list[str]]]:
+    """What of a segment to quote for one code: the whole segment for the coders who coded it
+    whole, and each passage coded inside it (by another program) for the coders of that passage."""
+    pieces: dict[tuple[int, int], list[str]] = {}
+    for name in who:
+        for span in parts.get(name, [(row["start"], row["end"])]):
+            pieces.setdefault(span, []).append(name)
+    return sorted(pieces.items())
 
 
-def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | None = None,
-            coder: str | None = None, memos: bool = False) -> list[Section]:
-    """A section per code (with its sub-codes when ``code_ids`` is given) that has quotes."""
-    book = from_store(conn)
+def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos: dict | None = None,
+            code_memos: dict | None = None) -> list[Section]:
+    """A section per code (with its sub-codes when ``selection.codes`` is given) that has quotes;
+    the memos (target id -> (author, text)) ride along when given."""
     parents = {code.id: parent for code, parent, _ in book.walk()}
-    wanted = with_descendants(parents, check_codes(conn, code_ids)) if code_ids else set(parents)
-    rows, _keys = find(conn, Filters(attributes=attributes, coder=coder))
-    segment_memos = _memos_by_target(conn, "segment", coder) if memos else {}
-    code_memos = _memos_by_target(conn, "code", None) if memos else {}
+    for code_id in selection.codes:
+        if code_id not in parents:
+            raise UnknownItem("code", code_id, parents, "see 'qualcode codebook show'")
+    wanted = with_descendants(parents, selection.codes) if selection.codes else set(parents)
+    rows = find(found, Selection.of(attributes=selection.attributes, coder=selection.coder), Filters())
+    segment_memos, code_memos = segment_memos or {}, code_memos or {}
     sections = []
     for code, _parent, depth in book.walk():
         if code.id not in wanted:
@@ -80,11 +76,12 @@ def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | 
         quotes = []
         for row in rows:
             who = sorted(name for name, held in row["codes_by_coder"].items() if code.id in held)
-            if who:
+            parts = found.passages.get(row["segment_id"], {}).get(code.id, {})
+            for (start, end), coders in _pieces(who, parts, row):
                 quotes.append(Quote(
                     ref=row["ref"], document=row["document"], speaker=row["speaker"] or "",
-                    time=format_time(row["time_start"]), text=row["text"], attributes=row["attributes"],
-                    coders=who, memos=segment_memos.get(str(row["segment_id"]), []),
+                    time=format_time(row["time_start"]), text=row["text"][start - row["start"]:end - row["start"]],
+                    attributes=row["attributes"], coders=coders, memos=segment_memos.get(str(row["segment_id"]), []),
                 ))
         if quotes:
             sections.append(Section(code.id, code.name, code.definition, depth, quotes, code_memos.get(code.id, [])))
@@ -93,62 +90,64 @@ def collect(conn: sa.Connection, *, code_ids=None, attributes: dict[str, str] | 
     return sections
 
 
-def write_docx(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
+def write_docx(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False, rules=()) -> None:
     """A Word file: the codebook's general coding rules first (so a reader knows how the
     passages were chosen), then a heading per code with its definition, each segment a Quote
-    paragraph followed by its attribution line and (when collected) memos."""
+    paragraph followed by its attribution line and (when collected) memos. Word runs no
+    formulas, so ``raw`` changes nothing here."""
     import docx  # noqa: PLC0415 - python-docx is only needed when writing Word
 
     document = docx.Document()
     quote_style_id = document.styles["Quote"].style_id
     document.add_heading("Quotes", level=0)
     if subtitle:
-        document.add_paragraph(subtitle)
+        document.add_paragraph(printable(subtitle))
     if rules:
         document.add_heading("Coding rules", level=1)
         for rule in rules:
-            document.add_paragraph(rule, style="List Number")
+            document.add_paragraph(printable(rule), style="List Number")
     for section in sections:
-        document.add_heading(f"{section.code} {section.name}", level=min(section.depth + 1, 9))
+        document.add_heading(printable(f"{section.code} {section.name}"), level=min(section.depth + 1, 9))
         if section.definition:
-            document.add_paragraph(section.definition).runs[0].italic = True
+            document.add_paragraph(printable(section.definition)).runs[0].italic = True
         for author, text in section.memos:
-            document.add_paragraph(f"Memo ({author}): {text}")
+            document.add_paragraph(printable(f"Memo ({author}): {text}"))
         for quote in section.quotes:
             # Setting the style id on the XML directly: python-docx's style setter looks up the
             # default style on every call, which made a thousand quotes take seconds.
-            document.add_paragraph(quote.text)._p.style = quote_style_id
-            document.add_paragraph(quote.attribution())
+            document.add_paragraph(printable(quote.text))._p.style = quote_style_id
+            document.add_paragraph(printable(quote.attribution()))
             for author, text in quote.memos:
-                document.add_paragraph(f"Memo ({author}): {text}")
+                document.add_paragraph(printable(f"Memo ({author}): {text}"))
     document.save(str(path))
 
 
-def write_csv(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
-    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos
-    (a table of quotes has no place for the coding rules; the Word file carries them)."""
+def write_csv(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False, rules=()) -> None:
+    """One row per quote under each code: code, code_name, ref, ..., coders, attributes, memos;
+    formula-like text escaped unless ``raw`` (see :mod:`qualcode.spreadsheet`). A table of
+    quotes has no place for the coding rules; the Word file carries them."""
     keys = list(dict.fromkeys(key for s in sections for q in s.quotes for key in q.attributes))
     columns = ["code", "code_name", "ref", "document", "speaker", "time", "text", "coders", *keys, "memos"]
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
+        writer.writerow(csv_row(dict(zip(columns, columns)), raw))  # attribute names from a .qdpx are free text
         for section in sections:
             for quote in section.quotes:
-                writer.writerow({
+                writer.writerow(csv_row({
                     "code": section.code, "code_name": section.name, "ref": quote.ref, "document": quote.document,
                     "speaker": quote.speaker, "time": quote.time, "text": quote.text, "coders": ", ".join(quote.coders),
                     **quote.attributes,
                     "memos": "\n".join(f"{author}: {text}" for author, text in quote.memos),
-                })
+                }, raw))
 
 
 WRITERS = {".docx": write_docx, ".csv": write_csv}
 
 
-def write(sections: list[Section], path: Path, subtitle: str = "", rules=()) -> None:
+def write(sections: list[Section], path: Path, subtitle: str = "", raw: bool = False, rules=()) -> None:
     """Write by the file's suffix (a key of :data:`WRITERS`); ``rules`` are the codebook's
     general coding rules."""
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise BadInput(f"{path}: cannot write {suffix or 'files without a suffix'} quotes; end the file name in {' or '.join(WRITERS)}")
-    WRITERS[suffix](sections, Path(path), subtitle, rules)
+    WRITERS[suffix](sections, Path(path), subtitle, raw, rules)

@@ -1,8 +1,8 @@
 """Retrieval: the segments that match codes, coders, attributes and words, with their codes.
 
-Takes filters (``Filters``), gives rows (``find(conn, filters) -> (rows, attribute_keys)``): each
-row is a segment from :func:`qualcode.coding.segment_rows` plus its document's attributes and
-its codes per coder. A code includes its sub-codes unless ``exact``; text search ignores case and
+Takes what the store read (``Found``), a :class:`~qualcode.selection.Selection` and ``Filters``,
+gives rows (``find(found, selection, filters) -> rows``): each row is a segment from
+:func:`qualcode.store.segment.segment_rows` plus its document's attributes and its codes per coder. A code includes its sub-codes unless ``exact``; text search ignores case and
 accents (Unicode decomposition, done in Python so it runs the same on every database).
 """
 
@@ -12,28 +12,36 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from qualcode.codebook import code_parents, with_descendants
-from qualcode.coding import check_codes, segment_rows
+from qualcode.codebook import with_descendants
 from qualcode.errors import UnknownItem
-from qualcode.store import coders, codings, document_attributes, documents
+from qualcode.selection import Selection
 
 
 @dataclass
 class Filters:
-    """What to look for; every filter given must hold (``any_of`` within itself is an or)."""
+    """What to look for beyond the :class:`~qualcode.selection.Selection` (whose ``codes`` are
+    the any-of codes); every filter given must hold."""
 
-    documents: list[str] | None = None
-    speaker: str | None = None
-    attributes: dict[str, str] | None = None
     all_of: list[str] = field(default_factory=list)
-    any_of: list[str] = field(default_factory=list)
     none_of: list[str] = field(default_factory=list)
     exact: bool = False
-    coder: str | None = None
     uncoded: bool = False
     text: str | None = None
+
+
+@dataclass
+class Found:
+    """What retrieval reads from the store: the selected segment rows, the codes per segment
+    and coder (of the selection's coder, or all), documents' attributes, coders and code tree."""
+
+    rows: list[dict]
+    applied: dict[int, dict[str, list[str]]]
+    attributes: dict[str, dict[str, str]]
+    keys: list[str]
+    coders: list[str]
+    parents: dict[str, str | None]
+    # segment id -> code id -> coder -> passages inside the segment (codes coded on part of it)
+    passages: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = field(default_factory=dict)
 
 
 COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -55,32 +63,6 @@ def format_codes(by_coder: dict[str, list[str]], per_coder: bool) -> str:
     return " | ".join(f"{name}: {', '.join(codes_)}" for name, codes_ in sorted(by_coder.items()))
 
 
-def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, list[str]]]:
-    """segment id -> coder -> code ids (sorted), for one coder or all."""
-    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).order_by(codings.c.code_id)
-    if coder:
-        query = query.where(codings.c.coder == coder)
-    found: dict[int, dict[str, list[str]]] = {}
-    for segment_id, name, code_id in conn.execute(query):
-        found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
-    return found
-
-
-def attributes_by_document(conn: sa.Connection) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """document name -> {key: value}, and every attribute key in first-seen order."""
-    query = (
-        sa.select(documents.c.name, document_attributes.c.key, document_attributes.c.value)
-        .join(documents, documents.c.id == document_attributes.c.document_id)
-        .order_by(documents.c.name, document_attributes.c.key)
-    )
-    found: dict[str, dict[str, str]] = {}
-    keys: dict[str, None] = {}
-    for name, key, value in conn.execute(query):
-        found.setdefault(name, {})[key] = value
-        keys[key] = None
-    return found, list(keys)
-
-
 def _matches(held: set[str], groups: list[set[str]], any_set: set[str] | None, none_set: set[str]) -> bool:
     if any(not (held & group) for group in groups):
         return False
@@ -89,29 +71,27 @@ def _matches(held: set[str], groups: list[set[str]], any_set: set[str] | None, n
     return not (held & none_set)
 
 
-def find(conn: sa.Connection, filters: Filters) -> tuple[list[dict], list[str]]:
+def find(found: Found, selection: Selection, filters: Filters) -> list[dict]:
     """The matching segments in document order, each with ``codes`` (text, per coder when the
-    project has several and no ``coder`` is asked for), ``codes_by_coder`` and its document's
-    attributes; also the attribute keys, for columns."""
-    known = conn.execute(sa.select(coders.c.name)).scalars().all()
-    if filters.coder and filters.coder not in known:
-        raise UnknownItem("coder", filters.coder, known, "see 'qualcode status'")
-    per_coder = filters.coder is None and len(known) > 1
-    parents = code_parents(conn)
+    project has several and no coder is asked for), ``codes_by_coder`` and its document's
+    attributes."""
+    if selection.coder and selection.coder not in found.coders:
+        raise UnknownItem("coder", selection.coder, found.coders, "see 'qualcode status'")
+    per_coder = selection.coder is None and len(found.coders) > 1
 
     def expand(code_ids) -> set[str]:
-        check_codes(conn, code_ids)
-        return set(code_ids) if filters.exact else with_descendants(parents, code_ids)
+        for code_id in code_ids:
+            if code_id not in found.parents:
+                raise UnknownItem("code", code_id, found.parents, "see 'qualcode codebook show'")
+        return set(code_ids) if filters.exact else with_descendants(found.parents, code_ids)
 
     groups = [expand([code_id]) for code_id in filters.all_of]
-    any_set = expand(filters.any_of) if filters.any_of else None
+    any_set = expand(selection.codes) if selection.codes else None
     none_set = expand(filters.none_of) if filters.none_of else set()
     words = fold(filters.text).split() if filters.text else []
-    applied = codes_by_segment(conn, filters.coder)
-    attributes, keys = attributes_by_document(conn)
     rows = []
-    for row in segment_rows(conn, documents_=filters.documents, speaker=filters.speaker, attributes=filters.attributes):
-        by_coder = applied.get(row["segment_id"], {})
+    for row in found.rows:
+        by_coder = found.applied.get(row["segment_id"], {})
         held = {code for codes_ in by_coder.values() for code in codes_}
         if filters.uncoded and held:
             continue
@@ -119,11 +99,11 @@ def find(conn: sa.Connection, filters: Filters) -> tuple[list[dict], list[str]]:
             continue
         if words and not all(word in fold(row["text"]) for word in words):
             continue
-        row["attributes"] = attributes.get(row["document"], {})
+        row["attributes"] = found.attributes.get(row["document"], {})
         row["codes_by_coder"] = by_coder
         row["codes"] = format_codes(by_coder, per_coder)
         rows.append(row)
-    return rows, keys
+    return rows
 
 
 def format_time(seconds: float | None) -> str:

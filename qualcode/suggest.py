@@ -4,10 +4,11 @@ Takes segment texts and the codebook's cues (``code_cues(book) -> tuple[CodeCue]
 segment, the likeliest codes with a score in [0, 1], the words that drove each score and its
 source: ``model`` (a linear classifier trained on segments human coders reviewed) or
 ``codebook`` (keywords and examples, for a code with too few coded segments yet).
-``training_set(conn) -> TrainingSet`` reads what the human coders did; ``SegmentSuggester`` is
-a scikit-learn estimator (``clone`` and ``cross_validate`` work on it); ``ProjectSuggester``
-keeps one trained in memory for the terminal coder. Suggesting never writes; only
-:func:`write_autocoding` does, inside the caller's transaction. Nothing is ever pickled or
+``training_set(rows, coded) -> TrainingSet`` holds what the human coders did (read by
+:mod:`qualcode.store.suggest`; ``visible_to`` first leaves out what a coder coding blind may
+not see); ``SegmentSuggester`` is a scikit-learn estimator (``clone`` and
+``cross_validate`` work on it); ``ProjectSuggester`` keeps one trained in memory for the
+terminal coder. Suggesting never writes; autocoding is written by the store. Nothing is ever pickled or
 downloaded: the model is retrained from the project when needed, which takes seconds.
 """
 
@@ -16,20 +17,18 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import sqlalchemy as sa
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from qualcode import codebook as codebook_mod
-from qualcode.errors import Conflict
-from qualcode.store import Store, coders, codings, documents, new_guid, now, reviews, segments
 from qualcode.textfeatures import TextFeatures
 
 KEYWORD_WEIGHT = 0.4  # one matched keyword scores 0.4, two 0.64, three 0.78 (before similarity)
@@ -105,35 +104,42 @@ class TrainingSet:
         return TrainingSet(*([values[i] for i in rows] for values in vars(self).values()))
 
 
-SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
-
-
-def training_set(conn: sa.Connection) -> TrainingSet:
-    humans = sa.select(coders.c.name).where(coders.c.kind == "human")
-    reviewed = sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))
-    rows = conn.execute(
-        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
-        .join(documents, documents.c.id == segments.c.document_id)
-        .where(segments.c.id.in_(reviewed))
-        .order_by(documents.c.name, segments.c.number)
-    ).all()
-    labels: dict[int, set[str]] = {row.id: set() for row in rows}
-    for segment_id, code_id in conn.execute(
-        sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder.in_(humans))
-    ):
+def training_set(rows, coded) -> TrainingSet:
+    """The training set from the reviewed segments' ``(segment id, document id, text)`` rows and
+    the human coders' ``(segment id, code id)`` codings (:func:`qualcode.store.suggest.training_rows`)."""
+    labels: dict[int, set[str]] = {segment_id: set() for segment_id, _, _ in rows}
+    for segment_id, code_id in coded:
         if segment_id in labels:
             labels[segment_id].add(code_id)
     return TrainingSet(
-        segment_ids=[row.id for row in rows],
-        texts=[row[2] for row in rows],
-        groups=[row.document_id for row in rows],
-        labels=[frozenset(labels[row.id]) for row in rows],
+        segment_ids=[segment_id for segment_id, _, _ in rows],
+        texts=[text for _, _, text in rows],
+        groups=[document_id for _, document_id, _ in rows],
+        labels=[frozenset(labels[segment_id]) for segment_id, _, _ in rows],
     )
 
 
-def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, str]:
-    found = conn.execute(sa.select(segments.c.id, SEGMENT_TEXT).join(documents).where(segments.c.id.in_(list(segment_ids))))
-    return {segment_id: text for segment_id, text in found}
+def visible_to(rows, marks, coded, *, coder: str | None = None, hidden=frozenset()):
+    """What ``coder``, coding blind on the documents ``hidden`` (ids), may learn from: every
+    human coder's work elsewhere, and in ``hidden`` only the coder's own reviews and codes, so
+    nothing suggested there depends on another coder's work on that document.
+
+    Takes :func:`qualcode.store.suggest.training_rows`' rows, marks and codings; gives the rows and
+    ``(segment id, code id)`` codings :func:`training_set` takes. With ``coder`` None (not known
+    yet) everyone's work on ``hidden`` is left out.
+
+    >>> rows = [(1, 10, "a"), (2, 20, "b")]
+    >>> visible_to(rows, [(1, "bram"), (2, "bram")], [(1, "KV", "bram"), (2, "KT", "bram")], coder="anna", hidden={10})
+    ([(2, 20, 'b')], [(2, 'KT')])
+    """
+    if not hidden:
+        return list(rows), [(segment_id, code_id) for segment_id, code_id, _ in coded]
+    own = {segment_id for segment_id, who in marks if coder is not None and who == coder}
+    document_of = {segment_id: document_id for segment_id, document_id, _ in rows}
+    seen = [row for row in rows if row[1] not in hidden or row[0] in own]
+    labels = [(segment_id, code_id) for segment_id, code_id, who in coded
+              if document_of.get(segment_id) not in hidden or (coder is not None and who == coder)]
+    return seen, labels
 
 
 PHRASE_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
@@ -436,54 +442,82 @@ def _stop_words() -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-def fit_project(conn: sa.Connection, *, exclude_documents=(), **params) -> tuple[SegmentSuggester, TrainingSet]:
-    """A suggester trained on everything human coders reviewed in the project, except in
-    ``exclude_documents`` (names): a held-out interview is then as new to it as an unread one."""
-    data = training_set(conn)
-    if exclude_documents:
-        held = set(conn.execute(sa.select(documents.c.id).where(documents.c.name.in_(list(exclude_documents)))).scalars())
+def fit_project(data: TrainingSet, book: codebook_mod.Codebook, *, exclude_groups=(), **params) -> SegmentSuggester:
+    """A suggester trained on everything human coders reviewed, except in the documents
+    ``exclude_groups`` (ids): a held-out interview is then as new to it as an unread one."""
+    if exclude_groups:
+        held = set(exclude_groups)
         data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
-    cues = code_cues(codebook_mod.from_store(conn))
-    model = SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
-    return model, data
+    cues = code_cues(book)
+    return SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
 
 
 class ProjectSuggester:
     """A suggester kept in memory for an interactive session (the terminal coder).
 
-    ``suggest(segment_id)`` and ``order(segment_ids)`` use the last trained model, training one
-    on first use; ``retrain()`` reads the project again and swaps the model in when done, so it
-    may run in a worker thread while the old model keeps answering.
+    ``read_training(hidden)`` gives the training set with other coders' work on the documents
+    ``hidden`` (ids) left out, and ``read_texts(ids)`` each segment's (document id, text). When
+    ``blind``, a segment gets suggestions from a model trained without other coders' work on
+    its document: one model per document, trained when the coder first asks there (and after
+    every change, for the document in hand); otherwise one model serves every document.
+
+    ``suggest(segment_id)`` and ``order(segment_ids)`` train what they need and wait for it;
+    ``suggest_when_ready`` answers None instead of waiting, and ``retrain()`` (safe in a worker
+    thread while the old model keeps answering) trains the model last asked for.
     """
 
-    def __init__(self, store: Store, **params):
-        self.store = store
+    def __init__(self, read_training: Callable[[frozenset[int]], tuple[TrainingSet, codebook_mod.Codebook]],
+                 read_texts: Callable[[list[int]], dict[int, tuple[int, str]]], *, blind: bool = False, **params):
+        self.read_training = read_training
+        self.read_texts = read_texts
+        self.blind = blind
         self.params = params
-        self._model: SegmentSuggester | None = None
+        self._models: dict[frozenset[int], SegmentSuggester] = {}
+        self._wanted: frozenset[int] = frozenset()
         self._lock = threading.Lock()
 
-    def retrain(self) -> SegmentSuggester:
-        with self.store.reading() as conn:
-            model, _ = fit_project(conn, **self.params)
+    def _key(self, document_ids) -> frozenset[int]:
+        return frozenset(document_ids) if self.blind else frozenset()
+
+    def _train(self, key: frozenset[int]) -> SegmentSuggester:
+        model = fit_project(*self.read_training(key), **self.params)
         with self._lock:
-            self._model = model
+            self._models = {**self._models, key: model}
         return model
+
+    def retrain(self) -> SegmentSuggester | None:
+        """Train again the model last asked for; the others are dropped (they missed the change)."""
+        with self._lock:
+            key = self._wanted
+        if self.blind and not key:
+            return None  # nothing asked for yet: a blind model belongs to a document
+        model = fit_project(*self.read_training(key), **self.params)
+        with self._lock:
+            self._models = {key: model}
+        return model
+
+    def _model(self, key: frozenset[int]) -> SegmentSuggester:
+        with self._lock:
+            model = self._models.get(key)
+        return model if model is not None else self._train(key)
 
     @property
     def model(self) -> SegmentSuggester:
+        """The model last asked for (trained now if it is not yet)."""
         with self._lock:
-            model = self._model
-        return model if model is not None else self.retrain()
+            key = self._wanted
+        return self._model(key)
 
-    @property
-    def ready(self) -> bool:
-        """Whether a model is trained, so asking for suggestions will not wait for training."""
+    def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]] | None:
+        """Like :meth:`suggest`, but None (instead of waiting) while its model is not trained;
+        the next :meth:`retrain` then trains that one."""
+        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
+        key = self._key([document_id])
         with self._lock:
-            return self._model is not None
-
-    def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]]:
-        """Like :meth:`suggest`, but nothing (instead of waiting) while the first model trains."""
-        return self.suggest(segment_id) if self.ready else []
+            model = self._models.get(key)
+            if model is None:
+                self._wanted = key
+        return None if model is None else self._suggestions(model, text)
 
     def arrange(self, items, reviewed: set[int]) -> list:
         """A work-list ordering for active learning: segments not yet reviewed come first, the
@@ -491,43 +525,20 @@ class ProjectSuggester:
         rank = {segment_id: i for i, segment_id in enumerate(self.order([item.segment_id for item in items]))}
         return sorted(items, key=lambda item: (item.segment_id in reviewed, rank[item.segment_id]))
 
+    @staticmethod
+    def _suggestions(model: SegmentSuggester, text: str, top: int = 3) -> list[tuple[str, float, list[str]]]:
+        return [(s.code, s.score, list(s.reasons)) for s in model.suggest([text], top=top)[0]]
+
     def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
         """(code id, score, reason words) for one segment, best first."""
-        with self.store.reading() as conn:
-            text = segment_texts(conn, [segment_id]).get(segment_id, "")
-        return [(s.code, s.score, list(s.reasons)) for s in self.model.suggest([text], top=top)[0]]
+        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
+        return self._suggestions(self._model(self._key([document_id])), text, top)
 
     def order(self, segment_ids) -> list[int]:
-        """``segment_ids`` with the ones the model is least sure about first (stable)."""
+        """``segment_ids`` with the ones the model is least sure about first (stable); blind, the
+        model leaves out other coders' work on every document of ``segment_ids``."""
         ids = list(segment_ids)
-        with self.store.reading() as conn:
-            texts = segment_texts(conn, ids)
-        doubt = self.model.uncertainty([texts.get(i, "") for i in ids])
+        found = self.read_texts(ids)
+        model = self._model(self._key(document_id for document_id, _ in found.values()))
+        doubt = model.uncertainty([found[i][1] if i in found else "" for i in ids])
         return [ids[j] for j in np.argsort(-doubt, kind="stable")]
-
-
-def write_autocoding(store: Store, conn: sa.Connection, coder: str, segment_ids, pairs) -> dict:
-    """Replace ``coder``'s codings by ``pairs`` of (segment id, code id), origin ``suggestion``.
-
-    The coder is of kind ``model`` and counts as having reviewed every segment it scored, so
-    agreement with a human coder can be measured; a human coder's name is refused.
-    """
-    kind = conn.execute(sa.select(coders.c.kind).where(coders.c.name == coder)).scalar()
-    if kind not in (None, "model"):
-        raise Conflict(f"coder {coder!r} is a {kind} coder; autocode writes only under a model coder: pass --coder with a new name, e.g. --coder model")
-    replaced = conn.execute(codings.delete().where(codings.c.coder == coder)).rowcount
-    conn.execute(reviews.delete().where(reviews.c.coder == coder))
-    store.ensure_coder(conn, coder, kind="model")
-    stamp = now()
-    ids = list(segment_ids)
-    if ids:
-        conn.execute(reviews.insert(), [{"segment_id": i, "coder": coder, "reviewed_at": stamp} for i in ids])
-    if pairs:
-        conn.execute(codings.insert(), [
-            {"segment_id": segment_id, "code_id": code_id, "coder": coder, "created_at": stamp,
-             "origin": "suggestion", "guid": new_guid()}
-            for segment_id, code_id in pairs
-        ])
-    detail = {"coder": coder, "segments": len(ids), "codings": len(pairs), "replaced": replaced}
-    store.log(conn, "autocode.write", coder, detail)
-    return detail

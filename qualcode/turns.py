@@ -54,6 +54,11 @@ DISCOURSE = {
     "plaats", "locatie", "duur", "onderwerp", "thema", "titel", "date", "time", "location", "duration", "title",
 }
 SENTENCE_PUNCT = re.compile(r"[.?!,;\"“”()]")
+# `Interviewer (Eva)`, `Eva Jansen (gemeente)`: a label may end in one parenthetical (a name or a role)
+PAREN_TAIL = re.compile(r"\s+\([^()]{1,30}\)$")
+ID_LABEL = re.compile(r"\w+_\d+|[A-Z]{1,4}-?\d{1,5}")  # SPEAKER_01, MS-1030, R3, KM02: a participant id
+SEPARATOR = re.compile(r"^[-_*=~•·–—#+ ]{3,}$")
+SEPARATOR_START = frozenset("-_*=~•·–—#+")
 MINSEC = re.compile(r"(?:(\d+)h\s*)?(\d+)m\s*(\d+)s")
 TENTHS = re.compile(r"(.+)-(\d)")
 SPACES = re.compile(r"[ \t]{2,}")
@@ -85,6 +90,7 @@ class _Unit:
     time_start: float | None = None
     time_end: float | None = None
     parts: list[tuple[int, str]] = field(default_factory=list)
+    timed_row: bool = False  # a table row with its own time: its own turn, so the time is kept
 
 
 @dataclass
@@ -104,7 +110,7 @@ def seconds(stamp: str) -> float | None:
     stamp = stamp.strip().strip("[]{}#:").replace(",", ".")
     minsec = MINSEC.fullmatch(stamp)
     if minsec:
-        return int(minsec[1] or 0) * 3600 + int(minsec[2]) * 60 + int(minsec[3])
+        return float(int(minsec[1] or 0) * 3600 + int(minsec[2]) * 60 + int(minsec[3]))
     tenths = TENTHS.fullmatch(stamp)
     if tenths:
         return (seconds(tenths[1]) or 0) + int(tenths[2]) / 10
@@ -123,12 +129,15 @@ def seconds(stamp: str) -> float | None:
 
 def role_of(label: str, interviewers) -> str:
     key = label.casefold()
-    return "interviewer" if key in INTERVIEWER_LABELS or key in interviewers else "respondent"
+    base = PAREN_TAIL.sub("", key)
+    return "interviewer" if {key, base} & (INTERVIEWER_LABELS | set(interviewers)) else "respondent"
 
 
 def _is_label(candidate: str) -> bool:
-    words = candidate.split()
-    return 0 < len(words) <= 4 and len(candidate) <= 40 and not SENTENCE_PUNCT.search(candidate)
+    bare = PAREN_TAIL.sub("", candidate) if candidate.endswith(")") else candidate
+    words = bare.split()
+    return (0 < len(words) <= 4 and len(candidate) <= 48 and not SENTENCE_PUNCT.search(bare)
+            and any(c.isalnum() for c in bare))
 
 
 def _stamp(found: re.Match) -> float | None:
@@ -142,7 +151,7 @@ def _label_probe(line: Line, text: str, time: float | None, time_end: float | No
     form = "header"
     if short and not header:
         header, form = TIMED.match(text), "timed"
-    if header and _is_label(header["label"]):
+    if header and _is_label(header["label"].replace(",", " ")):  # `Jansen, Eva   0:04`: a comma is no sentence here
         return _Probe(line, "label", header["label"].strip(), "", seconds(header["t"]), time_end, form=form)
     for form, pattern in (("colon", COLON_LABEL), ("bracket", BRACKET_LABEL)):
         if (form == "colon" and ":" not in text[:42]) or (form == "bracket" and text[0] != "["):
@@ -163,7 +172,7 @@ def _label_probe(line: Line, text: str, time: float | None, time_end: float | No
 
 def _probe(line: Line) -> _Probe:
     text = line.text.strip().replace("\t", " ") if line.cells is None else line.text.strip()
-    if not text:
+    if not text or (text[0] in SEPARATOR_START and SEPARATOR.match(text)):
         return _Probe(line, "blank")
     time_end = None
     f4 = TRAILING_F4.search(text) if text.endswith("#") else None
@@ -187,32 +196,37 @@ def _probe(line: Line) -> _Probe:
 
 
 def _name_like(label: str) -> bool:
-    words = label.split()
+    words = PAREN_TAIL.sub("", label).split()
     return any(w[0].isupper() for w in words) and all(
         w[0].isupper() or w[0].isdigit() or w.casefold() in PARTICLES for w in words
     )
 
 
-def _accepted(probes: list[_Probe], interviewers) -> set[str]:
+def plausible(p: _Probe) -> bool:
+    """A label that looks like a speaker: a known label shape or a name (``Eva Jansen``, ``MS-1030``)."""
+    key = PAREN_TAIL.sub("", p.label.casefold())
+    return key not in DISCOURSE and (bool(KNOWN_LABEL.match(key)) or _name_like(p.label))
+
+
+def accepted_labels(probes: list[_Probe], interviewers) -> set[str]:
     """Labels to believe. A word and a colon is a label when it recurs, is a known label, or has
     the form the file's other labels have and looks like a name; a bare short line only when it
     is a known label shape (``SPEAKER_01``) in a file full of them."""
     labels = [p for p in probes if p.kind == "label"]
 
-    def plausible(p):
-        key = p.label.casefold()
-        return key not in DISCOURSE and (bool(KNOWN_LABEL.match(key)) or _name_like(p.label))
-
     def bare_known(p):
-        return p.label[0].isupper() and bool(KNOWN_LABEL.match(p.label.casefold()) or re.fullmatch(r"\w+_\d+", p.label))
+        base = PAREN_TAIL.sub("", p.label)
+        return p.label[0].isupper() and bool(
+            KNOWN_LABEL.match(base.casefold()) or ID_LABEL.fullmatch(base) or (base != p.label and _name_like(base)))
 
     counts = Counter(p.label.casefold() for p in labels if p.strong)
     established = Counter(p.form for p in labels if p.strong and plausible(p))
+    interviewer_keys = INTERVIEWER_LABELS | set(interviewers)
     bare = sum(1 for p in labels if not p.strong and bare_known(p))
     accepted = set()
     for p in labels:
         key = p.label.casefold()
-        if key in interviewers or key in INTERVIEWER_LABELS:
+        if key in interviewer_keys or PAREN_TAIL.sub("", key) in interviewer_keys:
             accepted.add(key)
         elif not p.strong:
             if bare >= 2 and bare_known(p):
@@ -273,7 +287,8 @@ def _one_table(rows: list[Line], metadata: dict) -> list[Line]:
     if not cells:
         return []
     if max(len(r) for r in cells) == 1:
-        return [Line(part, block=rows[0].block * 1000 + i) for i, r in enumerate(cells) for part in r[0].split("\n")]
+        return [Line(part, block=rows[0].block * 1000 + i, table=rows[0].table)
+                for i, r in enumerate(cells) for part in r[0].split("\n")]
     time_col, speaker_col, text_col = _column_roles(cells)
     def cell(row: tuple[str, ...], i: int | None) -> str:
         return row[i].strip() if i is not None and i < len(row) else ""
@@ -284,7 +299,7 @@ def _one_table(rows: list[Line], metadata: dict) -> list[Line]:
         stamp = seconds(cell(row, time_col)) if cell(row, time_col) else None
         for i, part in enumerate(cell(row, text_col).split("\n")):
             lines.append(Line(part, block=rows[0].block * 1000 + number, speaker=speaker,
-                              time_start=stamp if i == 0 else None))
+                              time_start=stamp if i == 0 else None, table=rows[0].table))
     return lines
 
 
@@ -297,7 +312,7 @@ def _clean(text: str) -> str:
     return text
 
 
-def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Unit]:
+def _units(probes: list[_Probe], accepted: set[str], metadata: dict, forms: frozenset[str] | None) -> list[_Unit]:
     units: list[_Unit] = []
     current: _Unit | None = None
     pending: float | None = None
@@ -316,7 +331,7 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
                 pending_at = len(preamble)
                 preamble.append(line.text.strip())
             continue
-        starts = probe.kind == "label" and probe.label.casefold() in accepted
+        starts = probe.kind == "label" and probe.label.casefold() in accepted and (forms is None or probe.form in forms)
         if starts or (line.speaker is not None and line.block != last_block):
             time = probe.time if probe.time is not None else line.time_start
             if time is None and pending is not None:
@@ -324,7 +339,8 @@ def _units(probes: list[_Probe], accepted: set[str], metadata: dict) -> list[_Un
                 if current is None and pending_at is not None:
                     del preamble[pending_at]
             current = _Unit(probe.label if starts else line.speaker, time,
-                            probe.time_end if probe.time_end is not None else line.time_end)
+                            probe.time_end if probe.time_end is not None else line.time_end,
+                            timed_row=line.table is not None and time is not None)
             units.append(current)
             pending = pending_at = None
             text = probe.rest if starts else (probe.rest or line.text.strip())
@@ -354,50 +370,93 @@ def _is_noise(text: str) -> bool:
     return ("transcri" in folded or folded.startswith("webvtt")) and bool(NOISE.match(text))
 
 
-def parse(lines: list[Line], *, interviewers=(), joiner: str = "\n\n") -> tuple[str, list[Turn], dict, list[str]]:
-    """Turns from lines: ``(text, turns, metadata, warnings)``; ``joiner`` separates units of one turn."""
+@dataclass(frozen=True)
+class Rules:
+    """How a layout turns its lines into turns: which label ``forms`` start a turn (None: every
+    form), which labels to believe even when seen once (``also``, casefolded), and where the
+    speakers come from: ``labels``, ``bold`` paragraphs (interviewer) or ``paragraphs`` (one
+    speaker, a turn per paragraph or table row)."""
+
+    forms: frozenset[str] | None = None
+    also: frozenset[str] = frozenset()
+    speakers: str = "labels"
+
+
+@dataclass
+class Prepared:
+    """Lines ready to read: tables flattened, tool noise dropped, each line probed once."""
+
+    lines: list[Line]
+    probes: list[_Probe]
+    metadata: dict
+    _believed: dict = field(default_factory=dict)
+
+    def believed(self, interviewers) -> set[str]:
+        """The labels to believe by :func:`accepted_labels`, worked out once per interviewer set."""
+        key = frozenset(label.casefold() for label in interviewers)
+        if key not in self._believed:
+            self._believed[key] = accepted_labels(self.probes, key)
+        return self._believed[key]
+
+
+def prepare(lines: list[Line]) -> Prepared:
     metadata: dict = {}
-    interviewers = {label.casefold() for label in interviewers}
-    lines = _table_lines(lines, metadata)
     kept = []
-    for line in lines:
+    for line in _table_lines(lines, metadata):
         if line.speaker is None and _is_noise(line.text.strip()):
             metadata.setdefault("dropped", []).append(line.text.strip())
         else:
             kept.append(line)
-    probes = [_probe(line) for line in kept]
-    accepted = _accepted(probes, interviewers)
-    has_speakers = bool(accepted) or any(line.speaker for line in kept)
+    return Prepared(kept, [_probe(line) for line in kept], metadata)
+
+
+def build(prepared: Prepared, *, interviewers=(), joiner: str = "\n\n", rules: Rules = Rules()):
+    """Turns from prepared lines: ``(text, turns, metadata, warnings, speakers)``; ``speakers``
+    says where they came from in the end (``labels``, ``bold`` or ``paragraphs``)."""
+    interviewers = {label.casefold() for label in interviewers}
+    probes, kept, metadata = prepared.probes, prepared.lines, prepared.metadata
+    accepted = prepared.believed(interviewers) | rules.also if rules.speakers == "labels" else set()
+    if rules.forms is not None:
+        accepted &= {p.label.casefold() for p in probes if p.kind == "label" and p.form in rules.forms}
+    mode = rules.speakers
+    if mode == "labels" and not accepted and not any(line.speaker for line in kept):
+        mode = "bold" if bold_blocks(kept) else "paragraphs"
     notes = []
-    if not has_speakers:
+    if mode != "labels":
         for probe in probes:
             if probe.kind == "label":
                 probe.kind, probe.rest = "text", probe.line.text.strip()
-        if _bold_turns(kept):
+        one_block = len({line.block for line in kept}) == 1
+        for number, line in enumerate(kept):
+            line.speaker = ("Interviewer" if line.bold else "Respondent") if mode == "bold" else "Respondent"
+            if one_block and mode == "paragraphs":
+                line.block = number  # text without blank lines: each line is a paragraph
+        if mode == "bold":
             notes.append("no speaker labels; bold paragraphs are read as the interviewer's turns, the others as the respondent's")
-        else:
-            probes.insert(0, _Probe(Line("", block=-1), "label", "Respondent"))
-            accepted = {"respondent"}
-    units = [u for u in _units(probes, accepted, metadata) if u.parts]
-    text, turns, metadata, warnings = _assemble(units, interviewers, joiner, metadata)
-    return text, turns, metadata, notes + warnings
+    units = [u for u in _units(probes, accepted, metadata, rules.forms) if u.parts]
+    text, turns, metadata, warnings = _assemble(units, interviewers, joiner, metadata, merge=mode != "paragraphs")
+    return text, turns, metadata, notes + warnings, mode
 
 
-def _bold_turns(lines: list[Line]) -> bool:
-    """Some typists bold the whole interviewer turn and write no labels: speakers from bold."""
+def parse(lines: list[Line], *, interviewers=(), joiner: str = "\n\n") -> tuple[str, list[Turn], dict, list[str]]:
+    """Turns from lines with every label form believed: ``(text, turns, metadata, warnings)``;
+    ``joiner`` separates units of one turn."""
+    text, turns, metadata, warnings, _ = build(prepare(lines), interviewers=interviewers, joiner=joiner)
+    return text, turns, metadata, warnings
+
+
+def bold_blocks(lines: list[Line]) -> bool:
+    """Some typists bold the whole interviewer turn and write no labels: two bold and two plain
+    paragraphs or more."""
     bold = {line.block for line in lines if line.text.strip() and line.bold}
     plain = {line.block for line in lines if line.text.strip() and not line.bold}
-    if len(bold) < 2 or len(plain) < 2:
-        return False
-    for line in lines:
-        line.speaker = "Interviewer" if line.bold else "Respondent"
-    return True
+    return len(bold) >= 2 and len(plain) >= 2
 
 
-def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict):
+def _assemble(units: list[_Unit], interviewers, joiner: str, metadata: dict, *, merge: bool = True):
     merged: list[_Unit] = []
     for unit in units:
-        if merged and merged[-1].speaker.casefold() == unit.speaker.casefold():
+        if merge and merged and not unit.timed_row and merged[-1].speaker.casefold() == unit.speaker.casefold():
             previous = merged[-1]
             previous.parts.append((None, ""))
             previous.parts.extend(unit.parts)

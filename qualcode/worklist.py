@@ -1,11 +1,10 @@
 """A coder's work list: the segments of a selection, their surrounding turns and their state.
 
 What the keyboard coder reads, shaped so that moving to the next segment costs one small query:
-``select(conn, documents, attributes) -> list[Item]`` loads the whole selection once (text,
-speaker and time included); ``turns_of(conn, document) -> list[Turn]`` loads one document's turns
-once, and :func:`context` picks the turns around a segment from them;
-``segment_state(conn, segment_id, coder, others) -> SegmentState`` reads the codings, review
-mark and memos of one segment. :data:`ORDERS` holds the orderings of a work list by name.
+``items(rows) -> list[Item]`` holds the whole selection (text, speaker and time included);
+a document's turns (``Turn``) are read once, and :func:`context` picks the turns around a segment
+from them; ``segment_state(codings, reviewed, memos, coder) -> SegmentState`` is one segment's
+codings, review mark and memos. :data:`ORDERS` holds the orderings of a work list by name.
 """
 
 from __future__ import annotations
@@ -13,10 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from qualcode import coding
-from qualcode.store import codings, documents, memos, reviews, turns
 
 
 @dataclass(frozen=True)
@@ -49,6 +44,7 @@ class Coding:
     coder: str
     code_id: str
     origin: str
+    partial: bool = False  # only passages inside the segment carry the code (coded elsewhere)
 
 
 @dataclass
@@ -64,35 +60,15 @@ class SegmentState:
         return [c.code_id for c in self.codings if c.coder == coder]
 
 
-def select(conn: sa.Connection, documents_: list[str] | None = None, attributes: dict[str, str] | None = None) -> list[Item]:
-    """The segments of the selection in document order, with one query."""
+def items(rows: list[dict]) -> list[Item]:
+    """Work-list items from segment rows (:func:`qualcode.store.segment.segment_rows`)."""
     return [
         Item(
             segment_id=row["segment_id"], ref=row["ref"], document=row["document"], number=row["segment"],
             speaker=row["speaker"], time_start=row["time_start"], start=row["start"], end=row["end"], text=row["text"],
         )
-        for row in coding.segment_rows(conn, documents_=documents_, attributes=attributes)
+        for row in rows
     ]
-
-
-def reviewed_by(conn: sa.Connection, coder: str) -> set[int]:
-    """Ids of every segment ``coder`` has looked at."""
-    return set(conn.execute(sa.select(reviews.c.segment_id).where(reviews.c.coder == coder)).scalars())
-
-
-def turns_of(conn: sa.Connection, document: str) -> list[Turn]:
-    """A document's turns in order, with their text (cut in Python: SQLite's substr walks the
-    text from its start for every turn)."""
-    found = conn.execute(sa.select(documents.c.id, documents.c.text).where(documents.c.name == document)).first()
-    if found is None:
-        return []
-    document_id, text = found
-    query = (
-        sa.select(turns.c.speaker, turns.c.role, turns.c.time_start, turns.c.start, turns.c.end)
-        .where(turns.c.document_id == document_id)
-        .order_by(turns.c.number)
-    )
-    return [Turn(**row, text=text[row["start"]:row["end"]]) for row in conn.execute(query).mappings()]
 
 
 def context(document_turns: list[Turn], item: Item, before: int = 2, after: int = 1) -> tuple[list[Turn], list[Turn]]:
@@ -107,25 +83,11 @@ def context(document_turns: list[Turn], item: Item, before: int = 2, after: int 
     return earlier[-before:] if before else [], later[:after]
 
 
-def segment_state(conn: sa.Connection, segment_id: int, coder: str, others: bool = False) -> SegmentState:
-    """Codings (only the coder's own unless ``others``), review mark and memos of one segment."""
-    query = sa.select(codings.c.coder, codings.c.code_id, codings.c.origin).where(codings.c.segment_id == segment_id)
-    if not others:
-        query = query.where(codings.c.coder == coder)
-    found = [Coding(**row) for row in conn.execute(query.order_by(codings.c.id)).mappings()]
-    reviewed = conn.execute(
-        sa.select(reviews.c.segment_id).where(reviews.c.segment_id == segment_id, reviews.c.coder == coder)
-    ).first() is not None
-    notes = conn.execute(
-        sa.select(memos.c.author, memos.c.text)
-        .where(memos.c.target_type == "segment", memos.c.target_id == str(segment_id))
-        .order_by(memos.c.id)
-    ).all()
-    return SegmentState(
-        reviewed=reviewed,
-        codings=sorted(found, key=lambda c: c.coder != coder),
-        memos=[tuple(note) for note in notes],
-    )
+def segment_state(codings: list[dict], reviewed: bool, memos: list[tuple[str, str]], coder: str) -> SegmentState:
+    """A segment's state from its codings (coder, code_id, origin), the coder's review mark and
+    its memos (author, text); the coder's own codings first."""
+    found = [Coding(**row) for row in codings]
+    return SegmentState(reviewed=reviewed, codings=sorted(found, key=lambda c: c.coder != coder), memos=memos)
 
 
 Ordering = Callable[[list[Item], set[int]], list[Item]]

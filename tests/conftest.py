@@ -1,6 +1,7 @@
 """Shared fixtures: real projects in temp folders, the CLI run as a user runs it."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +21,36 @@ def _clean_env(monkeypatch):
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo, built once per test session in-process as ``qualcode demo DIR`` builds it:
+    (its folder, what it printed). Tests read it; one that changes it works on a copy."""
+    from qualcode.cli import cli as command
+
+    directory = tmp_path_factory.mktemp("shared") / "demo"
+    result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return directory, result.output
+
+
+@pytest.fixture(scope="session")
+def new_project_file(tmp_path_factory):
+    """The file of a new project with the shipped codebook, made once per session: copying it
+    costs a twentieth of reading the codebook into a new project for every test."""
+    from qualcode import Project
+
+    with Project.init(tmp_path_factory.mktemp("template") / "study", codebook=CODEBOOK) as made:
+        return made.path
+
+
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, new_project_file):
     """A new project with the shipped codebook, in a temp folder."""
     from qualcode import Project
 
-    with Project.init(tmp_path / "study", codebook=CODEBOOK) as opened:
+    (tmp_path / "study").mkdir()
+    shutil.copyfile(new_project_file, tmp_path / "study" / new_project_file.name)
+    with Project(tmp_path / "study") as opened:
         yield opened
 
 

@@ -26,10 +26,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from qualcode import Project, coding
-from qualcode.agreement import SEED, category_counts, gwet_ac1, pairable, resample, weighted_alphas
+from qualcode import Project
+from qualcode.agreement import (SEED, category_counts, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairable,
+                                percent_agreement, resample, weighted_alphas)
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
 
 CODEBOOK = """\
 title: Agreement tests
@@ -85,11 +88,11 @@ def code_rows(project, rows):
     """Apply (document, segment, coder, code) rows in one transaction; code None = reviewed, no code."""
     with project.store.atomic("test.codings") as conn:
         for document, number, coder, code in rows:
-            segment_id = coding.resolve_segment(conn, f"{document}:{number}")
+            segment_id = store_segment.resolve_segment(conn, f"{document}:{number}")
             if code is None:
-                coding.mark_reviewed(project.store, conn, segment_id, coder)
+                store_coding.mark_reviewed(project.store, conn, segment_id, coder)
             else:
-                coding.tag(project.store, conn, segment_id, [code], coder)
+                store_coding.tag(project.store, conn, segment_id, [code], coder)
 
 
 def binary_rows(document, coder, values):
@@ -110,14 +113,30 @@ def test_krippendorff_nominal_example_with_missing_data(project, doc, cli):
     out = agreement_json(cli, project, "--codes", "V")
     # Coincidence marginals of the paper: n = 40 pairable values, n_c = 9, 13, 10, 5, 3, 32 on the diagonal.
     expected = 1 - (40 - 1) * (40 - 32) / (40**2 - (9**2 + 13**2 + 10**2 + 5**2 + 3**2))
-    assert out["groups"] == [{"code": "V", "alpha": pytest.approx(expected, abs=1e-9), "n_units": 11}]
-    assert round(out["groups"][0]["alpha"], 3) == 0.743
+    (group,) = out["groups"]
+    assert (group["code"], group["alpha"], group["n_units"]) == ("V", pytest.approx(expected, abs=1e-9), 11)
+    assert round(group["alpha"], 3) == 0.743
+    # irrCAC's cac.raw4raters is the same data: Fleiss 0.76117, percent agreement 0.8181818. AC1 divides
+    # chance by q - 1 categories: irrCAC's 0.77544 has q = 5 (pe 0.1903212); the group has 6 (V1-V5, none).
+    chance = 0.1903212 * 4 / 5
+    assert (group["fleiss_kappa"], group["ac1"], group["percent_agreement"], group["kappa"]) == (
+        pytest.approx(0.76117, abs=5e-6), pytest.approx((9 / 11 - chance) / (1 - chance), abs=1e-6), pytest.approx(9 / 11), None)
     assert out["coders"] == ["A", "B", "C", "D"]
 
 
 def test_gwet_ac1_on_the_four_coder_example():
     values = pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float)
     assert gwet_ac1(category_counts(values, [1, 2, 3, 4, 5])).value == pytest.approx(0.775444068, abs=1e-6)
+
+
+def test_fleiss_kappa_in_gwets_missing_data_form_on_irrcac_raw4raters():
+    # irrCAC fleiss.kappa.raw(cac.raw4raters): pa 0.8181818, pe 0.2387153, kappa 0.76117; no unit
+    # has all four raters, so the complete-case form had nothing to measure on some rows.
+    counts = category_counts(pd.DataFrame(KRIPPENDORFF_NOMINAL, dtype=float), [1, 2, 3, 4, 5])
+    assert percent_agreement(counts).value == pytest.approx(0.8181818, abs=1e-7)
+    assert fleiss_kappa(counts, 4).value == pytest.approx((0.8181818 - 0.2387153) / (1 - 0.2387153), abs=1e-6)
+    assert round(fleiss_kappa(counts, 4).value, 5) == 0.76117
+    assert round(krippendorff_alpha(counts).value, 5) == 0.74342
 
 
 def test_batched_bootstrap_alphas_equal_the_krippendorff_package():
@@ -225,8 +244,12 @@ def test_exclusive_group_has_a_none_category_and_sub_codes_count_unless_exact(pr
                         ("d", 3, "A", "V2"), ("d", 3, "B", None), ("d", 4, "A", "Y-SUB"), ("d", 4, "B", "Y")])
     out = agreement_json(cli, project, "--codes", "V,Y")
     # V as categories: (V1, V1), (none, none), (V2, none), (none, none): 8 values, 2 disagreeing.
-    assert out["groups"] == [{"code": "V", "alpha": pytest.approx(1 - (8 - 1) * 2 / (8**2 - (2**2 + 1**2 + 5**2)), abs=1e-9),
-                              "n_units": 4}]
+    (group,) = out["groups"]
+    assert (group["code"], group["alpha"], group["n_units"]) == (
+        "V", pytest.approx(1 - (8 - 1) * 2 / (8**2 - (2**2 + 1**2 + 5**2)), abs=1e-9), 4)
+    # Two coders: Cohen's kappa on the 4 pairs; categories V1, V2, none (and any V1+V2) for AC1.
+    assert (group["percent_agreement"], group["fleiss_kappa"]) == (0.75, None)
+    assert group["kappa"] == pytest.approx((0.75 - (1 / 4 * 1 / 4 + 2 / 4 * 3 / 4)) / (1 - (1 / 4 * 1 / 4 + 2 / 4 * 3 / 4)))
     y = {c["code"]: c for c in out["codes"]}["Y"]
     assert y["percent_agreement"] == 1.0
     (exact,) = agreement_json(cli, project, "--codes", "Y", "--exact")["codes"]
@@ -287,14 +310,14 @@ def _changes_since(project, last_id):
     return [(action, target, json.loads(detail)) for action, target, detail in ordered], last
 
 
-@pytest.mark.parametrize("few", [coding.FEW_SEGMENTS, 1])
+@pytest.mark.parametrize("few", [store_coding.FEW_SEGMENTS, 1])
 def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeypatch, few):
-    monkeypatch.setattr(coding, "FEW_SEGMENTS", few)  # existing rows looked up by segment, or by coder
+    monkeypatch.setattr(store_coding, "FEW_SEGMENTS", few)  # existing rows looked up by segment, or by coder
     doc(5)
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "A", "Y"), ("d", 1, "B", "V1"), ("d", 2, "A", "Y"),
                         ("d", 2, "B", None), ("d", 3, "A", "V2"), ("d", 3, "B", "V2")])
     _, last = _changes_since(project, 0)
-    assert project.consensus("union") == {"added": 4, "removed": 0, "withdrawn": 0}
+    assert project.consensus("union") == {"added": 4, "removed": 0, "withdrawn": 0, "kept": 0}
     entries, last = _changes_since(project, last)
     added = {"coder": "consensus", "origin": "import"}
     assert entries == [
@@ -305,14 +328,13 @@ def test_consensus_logs_one_audit_entry_per_change_in_bulk(project, doc, monkeyp
     ]
     assert project.adjudicate("d:5", ["Y"]) == {"added": 1, "removed": 0, "withdrawn": 0}
     _, last = _changes_since(project, last)
-    assert project.consensus("intersection") == {"added": 0, "removed": 2, "withdrawn": 1}
+    assert project.consensus("intersection") == {"added": 0, "removed": 2, "withdrawn": 0, "kept": 1}
     entries, last = _changes_since(project, last)
     assert entries == [
         ("coding.delete", 1, {"coder": "consensus", "code": "Y"}), ("coding.delete", 2, {"coder": "consensus", "code": "Y"}),
-        ("coding.delete", 5, {"coder": "consensus", "code": "Y"}), ("review.delete", 5, {"coder": "consensus"}),
     ]
-    assert _codes_of(project, "consensus") == [(1, "V1"), (3, "V2")]
-    assert project.consensus("intersection") == {"added": 0, "removed": 0, "withdrawn": 0}
+    assert _codes_of(project, "consensus") == [(1, "V1"), (3, "V2"), (5, "Y")]
+    assert project.consensus("intersection") == {"added": 0, "removed": 0, "withdrawn": 0, "kept": 1}
     assert _changes_since(project, last)[0] == []
 
 
@@ -345,7 +367,7 @@ def test_adjudicate_walks_disagreements_and_stores_each_decision(project, doc):
 
     app = asyncio.run(walk())
     assert shown == {"where": "d:1  (1 of 2)", "text": "Antwoord 1 over [het] werk.",
-                     "codes": "a  A: V1\nb  B: V2\ntoggle: 1=V1  2=V2", "decision": "consensus: V2"}
+                     "codes": "a  A: V1\nb  B: V2\ntoggle: 1=V1  2=V2", "decision": "consensus: V2  (decided by hand)"}
     assert [row["ref"] for row in app.rows] == ["d:1", "d:2"]
     assert _codes_of(project, "consensus") == [(1, "V2"), (2, "Y")]
 
@@ -370,6 +392,13 @@ def test_merge_brings_a_copys_coders_and_twice_changes_nothing(project, doc, cli
     assert _codes_of(project, "B") == [(1, "V2"), (3, "Y")]
     again = cli("merge", tmp_path / "bram-copy", "--project", project.path)
     assert again.output == f"0 coders, 0 reviews, 0 codings, 0 memos added from {tmp_path / 'bram-copy'}\n"
+    merged = project.log(since="2000-01-01")
+    merged = merged[merged["id"] > merged[merged["action"] == "merge"]["id"].iloc[0]]
+    added = [(a, t, json.loads(d).get("code") or json.loads(d).get("text")) for a, t, d in merged[["action", "target", "detail"]].values
+             if a in ("coding.add", "memo.add")]
+    assert added[:4] == [("coding.add", "d:1", "V2"), ("coding.add", "d:3", "Y"),
+                         ("memo.add", "segment:d:1", "Twijfel tussen V2 en V1"), ("memo.add", "document:1", "Respondent sprak snel")]
+    assert (merged["action"] == "review.add").sum() == 3
     with project.store.reading() as conn:
         assert conn.execute(sa.select(memos.c.target_type, memos.c.target_id, memos.c.author)).all() == [
             ("segment", "1", "B"), ("document", "1", "B")]
@@ -423,6 +452,107 @@ def test_merge_matches_documents_by_content_and_segments_by_offsets_not_ids(proj
         other.store.close()
     cli("merge", tmp_path / "elsewhere", "--project", project.path)
     with project.store.reading() as conn:
-        merged = coding.segment_rows(conn)
+        merged = store_segment.segment_rows(conn)
     refs = {row["segment_id"]: row["ref"] for row in merged}
     assert sorted((refs[s], c) for s, c in _codes_of(project, "B")) == [("a:2", "Y"), ("b:1", "V1")]
+
+
+def _autocoded(project, doc):
+    """d:1..3 coded by humans A and B, and by the model coder on every segment (a model run)."""
+    doc(4)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V1"), ("d", 2, "A", "V2"), ("d", 2, "B", "V1"),
+                        ("d", 3, "A", "Y")])
+    with project.store.atomic("test.autocode") as conn:
+        ids = [store_segment.resolve_segment(conn, f"d:{n}") for n in range(1, 5)]
+        from qualcode.store import suggest as store_suggest
+        store_suggest.write_autocoding(project.store, conn, "model", ids, [(i, "Y") for i in ids])
+
+
+def test_model_and_consensus_coders_count_only_when_named(project, doc, cli):
+    _autocoded(project, doc)
+    assert project.agreement().coders == ["A", "B"]
+    assert list(project.disagreements().columns) == ["ref", "text", "A", "B"]
+    assert project.consensus("union")["added"] == 4
+    assert _codes_of(project, "consensus") == [(1, "V1"), (2, "V1"), (2, "V2"), (3, "Y")]
+    assert project.agreement(["A", "model"]).coders == ["A", "model"]
+    assert list(project.segments()["codes"])[:4] == ["A: V1 | B: V1", "A: V2 | B: V1", "A: Y", ""]
+    assert project.matrix(coder="union").attrs["qualcode"]["coding_rule"].startswith("union of coders A, B:")
+    refused = cli("autocode", "--coder", "A", "--project", project.path)
+    assert refused.exit_code == 2
+    assert refused.output.strip() == ("qualcode: error: coder 'A' is a human coder; autocode writes only under a model "
+                                      "coder: pass --coder with a new name, e.g. --coder model")
+
+
+def test_autocode_refuses_a_human_coder_before_it_trains(project, doc, monkeypatch):
+    doc(1)
+    code_rows(project, [("d", 1, "A", "V1")])
+    monkeypatch.setattr(type(project), "_fitted", lambda self, *a: pytest.fail("trained before refusing"))
+    with pytest.raises(Conflict, match="^coder 'A' is a human coder"):
+        project.autocode(coder="A")
+
+
+def test_consensus_keeps_adjudicated_segments_unless_overwrite(project, doc, cli):
+    doc(3)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 2, "A", "Y"), ("d", 2, "B", "Y")])
+    project.consensus("union")
+    project.adjudicate("d:1", ["V2"])
+    project.adjudicate("d:2", [])
+    rerun = cli("consensus", "--rule", "majority", "--project", project.path)
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.output.strip() == ("coder 'consensus' by rule majority: 0 codes added, 0 removed, 0 segments withdrawn; "
+                                    "2 segments decided by hand kept (--overwrite replaces them)")
+    assert _codes_of(project, "consensus") == [(1, "V2")]
+    assert project.decisions() == {"d:1": (["V2"], True), "d:2": ([], True)}
+    assert project.consensus("majority", overwrite=True) == {"added": 1, "removed": 1, "withdrawn": 0, "kept": 0}
+    assert _codes_of(project, "consensus") == [(2, "Y")]
+    assert project.decisions() == {"d:1": ([], False), "d:2": (["Y"], False)}
+
+
+def test_adjudicate_shows_the_stored_decision(project, doc):
+    from qualcode.tui.adjudicate import AdjudicateApp
+
+    doc(2)
+    code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V2"), ("d", 2, "A", "Y"), ("d", 2, "B", "V3")])
+    project.consensus("prefer:A")
+    project.adjudicate("d:2", ["V3"])
+
+    async def walk():
+        app = AdjudicateApp(project, ["A", "B"], "consensus")
+        async with app.run_test() as pilot:
+            first = str(app.query_one("#decision").content)
+            await pilot.press("n")
+            return first, str(app.query_one("#decision").content)
+
+    assert asyncio.run(walk()) == ("consensus: V1  (by rule)", "consensus: V3  (decided by hand)")
+
+
+def test_merge_matches_each_document_to_exactly_one_and_refuses_ambiguity(project, tmp_path, cli):
+    from qualcode.store import NewDocument, NewSegment, insert_document
+
+    def add_documents(target, names):
+        with target.store.atomic("test.add_documents") as conn:
+            for name in names:  # the same content under each name
+                insert_document(target.store, conn, NewDocument(
+                    name=name, source_file=f"{name}.txt", sha256="f" * 64, text="een. twee.",
+                    segments=[NewSegment("turn", 0, 4), NewSegment("turn", 5, 10)]))
+
+    add_documents(project, ["a", "b"])
+    book = tmp_path / "agreement.yaml"
+    with Project.init(tmp_path / "same", codebook=book) as other:
+        add_documents(other, ["b", "a"])
+        code_rows(other, [("b", 2, "B", "Y")])
+        other.store.close()
+    with Project.init(tmp_path / "renamed", codebook=book) as other:
+        add_documents(other, ["a", "c"])
+        code_rows(other, [("c", 1, "B", "V1")])
+        other.store.close()
+    cli("merge", tmp_path / "same", "--project", project.path)
+    with project.store.reading() as conn:
+        refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn)}
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]
+    refused = cli("merge", tmp_path / "renamed", "--project", project.path)
+    assert refused.exit_code == 2
+    assert refused.output == (
+        f"qualcode: error: {tmp_path / 'renamed'}: documents cannot be matched one to one (b here and c in "
+        f"{tmp_path / 'renamed'} hold the same content); give the copies the same document names, then merge\n")
+    assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]

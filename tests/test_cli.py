@@ -71,10 +71,10 @@ def test_no_project_is_one_line_and_exit_2(tmp_path):
     )
 
 
-def test_init_then_status_as_json(tmp_path):
-    created = run_qualcode("init", tmp_path / "study", "--codebook", CODEBOOK)
+def test_init_then_status_as_json(tmp_path, cli):
+    created = cli("init", tmp_path / "study", "--codebook", CODEBOOK)
     assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 63 codes from {CODEBOOK}\n"
-    status = json.loads(run_qualcode("status", "--format", "json", "--project", tmp_path / "study").stdout)
+    status = json.loads(cli("status", "--format", "json", "--project", tmp_path / "study").stdout)
     assert (status["documents"], status["codes"], status["coders"]) == (0, 63, {})
 
 

@@ -15,7 +15,7 @@ def test_import_batch_with_a_bad_file_reports_and_exits_2(project, tmp_path, cli
     result = cli("import", good, bad, "--attr", "role=klantmanager", "--project", project.path)
     assert result.exit_code == 2
     assert result.stdout == (
-        "imported km-01: 2 turns, 1 segments, speakers I, R\n"
+        "imported km-01: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)\n"
         "1 imported, 1 refused (of 2 files)\n"
     )
     assert result.stderr == (
@@ -57,6 +57,8 @@ def test_show_numbers_segments_and_leaves_interviewer_turns_unnumbered(project, 
     rows = json.loads(cli("show", "t", "--format", "json", "--project", project.path).stdout)
     assert rows[1] == {"turn": 2, "speaker": "R", "role": "respondent", "time_start": 9.0, "time_end": None,
                        "segment": 1, "ref": "t:1", "text": "Goed."}
+    turn = cli("show", "t:3", "--project", project.path)
+    assert turn.stdout == "00:00:09  R\n       1  Goed.\n       2  Heel goed.\n       3  Echt.\n"
 
 
 def test_replace_prints_what_could_not_be_reanchored(project, tmp_path, cli):
@@ -68,7 +70,7 @@ def test_replace_prints_what_could_not_be_reanchored(project, tmp_path, cli):
     result = cli("import", path, "--replace", "--project", project.path)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["replaced d: 2 turns, 1 segments, speakers I, R", "         0 codings re-anchored, 1 could not be"]
+    assert lines[:2] == ["replaced d: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)", "         0 codings re-anchored, 1 could not be"]
     assert lines[2].startswith("         not re-anchored: KV by anna on d:1 ('Dit antwoord gaat verloren bij de nieuwe versie.'); "
                                "kept in the audit log (guid ")
 
@@ -96,5 +98,5 @@ def test_whole_project_files_go_to_their_registered_importer(project, tmp_path, 
     result = cli("import", tmp_path / "good.qdpx", tmp_path / "bad.qdpx", transcript, "--project", project.path)
     assert result.exit_code == 2
     assert result.stdout == ('{\n  "imported": "good.qdpx"\n}\n'
-                             "imported t: 2 turns, 1 segments, speakers I, R\n1 imported (of 1 files)\n")
+                             "imported t: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)\n1 imported (of 1 files)\n")
     assert result.stderr == f"qualcode: error: {tmp_path / 'bad.qdpx'}: is not a REFI-QDA project\n"

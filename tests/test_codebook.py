@@ -20,7 +20,7 @@ def test_the_shipped_codebook_is_valid_and_complete():
     for code, _parent, _depth in book.walk():
         assert code.name and code.label and code.definition and code.include and code.exclude, code.id
         assert code.keywords and code.examples, code.id
-    assert [code.id for code, _, _ in book.walk() if code.exclusive] == ["KBRON", "ROL"]
+    assert [code.id for code, _, _ in book.walk() if code.exclusive] == ["ROL"]  # KBRON: a turn may name several sources
 
 
 def test_the_shipped_codebook_cites_a_source_per_dimension_and_marks_employer_orientation_provisional():
@@ -109,20 +109,20 @@ def test_yaml_syntax_errors_have_a_line(tmp_path):
     assert line == 4 and message.startswith("not valid YAML")
 
 
-def test_check_passes_on_the_shipped_codebook_from_the_cli():
-    result = run_qualcode("codebook", "check", CODEBOOK)
-    assert result.returncode == 0
+def test_check_passes_on_the_shipped_codebook_from_the_cli(cli):
+    result = cli("codebook", "check", CODEBOOK)
+    assert result.exit_code == 0
     assert result.stdout == f"{CODEBOOK}: ok, 63 codes (15 top-level)\n"
 
 
-def test_show_prints_the_nine_dimensions(tmp_path):
-    assert run_qualcode("init", tmp_path, "--codebook", CODEBOOK).returncode == 0
-    result = run_qualcode("codebook", "show", "--format", "json", cwd=tmp_path)
+def test_show_prints_the_nine_dimensions(tmp_path, cli):
+    assert cli("init", tmp_path, "--codebook", CODEBOOK).exit_code == 0
+    result = cli("codebook", "show", "--format", "json", cwd=tmp_path)
     import json
 
     rows = json.loads(result.stdout)
     assert [row["id"] for row in rows if row["depth"] == 0][:9] == NINE
-    tree = run_qualcode("codebook", "show", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
+    tree = cli("codebook", "show", cwd=tmp_path, env={"COLUMNS": "200"}).stdout
     for name in ["Knowledge acquisition", "Knowledge use", "Knowledge sharing", "Client orientation",
                  "Employer orientation", "Methodical working"]:
         assert name in tree
@@ -141,7 +141,7 @@ def test_check_warns_about_a_keyword_in_two_codes_and_still_passes(tmp_path):
                     "  - id: B\n    name: Beta\n    keywords: [regie]\n")
     result = run_qualcode("codebook", "check", path)
     assert (result.returncode, result.stdout) == (0, f"{path}: ok, 2 codes (2 top-level)\n")
-    assert result.stderr == f"{path}:5: warning: keyword 'regie' of code 'B' is also a keyword of 'A' (line 2); keep it in one code\n"
+    assert result.stderr == f"qualcode: warning: {path}:5: keyword 'regie' of code 'B' is also a keyword of 'A' (line 2); keep it in one code\n"
 
 
 def test_load_updates_by_id_and_keeps_codings(project, make_document, tmp_path):
@@ -179,3 +179,71 @@ def test_dump_round_trips(tmp_path, project):
                           for c, p, _ in book.walk()]
     assert strip(again) == strip(original)
     assert again.title == original.title and again.version == original.version
+
+
+# ---- hostile and mistyped YAML -------------------------------------------------------------
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9)) + "codes: *j\n"
+
+
+@pytest.mark.parametrize("text,expected", [
+    (ALIAS_BOMB, (1, "the anchor &a: a codebook has no use for YAML anchors and aliases; write each value out")),
+    ("codes:\n  - &c\n    id: A\n    name: Alpha\n    children: [*c]\n",
+     (2, "the anchor &c: a codebook has no use for YAML anchors and aliases; write each value out")),
+    ("codes:\n  - id: A\n    name: *nothing\n",
+     (3, "the alias *nothing: a codebook has no use for YAML anchors and aliases; write each value out")),
+    ("codes: " + "[" * 300 + "]" * 300 + "\n",
+     (1, "nested more than 40 levels deep; a codebook needs far fewer (check the indentation)")),
+])
+def test_anchors_aliases_and_deep_nesting_are_refused_at_once(tmp_path, text, expected):
+    import time
+
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    started = time.perf_counter()
+    assert codebook.check(path) == [expected]
+    assert time.perf_counter() - started < 1
+
+
+def test_300_levels_of_children_are_refused_with_a_line_not_a_recursion_error(tmp_path):
+    lines = ["codes:"]
+    for depth in range(300):
+        pad = "  " * (2 * depth)
+        lines += [f"{pad}  - id: C{depth}", f"{pad}    name: Code {depth}", f"{pad}    children:"]
+    lines.append("  " * 600 + "  - {id: LAST, name: Last}")
+    path = tmp_path / "deep.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert codebook.check(path) == [(59, "nested more than 40 levels deep; a codebook needs far fewer (check the indentation)")]
+
+
+UNCLOSED = """\
+codes:
+  - id: A
+    name: "Alpha
+    definition: Eerste code.
+    include: altijd"
+  - id: B
+    name: Beta
+    definition: |
+      Een definitie met een regel die op een sleutel lijkt:
+      name: dat mag in een blok.
+"""
+
+
+def test_a_quote_that_swallows_the_next_keys_is_warned_about_with_its_line(tmp_path, cli):
+    path = tmp_path / "unclosed.yaml"
+    path.write_text(UNCLOSED)
+    book, problems = codebook.parse(UNCLOSED)
+    assert problems == []
+    assert book.codes[0].name == "Alpha definition: Eerste code. include: altijd"
+    assert book.warnings == [(3, "the quoted name of code 'A' runs on to line 4, which looks like the key 'definition:'; "
+                                 "is a closing \" missing? (the value is now 'Alpha definition: Eerste code. include: altijd'...)")]
+    result = cli("codebook", "check", path)
+    assert result.exit_code == 0
+    assert result.output == (f"qualcode: warning: {path}:3: {book.warnings[0][1]}\n"
+                             f"{path}: ok, 2 codes (2 top-level)\n")
+    assert cli("init", tmp_path / "study").exit_code == 0
+    loaded = cli("codebook", "load", path, "--project", tmp_path / "study")
+    assert loaded.output.splitlines() == [f"qualcode: warning: {path}:3: {book.warnings[0][1]}",
+                                          f"{path}: 2 added, 0 updated, 0 unchanged, 0 removed"]

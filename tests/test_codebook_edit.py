@@ -123,3 +123,51 @@ def test_delete_is_refused_with_codings_and_force_keeps_them_in_the_log(coded, c
 def test_delete_refuses_a_code_with_sub_codes(coded):
     with pytest.raises(Conflict, match=r"^code ROL has sub-codes \(ROL-HULP, ROL-CTRL, ROL-BEIDE, ROL-REGIE\); move, merge or delete them first$"):
         coded.delete_code("ROL", force=True)
+
+
+def test_merge_logs_which_codings_moved_and_which_collapsed(coded):
+    coded.add_memo("Overlapt met KV", code="KD-OVL", author="anna")
+    coded.merge_codes(["KD-OVL"], "KV-LEER")
+    [(target, detail)] = audit_entries(coded, "code.merge")
+    assert (target, detail["moved_codings"], detail["children_moved"]) == ("KD-OVL", [], [])
+    [collapsed] = detail["collapsed_codings"]
+    assert (collapsed["ref"], collapsed["coder"], collapsed["origin"]) == ("km01:1", "bram", "manual")
+    assert len(detail["memos_moved"]) == 1
+
+
+def test_codebook_load_logs_the_dropped_codes_and_keeps_their_memos_on_the_project(coded, tmp_path):
+    from qualcode import codebook
+
+    coded.add_memo("Een notitie over VB", code="VB-MOTI", author="anna")
+    book = coded.codebook()
+    vb = next(code for code in book.codes if code.id == "VB")
+    vb.children = [child for child in vb.children if child.id != "VB-MOTI"]
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(codebook.dump(book))
+    assert coded.load_codebook(edited).removed == ["VB-MOTI"]
+    [(target, detail)] = [entry for entry in audit_entries(coded, "code.delete")]
+    assert (target, detail["via"], detail["code"]["id"], detail["code"]["parent_id"]) == ("VB-MOTI", "codebook load", "VB-MOTI", "VB")
+    assert [(m["text"], m["target_type"], m["author"]) for m in detail["memos_to_project"]] == [
+        ("Een notitie over VB", "code", "anna")]
+    memos_now = coded.memos()
+    assert memos_now[["target_type", "author", "text"]].values.tolist() == [
+        ["project", "anna", f"[on code VB-MOTI ({detail['code']['name']}), removed by loading {edited}]\nEen notitie over VB"]]
+
+
+def test_codes_commands_name_the_coder_as_actor(coded, cli, monkeypatch):
+    cli("codes", "add", "KV-X", "--name", "Iets nieuws", "--coder", "carla", "--project", coded.path)
+    monkeypatch.setenv("QUALCODE_CODER", "dirk")
+    cli("codes", "rename", "KV-X", "Iets anders", "--project", coded.path)
+    monkeypatch.delenv("QUALCODE_CODER")
+    coded.remember_coder("anna")
+    cli("codes", "move", "KV-X", "--top", "--project", coded.path)
+    log = coded.log(action="code.")
+    assert log[["action", "actor"]].values.tolist()[-3:] == [["code.add", "carla"], ["code.rename", "dirk"], ["code.move", "anna"]]
+
+
+def test_with_no_coder_known_the_entry_says_it_is_the_operating_system_user(coded, cli):
+    from qualcode.store import default_actor
+
+    cli("codes", "add", "KV-Y", "--name", "Nog iets", "--project", coded.path)
+    entry = coded.log(action="codes.add").iloc[-1]
+    assert (entry["actor"], json.loads(entry["detail"])) == (default_actor(), {"actor": "operating-system user: no coder named"})

@@ -1,10 +1,17 @@
+import re
+
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput, UnknownItem
-from qualcode import coding
+from conftest import CODEBOOK as CODEBOOK_PATH
+from qualcode import Project
+from qualcode.errors import BadInput, InvalidRows, UnknownItem
+from qualcode.selection import fingerprint
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
+from qualcode.store import coding as store_coding
+from qualcode.store import segment as store_segment
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -120,7 +127,7 @@ def test_apply_writes_codings_reviews_and_memos_then_reapplying_changes_nothing(
     first = cli("apply", path, "--project", two_docs.path)
     assert first.exit_code == 0, first.output
     assert first.output == (
-        f"{path}: 4 rows; codings 3 added, 0 already present (anna 2, bram 1); 3 segments newly reviewed; "
+        f"{path}: comma-separated, 4 rows; codings 3 added, 0 already present (anna 2, bram 1); 3 segments newly reviewed; "
         "memos 1 added, 0 already present\n"
     )
     codings_now, reviews_now, memos_now, coders_now = _state(two_docs)
@@ -134,7 +141,7 @@ def test_apply_writes_codings_reviews_and_memos_then_reapplying_changes_nothing(
     before = _state(two_docs)
     again = cli("apply", path, "--project", two_docs.path)
     assert again.output == (
-        f"{path}: 4 rows; codings 0 added, 3 already present (anna 0, bram 0); 0 segments newly reviewed; "
+        f"{path}: comma-separated, 4 rows; codings 0 added, 3 already present (anna 0, bram 0); 0 segments newly reviewed; "
         "memos 0 added, 1 already present\n"
     )
     assert _state(two_docs) == before
@@ -170,8 +177,8 @@ def test_apply_refuses_a_bad_header_and_counts_lines_of_multiline_memos(two_docs
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, "document,segment,codr,code,notes\nkm01,1,anna,KV-LEER,\n"))
     assert caught.value.problems == [
-        (1, "missing column coder; the header must be document,segment,coder,code[,memo]"),
-        (1, "unknown columns codr, notes; allowed: document, segment, coder, code, memo"),
+        (1, "missing column coder; the header must be document,segment,coder,code[,memo][,fingerprint]"),
+        (1, "unknown columns codr, notes; allowed: document, segment, fingerprint, coder, code, memo"),
     ]
     with pytest.raises(InvalidRows) as caught:
         two_docs.apply_codings(_write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"twee\nregels"\nkm01,3,anna,KV-LEER,\n'))
@@ -193,7 +200,11 @@ def test_codings_export_round_trips_through_apply(project, make_document, tmp_pa
     project.add_memo("Tweede gedachte", segment="km01:2", author="anna")
     project.add_memo("Derde gedachte", segment="km01:2", author="anna")
     exported = cli("codings", "--coder", "anna", "--project", project.path)
-    assert exported.output == HEADER + (
+    texts = dict(zip(project.segments()["ref"], project.segments()["text"]))
+    lines = [line.split(",", 3) for line in exported.output.splitlines()]
+    assert [f"{doc}:{n}" for doc, n, _, _ in lines[1:]] == ["cl01:1", "cl01:2", "km01:1", "km01:2", "km01:2", "km01:2"]
+    assert [printed for doc, n, printed, _ in lines[1:]] == [fingerprint(texts[f"{doc}:{n}"]) for doc, n, _, _ in lines[1:]]
+    assert "\n".join(",".join((doc, n, rest)) for doc, n, _, rest in lines) + "\n" == HEADER + (
         "cl01,1,anna,KG-REL,\n"
         "cl01,2,anna,,\n"
         "km01,1,anna,KV-LEER,\n"
@@ -248,7 +259,7 @@ def test_tag_command_refuses_a_code_that_only_groups_others(two_docs, cli):
     assert (result.exit_code, result.output) == (2, (
         "qualcode: error: code KV only groups other codes and is not codable: apply one of its sub-codes "
         "(KV-OPL, KV-ZELF, KV-LEER)\n"))
-    assert two_docs.codings(coder="anna").empty
+    assert two_docs.codings().empty
 
 
 def test_tag_untag_review_commands(project, make_document, cli):
@@ -287,8 +298,8 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
     monkeypatch.setattr(project.store, "log_many", failing)
     with pytest.raises(RuntimeError, match="disk full"), project.store.atomic("test.bulk") as conn:
-        first, second = (coding.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
+        first, second = (store_segment.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
     with project.store.reading() as conn:
         written = [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() for table in (codings, reviews)]
         logged = conn.execute(sa.select(audit.c.action).where(audit.c.action.in_(["test.bulk", "review.add", "coder.add"]))).all()
@@ -298,6 +309,149 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
 def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
     with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 63 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
-        first = coding.resolve_segment(conn, "km01:1")
-        coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
+        first = store_segment.resolve_segment(conn, "km01:1")
+        store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []
+
+
+@pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_apply_reads_comma_semicolon_and_tab_with_or_without_bom_and_says_which(two_docs, tmp_path, cli, delimiter, name, bom):
+    path = tmp_path / "codings.csv"
+    rows = ["document,segment,coder,code,memo", "km01,1,anna,KV-LEER,'=1+1 is een formule", "km01,2,anna,,"]
+    path.write_bytes(bom + "\r\n".join(row.replace(",", delimiter) for row in rows).encode("utf-8") + b"\r\n")
+    result = cli("apply", path, "--project", two_docs.path)
+    assert result.output.startswith(f"{path}: {name}-separated, 2 rows; codings 1 added"), result.output
+    assert [text for _, _, text in _state(two_docs)[2]] == ["=1+1 is een formule"]  # qualcode's own escaping undone
+
+
+def test_apply_refuses_doubled_columns_control_characters_and_non_ascii_digits(two_docs, tmp_path):
+    from qualcode.errors import BadFile, InvalidRows
+
+    path = _write(tmp_path, "document,segment,coder,code,code\nkm01,1,anna,KV-LEER,\n")
+    with pytest.raises(BadFile) as caught:
+        two_docs.apply_codings(path)
+    assert str(caught.value) == f"{path}: line 1: the column 'code' appears 2 times; keep one"
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(pd.DataFrame([["km01", 1, "anna", "KV-LEER"]], columns=["document", "segment", "coder", "coder"]))
+    assert caught.value.problems == [(1, "missing column code; the header must be document,segment,coder,code[,memo][,fingerprint]"),
+                                     (1, "the column 'coder' appears 2 times; keep one")]
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(_write(tmp_path, HEADER + (
+            "km01,1,fuz\x00zer,KV-LEER,\n"
+            "km01,\u0661,anna,KV-LEER,\n"        # Arabic-Indic one
+            "km01,2,anna,KV-LEER,memo\x07bel\n"
+            "km01,2,anna,KV-LEER,\"twee\tregels\nmag\"\n"
+        )))
+    assert caught.value.problems == [
+        (2, "coder holds the control character U+0000; remove it"),
+        (3, "segment '\u0661' is not a whole number (the N of DOC:N)"),
+        (4, "memo holds the control character U+0007; remove it"),
+    ]
+    assert _state(two_docs)[0] == []
+
+
+def test_apply_names_the_line_of_a_quote_left_open(two_docs, tmp_path):
+    from qualcode.errors import BadFile
+
+    path = _write(tmp_path, HEADER + 'km01,1,anna,KV-LEER,"begint\nkm01,2,anna,KV-LEER,\n')
+    with pytest.raises(BadFile) as caught:
+        two_docs.apply_codings(path)
+    assert str(caught.value).startswith(f"{path}: line 2: a quote opened in this row is never closed")
+    assert _state(two_docs)[0] == []
+
+
+def test_a_segment_reference_takes_ascii_digits_only(two_docs):
+    from qualcode.errors import BadInput
+
+    with pytest.raises(BadInput, match="bad segment reference 'km01:\u0661'"):
+        two_docs.tag("km01:\u0661", ["KV-LEER"], coder="anna")
+
+
+def test_apply_names_who_applied_it_in_the_log_and_checks_again_when_another_wrote_first(two_docs, tmp_path, cli):
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\ncl01,2,bram,KT-WET,\n")
+    assert cli("apply", path, "--coder", "carla", "--project", two_docs.path).exit_code == 0
+    assert two_docs.log(action="apply")["actor"].tolist() == ["carla"]
+    assert two_docs.log(action="coding.add")["actor"].tolist() == ["carla", "carla"]
+    # A code deleted after the check and before the write lock: the check runs again inside.
+    two_docs.add_code("KX", "Tijdelijk")
+    path.write_text(HEADER + "km01,2,anna,KX,\n")
+    real_atomic = two_docs.store.atomic
+
+    def code_deleted_meanwhile(*args, **kwargs):
+        two_docs.store.atomic = real_atomic
+        two_docs.delete_code("KX")
+        return real_atomic(*args, **kwargs)
+
+    two_docs.store.atomic = code_deleted_meanwhile
+    with pytest.raises(InvalidRows, match=r"line 2: unknown code 'KX'"):
+        two_docs.apply_codings(path)
+    assert two_docs.log(action="coding.add")["actor"].tolist() == ["carla", "carla"]
+
+
+def test_an_unknown_coder_is_an_error_with_a_did_you_mean_and_an_empty_valid_filter_says_so(project, make_document, cli):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    project.tag("d:1", ["KV"], coder="anna")
+    project.remember_coder("bram")
+    where = ("--project", project.path)
+    for command in (("codings", "--coder", "annna"), ("log", "--coder", "annna")):
+        refused = cli(*command, *where)
+        assert refused.exit_code == 2, command
+        assert refused.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
+    empty = cli("codings", "--coder", "bram", "--format", "table", *where)
+    assert (empty.exit_code, empty.output.strip()) == (0, "no codings match (coder bram); the filter is valid")
+
+
+def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(project, make_document, cli, tmp_path):
+    make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
+    where = ("--project", project.path)
+    both = cli("tag", "d:1", "ROL-HULP", "ROL-CTRL", "--coder", "anna", *where)
+    assert both.exit_code == 2
+    assert both.output.strip() == ("qualcode: error: d:1: ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment "
+                                   "takes one of its children; remove the other first (untag)")
+    assert cli("tag", "d:1", "ROL-HULP", "--coder", "anna", *where).exit_code == 0
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "anna", *where).exit_code == 2
+    assert cli("tag", "d:1", "ROL-CTRL", "--coder", "bram", *where).exit_code == 0  # another coder may differ
+    table = tmp_path / "rows.csv"
+    table.write_text("document,segment,coder,code\nd,1,anna,ROL-CTRL\nd,2,anna,ROL-HULP\nd,2,anna,ROL-CTRL\nd,2,anna,KV\n",
+                     encoding="utf-8")
+    refused = cli("apply", table, *where)
+    assert refused.exit_code == 2
+    reason = "ROL-CTRL and ROL-HULP are in exclusive group ROL: a segment takes one of its children; remove the other first (untag)"
+    assert refused.output.strip() == (f"qualcode: error: {table}: 3 bad rows, nothing applied: line 2: {reason}; "
+                                      f"line 3: {reason}; line 4: {reason}; fix them and apply again")
+    assert project.codings(coder="anna")["code"].tolist() == ["ROL-HULP"]
+    with project.store.atomic("test.violation") as conn:  # as an older qualcode or an import could leave it
+        store_coding.tag(project.store, conn, store_segment.resolve_segment(conn, "d:1"), ["ROL-CTRL"], "anna")
+    line = "exclusive group ROL broken on d:1 by anna: ROL-CTRL, ROL-HULP (keep one: qualcode untag)"
+    assert line in cli("status", *where).output.splitlines()
+    assert project.status()["exclusive_violations"] == [
+        {"ref": "d:1", "coder": "anna", "group": "ROL", "codes": ["ROL-CTRL", "ROL-HULP"]}]
+    assert line in cli("agreement", *where).output.splitlines()
+
+
+def test_apply_refuses_rows_whose_fingerprint_names_other_text(project, tmp_path, cli):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "transcripts" / "cl-maasdelta-01.docx"
+    where = ("--project", project.path)
+    project.import_files([sample], interviewers=["Eva Jansen"])
+    project.tag("cl-maasdelta-01:1", ["KG"], coder="anna")
+    project.tag("cl-maasdelta-01:2", ["KT"], coder="anna")
+    table = _write(tmp_path, cli("codings", "--coder", "anna", *where).output, "anna.csv")
+    printed = table.read_text(encoding="utf-8").splitlines()
+    other = tmp_path / "other"
+    assert cli("init", other, "--codebook", CODEBOOK_PATH).exit_code == 0
+    assert cli("import", sample, "--project", other).exit_code == 0  # no --interviewer: Eva's questions are segments
+    refused = cli("apply", table, "--project", other)
+    assert refused.exit_code == 2
+    assert re.findall(r"line (\d+): ", refused.output) == ["2", "3"]
+    assert "2 bad rows, nothing applied" in refused.output
+    assert "cl-maasdelta-01:1 holds other text than when the row was written (fingerprint " \
+           f"{printed[1].split(',')[2]}, here " in refused.output
+    with Project(other) as opened:
+        assert opened.codings().empty
+    unprinted = _write(tmp_path, "\n".join(",".join(line.split(",")[:2] + line.split(",")[3:]) for line in printed) + "\n")
+    assert cli("apply", unprinted, "--project", other).exit_code == 0  # no fingerprint column: not checked
+    refreshed = cli("codings", "--add-fingerprints", unprinted, *where)
+    assert refreshed.output.splitlines() == printed

@@ -38,7 +38,7 @@ def test_import_with_csv_and_attr_types(project, tmp_path):
     cases = tmp_path / "cases.csv"
     cases.write_text("file,role,years_experience,interview_date\nkm-01.txt,klantmanager,12,2018-03-14\n"
                      "cl-01,client,,14-05-2019\nold-02.docx,manager,3,2018-01-01\n", encoding="utf-8")
-    report = project.import_files([folder], attributes_csv=cases, attrs=["municipality=Maasdelta"])
+    report = project.import_files([folder], attributes_csv=cases, attributes=["municipality=Maasdelta"])
     assert [(f.name, f.status, f.turns, f.segments, f.speakers) for f in report.files] == [
         ("cl-01", "imported", 2, 1, ["I", "R"]), ("km-01", "imported", 4, 2, ["I", "R"]),
     ]
@@ -90,7 +90,7 @@ def test_bad_options_refuse_the_whole_run(project, tmp_path):
         project.import_files([path], unit="sentence", model="nl_core_news_zz")
     assert str(caught.value).startswith("spaCy pipeline 'nl_core_news_zz' is not installed; qualcode never downloads one")
     with pytest.raises(BadInput) as caught:
-        project.import_files([path], attrs=["role"])
+        project.import_files([path], attributes=["role"])
     assert str(caught.value) == "bad --attr 'role': write KEY=VALUE, e.g. --attr role=klantmanager"
     cases = tmp_path / "cases.csv"
     cases.write_text("name,role\na,client\n")
@@ -253,3 +253,67 @@ def test_every_hostile_file_is_refused_and_leaves_the_project_unchanged(project,
         "h-latin.txt": "is neither UTF-8 nor Windows-1252 text; save it as UTF-8 and import again",
     }
     assert snapshot(project) == before
+
+
+def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("I: Hoe gaat het?\nR: Goed. Heel goed.\n", encoding="utf-8")
+    second.write_text("I: En nu?\nR: Prima. Echt prima.\n", encoding="utf-8")
+    assert project.unit() is None
+    project.import_files([first], interviewers=["I"])
+    assert project.unit() == "turn"
+    with pytest.raises(BadInput) as caught:
+        project.import_files([second], interviewers=["I"], unit="sentence")
+    assert str(caught.value) == ("this project is segmented by turn, not sentence: import with --unit turn "
+                                 "(one unit per project, so every count counts the same thing)")
+    assert list(project.documents().name) == ["a"]
+    refused = project.import_files([second], interviewers=["I"], unit="sentence", replace=True).files[0]
+    assert (refused.status, refused.message) == ("refused", str(caught.value))
+    again = project.import_files([first], interviewers=["I"], unit="sentence", replace=True).files[0]
+    assert (again.status, project.unit()) == ("replaced", "sentence")
+    project.tag("a:1", ["KV"], coder="anna")
+    assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
+    project.export_matrix(tmp_path / "m.csv")
+    assert json.loads((tmp_path / "m.csv.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"
+
+
+@pytest.mark.parametrize("delimiter,name", [(",", "comma"), (";", "semicolon"), ("\t", "tab")])
+def test_the_attributes_csv_may_use_semicolons_or_tabs_and_a_bom_and_the_import_says_which(project, tmp_path, cli, delimiter, name):
+    path = interview(tmp_path / "a.txt", "Ja.")
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(b"\xef\xbb\xbf" + f"file{delimiter}role{delimiter}age\r\na.txt{delimiter}client{delimiter}41\r\n".encode())
+    result = cli("import", path, "--attributes", cases, "--project", project.path)
+    assert result.output.splitlines()[0] == f"attributes from {cases}: {name}-separated, 1 rows"
+    assert project.documents()[["role", "age"]].to_dict(orient="records") == [{"role": "client", "age": 41}]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("file,role,role\na.txt,client,x\n", "line 1: the column 'role' appears 2 times; keep one"),
+    ("file,role\na.txt,cli\x07ent\n", "line 2: the role 'cli\\x07ent' holds the control character U+0007; remove it"),
+    ("file,role\na.txt,client,extra\n", "line 2: 1 more field(s) than the header has columns; check the delimiters in that row"),
+])
+def test_a_bad_attributes_csv_is_refused_before_any_import(project, tmp_path, text, message):
+    path = interview(tmp_path / "a.txt", "Ja.")
+    cases = tmp_path / "cases.csv"
+    cases.write_text(text, encoding="utf-8")
+    with pytest.raises(BadInput) as caught:
+        project.import_files([path], attributes_csv=cases)
+    assert str(caught.value) == f"{cases}: {message}"
+    assert snapshot(project)["documents"] == 0
+
+
+def test_the_same_content_under_another_name_is_skipped_naming_the_document(project, tmp_path, cli):
+    first = interview(tmp_path / "a.txt", "Eerste antwoord.")
+    copy = tmp_path / "copy" / "a-kopie.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    project.import_files([first])
+    skipped = cli("import", copy, "--project", project.path)
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.output.splitlines()[0] == (
+        "skipped  a-kopie: same content (sha256) as document 'a', already imported; nothing imported "
+        "(--allow-duplicate imports it under this name too)")
+    assert list(project.documents()["name"]) == ["a"]
+    forced = project.import_files([copy], allow_duplicate=True).files[0]
+    assert (forced.status, forced.name) == ("imported", "a-kopie")
+    assert list(project.documents()["name"]) == ["a", "a-kopie"]

@@ -131,7 +131,7 @@ def test_time_line_then_name_colon_text(tmp_path):
     ]
 
 
-def test_table_time_speaker_text_with_header_and_spacer_rows(tmp_path):
+def test_table_time_speaker_text_with_header_and_spacer_rows_every_timed_row_a_turn(tmp_path):
     path = docx_file(tmp_path / "table.docx", table=[
         ["Tijd", "Spreker", "Tekst"],
         ["00:00:08", "Interviewer", "Hoe gaat het?"],
@@ -142,7 +142,8 @@ def test_table_time_speaker_text_with_header_and_spacer_rows(tmp_path):
     transcript = read(path)
     assert turns(transcript) == [
         ("Interviewer", "interviewer", "Hoe gaat het?", 8.0, None),
-        ("Respondent", "respondent", "Goed.\nHeel goed zelfs.\n\nEcht waar.", 17.0, None),
+        ("Respondent", "respondent", "Goed.\nHeel goed zelfs.", 17.0, None),
+        ("Respondent", "respondent", "Echt waar.", 30.0, None),
     ]
     assert transcript.metadata["table_header"] == ["Tijd", "Spreker", "Tekst"]
 
@@ -154,19 +155,30 @@ def test_table_speaker_text_and_time_text_with_split_timestamp_runs(tmp_path):
         [[("19m ", False), ("13s", False), (":", False)], "Ik werk hier al lang."],
         [[("20m ", False), ("2s:", False)], "En met plezier."],
     ])
-    assert turns(read(timed)) == [("Respondent", "respondent", "Ik werk hier al lang.\n\nEn met plezier.", 1153.0, None)]
+    transcript = read(timed)
+    assert turns(transcript) == [("Respondent", "respondent", "Ik werk hier al lang.", 1153.0, None),
+                                 ("Respondent", "respondent", "En met plezier.", 1202.0, None)]
+    assert str(transcript.detection) == "table (confidence 0.80)"
+    assert transcript.warnings == [f"{timed}: one speaker only (Respondent); if more people speak, check with "
+                                   "'qualcode inspect' and force a layout with --layout NAME"]
 
 
-def test_no_labels_is_one_respondent_and_a_colon_mid_prose_is_no_label(tmp_path):
+def test_no_labels_is_paragraphs_by_one_speaker_and_a_colon_mid_prose_is_no_label(tmp_path):
     path = docx_file(tmp_path / "prose.docx", [
         "Ik werk al twaalf jaar als klantmanager.",
         "Mijn teamleider zei: dat moet anders.",
         "[naam] vond dat ook.",
     ])
-    assert turns(read(path)) == [(
-        "Respondent", "respondent",
-        "Ik werk al twaalf jaar als klantmanager.\n\nMijn teamleider zei: dat moet anders.\n\n[naam] vond dat ook.", None, None,
-    )]
+    transcript = read(path)
+    assert turns(transcript) == [
+        ("Respondent", "respondent", "Ik werk al twaalf jaar als klantmanager.", None, None),
+        ("Respondent", "respondent", "Mijn teamleider zei: dat moet anders.", None, None),
+        ("Respondent", "respondent", "[naam] vond dat ook.", None, None),
+    ]
+    assert transcript.detection.layout == "paragraphs"
+    assert transcript.warnings == [
+        f"{path}: no consistent speaker labels (no speaker label rule matched); read as paragraphs by one speaker; "
+        "check with 'qualcode inspect' and force a layout with --layout NAME if it is an interview"]
 
 
 def test_labels_inside_a_turn_are_not_speakers_unless_they_recur(tmp_path):

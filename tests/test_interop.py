@@ -132,16 +132,18 @@ def test_exported_project_validates_with_plain_texts_and_code_point_offsets(code
     with coded.store.reading() as conn:
         docs = dict(conn.execute(sa.select(documents.c.guid, documents.c.text)).all())
     with zipfile.ZipFile(out) as archive:
-        assert sorted(archive.namelist()) == sorted(["project.qde", *(f"sources/{guid}.txt" for guid in docs)])
-        for guid, text in docs.items():
-            assert archive.read(f"sources/{guid}.txt") == text.encode("utf-8")
+        assert sorted(archive.namelist()) == sorted(["project.qde", "qualcode/project.json", *(f"sources/{guid}.txt" for guid in docs)])
+        written = {text: archive.read(f"sources/{guid}.txt").decode("utf-8") for guid, text in docs.items()}
+    for text, seen in written.items():  # other programs see who speaks
+        assert seen.replace("I: ", "").replace("R: ", "") == text
+    assert sorted(seen[:39] for seen in written.values()) == ["I: Hoe leert u het vak?\n\nR: Vooral door", "I: Wat doet uw klantmanager?\n\nR: Zij lu"]
     found = summary(out)
     assert found["selections"] == {
-        ("cl01", 27, 54, "Zij luistert echt naar mij.", "Client orientation", "anna"),
-        ("km01", 22, 78, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "anna"),
-        ("km01", 22, 78, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "bram"),
-        ("km01", 22, 47, "Vooral door intervisie me", "Knowledge sharing", "anna"),
-        ("km01", 95, 132, "De Participatiewet pas ik streng toe.", "Knowledge use", "bram"),
+        ("cl01", 33, 60, "Zij luistert echt naar mij.", "Client orientation", "anna"),
+        ("km01", 28, 84, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "anna"),
+        ("km01", 28, 84, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "bram"),
+        ("km01", 28, 53, "Vooral door intervisie me", "Knowledge sharing", "anna"),
+        ("km01", 107, 144, "De Participatiewet pas ik streng toe.", "Knowledge use", "bram"),
     }
     assert found["values"] == {("km01", "gemeente", "Text", "Maasdelta"), ("km01", "leeftijd", "Integer", "41"),
                                ("cl01", "gemeente", "Text", "Veenstad"), ("cl01", "leeftijd", "Integer", "29")}
@@ -192,9 +194,10 @@ def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
     coded.export_refi_project(tmp_path / "one.qdpx")
     with Project.init(tmp_path / "copy") as copy:
         report = copy.import_refi(tmp_path / "one.qdpx")
-        assert report.counts == {"documents": 2, "segments": 6, "codes_added": 63, "codes_matched": 0, "coders_added": 2,
-                                 "selections": 4, "codings": 5, "attributes": 4, "memos": 4}
-        assert (report.skipped, report.collapsed) == ([], [])
+        assert report.counts == {"documents": 2, "turns": 6, "segments": 3, "codes_added": 63, "codes_matched": 0,
+                                 "coders_added": 2, "selections": 4, "codings": 5, "coding_rows": 5, "reviews": 4,
+                                 "attributes": 4, "memos": 4}
+        assert report.skipped == []
         copy.export_refi_project(tmp_path / "two.qdpx")
         with copy.store.reading() as conn:
             spans = conn.execute(sa.select(codings.c.code_id, codings.c.start, codings.c.end).order_by(codings.c.id)).all()
@@ -327,10 +330,12 @@ def test_nvivo_project_with_bom_crlf_emoji_and_utf16_offsets(tmp_path):
             memo = conn.execute(sa.select(memos.c.target_type, memos.c.author, memos.c.text)).one()
         assert attributes == [("Leeftijd", "41", "number"), ("case", "Anna", "category")]
         assert memo == ("segment", "Supervisor", "Let op de toon")
-    assert report.skipped == ["PDF source Beleidsnota: qualcode holds text only"]
-    assert report.collapsed == [f"Interview Anna {text.index('De P')}-{len(text)} Plezier-in-het-werk by Supervisor: segment 4 already has this code from this coder"]
+    assert report.skipped == ["PDF source Beleidsnota: qualcode holds text only",
+                              f"coding {{EEEEEEEE-0000-4000-8000-000000000004}} in Interview Anna {text.index('De P')}-{len(text)}: "
+                              "a second Plezier-in-het-werk by Supervisor on exactly the same passage; the passage is coded once"]
+    assert report.in_file == {"selections": 4, "codings": 4}
     assert "positions read as UTF-16 code units, CRLF as two (origin NVivo 14 for Windows; 100% of selection edges at word boundaries)" in report.decisions
-    assert report.counts["codings"] == 4
+    assert (report.counts["selections"], report.counts["codings"]) == (4, 3)  # and one repeat, reported
 
 
 def test_the_unit_is_checked_not_just_taken_from_the_origin(tmp_path):
@@ -482,17 +487,14 @@ def test_cli_exports_and_the_export_imports_again(coded, cli, tmp_path):
         assert copy.import_refi(out).counts["codings"] == 5
 
 
-def test_demo_step_7_writes_valid_refi_qda_files(tmp_path):
-    from qualcode.demo import run_demo
-
-    steps = {}
-    run_demo(tmp_path / "demo", lambda step, detail: steps.setdefault(step, detail))
-    exports = tmp_path / "demo" / "exports"
+def test_demo_step_7_writes_valid_refi_qda_files(demo_run):
+    built, output = demo_run
+    exports = built / "exports"
     official("project").assertValid(qde_of(exports / "demo.qdpx"))
     official("codebook").assertValid(etree.parse(str(exports / "demo.qdc")))
-    detail = steps["7. REFI-QDA export for other QDA tools"]
+    detail = output.split("== 7. REFI-QDA export for other QDA tools\n")[1]
     assert detail.startswith(f"wrote {exports / 'demo.qdpx'} (")
-    assert f"and {exports / 'demo.qdc'} (63 codes), both valid against the REFI-QDA schemas;" in detail
+    assert f"and {exports / 'demo.qdc'} (63 codes), both valid against the REFI-QDA schemas;" in " ".join(detail.split())
 
 
 def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys):
@@ -503,10 +505,12 @@ def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys
     show_import_report(report)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == (f"imported {tmp_path / 'nvivo.qdpx'}: 2 documents, 6 segments, 2 codes added, 0 codes matched, "
-                        "1 coders added, 4 selections, 4 codings, 2 attributes, 1 memos")
+                        "1 coders added, 4 selections, 3 codings, 4 coding rows, 2 attributes, 1 memos")
+    assert lines[1] == "  in the file: 4 selections, 4 codings"
     assert "  skipped: PDF source Beleidsnota: qualcode holds text only" in lines
+    assert sum(line.startswith("  skipped: coding {EEEEEEEE-0000-4000-8000-000000000004} in Interview Anna") for line in lines) == 1
     show_import_report(report, "json")
-    assert json.loads(capsys.readouterr().out)["skipped"] == ["PDF source Beleidsnota: qualcode holds text only"]
+    assert json.loads(capsys.readouterr().out)["skipped"] == report.skipped
 
 
 def test_a_control_character_is_named_not_a_traceback(coded, tmp_path):
@@ -530,3 +534,270 @@ def test_qualcode_import_hands_refi_qda_files_to_the_refi_import(coded, tmp_path
     assert cli("import", tmp_path / "book.qdc", "--project", tmp_path / "books").exit_code == 0
     with Project(tmp_path / "books") as books:
         assert len(books.codebook().ids()) == 63
+
+
+def test_social_media_comments_in_a_refi_source_are_paragraphs_not_speakers():
+    from qualcode.interop.load import segment_text
+
+    pages = ["Koronavírus", "Index", "Telex", "Kovács Anna", "Nagy Péter", "Szabó Éva", "Tóth Gábor", "Kiss Márton",
+             "Varga Zsófia", "Molnár Dávid", "Németh Réka", "Farkas Bence", "Balogh Kitti", "Horváth Ilona"]
+    text = "\n".join(f"{page}: hozzászólás {number}." for number, page in enumerate(pages))
+    turns, segments = segment_text(text)
+    assert turns == []
+    assert [(s.unit, text[s.start:s.end]) for s in segments[:2]] == [
+        ("paragraph", "Koronavírus: hozzászólás 0."), ("paragraph", "Index: hozzászólás 1.")]
+    assert len(segments) == 14
+    interview = segment_text("Interviewer: Hoe gaat het?\nAnna: Goed.\nInterviewer: En verder?\nAnna: Ook goed.")
+    assert [t.speaker for t in interview[0]] == ["Interviewer", "Anna", "Interviewer", "Anna"]
+
+
+# ---- passages and the exact round trip (issue 13) ------------------------------------------
+
+def natural_rows(project):
+    """Every table but the audit log (and its head), with row ids replaced by what survives a copy (document
+    GUIDs, segment and turn numbers), sorted: two projects are the same project when these match."""
+    from qualcode.store import metadata, turns
+
+    with project.store.reading() as conn:
+        doc = dict(conn.execute(sa.select(documents.c.id, documents.c.guid)).all())
+        seg = {r.id: (doc[r.document_id], r.number) for r in conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.number))}
+        turn = {r.id: (doc[r.document_id], r.number) for r in conn.execute(sa.select(turns.c.id, turns.c.document_id, turns.c.number))}
+        memo_target = {"document": lambda v: doc[int(v)], "segment": lambda v: seg[int(v)]}
+        found = {}
+        for table in metadata.sorted_tables:
+            if table.name == "audit":
+                continue
+            rows = []
+            for row in conn.execute(sa.select(table)).mappings():
+                if table.name == "meta" and row["key"] == "audit.head":
+                    continue  # the head of the audit log, which a copy does not carry
+                row = {k: v for k, v in row.items() if not (k == "id" and table.name != "codes")}
+                for column, mapping in (("document_id", doc), ("segment_id", seg), ("turn_id", turn)):
+                    if row.get(column) is not None:
+                        row[column] = mapping[row[column]]
+                if table.name == "memos" and row["target_type"] in memo_target:
+                    row["target_id"] = memo_target[row["target_type"]](row["target_id"])
+                rows.append(tuple(sorted((k, repr(v)) for k, v in row.items())))
+            found[table.name] = sorted(rows)
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo_round_trip(tmp_path_factory):
+    """The demo project (interviews, attributes, both reference coders) with what the demo lacks
+    (passages inside segments, a model and a consensus coder, memos on every target), exported
+    and imported into a new project."""
+    from qualcode import demo
+    from qualcode.store import coding as store_coding
+
+    folder = tmp_path_factory.mktemp("round")
+    with Project.init(folder / "demo", codebook=demo.bundled(demo.CODEBOOK)) as original:
+        transcripts = demo.bundled(demo.TRANSCRIPTS)
+        original.import_files([transcripts], attributes_csv=transcripts / "cases.csv")
+        original.apply_codings(demo.bundled(demo.REFERENCE_CODING))
+        refs = original.segments()[["ref", "segment_id", "start", "end"]].values.tolist()
+        original.consensus("intersection", coders=["anna", "bram"])
+        original.tag(refs[0][0], ["KV"], coder="model", origin="suggestion")
+        with original.store.atomic("test.passages") as conn:
+            _, segment_id, start, _ = refs[1]
+            store_coding.insert_codings(conn, [
+                {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": start, "end": start + 5},
+                {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": start + 10, "end": start + 20},
+            ])
+        original.add_memo("Mooi citaat", segment=refs[2][0], author="anna")
+        original.add_memo("Grens met KD is vaag", code="KV", author="bram")
+        original.add_memo("Eerste ronde klaar", author="bram")
+        counts = original.export_refi_project(folder / "demo.qdpx")
+        before = natural_rows(original)
+    with Project.init(folder / "copy") as copy:
+        report = copy.import_refi(folder / "demo.qdpx")
+        after = natural_rows(copy)
+        shown = copy.transcript(copy.documents()["name"].iloc[0])
+    return {"before": before, "after": after, "report": report, "counts": counts, "path": folder / "demo.qdpx", "shown": shown}
+
+
+@pytest.mark.parametrize("table", ["meta", "documents", "document_attributes", "turns", "segments", "codes", "coders",
+                                   "codings", "reviews", "memos"])
+def test_the_demo_project_survives_qdpx_and_back_table_by_table(demo_round_trip, table):
+    before, after = demo_round_trip["before"][table], demo_round_trip["after"][table]
+    assert len(before) > 0
+    assert after == before
+
+
+def test_the_round_trip_compares_every_table_and_reports_the_files_counts(demo_round_trip):
+    from qualcode.store import metadata
+
+    assert set(demo_round_trip["before"]) == {table.name for table in metadata.sorted_tables} - {"audit"}
+    report, counts = demo_round_trip["report"], demo_round_trip["counts"]
+    assert (report.counts["selections"], report.counts["codings"]) == (counts["selections"], counts["codings"])
+    assert report.in_file == {"selections": counts["selections"], "codings": counts["codings"]}
+    assert report.counts["coding_rows"] == len(demo_round_trip["before"]["codings"])
+    assert report.skipped == []
+    assert not demo_round_trip["shown"].empty and demo_round_trip["shown"]["speaker"].notna().all()
+
+
+def test_other_programs_see_plain_text_with_speaker_labels_and_a_valid_project(demo_round_trip):
+    path = demo_round_trip["path"]
+    official("project").assertValid(qde_of(path))
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        text = next(archive.read(name).decode("utf-8") for name in names if name.startswith("sources/"))
+        carried = json.loads(archive.read("qualcode/project.json"))
+    assert "qualcode/project.json" in names and carried["format"] == "qualcode-project"
+    assert any(line.split(":")[0] in text for line in text.splitlines()[:3])
+
+
+def test_a_changed_project_qde_is_read_as_plain_refi_qda_and_says_so(demo_round_trip, tmp_path):
+    with zipfile.ZipFile(demo_round_trip["path"]) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    qde = members.pop("project.qde").replace(b'origin="qualcode', b'origin="NVivo 14 (qualcode')
+    changed = make_qdpx(tmp_path / "changed.qdpx", qde, members)
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(changed)
+    assert ("qualcode/project.json belongs to another version of project.qde (changed by another program?); "
+            "read the REFI-QDA part only") in report.decisions
+    assert report.counts["codings"] == report.in_file["codings"] == demo_round_trip["counts"]["codings"]
+    assert report.counts["selections"] == report.in_file["selections"]
+
+
+PASSAGE_TEXT = ("Interviewer: Hoe leert u het vak?\n\nAnna: Vooral door intervisie met collega's en door te lezen.\n\n"
+                "Interviewer: En de regels?\n\nAnna: De Participatiewet pas ik streng toe, maar met maatwerk.")
+CODE_1, CODE_2 = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
+USER_1, USER_SYS = "22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+
+
+def passages_fixture(tmp_path, name="passages.qdpx"):
+    """A project as a vendor writes it (ATLAS.ti here): two same-code passages in one segment,
+    one passage across two segments, overlapping passages of two codes, a coding of the whole
+    source, a source named by its GUID, and the program's own user."""
+    counter = iter(range(1, 100))
+
+    def selection(first, last, *codes, user=USER_1):
+        start = PASSAGE_TEXT.index(first)
+        end = PASSAGE_TEXT.index(last) + len(last)
+        codings = "".join(f'<Coding guid="33333333-0000-4000-8000-{next(counter):012}" creatingUser="{user}">'
+                          f'<CodeRef targetGUID="{code}"/></Coding>' for code in codes)
+        return (f'<PlainTextSelection guid="44444444-0000-4000-8000-{next(counter):012}" startPosition="{start}" '
+                f'endPosition="{end}" creatingUser="{user}">{codings}</PlainTextSelection>')
+
+    source_guid = "55555555-0000-4000-8000-000000000001"
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Passages" origin="ATLAS.ti 23.2">
+  <Users><User guid="{USER_1}" name="Eva"/><User guid="{USER_SYS}" name="ATLAS.ti"/></Users>
+  <CodeBook><Codes>
+    <Code guid="{CODE_1}" name="Leren" isCodable="true"/><Code guid="{CODE_2}" name="Regels" isCodable="true"/>
+  </Codes></CodeBook>
+  <Sources>
+    <TextSource guid="{source_guid}" name="{source_guid}" plainTextPath="internal://{source_guid}.txt" richTextPath="internal://board_2017.docx">
+      {selection("Vooral", "intervisie", CODE_1)}
+      {selection("collega's", "lezen.", CODE_1)}
+      {selection("lezen.", "En de regels?", CODE_2)}
+      {selection("De Participatiewet", "streng toe", CODE_2)}
+      {selection("pas ik", "maatwerk.", CODE_1, CODE_2)}
+      {selection("Vooral", "intervisie", CODE_1, user=USER_SYS)}
+      <Coding guid="33333333-0000-4000-8000-000000000099" creatingUser="{USER_1}"><CodeRef targetGUID="{CODE_2}"/></Coding>
+    </TextSource>
+  </Sources>
+</Project>"""
+    return make_qdpx(tmp_path / name, qde.encode("utf-8"), {f"sources/{source_guid}.txt": PASSAGE_TEXT.encode("utf-8")})
+
+
+def test_every_passage_is_kept_with_its_span_and_the_counts_equal_the_files(tmp_path):
+    path = passages_fixture(tmp_path)
+    official("project").assertValid(qde_of(path))
+    in_file = {"selections": len(qde_of(path).findall(".//p:PlainTextSelection", P)),
+               "codings": len(qde_of(path).findall(".//p:Coding", P))}
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(path)
+        found = coded_texts(project, "board_2017.docx")[1]
+        with project.store.reading() as conn:
+            kinds = dict(conn.execute(sa.select(coders.c.name, coders.c.kind)).all())
+        segment_codes = project.segments()["codes"].tolist()
+        with pytest.raises(QualcodeError) as caught:
+            project.agreement()
+    assert in_file == {"selections": 6, "codings": 8}
+    assert (report.counts["selections"], report.counts["codings"]) == (6, 8) and report.in_file == in_file
+    assert report.skipped == []
+    whole = PASSAGE_TEXT
+    assert sorted(found) == sorted([
+        ("Vooral door intervisie", "Leren", "Eva", 2),
+        ("collega's en door te lezen.", "Leren", "Eva", 2),            # two same-code passages in one segment
+        ("lezen.\n\nInterviewer: En de regels?", "Regels", "Eva", 2),  # one passage over two segments
+        ("lezen.\n\nInterviewer: En de regels?", "Regels", "Eva", 3),
+        ("De Participatiewet pas ik streng toe", "Regels", "Eva", 4),  # overlapping passages of two codes
+        ("pas ik streng toe, maar met maatwerk.", "Leren", "Eva", 4),
+        ("pas ik streng toe, maar met maatwerk.", "Regels", "Eva", 4),
+        ("Vooral door intervisie", "Leren", "ATLAS.ti", 2),
+        *[(whole, "Regels", "Eva", number) for number in (1, 2, 3, 4)],  # the coding of the whole source
+    ])
+    assert kinds == {"Eva": "human", "ATLAS.ti": "system"}
+    assert "user ATLAS.ti: the program's own user, a coder of kind system (not counted as a human coder)" in report.decisions
+    assert segment_codes[1] == "ATLAS.ti: Leren | Eva: Leren, Regels"  # each code once, however many passages
+    assert "found Eva:" in str(caught.value)  # the program's user is no second coder
+
+
+def test_passages_survive_qualcode_and_back(tmp_path):
+    with Project.init(tmp_path / "p") as project:
+        project.import_refi(passages_fixture(tmp_path))
+        project.export_refi_project(tmp_path / "again.qdpx")
+        before = natural_rows(project)
+        first = summary(tmp_path / "again.qdpx")
+    with Project.init(tmp_path / "q") as copy:
+        copy.import_refi(tmp_path / "again.qdpx")
+        assert natural_rows(copy) == before
+    leren = sorted(text for name, _, _, text, code, user in first["selections"] if code == "Leren" and user == "Eva")
+    assert leren == ["Vooral door intervisie", "collega's en door te lezen.", "pas ik streng toe, maar met maatwerk."]
+    assert len(first["selections"]) == 8  # 7 passages of selections, and the whole source once
+
+
+def test_the_tui_marks_a_code_that_covers_only_part_of_the_segment(tmp_path):
+    with Project.init(tmp_path / "p") as project:
+        project.import_refi(passages_fixture(tmp_path))
+        project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
+        segment_id = int(project.segments()["segment_id"].iloc[1])
+        state = project.segment_state(segment_id, "Eva", others=True)
+        third = project.segment_state(int(project.segments()["segment_id"].iloc[2]), "Eva")
+    assert [(c.coder, c.code_id, c.partial) for c in state.codings] == [
+        ("Eva", "Leren", True), ("Eva", "Regels", False), ("ATLAS.ti", "Leren", True)]
+    assert [(c.code_id, c.partial) for c in third.codings] == [("Regels", False), ("Leren", False)]
+
+
+def test_minutes_with_item_and_action_labels_are_paragraphs_not_speakers():
+    from qualcode.interop.load import segment_text
+
+    text = ("Board meeting 12 March 2017\n\nPresent: J. Smith, A. Jones, K. Brown\nApologies: none\n"
+            "Minutes: approved without changes.\n\nItem 1: Budget. The treasurer presented the budget for 2017.\n"
+            "Decision: the budget is approved.\nAction: J. Smith to circulate the figures.\n\n"
+            "Item 2: Staffing. Two vacancies remain open.\nNote: recruitment starts in April.\n"
+            "Action: A. Jones to draft the advert.")
+    turns, segments = segment_text(text)
+    assert turns == []
+    assert [text[s.start:s.end].split("\n")[0] for s in segments] == [
+        "Board meeting 12 March 2017", "Present: J. Smith, A. Jones, K. Brown", "Item 1: Budget. The treasurer presented the budget for 2017.",
+        "Item 2: Staffing. Two vacancies remain open."]
+
+
+def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
+    with Project.init(tmp_path / "p") as project:
+        project.import_refi(passages_fixture(tmp_path))
+        project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
+        sections = {section.code: section for section in project.quotes(tmp_path / "quotes.csv")}
+    assert [(q.ref, q.text, q.coders) for q in sections["Leren"].quotes] == [
+        ("board_2017.docx:2", "Vooral door intervisie", ["ATLAS.ti", "Eva"]),
+        ("board_2017.docx:2", "collega's en door te lezen.", ["Eva"]),
+        ("board_2017.docx:3", "En de regels?", ["Eva"]),
+        ("board_2017.docx:4", "pas ik streng toe, maar met maatwerk.", ["Eva"]),
+    ]
+    regels = [(q.ref, q.text) for q in sections["Regels"].quotes]
+    assert ("board_2017.docx:2", PASSAGE_TEXT.split("\n\n")[1].removeprefix("Anna: ")) in regels  # whole-source coding: whole segments
+
+
+@pytest.mark.parametrize("carried", [b"[1, 2]", b"\xff", b'{"format": "qualcode-project", "version": 1}'])
+def test_a_broken_sidecar_is_named_and_the_refi_qda_part_read(tmp_path, carried):
+    with zipfile.ZipFile(passages_fixture(tmp_path)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    broken = make_qdpx(tmp_path / "broken.qdpx", members.pop("project.qde"), {**members, "qualcode/project.json": carried})
+    with Project.init(tmp_path / "p") as project:
+        report = project.import_refi(broken)
+    assert "qualcode/project.json is not qualcode's project data version 1; read the REFI-QDA part only" in report.decisions
+    assert (report.counts["selections"], report.counts["codings"]) == (6, 8)

@@ -2,6 +2,7 @@ import json
 import shutil
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -19,7 +20,8 @@ BRAM = {"km01:1": ["KV-OPL"], "km01:3": ["KT-WET", "ROL-CTRL"], "km02:2": ["MW-P
 
 def add_interview(project, name, turns, attributes=None):
     """Insert a document: ``turns`` are (role, [sentence, ...]); each respondent sentence is a
-    segment of its turn (a turn of one sentence is a turn segment)."""
+    segment of its turn (a turn of one sentence is a turn segment). An attribute value is typed
+    number (int) or category, or given as (text, type)."""
     text, new_turns, new_segments = "", [], []
     for index, (role, sentences) in enumerate(turns):
         start = len(text) + (2 if text else 0)
@@ -30,7 +32,8 @@ def add_interview(project, name, turns, attributes=None):
             unit = "turn" if len(sentences) == 1 else "sentence"
             new_segments.append(NewSegment(unit, offset, offset + len(sentence), "R", index))
             offset += len(sentence) + 1
-    attributes = {k: (str(v), "number" if isinstance(v, int) else "category") for k, v in (attributes or {}).items()}
+    attributes = {k: v if isinstance(v, tuple) else (str(v), "number" if isinstance(v, int) else "category")
+                  for k, v in (attributes or {}).items()}
     with project.store.atomic("test.add_document", name) as conn:
         insert_document(project.store, conn, NewDocument(name, f"{name}.txt", name.rjust(64, "0"), text,
                                                          attributes=attributes, turns=new_turns, segments=new_segments))
@@ -110,7 +113,8 @@ def independent_counts(project, *, coders, per_coder=False, words=False):
 
 
 def nonzero(frame):
-    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items() if value}
+    return {(row, column): value for row, values in frame.iterrows() for column, value in values.items()
+            if pd.notna(value) and value}
 
 
 def test_counts_match_an_independent_tally_for_every_rule(study):
@@ -141,6 +145,7 @@ def test_the_result_states_the_coding_rule(study):
     consensus = study.matrix()
     assert consensus.attrs["qualcode"]["coding_rule"] == "consensus codings (coder 'consensus')"
     assert nonzero(consensus) == {("km01", "KD"): 1}
+    assert consensus.loc[["cl01", "km02"]].isna().all(axis=None)  # nobody in the rule reviewed them: missing, not 0
     assert study.matrix(coder="union").loc["km01", "KD"] == 1  # the consensus coder is no member of the union
 
 
@@ -151,7 +156,8 @@ def test_values_presence_share_and_words(study):
     assert share.loc["km01", "KV"] == pytest.approx(2 / 3)
     assert share.loc["km02", "MW"] == pytest.approx(1 / 2)
     assert share.loc["cl01", "ROL"] == pytest.approx(1 / 2)
-    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 6)
+    # under "all": 3 KV codings over 5 segment reviews (anna reviewed km01:1-3, bram km01:1 and 3)
+    assert study.matrix(value="share", coder="all").loc["km01", "KV"] == pytest.approx(3 / 5)
     words = study.matrix(value="words")
     assert nonzero(words) == independent_counts(study, coders={"anna", "bram"}, words=True)
     assert (words.loc["km01", "KV"], words.loc["km02", "MW"], words.loc["km01", "KT"]) == (6 + 5, 8, 4)
@@ -178,7 +184,8 @@ def test_sub_codes_roll_up_into_their_top_level_code(study):
     assert listed.loc["km01"].tolist() == [2, 1]
     info = listed.attrs["qualcode"]["variables"]
     assert info["KT"]["source_codes"] == ["KT", "KT-WET", "KT-METH", "KT-AFW", "KT-WAT"]
-    assert info["KT"]["label"] == "Knowledge use (KT)"
+    assert info["KT"]["label"] == "Kennis toepassen (KT)"  # the codebook's language is nl
+    assert study.matrix(codes=["KT"], labels="en").attrs["qualcode"]["variables"]["KT"]["label"] == "Knowledge use (KT)"
 
 
 def test_rows_by_attribute_sum_counts_and_average_shares(study):
@@ -193,14 +200,14 @@ def test_rows_by_attribute_sum_counts_and_average_shares(study):
 
 
 def test_attribute_filters_and_attribute_columns(study):
-    clients = study.matrix(attrs={"role": "Client"}, attributes=True)
+    clients = study.matrix(attributes={"role": "Client"}, attribute_columns=True)
     assert list(clients.index) == ["cl01"]
     assert clients.loc["cl01", ["municipality", "role", "KG", "ROL"]].tolist() == ["Veenstad", "client", 1, 1]
 
 
 def test_respondent_id_is_the_key_when_every_document_has_one(project):
     build_study(project, survey=True)
-    frame = project.matrix(attributes=True)
+    frame = project.matrix(attribute_columns=True)
     assert frame.index.name == "respondent_id" and list(frame.index) == ["R03", "R01", "R02"]
     assert frame.loc["R01", "document"] == "km01"
 
@@ -215,15 +222,15 @@ def test_bad_inputs_name_the_valid_choices(study):
     with pytest.raises(UnknownItem) as caught:
         study.matrix(rows="gemeente")
     assert str(caught.value) == "unknown attribute 'gemeente': known: municipality, role; use --rows document or an attribute key"
-    with pytest.raises(BadInput) as caught:
-        study.matrix(attrs={"role": "manager"})
-    assert str(caught.value) == "no documents with role = 'manager': nothing to tabulate; its values are client, klantmanager"
+    with pytest.raises(UnknownItem) as caught:
+        study.matrix(attributes={"role": "manager"})
+    assert str(caught.value) == "unknown role value 'manager': did you mean klantmanager?; see 'qualcode documents'"
     with pytest.raises(BadInput) as caught:
         study.matrix(value="mean")
     assert str(caught.value) == "unknown value 'mean': use one of count, presence, share, words"
     add_interview(study, "mgr01", [("respondent", ["Ik stuur het team aan."])], {"role": "manager"})
     with pytest.raises(NotEnoughData) as caught:
-        study.matrix(attrs={"role": "manager"})
+        study.matrix(attributes={"role": "manager"})
     assert str(caught.value) == (
         "no codings to count (union of coders anna, bram: a segment has a code if any of them applied it) "
         "in the selected documents and codes")
@@ -317,18 +324,33 @@ def test_a_matrix_too_wide_for_the_terminal_is_shown_with_codes_as_rows(study, c
     assert [cell.strip() for cell in rows[2]] == ["KV-ZELF", "0", "0", "0"]
 
 
+def test_a_table_wider_than_the_terminal_shows_the_columns_that_fit_and_none_empty(study, cli):
+    result = cli("cooccurrence", "--codes", "all", "--project", study.path, env={"COLUMNS": "80"})
+    header = next(line for line in result.output.splitlines() if line.startswith("┃"))
+    cells = [cell.strip() for cell in header.split("┃")[1:-1]]
+    assert cells == ["code", "KV", "KV-OPL", "KV-ZELF", "KV-LEER", "KT", "KT-WET", "KT-METH"]  # KBRON-REGEL widens the first
+    assert result.output.endswith("the first 7 of 63 columns fit this terminal; write them all to a file with --out FILE.xlsx (or .csv)\n")
+
+
+def test_the_coder_error_names_each_choice_once(study):
+    study.consensus("union")
+    with pytest.raises(UnknownItem) as caught:
+        study.matrix(coder="nobody")
+    assert str(caught.value) == "unknown coder 'nobody': known: all, anna, bram, consensus, union; use --coder anna, bram, consensus, union, all"
+
+
 def test_matrix_command_writes_the_file_and_says_where(study, cli, tmp_path):
     out = tmp_path / "themes.csv"
     result = cli("matrix", "--value", "presence", "--attr", "role=klantmanager", "--out", out, "--project", study.path)
     assert result.output == (
         f"wrote {out} (2 rows x 17 columns)\n"
-        f"data dictionary: {tmp_path / 'themes.dictionary.csv'}, {tmp_path / 'themes.dictionary.json'}\n"
+        f"data dictionary: {tmp_path / 'themes.csv.dictionary.csv'}, {tmp_path / 'themes.csv.dictionary.json'}\n"
     )
     assert out.read_text().splitlines()[:2] == [
         "document,municipality,role,KV,KT,KD,IN_v,VB,KG,WG,SW,MW,KBRON,PH,HRM,CTX,OUT,ROL",
         "km01,Maasdelta,klantmanager,1,1,1,0,0,0,0,0,0,0,0,0,0,0,1",
     ]
-    assert json.loads((tmp_path / "themes.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
+    assert json.loads((tmp_path / "themes.csv.dictionary.json").read_text())["coding_rule"].startswith("union of coders")
 
 
 def test_cooccurrence_and_framework_commands_write_files(cooc, cli, tmp_path):
@@ -347,10 +369,44 @@ def test_cooccurrence_and_framework_commands_write_files(cooc, cli, tmp_path):
     (["matrix", "--out", "m.txt"], "m.txt: cannot write a matrix as '.txt'; use one of .csv, .xlsx, .sav, .dta, .parquet"),
     (["framework", "--out", "f.csv"], "f.csv: cannot write a framework as '.csv'; use one of .xlsx, .docx"),
     (["matrix", "--attr", "role=manager", "--out", "m.csv"],
-     "no documents with role = 'manager': nothing to tabulate; its values are client, klantmanager"),
+     "unknown role value 'manager': did you mean klantmanager?; see 'qualcode documents'"),
 ])
 def test_bad_command_input_is_one_line_exit_2_and_writes_nothing(study, cli, tmp_path, args, line):
     result = cli(*args, "--project", study.path, cwd=tmp_path)
     assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {line}\n"
     assert list(tmp_path.iterdir()) == [study.path.parent]
+
+
+def test_matrices_compute_on_plain_frames_without_a_database():
+    from dataclasses import replace
+
+    from qualcode.codebook import Code, Codebook
+    from qualcode.matrices import coding_rule, cooccurrence, matrix
+    from qualcode.store.matrix import MatrixSources
+
+    book = Codebook(title="t", version="1", language="nl", description="",
+                    codes=[Code(id="A", name="Alpha", children=[Code(id="A1", name="Sub")]), Code(id="B", name="Beta")])
+    sources = MatrixSources(
+        coders={"anna": "human"},
+        book=book,
+        documents=pd.DataFrame({"document": pd.array(["d1", "d2"], dtype="string")}, index=pd.Index([1, 2], name="document_id")),
+        attributes=pd.DataFrame({"document_id": [1, 2], "key": ["role", "role"], "value": ["client", "klantmanager"],
+                                 "type": ["category", "category"]}),
+        codings=pd.DataFrame({"segment_id": [10, 11, 12, 12], "code_id": pd.Categorical(["A1", "B", "A", "B"])}),
+        segments=pd.DataFrame({"segment_id": [10, 11, 12], "document_id": [1, 1, 2], "turn_id": [1.0, 2.0, 3.0],
+                               "number": [1, 2, 1], "start": [0, 5, 0], "end": [4, 9, 4]}),
+        reviews=pd.DataFrame({"segment_id": [10, 11, 12], "coder": pd.Categorical(["anna"] * 3)}),
+        unit="turn",
+    )
+    rule = coding_rule(sources.coders, None)
+    table = matrix(sources, rule)
+    assert table.to_dict() == {"A": {"d1": 1, "d2": 1}, "B": {"d1": 1, "d2": 1}}
+    unreviewed = replace(sources, reviews=sources.reviews[sources.reviews["segment_id"] != 12],
+                         codings=sources.codings[sources.codings["segment_id"] != 12])
+    assert matrix(unreviewed, rule).loc["d2"].isna().all() and matrix(unreviewed, rule).loc["d1"].tolist() == [1, 1]
+    unmarked = replace(sources, reviews=sources.reviews.iloc[:0])  # a coded segment counts as reviewed
+    assert matrix(unmarked, rule).to_dict() == table.to_dict()
+    assert table.attrs["qualcode"]["unit"] == "turn"
+    assert matrix(sources, rule, attributes={"role": "Client"}).to_dict() == {"A": {"d1": 1}, "B": {"d1": 1}}
+    assert cooccurrence(sources, rule).loc["A", "B"] == 1

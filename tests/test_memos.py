@@ -14,11 +14,11 @@ def coded(project, make_document):
 
 def test_memo_add_on_each_target_then_list_and_filter(coded, cli):
     where = ("--project", coded.path)
-    assert cli("memo", "add", "Mooi citaat", "--segment", "km01:1", "--author", "anna", *where).output == "memo 1 added\n"
-    cli("memo", "add", "Respondent was moe", "--doc", "km01", "--author", "anna", *where)
-    cli("memo", "add", "Grens met KD-OVL", "--code", "KV-LEER", "--author", "bram", *where)
+    assert cli("memo", "add", "Mooi citaat", "--segment", "km01:1", "--coder", "anna", *where).output == "memo 1 added\n"
+    cli("memo", "add", "Respondent was moe", "--doc", "km01", "--coder", "anna", *where)
+    cli("memo", "add", "Grens met KD-OVL", "--code", "KV-LEER", "--coder", "bram", *where)
     cli("memo", "add", "Eerste ronde klaar", "--project-wide", "--author", "bram", *where)
-    cli("memo", "add", "Ander document", "--segment", "cl01:2", "--author", "bram", *where)
+    cli("memo", "add", "Ander document", "--segment", "cl01:2", "--coder", "bram", *where)
     listed = json.loads(cli("memo", "list", "--format", "json", *where).output)
     assert [(m["id"], m["target_type"], m["target"], m["author"]) for m in listed] == [
         (1, "segment", "km01:1", "anna"), (2, "document", "km01", "anna"), (3, "code", "KV-LEER", "bram"),
@@ -33,7 +33,7 @@ def test_memo_add_on_each_target_then_list_and_filter(coded, cli):
 
 
 def test_memo_add_needs_exactly_one_target(coded, cli):
-    result = cli("memo", "add", "x", "--doc", "km01", "--code", "KV", "--author", "anna", "--project", coded.path)
+    result = cli("memo", "add", "x", "--doc", "km01", "--code", "KV", "--coder", "anna", "--project", coded.path)
     assert result.exit_code == 2
     assert "give exactly one of --doc, --segment, --code or --project-wide" in result.output
     assert coded.memos().empty

@@ -75,8 +75,15 @@ def test_segments_command_takes_comma_lists_and_shows_a_table(coded, cli):
     assert "cl01:1" in result.output and "km01:1" not in result.output
     bad = cli("segments", "--attr", "role", "--project", coded.path)
     assert bad.exit_code == 2
-    assert "'role': write KEY=VALUE, e.g. role=client" in bad.output
+    assert bad.output.strip() == "qualcode: error: bad --attr 'role': write KEY=VALUE, e.g. --attr role=klantmanager"
 
 
 def test_format_time():
     assert [format_time(s) for s in (None, 5.0, 75.9, 3725.0)] == ["", "0:05", "1:15", "1:02:05"]
+
+
+def test_a_segment_reference_stands_wherever_a_document_does(coded):
+    assert refs(coded.segments(["km01:2", "cl01"])) == ["cl01:1", "cl01:2", "km01:2"]
+    assert [item.ref for item in coded.worklist(["cl01:2"])] == ["cl01:2"]
+    with pytest.raises(UnknownItem):
+        coded.segments(["nope:1"])

@@ -1,11 +1,12 @@
 import sqlite3
+import time
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import run_qualcode
 from qualcode import Project
-from qualcode.errors import ProjectNotFound, SchemaTooNew
+from qualcode.errors import LockTimeout, ProjectNotFound, SchemaTooNew
 from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
 
 
@@ -22,22 +23,22 @@ def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
             "codings", "reviews", "memos", "audit", "meta"} <= tables
 
 
-def test_init_refuses_an_existing_project(tmp_path):
+def test_init_refuses_an_existing_project(tmp_path, cli):
     Project.init(tmp_path).close()
-    result = run_qualcode("init", tmp_path)
-    assert result.returncode == 2
+    result = cli("init", tmp_path)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {tmp_path}: already holds a qualcode project; use it, or pick another folder\n"
 
 
-def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path):
+def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
     Project.init(tmp_path).close()
     db = tmp_path / PROJECT_FILE
     with sqlite3.connect(db) as raw:
         raw.execute("update meta set value = '99' where key = 'schema_version'")
     with pytest.raises(SchemaTooNew):
         Project(tmp_path)
-    result = run_qualcode("status", cwd=tmp_path)
-    assert result.returncode == 1
+    result = cli("status", cwd=tmp_path)
+    assert result.exit_code == 1
     assert result.stderr.startswith(f"qualcode: error: {db}: written by a newer qualcode (schema 99; ")
     assert result.stderr.endswith("upgrade with 'pip install -U qualcode'\n")
     assert "Traceback" not in result.stderr
@@ -90,19 +91,19 @@ def test_status_counts(project, make_document):
     assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
 
 
-def test_a_non_project_file_is_refused(tmp_path):
+def test_a_non_project_file_is_refused(tmp_path, cli):
     fake = tmp_path / PROJECT_FILE
     fake.write_text("hello")
-    result = run_qualcode("status", "--project", tmp_path)
-    assert result.returncode == 2
+    result = cli("status", "--project", tmp_path)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {fake}: not a qualcode project (not an SQLite file)\n"
 
 
-def test_init_with_a_bad_codebook_creates_nothing(tmp_path):
+def test_init_with_a_bad_codebook_creates_nothing(tmp_path, cli):
     bad = tmp_path / "bad.yaml"
     bad.write_text("codes:\n  - id: A\n")
-    result = run_qualcode("init", tmp_path / "study", "--codebook", bad)
-    assert result.returncode == 2
+    result = cli("init", tmp_path / "study", "--codebook", bad)
+    assert result.exit_code == 2
     assert result.stderr == f"qualcode: error: {bad}:2: code 'A' has no name; add 'name: ...'\n"
     assert not (tmp_path / "study" / PROJECT_FILE).exists()
 
@@ -122,7 +123,10 @@ def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(
     with store.atomic("test.two"):
         pass
     store.close()
-    assert seen == ["BEGIN", "SELECT", "INSERT", "BEGIN", "SELECT", "INSERT"]
+    # BEGIN IMMEDIATE goes to the driver directly; then the schema version, the chain tail (last
+    # entry, triggers, recorded head), the entry, and the new recorded head.
+    one_write = ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "DELETE", "INSERT"]
+    assert seen == one_write * 2
 
 
 def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
@@ -145,7 +149,7 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
     assert actions == ["migrate", "test.again"]
 
 
-def test_schema_2_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
+def test_migration_5_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
     from conftest import CODEBOOK
 
     Project.init(tmp_path, codebook=CODEBOOK).close()
@@ -153,9 +157,103 @@ def test_schema_2_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_p
     with sqlite3.connect(db) as raw:
         raw.execute("alter table codes drop column source")
         raw.execute("alter table codes drop column codable")
-        raw.execute("update meta set value = '1' where key = 'schema_version'")
+        raw.execute("update meta set value = '4' where key = 'schema_version'")
     with Project(tmp_path) as project:
         with project.store.atomic("test.upgrade") as conn:
-            assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION) == "2"
+            assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION) == "5"
         table = project.codes().set_index("id")
     assert (table.loc["KV", "codable"], table.loc["KV", "source"]) == (True, "")
+
+
+V1_CODINGS = """CREATE TABLE codings (id INTEGER NOT NULL, segment_id INTEGER NOT NULL, code_id VARCHAR(64) NOT NULL,
+    coder VARCHAR(64) NOT NULL, created_at VARCHAR(32) NOT NULL, origin VARCHAR(16) NOT NULL, start INTEGER, "end" INTEGER,
+    guid VARCHAR(40) NOT NULL, PRIMARY KEY (id), FOREIGN KEY(segment_id) REFERENCES segments (id),
+    FOREIGN KEY(code_id) REFERENCES codes (id) ON UPDATE CASCADE, FOREIGN KEY(coder) REFERENCES coders (name) ON UPDATE CASCADE,
+    UNIQUE (segment_id, code_id, coder), UNIQUE (guid))"""
+
+
+def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_every_row(project, make_document):
+    from qualcode.store import coding as store_coding
+
+    make_document("km01", [("R", "respondent", "Vooral door intervisie met collega's.")])
+    project.tag("km01:1", ["KV", "KD"], coder="anna")
+    with sqlite3.connect(project.path) as raw:  # the codings table as schema 1 made it
+        kept = raw.execute("select * from codings order by id").fetchall()
+        raw.executescript(f"drop table codings; {V1_CODINGS}; create index ix_codings_code on codings (code_id); "
+                          "create index ix_codings_coder on codings (coder); "
+                          "update meta set value = '1' where key = 'schema_version';")
+        raw.executemany("insert into codings values (?, ?, ?, ?, ?, ?, ?, ?, ?)", kept)
+    with Project(project.path) as again, again.store.atomic("test.passages") as conn:
+        segment_id = kept[0][1]
+        repeated = store_coding.insert_codings(conn, [
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 0, "end": 6},
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KD", "coder": "anna"},
+        ])
+        rows = conn.execute(sa.text('select id, code_id, start, "end" from codings order by id')).all()
+        version = again.store.get_meta(conn, "schema_version")
+    assert version == str(SCHEMA_VERSION) == "5"
+    assert [row[:2] for row in rows[:2]] == [row[:1] + row[2:3] for row in kept]
+    assert [tuple(row[1:]) for row in rows[2:]] == [("KV", 0, 6), ("KV", 12, 22)]
+    assert [(row["code_id"], row.get("start")) for row in repeated] == [("KV", 12), ("KD", None)]
+    with pytest.raises(sa.exc.IntegrityError), again.store.atomic("test.twice") as conn:
+        conn.execute(sa.text("insert into codings (segment_id, code_id, coder, created_at, origin, guid) "
+                             "values (:s, 'KD', 'anna', 'now', 'manual', 'g')"), {"s": segment_id})
+
+
+# ---- writers take the lock up front and wait their turn ---------------------------------------
+
+def _hold_write_lock(path, seconds):
+    """Hold the project's write lock from another connection for ``seconds``, in a thread."""
+    import threading
+
+    held = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    return thread
+
+
+def test_a_writer_waits_for_the_lock_says_so_once_and_succeeds(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    calls = []
+    project.store.on_wait = lambda: calls.append(time.monotonic())
+    began = time.monotonic()
+    holder = _hold_write_lock(project.path, 1.8)
+    assert project.tag("km01:1", ["KV-LEER"], coder="anna") == ["KV-LEER"]
+    holder.join()
+    assert len(calls) == 1 and 0.9 < calls[0] - began < 1.8
+    assert time.monotonic() - began >= 1.8
+
+
+def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothing(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    project.store.lock_timeout = 1.5
+    before = len(project.log())
+    holder = _hold_write_lock(project.path, 3)
+    with pytest.raises(LockTimeout, match=rf"^{project.path}: another qualcode command held the project's write "
+                                          r"lock for 1.5 s; nothing was written; run this again when it has finished$"):
+        project.tag("km01:1", ["KV-LEER"], coder="anna")
+    holder.join()
+    assert len(project.log()) == before
+    assert project.codings().empty
+
+
+def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document):
+    make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
+    holder = _hold_write_lock(project.path, 4)
+    result = run_qualcode("tag", "km01:1", "KV-LEER", "--coder", "anna", "--project", project.path)
+    holder.join()
+    assert (result.returncode, result.stderr) == (
+        0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
+    assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]

@@ -73,10 +73,7 @@ def test_a_code_without_positives_falls_back_to_the_codebook(coded, make_documen
 
 
 def test_unreviewed_segments_never_become_negatives(coded, make_document):
-    from qualcode.suggest import training_set
-
-    with coded.store.reading() as conn:
-        before = training_set(conn)
+    before = coded.training_set()
     probe = "Ik heb een cursus gevolgd, een training met certificaat."
     scores_before = coded.suggest(["km-0"]).query("ref == 'km-0:1'").set_index("code").score
     # Uncoded, unreviewed segments full of KV-OPL words: as negatives they would pull KV-OPL down.
@@ -84,8 +81,7 @@ def test_unreviewed_segments_never_become_negatives(coded, make_document):
     coded.tag("unread:1", ["CTX-CASE"], coder="model-run")
     with coded.store.atomic("test.kind", "model-run") as conn:
         conn.execute(coders.update().where(coders.c.name == "model-run").values(kind="model"))
-    with coded.store.reading() as conn:
-        after = training_set(conn)
+    after = coded.training_set()
     assert after.segment_ids == before.segment_ids
     assert len(before.segment_ids) == 18
     assert sorted(map(sorted, after.labels)).count(["KV-OPL"]) == 6
@@ -94,14 +90,11 @@ def test_unreviewed_segments_never_become_negatives(coded, make_document):
 
 
 def test_labels_are_the_union_of_the_human_coders(coded):
-    from qualcode.suggest import training_set
-
     coded.tag("km-0:3", ["KG-REL"], coder="bram")
-    with coded.store.reading() as conn:
-        data = training_set(conn)
+    data = coded.training_set()
     labels = dict(zip(data.segment_ids, data.labels))
     with coded.store.reading() as conn:
-        from qualcode.coding import resolve_segment
+        from qualcode.store.segment import resolve_segment
 
         third, first = resolve_segment(conn, "km-0:3"), resolve_segment(conn, "km-0:1")
     assert labels[third] == {"KG-REL"}
@@ -110,10 +103,7 @@ def test_labels_are_the_union_of_the_human_coders(coded):
 
 def test_grouped_folds_never_leak_a_document(coded):
     from qualcode.evaluation import grouped_folds
-    from qualcode.suggest import training_set
-
-    with coded.store.reading() as conn:
-        data = training_set(conn)
+    data = coded.training_set()
     groups = np.asarray(data.groups)
     folds = grouped_folds(groups, 3)
     assert len(folds) == 3
@@ -174,6 +164,20 @@ def test_autocode_writes_a_model_coder_and_leaves_human_codings_alone(coded, mak
     assert len(model_rows) == report["codings"] == again["codings"] == again["replaced"]
     assert ("KV-OPL", "suggestion") in model_rows
     assert json.loads(logged[-1])["replaced"] == report["codings"]
+    # Every row the second run replaced and wrote is in the log, so the coding can be rebuilt.
+    log = coded.log()
+    second = log[log["id"] > log[log["action"] == "autocode"]["id"].iloc[-1]]
+    written = sorted((t, json.loads(d)["code"]) for t, d in second[second["action"] == "coding.add"][["target", "detail"]].values)
+    removed = second[second["action"] == "coding.delete"]["detail"].map(json.loads)
+    assert len(written) == len(removed) == report["codings"]
+    assert (second["action"] == "review.add").sum() == (second["action"] == "review.delete").sum() == 19
+    assert {entry["origin"] for entry in removed} == {"suggestion"}
+    from qualcode.store.segment import segment_refs
+
+    with coded.store.reading() as conn:
+        refs = segment_refs(conn)
+        stored = conn.execute(sa.select(codings.c.segment_id, codings.c.code_id).where(codings.c.coder == "model")).all()
+    assert written == sorted((refs[segment_id], code) for segment_id, code in stored)
 
 
 def test_autocode_refuses_a_human_coder(coded):
@@ -224,7 +228,7 @@ def test_evaluate_reports_grouped_cross_validation(coded):
 
 def test_session_suggester_for_the_terminal_coder(coded, make_document):
     _probe(make_document)
-    from qualcode.coding import resolve_segment
+    from qualcode.store.segment import resolve_segment
 
     with coded.store.reading() as conn:
         probe = resolve_segment(conn, "nieuw:1")
@@ -250,6 +254,8 @@ def test_cli_suggest_autocode_evaluate(coded, make_document, cli):
     where = ("--project", coded.path)
     suggested = json.loads(cli("suggest", "nieuw", "--top", "1", "--format", "json", *where).output)
     assert [(r["ref"], r["code"], r["source"]) for r in suggested] == [("nieuw:1", "KV-OPL", "model")]
+    one = json.loads(cli("suggest", "km-0:2", "nieuw:1", "--top", "1", "--format", "json", *where).output)
+    assert [r["ref"] for r in one] == ["km-0:2", "nieuw:1"]
     written = cli("autocode", "--min-score", "0.5", *where)
     assert written.exit_code == 0
     assert written.output.startswith("coder model: ")
@@ -283,3 +289,62 @@ def test_evaluate_baselines_compares_on_the_same_folds(coded, cli):
     assert table["prior"] == {"hit_at_3_mean": 1.0, "hit_at_3_sd": 0.0, "micro_f1_mean": 0.0, "micro_f1_sd": 0.0}
     assert table["keywords only"] == {"hit_at_3_mean": 0.9167, "hit_at_3_sd": 0.1443, "micro_f1_mean": 0.3556, "micro_f1_sd": 0.3355}
     assert (table["suggester"]["micro_f1_mean"], table["tf-idf + logistic regression"]["micro_f1_mean"]) == (0.9153, 0.7937)
+
+
+def test_long_calls_tell_their_progress(coded, make_document):
+    _probe(make_document)
+    told = []
+    coded.suggest(["nieuw"], progress=lambda *step: told.append(step))
+    assert told == [("training the suggester on the reviewed segments", 0, None),
+                    ("scoring segments", 0, 1), ("scoring segments", 1, 1)]
+    told.clear()
+    coded.evaluate(folds=3, progress=lambda *step: told.append(step))
+    what = "fitting 15 models (3 folds x 5 training sizes)"
+    assert told == [(what, n, 15) for n in range(16)]
+    told.clear()
+    coded.autocode(progress=lambda *step: told.append(step))
+    assert [step[0] for step in told][:2] == ["training the suggester on the reviewed segments", "scoring segments"]
+    assert told[-1][0].startswith("writing ") and told[-1][0].endswith(" codings")
+
+
+def test_blind_suggestions_for_a_coder_ignore_other_coders_work_on_that_document(coded, make_document, cli):
+    _probe(make_document)
+    make_document("tweede", [("I", "interviewer", "En?"), ("R", "respondent", TRAINING["CTX-CASE"][0]),
+                             ("I", "interviewer", "Hm."), ("R", "respondent", NEUTRAL[1])])
+    coded.review("tweede:2", coder="anna")
+    before = coded.suggest(["nieuw", "tweede"], coder="anna")
+    unblind_before = coded.suggest(["nieuw"])
+    from qualcode.store.segment import resolve_segment
+    with coded.store.reading() as conn:
+        probe = resolve_segment(conn, "nieuw:1")
+    tui_before = coded.suggester(coder="anna").suggest(probe)
+    coded.tag("nieuw:1", ["CTX-CASE"], coder="bram")  # another coder codes the very segment
+    coded.add_memo("Twijfel KV-OPL", segment="nieuw:1", author="bram")
+    assert coded.suggest(["nieuw"], coder="anna").equals(before[before["ref"].str.startswith("nieuw:")])
+    assert coded.suggester(coder="anna").suggest(probe) == tui_before
+    assert not coded.suggest(["nieuw"]).equals(unblind_before)  # not blind: bram's coding counts
+    second = coded.suggest(["tweede"], coder="anna")
+    coded.tag("tweede:1", ["KV-OPL"], coder="bram")  # and a document where anna reviewed a segment too
+    coded.tag("tweede:2", ["CTX-CASE"], coder="bram")
+    assert coded.suggest(["tweede"], coder="anna").equals(second)
+    assert [(c.coder, c.code_id) for c in coded.segment_state(probe, "anna").codings] == []
+    assert coded.segment_state(probe, "anna").memos == []
+    assert coded.segment_state(probe, "anna", others=True).memos == [("bram", "Twijfel KV-OPL")]
+    shown = cli("suggest", "nieuw", "--coder", "anna", "--format", "json", "--project", coded.path)
+    assert shown.exit_code == 0, shown.output
+    assert [row["code"] for row in json.loads(shown.output)] == list(before[before["ref"] == "nieuw:1"]["code"])
+    typo = cli("suggest", "nieuw", "--coder", "annna", "--project", coded.path)
+    assert typo.exit_code == 2
+    assert typo.output.strip() == "qualcode: error: unknown coder 'annna': did you mean anna?; see 'qualcode status'"
+
+
+def test_accepted_suggestions_are_counted_per_coder(coded, cli):
+    coded.tag("km-0:1", ["KG"], coder="bram", origin="suggestion")
+    coded.tag("km-1:1", ["KV-OPL"], coder="bram")
+    status = json.loads(cli("status", "--format", "json", "--project", coded.path).output)
+    assert {name: (c["kind"], c["codings"], c["from_suggestions"]) for name, c in status["coders"].items()} == {
+        "anna": ("human", 12, 0), "bram": ("human", 2, 1)}
+    result = json.loads(cli("agreement", "--format", "json", "--project", coded.path).output)
+    assert result["from_suggestions"] == {"anna": 0, "bram": 1}
+    table = cli("agreement", "--project", coded.path).output
+    assert "codings from accepted suggestions: anna 0, bram 1" in table.splitlines()

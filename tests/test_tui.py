@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project
-from qualcode.coding import resolve_segment
+from qualcode.store.segment import resolve_segment
 from qualcode.store import codes, codings, memos, reviews
 from qualcode.tui.coder import KEYS, CoderApp, CoderScreen
 from qualcode.tui.screens import Ask
@@ -328,3 +328,105 @@ def test_uncertain_order_puts_unreviewed_segments_first_least_sure_first(intervi
     assert arranged[-1].ref == "km-a:1"
     unreviewed = [item.segment_id for item in arranged[:-1]]
     assert unreviewed == suggester.order(unreviewed)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_every_panel_is_visible_and_the_search_shows_results_from_80x24_up(interviews, size):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("slash", *"KG")
+            await pilot.pause()
+            screen = app.screen
+            heights = {selector: screen.query_one(selector).region.height
+                       for selector in ("#segment", "#search", "#codes", "#codings", "#suggestions", "#progress")}
+            options = screen.query_one("#codes")
+            first = str(options.get_option_at_index(0).prompt)
+            rows = [line.text for line in screen.query_one("#codes").render_lines(options.region.reset_offset)]
+            return heights, first, rows
+
+    heights, first, rows = asyncio.run(scenario())
+    assert all(height > 0 for height in heights.values()), heights
+    assert heights["#codes"] >= 8
+    assert first.startswith("KG  ")
+    assert any("KG  Client orientation" in row for row in rows), rows
+
+
+def test_ctrl_t_hides_the_panels_under_the_code_list_and_brings_them_back(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test(size=(80, 24)) as pilot:
+            heights = [app.screen.query_one("#codes").region.height]
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            heights.append(app.screen.query_one("#codes").region.height)
+            hidden = app.screen.query_one("#suggestions").display
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            heights.append(app.screen.query_one("#codes").region.height)
+            return heights, hidden
+
+    (before, during, after), hidden = asyncio.run(scenario())
+    assert not hidden
+    assert during > before == after
+
+
+def test_a_code_on_part_of_the_segment_is_marked_partial(interviews):
+    from qualcode.store import coding as store_coding
+    from qualcode.store import segments
+
+    with interviews.store.atomic("test.passage") as conn:
+        segment_id = resolve_segment(conn, "km-a:1")
+        start = conn.execute(sa.select(segments.c.start).where(segments.c.id == segment_id)).scalar()
+        for name in ("anna", "bram"):
+            interviews.store.ensure_coder(conn, name)
+        store_coding.insert_codings(conn, [
+            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": start, "end": start + 8, "origin": "import"},
+            {"segment_id": segment_id, "code_id": "KT", "coder": "bram", "start": start + 3, "end": start + 9, "origin": "import"},
+        ])
+    interviews.tag("km-a:1", ["KD"], coder="anna")
+    shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
+    lines = shown.splitlines()
+    assert [line for line in lines if "KV" in line or "KD" in line or "KT" in line] == [
+        next(line for line in lines if line.startswith("  KV")), next(line for line in lines if line.startswith("  KD")),
+        "  [bram] KT (part)"]
+    assert next(line for line in lines if line.startswith("  KV")).endswith("(part)")
+    assert not next(line for line in lines if line.startswith("  KD")).endswith("(part)")
+
+
+def test_blind_screen_is_the_same_whether_or_not_another_coder_coded_the_document(interviews):
+    interviews.tag("km-b:1", ["KV-OPL"], coder="anna")
+
+    def screen_of_anna():
+        suggester = interviews.suggester(coder="anna")
+
+        async def scenario():
+            app = coder_app(interviews, suggest=suggester.suggest_when_ready, retrain=suggester.retrain)
+            async with app.run_test() as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return panel(app, "#suggestions"), panel(app, "#codings"), str(app.screen.query_one("#progress").content)
+
+        return asyncio.run(scenario())
+
+    alone = screen_of_anna()
+    interviews.tag("km-a:1", ["KT", "KV-OPL"], coder="bram")
+    interviews.add_memo("Twijfel KD-COL of KV-LEER", segment="km-a:1", author="bram")
+    assert screen_of_anna() == alone
+    assert alone[0].startswith("1 ")
+    shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
+    assert "memo (bram): Twijfel KD-COL of KV-LEER" in shown.splitlines()
+
+
+def test_a_second_child_of_an_exclusive_group_replaces_the_first_and_undo_restores_it(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test() as pilot:
+            await pilot.press("slash", *"rol-hulp", "enter")
+            await pilot.press("slash", *"rol-ctrl", "enter")
+            replaced = coded(interviews, "km-a:1")
+            await pilot.press("ctrl+z")
+            return replaced
+
+    assert asyncio.run(scenario()) == {"ROL-CTRL": "manual"}
+    assert coded(interviews, "km-a:1") == {"ROL-HULP": "manual"}

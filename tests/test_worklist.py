@@ -39,8 +39,9 @@ def test_segment_state_is_blind_unless_others_are_asked_for(project, make_docume
     blind = project.segment_state(segment_id, "anna")
     assert blind.reviewed is True
     assert [(c.coder, c.code_id, c.origin) for c in blind.codings] == [("anna", "KG", "suggestion"), ("anna", "KD", "suggestion")]
-    assert blind.memos == [("bram", "let op")]
+    assert blind.memos == []  # another coder's memo is theirs while coding blind
     open_ = project.segment_state(segment_id, "anna", others=True)
+    assert open_.memos == [("bram", "let op")]
     assert [(c.coder, c.code_id) for c in open_.codings] == [("anna", "KG"), ("anna", "KD"), ("bram", "KT")]
     assert open_.codes_of("bram") == ["KT"]
     assert project.segment_state(segment_id, "carla").reviewed is False

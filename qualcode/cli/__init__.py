@@ -6,12 +6,15 @@ SQLAlchemy at top level. Library errors are mapped to one line and an exit code 
 """
 
 import importlib
+import os
 import sys
 
 import click
 
 from qualcode import __version__
 from qualcode.errors import QualcodeError
+
+COMPLETE_VAR = "_QUALCODE_COMPLETE"  # click's shell completion asks through this variable
 
 # command name -> ("module:attribute" under qualcode.cli, the one line `qualcode --help` shows).
 # The line lives here so that listing the commands imports none of them. Order = --help order.
@@ -22,7 +25,8 @@ COMMANDS = {
     "demo": ("project:demo", "Run the whole pipeline on the bundled samples."),
     "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
     # import and look (issue 3)
-    "import": ("ingest:import_", "Import transcripts (.docx .txt .vtt .srt) or REFI-QDA."),
+    "import": ("ingest:import_", "Import transcripts (.docx .md .txt .vtt .srt) or REFI-QDA."),
+    "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),
     "documents": ("ingest:documents", "List imported documents and their attributes."),
     "show": ("ingest:show", "Print a transcript with segment numbers."),
     # coding (issue 4)
@@ -51,8 +55,15 @@ COMMANDS = {
     "matrix": ("matrices:matrix", "Respondent x code matrix; .csv .xlsx .sav .dta .parquet."),
     "cooccurrence": ("matrices:cooccurrence", "Code x code co-occurrence matrix."),
     "framework": ("matrices:framework", "Framework matrix of quotes per respondent and theme."),
+    # the survey (issue 16)
+    "join": ("survey:join", "Add the theme matrix to a survey file by respondent key."),
+    "joint-display": ("survey:joint_display", "Themes x survey groups with prevalence and quotes."),
+    # the methods report (issue 20)
+    "report": ("report:report", "Write the methods report (.html or .docx) with figures."),
     # REFI-QDA (issue 8)
     "export": ("interop:export", "Export the codebook (.qdc) or project (.qdpx)."),
+    # the shell
+    "completion": ("complete:completion", "Print the shell completion script (bash, zsh, fish)."),
 }
 
 
@@ -82,7 +93,12 @@ class QualcodeGroup(click.Group):
             module_name, attribute = self.lazy[name][0].split(":")
             module = importlib.import_module(f"qualcode.cli.{module_name}")
             self.add_command(getattr(module, attribute), name)
-        return self.commands.get(name)
+        command = self.commands.get(name)
+        if command is not None and COMPLETE_VAR in os.environ:
+            from qualcode.cli.complete import attach  # noqa: PLC0415 - only while the shell completes
+
+            attach(command)
+        return command
 
     def format_commands(self, ctx, formatter):
         """List the commands from the registry's one-liners, without importing them."""

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, project_option
+from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix, writing_project_option
+
+REFI_ELSEWHERE = {".qdc": "qualcode import {path}", ".qdpx": "qualcode import {path}"}
 
 
 @click.group()
@@ -16,7 +18,8 @@ def codebook():
 @click.argument("file", type=click.Path(path_type=Path))
 def check(file):
     """Validate a codebook YAML file; list every problem with its line number, and warn
-    (without failing) about keywords that sit in more than one code.
+    (without failing) about what is valid but likely a slip: a quoted value that runs over the
+    next keys, a keyword that sits in more than one code.
 
     \b
     Example:
@@ -24,14 +27,15 @@ def check(file):
     """
     from qualcode import codebook as codebook_mod  # noqa: PLC0415 - PyYAML loads only here
 
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     problems = codebook_mod.check(file)
     for line, message in problems:
         click.echo(f"{file}:{line}: {message}", err=True)
     if problems:
         raise click.exceptions.Exit(2)
     book = codebook_mod.read(file)
-    for line, message in codebook_mod.keyword_overlaps(book):
-        click.echo(f"{file}:{line}: warning: {message}", err=True)
+    for line, message in sorted(book.warnings + codebook_mod.keyword_overlaps(book)):
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     n_top = len(book.codes)
     click.echo(f"{file}: ok, {len(book.ids())} codes ({n_top} top-level)")
 
@@ -63,33 +67,32 @@ def show(project, rules_only, fmt):
     if table.empty:
         click.echo("the project has no codes yet; load some with 'qualcode codebook load FILE'")
         return
-    from rich.console import Console  # noqa: PLC0415 - only the tree view needs rich
-    from rich.markup import escape  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415 - only the tree view needs rich
     from rich.tree import Tree  # noqa: PLC0415
 
     info = project.status()["codebook"]
-    root = Tree(f"[bold]{info['title'] or 'codebook'}[/bold] {info['version']}")
+    root = Tree(Text.assemble((info["title"] or "codebook", "bold"), " ", str(info["version"] or "")))
     nodes = {}
     for row in table.itertuples(index=False):
-        label = f"[bold]{row.id}[/bold]  {row.name}"
+        label = Text.assemble((row.id, "bold"), "  ", row.name)
         if row.label:
-            label += f" [dim]({row.label})[/dim]"
+            label.append(f" ({row.label})", style="dim")
         if row.exclusive:
-            label += " [italic]exclusive[/italic]"
+            label.append(" exclusive", style="italic")
         if not row.codable:
-            label += " [italic]not codable[/italic]"
+            label.append(" not codable", style="italic")
         if row.codings:
-            label += f"  [cyan]{row.codings}[/cyan]"
+            label.append(f"  {row.codings}", style="cyan")
         if row.source:
-            label += f"\n[dim]source: {escape(row.source)}[/dim]"
+            label.append(f"\nsource: {row.source}", style="dim")
         parent = nodes.get(row.parent_id, root)
         nodes[row.id] = parent.add(label)
-    Console().print(root)
+    print_rich(root)
 
 
 @codebook.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@project_option
+@writing_project_option
 def load(project, file):
     """Add and update codes from FILE by id; codings are kept. A code that has codings
     cannot be dropped this way (merge it into another code first).
@@ -98,7 +101,10 @@ def load(project, file):
     Example:
         qualcode codebook load codebooks/professioneel-handelen.yaml
     """
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", REFI_ELSEWHERE)
     report = project.load_codebook(file)
+    for line, message in report.warnings:
+        click.echo(f"qualcode: warning: {file}:{line}: {message}", err=True)
     click.echo(
         f"{file}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
@@ -110,13 +116,16 @@ def load(project, file):
 @project_option
 def export_codebook(project, file):
     """Write the project's current codebook to FILE as YAML, so the codebook in git
-    follows the project.
+    follows the project. An existing FILE is updated in place: its comments, key order, quoting
+    and wrapping stay, and only what changed in the project changes in the file.
 
     \b
     Example:
         qualcode codebook export codebooks/my-study.yaml
     """
-    from qualcode import codebook as codebook_mod  # noqa: PLC0415
+    from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
 
-    file.write_text(codebook_mod.dump(project.codebook()), encoding="utf-8")
-    click.echo(f"wrote {file} ({len(project.codebook().ids())} codes)")
+    require_suffix(file, YAML_SUFFIXES, "a codebook file", {".qdc": "qualcode export codebook {path}"})
+    book = project.codebook()
+    codebook_file.export(book, file)
+    click.echo(f"wrote {file} ({len(book.ids())} codes)")

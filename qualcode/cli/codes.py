@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import writing_project_option
 
 
 @click.group()
@@ -15,7 +15,7 @@ def codes():
 @click.option("--name", required=True, help="The code's name.")
 @click.option("--under", "parent", metavar="PARENT", help="Make it a sub-code of PARENT.")
 @click.option("--definition", default="", help="When the code applies.")
-@project_option
+@writing_project_option
 def add(project, code_id, name, parent, definition):
     """Add a code to the project's codebook (at the top, or under PARENT).
 
@@ -30,7 +30,7 @@ def add(project, code_id, name, parent, definition):
 @codes.command()
 @click.argument("code_id", metavar="ID")
 @click.argument("new_name", metavar="NEW_NAME")
-@project_option
+@writing_project_option
 def rename(project, code_id, new_name):
     """Give code ID a new name; its id and codings stay.
 
@@ -46,7 +46,7 @@ def rename(project, code_id, new_name):
 @click.argument("code_id", metavar="ID")
 @click.option("--under", "parent", metavar="PARENT", help="The new parent code.")
 @click.option("--top", is_flag=True, help="Make it a top-level code.")
-@project_option
+@writing_project_option
 def move(project, code_id, parent, top):
     """Move code ID (with its sub-codes) under PARENT, or to the top; cycles are refused.
 
@@ -63,7 +63,7 @@ def move(project, code_id, parent, top):
 @codes.command()
 @click.argument("sources", metavar="SRC...", nargs=-1, required=True)
 @click.option("--into", "dest", required=True, metavar="DEST", help="The code that stays.")
-@project_option
+@writing_project_option
 def merge(project, sources, dest):
     """Merge codes SRC... into DEST: their codings, memos and sub-codes move to DEST, a segment
     coded with both keeps one coding per coder, and SRC... are removed (kept in the audit log).
@@ -82,7 +82,7 @@ def merge(project, sources, dest):
 @codes.command()
 @click.argument("code_id", metavar="ID")
 @click.option("--force", is_flag=True, help="Delete even with codings; they are written into the audit log.")
-@project_option
+@writing_project_option
 def delete(project, code_id, force):
     """Delete code ID. Refused while it has codings, unless --force: then its codings and memos
     are removed from the project and written, in full, into the audit log.

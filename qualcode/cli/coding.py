@@ -4,19 +4,19 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, project_option, writing_project_option
 
 coder_option = click.option("--coder", metavar="NAME", help="Who codes (default: $QUALCODE_CODER, else the project's coder).")
 
 
 def segment_codes_command(fn):
-    """The arguments tag and untag share: DOC:N CODE... [--coder] [--project]."""
+    """The arguments tag and untag share: DOC:N CODE... [--coder] [--project] [--accept-break]."""
     for decorate in reversed((
         click.command(),
         click.argument("ref", metavar="DOC:N"),
         click.argument("code_ids", metavar="CODE...", nargs=-1, required=True),
         coder_option,
-        project_option,
+        writing_project_option(coder=False),
     )):
         fn = decorate(fn)
     return fn
@@ -55,7 +55,7 @@ def untag(project, ref, code_ids, coder):
 @click.command()
 @click.argument("ref", metavar="DOC:N")
 @coder_option
-@project_option
+@writing_project_option(coder=False)
 def review(project, ref, coder):
     """Mark segment DOC:N as reviewed with no code (the coder looked, nothing applies).
 
@@ -69,7 +69,7 @@ def review(project, ref, coder):
 
 @click.command(name="apply")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@project_option
+@writing_project_option
 def apply_codings(project, file):
     """Apply the codings in a CSV with the columns document,segment,coder,code and an optional
     memo. An empty code marks the segment reviewed with no code. Every row is checked first:
@@ -83,7 +83,7 @@ def apply_codings(project, file):
     report = project.apply_codings(file)
     per_coder = ", ".join(f"{name} {n}" for name, n in report.added_per_coder.items())
     click.echo(
-        f"{file}: {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"
+        f"{file}: {report.csv_format}, {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"
         f" ({per_coder}); {report.reviews_added} segments newly reviewed; memos {report.memos_added} added,"
         f" {report.memos_present} already present"
     )
@@ -92,31 +92,65 @@ def apply_codings(project, file):
 @click.command()
 @coder_option
 @click.option("--code", "code_id", metavar="ID", help="Only this code and its sub-codes.")
+@click.option("--add-fingerprints", "unprinted", metavar="CSV", type=click.Path(dir_okay=False, exists=True),
+              help="Instead: write CSV (a codings table) with its fingerprint column filled from this project.")
 @format_option(("csv", "json", "table"), default="csv")
 @project_option
-def codings(project, coder, code_id, fmt):
-    """Export codings as document,segment,coder,code,memo: the columns 'qualcode apply' takes,
-    so a coder's work round-trips. Reviewed segments without a code have an empty code; the
-    coder's memos on a segment ride along in the memo column.
+def codings(project, coder, code_id, unprinted, fmt):
+    """Export codings as document,segment,fingerprint,coder,code,memo: the columns 'qualcode
+    apply' takes, so a coder's work round-trips. The fingerprint (8 hex digits of the SHA-256 of
+    the segment's text) lets 'apply' check that DOC:N still means the same text. Reviewed
+    segments without a code have an empty code; the coder's memos on a segment ride along in the
+    memo column.
 
     \b
     Example:
         qualcode codings --coder anna > anna.csv && qualcode apply anna.csv
+        qualcode codings --add-fingerprints old.csv > with-fingerprints.csv
     """
-    emit(project.codings(coder=coder, code=code_id), fmt, empty="no codings yet")
+    if unprinted:
+        emit(project.fingerprint_codings(unprinted), fmt)
+        return
+    filters = ", ".join(f"{what} {value}" for what, value in (("coder", coder), ("code", code_id)) if value)
+    emit(project.codings(coder=coder, code=code_id), fmt,
+         empty=f"no codings match ({filters}); the filter is valid" if filters else "no codings yet")
 
 
 @click.command()
 @click.option("--coder", metavar="NAME", help="Only changes made by or for this coder.")
 @click.option("--since", metavar="DATE", help="Only changes at or after this date (UTC), e.g. 2026-11-27.")
 @click.option("--action", metavar="PREFIX", help="Only actions starting with this, e.g. coding or code.merge.")
+@click.option("--verify", is_flag=True, help="Walk the hash chain: the first entry changed, removed or inserted, and the triggers.")
 @format_option()
 @project_option
-def log(project, coder, since, action, fmt):
-    """Show the audit log: every change to the project, who made it and when.
+def log(project, coder, since, action, verify, fmt):
+    """Show the audit log: every change to the project, who made it and when. With --verify,
+    check its hash chain instead (exit 1 if it is broken or its triggers are gone).
 
     \b
     Example:
         qualcode log --coder anna --since 2026-11-01 --action coding
+        qualcode log --verify
     """
+    if verify:
+        render_verification(project.verify_log(), fmt)
+        return
     emit(project.log(coder=coder, since=since, action=action), fmt, empty="no matching entries in the audit log")
+
+
+def render_verification(result, fmt: str) -> None:
+    from qualcode.errors import BrokenChain  # noqa: PLC0415 - keeps --help fast
+
+    if fmt == "json":
+        emit_json({"ok": result.ok, "entries": result.entries, "head": result.head,
+                   "breaks": [vars(b) for b in result.breaks], "missing_triggers": result.missing_triggers})
+    else:
+        click.echo(f"{result.entries} entries; chain head {result.head or '(empty)'}")
+        click.echo("triggers: " + (f"missing {', '.join(result.missing_triggers)}" if result.missing_triggers else "all present"))
+        for found in result.breaks:
+            click.echo(f"break at {found.describe()}")
+    first = result.first_break
+    if first is not None:
+        raise BrokenChain(f"the audit log was tampered with at {first.describe()}")
+    if result.missing_triggers:
+        raise BrokenChain(f"the audit log's append-only triggers are gone: {', '.join(result.missing_triggers)}")

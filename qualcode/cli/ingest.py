@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
+from qualcode.cli.inspect import LAYOUT_HELP
 from qualcode.errors import QualcodeError
 
 # Files that are whole projects rather than transcripts: suffix -> (Project method that imports
@@ -14,7 +15,6 @@ from qualcode.errors import QualcodeError
 PROJECT_IMPORTS: dict[str, tuple[str, str]] = {
     **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
 }
-PROGRESS_FROM = 5
 
 
 def _clock(value) -> str:
@@ -24,28 +24,6 @@ def _clock(value) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
-class _Progress:
-    """A rich progress bar on stderr for batches of PROGRESS_FROM files or more."""
-
-    def __init__(self):
-        self.bar = None
-        self.task = None
-
-    def __call__(self, done: int, total: int, path) -> None:
-        if total < PROGRESS_FROM:
-            return
-        if self.bar is None:
-            from rich.console import Console  # noqa: PLC0415 - only long imports show a bar
-            from rich.progress import Progress  # noqa: PLC0415
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("importing", total=total)
-        self.bar.update(self.task, completed=done, description=f"importing {Path(path).name if path else ''}")
-        if done == total:
-            self.bar.stop()
-
-
 def _echo_result(item) -> None:
     if item.status == "refused":
         click.echo(f"qualcode: error: {item.message}", err=True)
@@ -53,7 +31,7 @@ def _echo_result(item) -> None:
         click.echo(f"skipped  {item.name}: {item.message}")
     else:
         click.echo(f"{item.status:<8} {item.name}: {item.turns} turns, {item.segments} segments, "
-                   f"speakers {', '.join(item.speakers)}")
+                   f"speakers {', '.join(item.speakers)}; layout {item.layout}")
     if item.status == "replaced":
         click.echo(f"         {item.reanchored} codings re-anchored, {len(item.unanchored)} could not be")
         for lost in item.unanchored:
@@ -65,7 +43,7 @@ def _echo_result(item) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--attributes", "attributes_csv", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV of case attributes with a 'file' column (file name or stem).")
-@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Attribute for every file imported now.")
+@click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE", help="Attribute for every file imported now.")
 @click.option("--unit", type=click.Choice(["turn", "sentence", "paragraph"]), default="turn", show_default=True,
               help="Coding unit.")
 @click.option("--interviewer", "interviewers", multiple=True, metavar="LABEL",
@@ -73,28 +51,38 @@ def _echo_result(item) -> None:
 @click.option("--model", metavar="NAME", help="Installed spaCy pipeline for --unit sentence (never downloaded).")
 @click.option("--replace", is_flag=True, help="Re-import changed files, re-anchoring codings by text.")
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
-@project_option
-def import_(project, paths, attributes_csv, attrs, unit, interviewers, model, replace, include_interviewer):
+@click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
+@click.option("--allow-duplicate", is_flag=True, help="Import a file even if its content is already a document under another name.")
+@writing_project_option
+def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout,
+            allow_duplicate):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
     Each file is its own transaction: a refused file is named with the reason, the others are
-    imported, and the command exits with 2 if any file was refused.
+    imported, and the command exits with 2 if any file was refused. Each file's layout is
+    detected and printed; check it first with 'qualcode inspect', and force one with --layout.
 
     \b
     Example:
-        qualcode import transcripts/ --attributes transcripts/cases.csv --interviewer "Eva Jansen"
+        qualcode import transcripts/ --attributes transcripts/cases.csv
+        qualcode import interview-09.docx --interviewer "Eva Jansen"
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
         qualcode import from-nvivo.qdpx
+        qualcode import typed-by-hand.docx --layout label-paragraph
     """
     transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
     failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
     if not transcripts:
         raise SystemExit(2 if failed else 0)
-    report = project.import_files(
-        transcripts, attributes_csv=attributes_csv, attrs=attrs, unit=unit, interviewers=interviewers,
-        model=model, replace=replace, include_interviewer=include_interviewer, progress=_Progress(),
-    )
+    with progress_on_stderr() as progress:
+        report = project.import_files(
+            transcripts, attributes_csv=attributes_csv, attributes=attributes, unit=unit, interviewers=interviewers,
+            model=model, replace=replace, include_interviewer=include_interviewer, layout=layout, allow_duplicate=allow_duplicate,
+            progress=lambda done, total, path: progress(f"importing {Path(path).name}" if path else "imported", done, total),
+        )
+    for note in report.notes:
+        click.echo(note)
     for item in report.files:
         _echo_result(item)
     for warning in report.warnings:
@@ -117,6 +105,23 @@ def _import_project_file(project, path: Path) -> bool:
     return True
 
 
+def _transcript_or_turn(project, name: str):
+    """The transcript of document ``name``, or for ``DOC:N`` the rows of the turn holding segment N."""
+    from qualcode.errors import UnknownItem  # noqa: PLC0415 - keeps --help fast
+
+    try:
+        return project.transcript(name)
+    except UnknownItem:
+        document, sep, number = name.rpartition(":")
+        if not (sep and number.isdigit()):
+            raise
+    frame = project.transcript(document)
+    held = frame.loc[frame["ref"] == name, "turn"]
+    if held.empty:
+        raise UnknownItem("segment", name, frame["ref"].dropna(), f"see 'qualcode show {document}'")
+    return frame[frame["turn"] == held.iloc[0]]
+
+
 @click.command()
 @format_option()
 @project_option
@@ -131,19 +136,21 @@ def documents(project, fmt):
 
 
 @click.command()
-@click.argument("document")
+@click.argument("document", metavar="DOC|DOC:N")
 @format_option(("text", "json"), default="text")
 @project_option
 def show(project, document, fmt):
-    """Print a transcript with its segment numbers (N of DOC:N), speakers and times.
+    """Print a transcript with its segment numbers (N of DOC:N), speakers and times; DOC:N
+    prints the turn that holds segment N.
 
     Interviewer turns and other turns that are not coding units are shown unnumbered.
 
     \b
     Example:
         qualcode show km-maasdelta-01
+        qualcode show km-maasdelta-01:12
     """
-    frame = project.transcript(document)
+    frame = _transcript_or_turn(project, document)
     rows = frame.astype(object).where(frame.notna(), None)
     if fmt == "json":
         emit_json(rows.to_dict(orient="records"))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit_json, project_option
+from qualcode.cli.common import YAML_SUFFIXES, emit_json, project_option, require_suffix
 
 
 @click.group()
@@ -23,6 +23,8 @@ def codebook(project, file):
     Example:
         qualcode export codebook professioneel-handelen.qdc
     """
+    require_suffix(file, (".qdc",), "a REFI-QDA codebook", {
+        **dict.fromkeys(YAML_SUFFIXES, "qualcode codebook export {path}"), ".qdpx": "qualcode export project {path}"})
     counts = project.export_refi_codebook(file)
     click.echo(f"wrote {file} ({counts['codes']} codes), valid against Codebook.xsd")
 
@@ -38,6 +40,8 @@ def project(project, file):
     Example:
         qualcode export project exports/study.qdpx
     """
+    require_suffix(file, (".qdpx",), "a REFI-QDA project", {
+        **dict.fromkeys(YAML_SUFFIXES, "qualcode codebook export {path}"), ".qdc": "qualcode export codebook {path}"})
     counts = project.export_refi_project(file)
     click.echo(
         f"wrote {file}: {counts['documents']} documents, {counts['codes']} codes, {counts['codings']} codings "
@@ -53,6 +57,8 @@ def show_import_report(report, fmt: str = "table") -> None:
         return
     counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in report.counts.items())
     click.echo(f"imported {report.path}: {counts}")
-    for title, lines in (("decided", report.decisions), ("collapsed", report.collapsed), ("skipped", report.skipped)):
+    if report.in_file:
+        click.echo("  in the file: " + ", ".join(f"{value} {key}" for key, value in report.in_file.items()))
+    for title, lines in (("decided", report.decisions), ("skipped", report.skipped)):
         for line in lines:
             click.echo(f"  {title}: {line}")

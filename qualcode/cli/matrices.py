@@ -1,12 +1,12 @@
 """``qualcode matrix``, ``qualcode cooccurrence`` and ``qualcode framework``: theme matrices."""
 
-import math
 from pathlib import Path
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import literal, literal_table, progress_on_stderr, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
+from qualcode.selection import parse_pairs
 
 CODER_HELP = "Which codings count: a coder's name, consensus, union or all (default: consensus if it exists, else union)."
 
@@ -16,16 +16,6 @@ def _codes(values: tuple[str, ...]):
     if len(values) == 1 and values[0] in ("top", "all"):
         return values[0]
     return list(values) or "top"
-
-
-def _attrs(pairs: tuple[str, ...]) -> dict[str, str]:
-    attrs = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{pair!r}: write KEY=VALUE, e.g. role=client", param_hint="--attr")
-        attrs[key] = value
-    return attrs
 
 
 def codes_option(fn):
@@ -38,7 +28,7 @@ def coder_option(fn):
 
 
 def attr_option(fn):
-    return click.option("--attr", "attr_pairs", multiple=True, metavar="KEY=VALUE",
+    return click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE",
                         help="Only documents with this attribute value (repeat for more).")(fn)
 
 
@@ -47,46 +37,76 @@ def out_option(writers, required: bool = False):
                         help=f"Write to this file; the extension picks the format ({', '.join(writers)}).")
 
 
-def _write(project, frame, out: Path) -> None:
-    written = project.export_matrix(out, frame=frame)
+def labels_option(fn):
+    return click.option("--labels", type=click.Choice(["nl", "en"]),
+                        help="Variable labels from the codes' Dutch label (nl) or English name (en). "
+                             "Default: the codebook's language.")(fn)
+
+
+def _notes(frame) -> None:
+    """Say which rows are missing and which documents the survey key cannot reach."""
+    info = frame.attrs["qualcode"]
+    if info.get("not_reviewed"):
+        click.echo(f"{info['not_reviewed']} documents not reviewed under this rule: their cells are missing ('.'), not 0")
+    if info.get("without_key"):
+        click.echo(f"documents without a respondent_id (no survey row can match them): {', '.join(info['without_key'])}")
+
+
+def _write(project, frame, out: Path, raw: bool = False) -> None:
+    with progress_on_stderr() as progress:
+        written = project.export_matrix(out, frame=frame, raw=raw, progress=progress)
     click.echo(f"wrote {written[0]} ({len(frame)} rows x {len(frame.columns)} columns)")
-    click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:])}")
+    click.echo(f"data dictionary: {', '.join(str(path) for path in written[1:3])}")
+    if written[3:]:
+        click.echo(f"load and merge with a survey: {', '.join(str(path) for path in written[3:])}")
+    _notes(frame)
 
 
 def _cell(value) -> str:
+    import pandas as pd  # noqa: PLC0415 - only rendering a computed table needs it, and pandas is loaded by then
+
+    if pd.isna(value):
+        return "."
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.3g}"
+        return f"{value:.3g}"
     return str(value)
 
 
 def _width(frame) -> int:
-    """Roughly how many characters a rich table of ``frame`` needs."""
+    """How many characters a rich table of ``frame`` needs: the first column with its border and
+    padding, then each column with its padding and the border after it."""
     cells = [len(str(frame.index.name or "")), *map(len, map(str, frame.index))]
-    return max(cells) + sum(
+    return 3 + max(cells) + sum(
         3 + max([len(str(column)), *(len(_cell(value)) for value in frame[column])]) for column in frame.columns
     )
 
 
 def _show(frame, title: str) -> None:
-    """Print the table, codes as rows when that is what fits the terminal."""
+    """Print the table, codes as rows when that is what fits the terminal, and only the columns
+    that fit (rich would squeeze the others to nothing)."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
-    from rich.table import Table  # noqa: PLC0415
 
     console = Console()
+    original = frame
     rule = frame.attrs["qualcode"]["coding_rule"]
     if _width(frame) > console.width and _width(frame.T) < _width(frame):
         frame = frame.T.rename_axis("code")
         title += " (transposed to fit: codes as rows)"
-    table = Table(title=title)
-    table.add_column(str(frame.index.name or ""), style="bold", no_wrap=True)
+    total = len(frame.columns)
+    while len(frame.columns) > 1 and _width(frame) > console.width:
+        frame = frame.iloc[:, :-1]
+    table = literal_table(title)
+    table.add_column(literal(frame.index.name or ""), style="bold", no_wrap=True)
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
+        table.add_column(literal(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-        table.add_row(str(key), *(_cell(value) for value in row))
+        table.add_row(literal(key), *(literal(_cell(value)) for value in row))
     console.print(table)
     click.echo(f"coding rule: {rule}")
-    if _width(frame) > console.width:
-        click.echo("too wide for this terminal; write it to a file with --out FILE.xlsx (or .csv)")
+    _notes(original)
+    if len(frame.columns) < total:
+        click.echo(f"the first {len(frame.columns)} of {total} columns fit this terminal; "
+                   "write them all to a file with --out FILE.xlsx (or .csv)")
 
 
 @click.command()
@@ -97,26 +117,33 @@ def _show(frame, title: str) -> None:
               help="Coded segments, presence 0/1, share of the respondent's segments, or coded words.")
 @coder_option
 @attr_option
+@labels_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def matrix(project, rows, codes, value, coder, attr_pairs, out):
+def matrix(project, rows, codes, value, coder, attributes, labels, out, raw):
     """Respondent x code matrix: one row per respondent (or attribute value), one column per
     theme, for the survey analysis. Without --out it prints the table and the coding rule;
-    with --out it writes the file (with case attributes, labels and a data dictionary).
+    with --out it writes the file (with case attributes, labels, a data dictionary, and for
+    .sav/.dta an R and a Stata script that merge it with a survey).
+
+    A respondent that no coder of the rule reviewed is missing ('.'), not 0; rows by attribute
+    add up the reviewed documents only. The key is the attribute respondent_id (as text); one
+    respondent_id on two documents is an error unless --rows respondent_id adds them up.
 
     \b
     Example:
         qualcode matrix --codes top --value presence --out exports/themes.sav
-        qualcode matrix --rows role --value share --coder consensus
+        qualcode matrix --rows role --value share --coder consensus --labels en
     """
     if out is not None:
         check_out(out)
-    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attrs=_attrs(attr_pairs),
-                           attributes=out is not None)
+    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attributes=parse_pairs(attributes),
+                           attribute_columns=out is not None, labels=labels)
     if out is None:
         _show(frame, f"{value} per {rows}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
@@ -127,9 +154,11 @@ def matrix(project, rows, codes, value, coder, attr_pairs, out):
 @codes_option
 @coder_option
 @attr_option
+@labels_option
 @out_option(WRITERS)
+@raw_option
 @project_option
-def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
+def cooccurrence(project, within, measure, codes, coder, attributes, labels, out, raw):
     """Code x code co-occurrence: how often two themes are coded in the same segment, turn
     or interview. The diagonal counts the units with the code itself.
 
@@ -141,11 +170,11 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
     if out is not None:
         check_out(out, "cooccurrence")
     frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
-                                 attrs=_attrs(attr_pairs))
+                                 attributes=parse_pairs(attributes), labels=labels)
     if out is None:
         _show(frame, f"{measure} of codes within the same {within}")
     else:
-        _write(project, frame, out)
+        _write(project, frame, out, raw)
 
 
 @click.command()
@@ -154,9 +183,10 @@ def cooccurrence(project, within, measure, codes, coder, attr_pairs, out):
               help="At most this many quotes per respondent and theme.")
 @coder_option
 @attr_option
+@labels_option
 @out_option(FRAMEWORK_WRITERS, required=True)
 @project_option
-def framework(project, codes, quotes, coder, attr_pairs, out):
+def framework(project, codes, quotes, coder, attributes, labels, out):
     """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
     memos) for that respondent and theme, for case summaries as in NVivo.
 
@@ -165,5 +195,6 @@ def framework(project, codes, quotes, coder, attr_pairs, out):
         qualcode framework --codes top --quotes 2 --out exports/framework.docx
     """
     check_out(out, "framework")
-    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attrs=_attrs(attr_pairs))
+    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes),
+                              labels=labels)
     _write(project, frame, out)

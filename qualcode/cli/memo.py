@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, project_option, writing_project_option
 
 
 @click.group()
@@ -16,18 +16,19 @@ def memo():
 @click.option("--segment", metavar="DOC:N", help="On this segment.")
 @click.option("--code", metavar="ID", help="On this code.")
 @click.option("--project-wide", "on_project", is_flag=True, help="On the project as a whole.")
-@click.option("--author", metavar="NAME", help="Who writes (default: $QUALCODE_CODER, else the project's coder).")
-@project_option
-def add(project, text, document, segment, code, on_project, author):
+@click.option("--coder", "author", metavar="NAME", help="Who writes (default: $QUALCODE_CODER, else the project's coder).")
+@click.option("--author", "author_alias", metavar="NAME", hidden=True)  # the earlier name, still read
+@writing_project_option(coder=False)
+def add(project, text, document, segment, code, on_project, author, author_alias):
     """Write a memo on exactly one target: a document, a segment, a code or the project.
 
     \b
     Example:
-        qualcode memo add "Strong quote on peer learning" --segment km-maasdelta-01:12 --author anna
+        qualcode memo add "Strong quote on peer learning" --segment km-maasdelta-01:12 --coder anna
     """
     if sum(bool(t) for t in (document, segment, code, on_project)) != 1:
         raise click.UsageError("give exactly one of --doc, --segment, --code or --project-wide")
-    memo_id = project.add_memo(text, document=document, segment=segment, code=code, author=author)
+    memo_id = project.add_memo(text, document=document, segment=segment, code=code, author=author or author_alias)
     click.echo(f"memo {memo_id} added")
 
 
@@ -43,7 +44,7 @@ def list_memos(project, document, code, fmt):
     Example:
         qualcode memo list --doc km-maasdelta-01 --format json
     """
-    emit(project.memos(document=document, code=code), fmt, empty="no memos yet")
+    emit(project.memos(document=document, code=code), fmt, empty="no memos yet", wide="text")
 
 
 @memo.command()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, project_option
 
 
 @click.command()
@@ -28,7 +28,8 @@ def init(directory, codebook):
 @format_option(("table", "json"))
 @project_option
 def status(project, fmt):
-    """Documents, segments, codes, and codings and share reviewed per coder.
+    """Documents, segments, codes, and codings and share reviewed per coder; and the audit
+    log's chain head, which names this state of the project in a report.
 
     \b
     Example:
@@ -42,12 +43,15 @@ def status(project, fmt):
     click.echo(f"project   {info['project']}")
     click.echo(f"codebook  {book['title'] or '(none)'} {book['version']}".rstrip())
     click.echo(f"documents {info['documents']}   segments {info['segments']}   codes {info['codes']}   codings {info['codings']}")
+    click.echo(f"audit log head {info['audit_head'] or '(empty)'}")
     rows = [
-        {"coder": name, "codings": c["codings"], "reviewed": c["reviewed"],
+        {"coder": name, "kind": c["kind"], "codings": c["codings"], "from suggestions": c["from_suggestions"],
+         "reviewed": c["reviewed"],
          "share reviewed": "" if c["share_reviewed"] is None else f"{c['share_reviewed']:.1%}"}
         for name, c in info["coders"].items()
     ]
     emit(rows, "table", empty="no coders yet")
+    echo_violations(info["exclusive_violations"])
 
 
 @click.command()

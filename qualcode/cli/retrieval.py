@@ -4,17 +4,13 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, project_option
+from qualcode.cli.common import emit, format_option, project_option, raw_option
 
 
-def _pairs(_ctx, param, values) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r}: write KEY=VALUE, e.g. role=client", param=param)
-        pairs[key.strip()] = rest.strip()
-    return pairs
+def _pairs(_ctx, _param, values) -> dict[str, str]:
+    from qualcode.selection import parse_pairs  # noqa: PLC0415 - keeps --help fast
+
+    return parse_pairs(values)
 
 
 def _code_list(_ctx, _param, values) -> list[str]:
@@ -32,7 +28,7 @@ attr_option = click.option(
 
 
 @click.command()
-@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document; repeatable.")
+@click.option("--doc", "docs", multiple=True, metavar="DOC", help="Only this document, or segment DOC:N; repeatable.")
 @click.option("--speaker", metavar="LABEL", help="Only segments of this speaker.")
 @attr_option
 @codes_option("--code", help_text="Coded with this code (or a sub-code); repeatable or comma-separated.")
@@ -65,7 +61,7 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
     attribute_columns = [column for column in table.columns if column not in base]
     table["time"] = table["time_start"].map(format_time)
     keep = ["ref", "speaker", "time", "text"] if fmt == "table" else ["ref", "document", "segment", "speaker", "time", "text"]
-    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match")
+    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match", wide="text")
 
 
 @click.command()
@@ -74,8 +70,9 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
 @click.option("--coder", metavar="NAME", help="Only this coder's codings.")
 @click.option("--memos", is_flag=True, help="Add memos on the codes and on the quoted segments.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="quotes.docx (Word) or quotes.csv.")
+@raw_option
 @project_option
-def quotes(project, code, attributes, coder, memos, out):
+def quotes(project, code, attributes, coder, memos, out, raw):
     """Write every coded segment as a quote under its code (heading and definition), with its
     document, speaker, time and the respondent's attributes, to Word or CSV.
 
@@ -83,6 +80,6 @@ def quotes(project, code, attributes, coder, memos, out):
     Example:
         qualcode quotes --code KV --attr role=client --memos --out kv-clients.docx
     """
-    sections = project.quotes(out, codes=code or None, attributes=attributes, coder=coder, memos=memos)
+    sections = project.quotes(out, codes=code or None, attributes=attributes, coder=coder, memos=memos, raw=raw)
     n_quotes = sum(len(section.quotes) for section in sections)
     click.echo(f"wrote {out}: {n_quotes} quotes under {len(sections)} codes")

@@ -2,17 +2,18 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option
+from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
 
 
 @click.command()
-@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.argument("documents", nargs=-1, metavar="[DOC|DOC:N]...")
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True, help="Codes per segment.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="Leave out weaker suggestions.")
+@click.option("--coder", metavar="NAME", help="Blind, for this coder: a document's suggestions never use other coders' work on it.")
 @format_option()
 @project_option
-def suggest(project, documents, top, min_score, fmt):
-    """Suggest codes for the segments of DOC (default: all documents), with the words that
+def suggest(project, documents, top, min_score, coder, fmt):
+    """Suggest codes for the segments of DOC, or segment DOC:N (default: all documents), with the words that
     drove each score. Source 'model' is the classifier trained on the human coding of this
     project; 'codebook' means the code has too few coded segments yet and the codebook's
     keywords and examples speak. Nothing is written and nothing leaves this machine.
@@ -20,8 +21,11 @@ def suggest(project, documents, top, min_score, fmt):
     \b
     Example:
         qualcode suggest km-maasdelta-01 --top 3 --min-score 0.3
+        qualcode suggest km-maasdelta-01:4
+        qualcode suggest km-maasdelta-01 --coder anna     # as anna sees them, coding blind
     """
-    table = project.suggest(list(documents) or None, top=top, min_score=min_score)
+    with progress_on_stderr() as progress:
+        table = project.suggest(list(documents) or None, top=top, min_score=min_score, coder=coder, progress=progress)
     emit(table, fmt, title="suggestions", empty="no suggestions: no segment scored above --min-score")
 
 
@@ -29,7 +33,7 @@ def suggest(project, documents, top, min_score, fmt):
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Apply suggestions from this score up.")
 @click.option("--coder", default="model", show_default=True, help="The model coder to write under (never a human coder).")
 @format_option(("table", "json"))
-@project_option
+@writing_project_option(coder=False)
 def autocode(project, min_score, coder, fmt):
     """Code every segment with the suggestions scoring --min-score or more, under a coder of
     its own (kind 'model', origin 'suggestion'), replacing that coder's previous run. Human
@@ -39,7 +43,8 @@ def autocode(project, min_score, coder, fmt):
     Example:
         qualcode autocode --min-score 0.6 --coder model
     """
-    report = project.autocode(min_score=min_score, coder=coder)
+    with progress_on_stderr() as progress:
+        report = project.autocode(min_score=min_score, coder=coder, progress=progress)
     if fmt == "json":
         emit_json(report)
         return
@@ -68,8 +73,9 @@ def evaluate(project, folds, baselines, fmt):
         qualcode evaluate --folds 5 --format json
         qualcode evaluate --baselines
     """
-    result = project.evaluate(folds=folds)
-    compared = project.compare_baselines(folds=folds) if baselines else None
+    with progress_on_stderr() as progress:
+        result = project.evaluate(folds=folds, progress=progress)
+        compared = project.compare_baselines(folds=folds) if baselines else None
     if fmt == "json":
         emit_json(result.to_dict() | ({"baselines": compared.to_dict(orient="records")} if baselines else {}))
         return

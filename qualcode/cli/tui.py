@@ -2,37 +2,26 @@
 
 import click
 
-from qualcode.cli.common import project_option
+from qualcode.cli.common import writing_project_option
+from qualcode.selection import parse_pairs
 
 # --order names; each maps to an ordering in qualcode.worklist.ORDERS, or one built here.
 ORDER_CHOICES = ("document", "uncoded", "uncertain")
 
 
-def parse_attributes(pairs) -> dict[str, str]:
-    """``KEY=VALUE`` options as a dict; a pair without '=' is refused with an example."""
-    from qualcode.errors import BadInput  # noqa: PLC0415 - keeps --help fast
-
-    parsed = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"bad --attr {pair!r}: write KEY=VALUE, e.g. --attr role=klantmanager")
-        parsed[key.strip()] = value.strip()
-    return parsed
-
-
 @click.command()
-@click.argument("documents", nargs=-1, metavar="[DOC]...")
+@click.argument("documents", nargs=-1, metavar="[DOC|DOC:N]...")
 @click.option("--coder", metavar="NAME", help="Who is coding (default: $QUALCODE_CODER, else the project's coder, else asked once).")
-@click.option("--attr", "attrs", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
+@click.option("--attr", "attributes", multiple=True, metavar="KEY=VALUE", help="Only documents with this attribute value (repeatable).")
 @click.option("--order", type=click.Choice(ORDER_CHOICES), default="document", show_default=True,
               help="document: in document order; uncoded: segments you have not reviewed first; "
               "uncertain: unreviewed segments the suggester is least sure about first (active learning).")
 @click.option("--show-others", is_flag=True, help="Also show other coders' codes, read-only (coding is blind by default).")
-@project_option
-def code(project, documents, coder, attrs, order, show_others):
-    """Code segments from the keyboard, one at a time, in the terminal. Every key press is
-    saved at once (no save step); ctrl+z undoes, ? shows all keys.
+@writing_project_option(coder=False)
+def code(project, documents, coder, attributes, order, show_others):
+    """Code segments from the keyboard, one at a time, in the terminal (DOC... or DOC:N... narrow
+    the selection). Every key press is saved at once (no save step); ctrl+z undoes, ? shows all
+    keys.
 
     \b
     Example:
@@ -44,10 +33,11 @@ def code(project, documents, coder, attrs, order, show_others):
     from qualcode.tui.coder import CoderApp  # noqa: PLC0415 - textual loads only when the coder opens
     from qualcode.worklist import ORDERS  # noqa: PLC0415 - SQLAlchemy loads only when a project is used
 
-    items = project.worklist(list(documents) or None, attributes=parse_attributes(attrs))
+    items = project.worklist(list(documents) or None, attributes=parse_pairs(attributes))
     if not items:
         raise BadInput("no segments to code in this selection: import transcripts first ('qualcode import'), or widen DOC/--attr")
-    suggester = project.suggester()
+    # Blind unless --show-others: the coder's name may be asked only once the app is open.
+    suggester = project.suggester(None if show_others else lambda: project.coder(coder))
     if order == "uncertain":
         click.echo("training the suggester on your coding to find the uncertain segments ...", err=True)
     arrange = suggester.arrange if order == "uncertain" else ORDERS[order]

@@ -11,15 +11,17 @@ actually write and reports everything it could not carry. Example::
 The parts: :mod:`~qualcode.interop.schema` (XML, schemas, GUIDs), :mod:`~qualcode.interop.export`,
 :mod:`~qualcode.interop.archive` (safe zip reading), :mod:`~qualcode.interop.offsets` (selection
 positions), :mod:`~qualcode.interop.reader` (files to structures), :mod:`~qualcode.interop.codes`
-(the code merge rule) and :mod:`~qualcode.interop.load` (structures into the project).
+(the code merge rule), :mod:`~qualcode.interop.load` (structures into the project) and
+:mod:`~qualcode.interop.sidecar` (qualcode's own data in the archive, for an exact round trip).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qualcode.interop import export, load, reader
+from qualcode.interop import export, load, reader, sidecar
 from qualcode.interop.load import ImportReport
+from qualcode.store.exchange import is_empty
 
 FALLBACK_CODER = "refi-import"
 
@@ -42,7 +44,13 @@ def import_codebook(project, path: str | Path) -> ImportReport:
 
 
 def import_project(project, path: str | Path) -> ImportReport:
-    """Add a ``.qdpx`` project's sources, codes, coders, codings, attributes and memos."""
+    """Add a ``.qdpx`` project's sources, codes, coders, codings, attributes and memos; a
+    qualcode export read into a new project gives the same project (:mod:`~qualcode.interop.sidecar`)."""
     refi = reader.read_project(Path(path))
     with project.store.atomic("refi.import.project", str(path)) as conn:
+        data, why_not = sidecar.check(refi, is_empty(conn))
+        if data is not None:
+            return sidecar.load(project.store, conn, data, refi, str(path))
+        if why_not:
+            refi.decisions.append(why_not)
         return load.load_project(project.store, conn, refi, str(path), project.coder() or FALLBACK_CODER)

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from qualcode.errors import BadFile
+from qualcode.inputfile import ZIP_DAMAGE
 
 MAX_MEMBER_BYTES = 200_000_000
 MAX_TOTAL_BYTES = 1_000_000_000
@@ -34,9 +35,9 @@ class Archive:
             raise BadFile(self.path, "no such file; give the path of a .qdpx project")
         try:
             self.zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError) as exc:
+            infos = [info for info in self.zip.infolist() if not info.is_dir()]
+        except ZIP_DAMAGE as exc:
             raise BadFile(self.path, f"not a readable .qdpx (a .qdpx is a zip archive: {exc}); export it again") from None
-        infos = [info for info in self.zip.infolist() if not info.is_dir()]
         if len(infos) > MAX_MEMBERS:
             raise BadFile(self.path, f"holds {len(infos)} files, more than the {MAX_MEMBERS} qualcode reads; is this a REFI-QDA project?")
         for info in infos:
@@ -72,9 +73,15 @@ class Archive:
         return found[0]
 
     def read(self, info) -> bytes:
-        """A member's bytes, counted as they are unpacked (headers can lie about sizes)."""
-        with self.zip.open(info) as handle:
-            data = handle.read(MAX_MEMBER_BYTES + 1)
+        """A member's bytes, counted as they are unpacked (headers can lie about sizes); a damaged
+        or oddly compressed member is refused (encrypted ones were refused on opening)."""
+        try:
+            with self.zip.open(info) as handle:
+                data = handle.read(MAX_MEMBER_BYTES + 1)
+        except NotImplementedError as exc:  # an unknown compression method, patched data, strong encryption
+            raise BadFile(self.path, f"{info.filename} is stored in a way qualcode cannot unpack ({exc}); export the project again") from None
+        except ZIP_DAMAGE as exc:
+            raise BadFile(self.path, f"{info.filename} cannot be unpacked ({exc}); the archive is damaged; copy or export it again") from None
         self.total += len(data)
         if len(data) > MAX_MEMBER_BYTES or self.total > MAX_TOTAL_BYTES:
             raise BadFile(self.path, f"{info.filename} unpacks to more than its header says; refusing a possible zip bomb")
@@ -108,13 +115,11 @@ class Archive:
 
 def decode_text(data: bytes, path: Path, member: str) -> tuple[str, bool]:
     """A source file as text, and whether it began with a byte-order mark (which is dropped)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data, bom = data[len(codecs.BOM_UTF8):], True
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), True
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, name, bom = "utf-16", "UTF-16", True
     else:
-        bom = False
+        encoding, name, bom = "utf-8-sig", "UTF-8", data.startswith(codecs.BOM_UTF8)
     try:
-        return data.decode("utf-8"), bom
+        return data.decode(encoding), bom
     except UnicodeDecodeError as exc:
-        raise BadFile(path, f"{member} is not UTF-8 text (byte {exc.start}); save the source as UTF-8 in the other program and export again") from None
+        raise BadFile(path, f"{member} is not {name} text (byte {exc.start}); save the source as UTF-8 in the other program and export again") from None

@@ -30,11 +30,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from qualcode.codebook import ID_PATTERN
 from qualcode.interop.schema import guid_key, is_guid
-from qualcode.store import codes, new_guid
+from qualcode.store.codebook import code_records, insert_code
 
 FIELDS = (("include", "Include"), ("exclude", "Exclude"), ("label", "Label"), ("id", "Code id"))
 LABELLED = re.compile(r"^(Include|Exclude|Label|Code id):[ \t]*(.*)$", re.DOTALL)
@@ -109,7 +107,7 @@ class CodeMerge:
 
 def merge_codes(store, conn, incoming: list[IncomingCode]) -> CodeMerge:
     """Merge codes into the project's codebook by the rule in the module docstring."""
-    rows = conn.execute(sa.select(codes)).mappings().all()
+    rows = code_records(conn)
     by_guid = {guid_key(row["guid"]): row["id"] for row in rows}
     ids = {row["id"].lower(): row["id"] for row in rows}
     by_name: dict[str, list[str]] = {}
@@ -139,12 +137,12 @@ def merge_codes(store, conn, incoming: list[IncomingCode]) -> CodeMerge:
         parent_id = merge.ids.get(guid_key(parent.guid)) if parent else None
         position = positions.get(parent_id, 0)
         positions[parent_id] = position + 1
-        conn.execute(codes.insert().values(
-            id=code_id, parent_id=parent_id, position=position, name=code.name.strip()[:255] or code_id,
-            label=fields["label"] or None, definition=fields["definition"], include=fields["include"],
-            exclude=fields["exclude"], color=code.color,
-            guid=code.guid.strip() if is_guid(code.guid) and key not in guids else new_guid(),
-        ))
+        insert_code(conn, {
+            "id": code_id, "parent_id": parent_id, "position": position, "name": code.name.strip()[:255] or code_id,
+            "label": fields["label"] or None, "definition": fields["definition"], "include": fields["include"],
+            "exclude": fields["exclude"], "color": code.color,
+            "guid": code.guid.strip() if is_guid(code.guid) and key not in guids else None,
+        })
         store.log(conn, "code.add", code_id, {"name": code.name, "via": "REFI-QDA import"})
         ids[code_id.lower()] = code_id
         guids.add(key)

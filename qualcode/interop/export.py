@@ -5,11 +5,14 @@ Takes an open store and a path, writes the file and returns counts
 Every XML document is validated against the shipped schemas before the file appears; the file
 is written beside its target and renamed into place, so a failed export leaves nothing behind.
 GUIDs come from the store (documents, codes, coders, codings, memos) or are derived from stable
-keys (variables, cases, selections), so exporting twice gives the same GUIDs.
+keys (variables, cases, selections), so exporting twice gives the same GUIDs. A source's text
+opens each speaker turn with the speaker's label, so other programs show who speaks; the
+archive also carries qualcode's own data (:mod:`qualcode.interop.sidecar`).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import tempfile
@@ -17,14 +20,15 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-import sqlalchemy as sa
 from lxml import etree
 
 from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
-from qualcode.store import coders, codes, codings, document_attributes, documents, memos, meta, segments
+from qualcode.interop import sidecar
+from qualcode.interop.reader import SIDECAR
+from qualcode.store.exchange import ordered_codes, project_rows, qualcode_rows
 
 ORIGIN = f"qualcode {__version__}"
 VALUE_TYPES = {  # REFI-QDA type -> (pattern every value must match, element)
@@ -77,9 +81,9 @@ def _serialise(root) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
-def _code_rows(conn) -> dict[str | None, list]:
+def _code_rows(rows: list[dict]) -> dict[str | None, list]:
     by_parent = defaultdict(list)
-    for row in conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings():
+    for row in rows:
         by_parent[row["parent_id"]].append(row)
     return by_parent
 
@@ -101,7 +105,7 @@ def _add_codes(parent, by_parent, parent_id, notes_by_code=None) -> int:
 def export_codebook(store, path: Path) -> dict:
     """Write the project's codebook as a ``.qdc`` file; returns ``{"codes": n}``."""
     with store.reading() as conn:
-        by_parent = _code_rows(conn)
+        by_parent = _code_rows(ordered_codes(conn))
     if not by_parent:
         raise BadInput(f"{path}: the project has no codes, and a REFI-QDA codebook needs one; load a codebook first ('qualcode codebook load FILE')")
     root = etree.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": ORIGIN}, nsmap={None: CODEBOOK_NS})
@@ -133,24 +137,52 @@ def _variable_types(rows) -> dict[str, str]:
     return types
 
 
-class _ProjectWriter:
-    """Builds ``project.qde`` from the store, in the element order the schema fixes."""
+class _Labels:
+    """The text other programs see, with each turn opened by its speaker's label (``Anna: ``)
+    unless the text has it there already, and positions mapped into it: a selection that starts
+    where a turn starts begins after the label, one that ends there ends before it."""
 
-    def __init__(self, conn, name: str):
-        self.conn = conn
+    def __init__(self, text: str, turns: list[tuple[int, str]]):
+        self.inserted = [[start, f"{speaker}: "] for start, speaker in turns
+                         if not text.startswith(f"{speaker}: ", start) and not text[:start].endswith(f"{speaker}: ")]
+        pieces, last, self.offsets, self.totals = [], 0, [], [0]
+        for start, label in self.inserted:
+            pieces += [text[last:start], label]
+            last = start
+            self.offsets.append(start)
+            self.totals.append(self.totals[-1] + len(label))
+        self.text = "".join(pieces) + text[last:]
+
+    def start(self, position: int) -> int:
+        return position + self.totals[bisect.bisect_right(self.offsets, position)]
+
+    def end(self, position: int) -> int:
+        return position + self.totals[bisect.bisect_left(self.offsets, position)]
+
+
+class _ProjectWriter:
+    """Builds ``project.qde`` from the project's rows (:func:`qualcode.store.exchange.project_rows`),
+    in the element order the schema fixes."""
+
+    def __init__(self, data: dict, name: str):
+        self.data = data
         self.root = etree.Element(
             f"{{{PROJECT_NS}}}Project",
             {"name": name, "origin": ORIGIN},
             nsmap={None: PROJECT_NS},
         )
-        created = conn.execute(sa.select(meta.c.value).where(meta.c.key == "created_at")).scalar()
+        created = data["created_at"]
         if created:
             self.root.set("creationDateTime", created)
-        self.users = {row.name: row.guid for row in conn.execute(sa.select(coders.c.name, coders.c.guid))}
-        self.memos = conn.execute(sa.select(memos).order_by(memos.c.id)).mappings().all()
+        self.users = dict(data["coders"])
+        self.memos = data["memos"]
         for memo in self.memos:
             self.users.setdefault(memo["author"], derived_guid("user", memo["author"]))
-        self.docs = conn.execute(sa.select(documents).order_by(documents.c.name)).mappings().all()
+        self.docs = data["documents"]
+        turns = defaultdict(list)
+        for document_id, start, speaker in data["turns"]:
+            turns[document_id].append((start, speaker))
+        self.labels = {doc["guid"]: _Labels(doc["text"], turns[doc["id"]]) for doc in self.docs}
         self.counts = {"codes": 0, "documents": len(self.docs), "selections": 0, "codings": 0,
                        "memos": len(self.memos), "users": len(self.users), "variables": 0}
 
@@ -171,7 +203,7 @@ class _ProjectWriter:
             notes_on[(memo["target_type"], memo["target_id"])].append(memo["guid"])
         codebook = self.container("CodeBook")
         code_notes = {target: guids for (kind, target), guids in notes_on.items() if kind == "code"}
-        self.counts["codes"] = _add_codes(_sub(codebook, "Codes"), _code_rows(self.conn), None, code_notes)
+        self.counts["codes"] = _add_codes(_sub(codebook, "Codes"), _code_rows(self.data["codes"]), None, code_notes)
         if not self.counts["codes"]:
             self.root.remove(codebook)
         self.cases()
@@ -182,9 +214,7 @@ class _ProjectWriter:
         return self.root
 
     def cases(self) -> None:
-        rows = self.conn.execute(
-            sa.select(document_attributes).order_by(document_attributes.c.document_id, document_attributes.c.key)
-        ).mappings().all()
+        rows = self.data["attributes"]
         types = _variable_types(rows)
         self.counts["variables"] = len(types)
         if types:
@@ -208,22 +238,10 @@ class _ProjectWriter:
     def selections(self) -> dict:
         """Codings and segment memos grouped by (document id, start, end): one selection each."""
         grouped = defaultdict(lambda: {"codings": {}, "notes": []})
-        query = (
-            sa.select(codings.c.guid, codings.c.code_id, codings.c.coder, codings.c.created_at,
-                      sa.func.coalesce(codings.c.start, segments.c.start).label("start"),
-                      sa.func.coalesce(codings.c.end, segments.c.end).label("end"),
-                      segments.c.document_id, codes.c.guid.label("code_guid"))
-            .join(segments, segments.c.id == codings.c.segment_id)
-            .join(codes, codes.c.id == codings.c.code_id)
-            .order_by(codings.c.id)
-        )
-        for row in self.conn.execute(query).mappings():
+        for row in self.data["codings"]:
             selection = grouped[(row["document_id"], row["start"], row["end"])]
             selection["codings"].setdefault((row["code_id"], row["coder"]), row)
-        spans = dict(
-            ((str(row.id)), (row.document_id, row.start, row.end))
-            for row in self.conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start, segments.c.end))
-        )
+        spans = {str(segment_id): (document_id, start, end) for segment_id, document_id, start, end in self.data["segments"]}
         for memo in self.memos:
             if memo["target_type"] == "segment" and memo["target_id"] in spans:
                 grouped[spans[memo["target_id"]]]["notes"].append(memo["guid"])
@@ -239,10 +257,11 @@ class _ProjectWriter:
                                                   "plainTextPath": f"internal://{doc['guid']}.txt",
                                                   "creationDateTime": doc["imported_at"]})
             spans = sorted((start, end) for (doc_id, start, end) in grouped if doc_id == doc["id"])
+            labels = self.labels[doc["guid"]]
             for start, end in spans:
                 selection = grouped[(doc["id"], start, end)]
                 attributes = {"guid": derived_guid("selection", doc["guid"], start, end),
-                              "startPosition": start, "endPosition": end}
+                              "startPosition": labels.start(start), "endPosition": labels.end(end)}
                 first = next(iter(selection["codings"].values()), None)
                 if first is not None:
                     attributes |= {"creatingUser": self.users[first["coder"]], "creationDateTime": first["created_at"]}
@@ -273,20 +292,23 @@ class _ProjectWriter:
 def export_project(store, path: Path, name: str) -> dict:
     """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
     with store.reading() as conn:
-        writer = _ProjectWriter(conn, name)
-        try:
-            root = writer.build()
-        except _NotXml as exc:
-            raise _not_xml(path, exc) from None
-        texts = {doc["guid"]: doc["text"] for doc in writer.docs}
+        writer = _ProjectWriter(project_rows(conn), name)
+        own = qualcode_rows(conn)
+    try:
+        root = writer.build()
+    except _NotXml as exc:
+        raise _not_xml(path, exc) from None
+    texts = {guid: labels.text for guid, labels in writer.labels.items()}
     validate(root, "project", f"{path} (project.qde)")
     data = _serialise(root)
+    extra = sidecar.build(own, data, texts, {guid: labels.inserted for guid, labels in writer.labels.items()})
 
     def fill(out):
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("project.qde", data)
             for guid, text in texts.items():
                 archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
+            archive.writestr(SIDECAR, extra)
 
     _write_atomically(path, fill)
     return writer.counts

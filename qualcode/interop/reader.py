@@ -8,8 +8,9 @@ the reason. Positions come out as code points into the text as qualcode stores i
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from qualcode.errors import BadFile
 from qualcode.interop.archive import Archive, decode_text
@@ -22,18 +23,20 @@ from qualcode.interop.schema import (
     children,
     colour,
     guid_key,
+    is_guid,
     local,
     namespace,
     parse,
     text_of,
 )
-from qualcode.store import document_attributes
+from qualcode.store.transcript import ATTRIBUTE_KEY_LENGTH
 
 MAX_QDC_BYTES = 50_000_000
+SIDECAR = "qualcode/project.json"
 ATTRIBUTE_TYPES = {"Text": "category", "Boolean": "category", "Integer": "number", "Float": "number",
                    "Date": "date", "DateTime": "date"}
 OTHER_SOURCES = {"PictureSource": "picture", "PDFSource": "PDF", "AudioSource": "audio", "VideoSource": "video"}
-KEY_LENGTH = document_attributes.c.key.type.length
+KEY_LENGTH = ATTRIBUTE_KEY_LENGTH
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Selection:
     description: str = ""
     start: int = 0
     end: int = 0
+    whole: bool = False  # a coding of the whole source, not of a selection
 
 
 @dataclass
@@ -82,6 +86,10 @@ class RefiProject:
     description: str = ""
     skipped: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    # What the file holds, counted as written, so the import report can be held against it.
+    in_file: dict[str, int] = field(default_factory=lambda: {"selections": 0, "codings": 0})
+    sidecar: bytes | None = None  # qualcode's own data in the archive (``qualcode/project.json``)
+    qde_sha256: str = ""
 
 
 def _flag(value: str | None) -> bool:
@@ -140,7 +148,8 @@ class _ProjectReader:
         self.path = Path(path)
         self.archive = archive
         member = self.archive.project_file()
-        self.root = parse(self.archive.read(member), member.filename, self.path)
+        self.qde = self.archive.read(member)
+        self.root = parse(self.qde, member.filename, self.path)
         _check_root(self.root, "Project", PROJECT_NS_VARIANTS, self.path, "project")
         self.project = RefiProject(name=self.root.get("name") or self.path.stem, origin=self.root.get("origin") or "")
         self.notes: dict[str, Note] = {}
@@ -207,20 +216,29 @@ class _ProjectReader:
         for element in sources if sources is not None else []:
             kind = local(element)
             if kind in OTHER_SOURCES:
-                self.skipped.append(f"{OTHER_SOURCES[kind]} source {element.get('name') or element.get('guid')}: qualcode holds text only")
+                selections = [item for item in element.iter() if local(item).endswith("Selection")]
+                codings = [item for item in element.iter() if local(item) == "Coding"]
+                self.project.in_file["selections"] += len(selections)
+                self.project.in_file["codings"] += len(codings)
+                held = f" with {len(selections)} selection(s) and {len(codings)} coding(s)" if selections or codings else ""
+                self.skipped.append(f"{OTHER_SOURCES[kind]} source {element.get('name') or element.get('guid')}{held}: qualcode holds text only")
             elif kind == "TextSource":
                 source = self.read_text_source(element)
                 if source is not None:
                     self.project.sources.append(source)
 
     def read_text_source(self, element) -> Source | None:
-        guid, name = element.get("guid"), (element.get("name") or element.get("guid") or "").strip()
+        guid, name = element.get("guid"), _source_name(element)
+        self.project.in_file["selections"] += len(children(element, "PlainTextSelection"))
+        self.project.in_file["codings"] += len(children(element, "Coding")) + sum(
+            len(children(selection, "Coding")) for selection in children(element, "PlainTextSelection"))
         raw = text_of(element, "PlainTextContent")
         if not raw:
             member = self.archive.find(element.get("plainTextPath"), guid)
             if member is None:
                 where = element.get("plainTextPath") or "no plainTextPath"
-                self.skipped.append(f"text source {name}: its text ({where}) is not in the archive")
+                held = len(children(element, "PlainTextSelection"))
+                self.skipped.append(f"text source {name} with {held} selection(s): its text ({where}) is not in the archive")
                 return None
             raw, bom = decode_text(self.archive.read(member), self.path, member.filename)
             if bom:
@@ -232,7 +250,11 @@ class _ProjectReader:
         for selection in children(element, "PlainTextSelection"):
             source.selections.append(self.read_selection(selection, name))
         if children(element, "Coding"):
-            self.skipped.append(f"{len(children(element, 'Coding'))} coding(s) of the whole source {name}: qualcode codes spans, code a selection instead")
+            # A coding of the whole source is a passage from the first character to the last.
+            whole = Selection(guid=guid, raw_start=0, raw_end=0, user=element.get("creatingUser"), whole=True)
+            self.read_codings(whole, element, name)
+            source.selections.append(whole)
+            self.project.decisions.append(f"{len(whole.codings)} coding(s) of the whole source {name}: kept as passages over its whole text")
         self.refer(element, guid_key(guid))
         for value in children(element, "VariableValue"):
             self.add_value(source.attributes, value, name)
@@ -245,6 +267,11 @@ class _ProjectReader:
             raise BadFile(self.path, f"selection {element.get('guid')} in {source_name} has no whole-number start and end positions; export the project again") from None
         selection = Selection(guid=element.get("guid"), raw_start=start, raw_end=end, user=element.get("creatingUser"),
                               description=text_of(element, "Description"))
+        self.read_codings(selection, element, source_name)
+        self.refer(element, guid_key(selection.guid))
+        return selection
+
+    def read_codings(self, selection: Selection, element, source_name: str) -> None:
         for coding in children(element, "Coding"):
             ref = child(coding, "CodeRef")
             if ref is None:
@@ -252,8 +279,6 @@ class _ProjectReader:
                 continue
             selection.codings.append((coding.get("guid"), ref.get("targetGUID"), coding.get("creatingUser") or selection.user))
             self.refer(coding, guid_key(selection.guid))
-        self.refer(element, guid_key(selection.guid))
-        return selection
 
     def add_value(self, attributes: dict, element, holder: str) -> None:
         ref = child(element, "VariableRef")
@@ -298,7 +323,8 @@ class _ProjectReader:
                 self.skipped.append(f"link {link.get('name') or link.get('guid')}: qualcode carries only links to notes (as memos)")
 
     def convert_positions(self) -> None:
-        spans = [(source.raw, [(s.raw_start, s.raw_end) for s in source.selections]) for source in self.project.sources]
+        spans = [(source.raw, [(s.raw_start, s.raw_end) for s in source.selections if not s.whole])
+                 for source in self.project.sources]
         unit, scores = choose_unit(spans, self.project.origin)
         if scores:
             self.project.decisions.append(
@@ -310,6 +336,9 @@ class _ProjectReader:
         for source in self.project.sources:
             mapped = convert(source.raw, unit)
             for selection in source.selections:
+                if selection.whole:
+                    selection.start, selection.end = 0, len(source.text)
+                    continue
                 start, end = mapped(selection.raw_start), mapped(selection.raw_end)
                 if start is None or end is None or start > end:
                     raise BadFile(
@@ -320,10 +349,28 @@ class _ProjectReader:
                 selection.start, selection.end = start, end
 
 
+def _source_name(element) -> str:
+    """A source's name; when producers write a GUID there (NVivo), the name of its own file."""
+    name = (element.get("name") or element.get("guid") or "").strip()
+    if not is_guid(name):
+        return name
+    for reference in (element.get("richTextPath"), element.get("plainTextPath")):
+        base = PurePosixPath((reference or "").replace("\\", "/").split("://", 1)[-1]).name
+        if base and not is_guid(PurePosixPath(base).stem):
+            return base
+    return name
+
+
 def read_project(path: Path) -> RefiProject:
-    """Everything a ``.qdpx`` holds that qualcode can carry, positions already converted."""
+    """Everything a ``.qdpx`` holds that qualcode can carry, positions already converted, and
+    qualcode's own data (:mod:`qualcode.interop.sidecar`) when the archive carries it."""
     archive = Archive(path)
     try:
-        return _ProjectReader(path, archive).read()
+        reader = _ProjectReader(path, archive)
+        project = reader.read()
+        project.qde_sha256 = hashlib.sha256(reader.qde).hexdigest()
+        member = archive.find(SIDECAR)
+        project.sidecar = archive.read(member) if member is not None else None
+        return project
     finally:
         archive.close()

@@ -14,6 +14,7 @@ from importlib import resources
 from lxml import etree
 
 from qualcode.errors import BadFile, QualcodeError
+from qualcode.inputfile import xml_text
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -23,7 +24,7 @@ PROJECT_NS_VARIANTS = (PROJECT_NS, "urn:QDA-XML:project:1:0", "")
 SCHEMAS = {"project": "Project.xsd", "codebook": "Codebook.xsd"}
 RGB = re.compile(r"^#(?:[0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$")
 GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
-HOSTILE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+HOSTILE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # Stable GUIDs for items qualcode keeps no GUID column for (variables, cases, selections).
 GUID_NAMESPACE = uuid.UUID("6f0c3f47-2f7e-4b0e-9a39-0d6f8f6c8a10")
 
@@ -101,17 +102,9 @@ def text_of(element, name: str) -> str:
     return (found.text or "") if found is not None else ""
 
 
-def _sniff(data: bytes) -> bytes:
-    """The bytes to scan for declarations: UTF-16 is decoded so ``<!DOCTYPE`` cannot hide."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
-        encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ("utf-16-le" if data[0] == 0x3C else "utf-16-be")
-        return data.decode(encoding, errors="replace").encode("utf-8")
-    return data
-
-
 def parse(data: bytes, where: str, path) -> etree._Element:
     """Parse REFI-QDA XML safely: no DTD, no entities, no network, no huge trees."""
-    if HOSTILE.search(_sniff(data)):
+    if HOSTILE.search(xml_text(path, where, data)):
         raise BadFile(path, f"{where} declares a DOCTYPE or ENTITY, which qualcode never reads; export it again without one")
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False, remove_comments=True
@@ -119,7 +112,7 @@ def parse(data: bytes, where: str, path) -> etree._Element:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise BadFile(path, f"{where} is not well-formed XML ({exc.msg}); export it again from the other program") from None
+        raise BadFile(path, f"{where} is not well-formed XML ({' '.join(exc.msg.split())}); export it again from the other program") from None
     if root is None:
         raise BadFile(path, f"{where} is empty; export it again from the other program")
     return root

@@ -41,7 +41,9 @@ class AdjudicateApp(App):
         self.coders = list(table.columns[2:])
         self.rows = table.to_dict(orient="records")
         self.position = 0
-        self.decisions: dict[str, list[str]] = {}
+        stored = project.decisions(into)
+        self.decisions: dict[str, list[str]] = {ref: codes for ref, (codes, _) in stored.items()}
+        self.by_hand = {ref for ref, (_, hand) in stored.items() if hand}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -75,8 +77,9 @@ class AdjudicateApp(App):
         lines.append("toggle: " + "  ".join(f"{n}={code}" for n, code in enumerate(options[:9], start=1)))
         self.query_one("#codes", Static).update("\n".join(lines))
         decided = self.decisions.get(row["ref"])
+        how = "" if decided is None else ("  (decided by hand)" if row["ref"] in self.by_hand else "  (by rule)")
         self.query_one("#decision", Static).update(
-            f"{self.into}: " + ("(undecided)" if decided is None else ", ".join(decided) or "(no code)")
+            f"{self.into}: " + ("(undecided)" if decided is None else ", ".join(decided) or "(no code)") + how
         )
 
     def decide(self, codes) -> None:
@@ -86,6 +89,7 @@ class AdjudicateApp(App):
         chosen = sorted(set(codes))
         self.project.adjudicate(row["ref"], chosen, into=self.into)
         self.decisions[row["ref"]] = chosen
+        self.by_hand.add(row["ref"])
         self.show()
 
     def action_take(self, index: int) -> None:

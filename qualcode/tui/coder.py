@@ -36,6 +36,7 @@ KEYS = [
     (":", "go to segment number N (or DOC:N)"),
     ("ctrl+z", "undo the last action (again for the one before)"),
     ("!", "write a memo on this segment"),
+    ("ctrl+t", "hide or show the codes-here and suggestions panels (more room for the code list)"),
     ("?", "this help"),
     ("ctrl+q", "quit (nothing to save)"),
 ]
@@ -45,15 +46,23 @@ COMMAND_CHARACTERS = set("/?:! 123456789")
 class CoderScreen(Screen):
     """The coding screen: calls the session (and so the project), draws, reacts to messages."""
 
+    # Below COMPACT_BELOW rows the screen is "compact": the search box loses its frame and the
+    # two panels under the code list shrink to their content (a few lines at most), so the code
+    # list keeps at least eight rows at 80x24; ctrl+t hides those panels for the whole height.
     DEFAULT_CSS = """
     #segment { width: 3fr; border: round $primary; padding: 0 1; }
-    #side { width: 2fr; }
-    CodePicker { height: 1fr; border: round $primary; }
+    #side { width: 2fr; min-width: 30; }
+    CodePicker { height: 1fr; min-height: 6; border: round $primary; }
     CodePicker OptionList { height: 1fr; }
     #codings { height: 10; border: round $primary; padding: 0 1; }
     #suggestions { height: 11; border: round $primary; padding: 0 1; }
     #progress { height: 1; background: $boost; padding: 0 1; }
+    CoderScreen.compact #search { height: 1; border: none; padding: 0 1; }
+    CoderScreen.compact #codings { height: auto; max-height: 5; }
+    CoderScreen.compact #suggestions { height: auto; max-height: 6; }
+    CoderScreen.panels-hidden #codings, CoderScreen.panels-hidden #suggestions { display: none; }
     """
+    COMPACT_BELOW = 36
     BINDINGS = [
         Binding("right", "move(1)", "next"),
         Binding("left", "move(-1)", "previous"),
@@ -63,6 +72,7 @@ class CoderScreen(Screen):
         Binding("ctrl+z", "undo", "undo"),
         Binding("exclamation_mark", "memo", "memo"),
         Binding("question_mark", "help", "help"),
+        Binding("ctrl+t", "toggle_panels", "panels"),
         *(Binding(str(n), f"accept({n})", show=False) for n in range(1, 10)),
     ]
 
@@ -86,6 +96,7 @@ class CoderScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < self.COMPACT_BELOW, "compact")
         self.query_one("#codings").border_title = "codes here"
         self.query_one("#suggestions").border_title = "suggestions"
         self.query_one("#codes").focus()
@@ -93,6 +104,12 @@ class CoderScreen(Screen):
         if ignored:
             self.notify(f"shortcuts {' '.join(ignored)} are command keys here; use the search for those codes")
         self.draw()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.height < self.COMPACT_BELOW, "compact")
+
+    def action_toggle_panels(self) -> None:
+        self.toggle_class("panels-hidden")
 
     @property
     def item(self) -> Item:
@@ -104,7 +121,10 @@ class CoderScreen(Screen):
         before, after = context(session.turns(item), item)
         self.query_one(SegmentView).show(item, before, after)
         self.query_one(CodingsPanel).show(session.state(self.index), session.coder, self.names)
-        self.query_one(SuggestionsPanel).show(session.suggestions(self.index), self.names)
+        suggestions = session.suggestions(self.index)
+        self.query_one(SuggestionsPanel).show(suggestions, self.names)
+        if suggestions is None:
+            self.app.learn()
         others = " · others' codes shown" if session.show_others else ""
         self.query_one("#progress", Static).update(
             f"segment {self.index + 1} of {session.total} · reviewed {session.done} / {session.total}"
@@ -125,8 +145,12 @@ class CoderScreen(Screen):
         return result
 
     def apply(self, code_id: str, origin: str = "manual") -> None:
-        if self._attempt(self.session.tag, self.index, code_id, origin) is False:
+        added = self._attempt(self.session.tag, self.index, code_id, origin)
+        if added is False:
             self.notify(f"{code_id} is already on {self.item.ref}")
+        elif added and self.session.undo_steps[-1].replaced:
+            gone = ", ".join(code for code, _ in self.session.undo_steps[-1].replaced)
+            self.notify(f"{code_id} replaced {gone}: one child of an exclusive group per segment (ctrl+z undoes)")
         self.draw()
 
     def on_key(self, event) -> None:
@@ -149,7 +173,7 @@ class CoderScreen(Screen):
         self.draw()
 
     def action_accept(self, number: int) -> None:
-        suggestions = self.session.suggestions(self.index)
+        suggestions = self.session.suggestions(self.index) or []
         if number > len(suggestions):
             self.notify(f"there is no suggestion {number} for {self.item.ref}")
             return
@@ -202,8 +226,10 @@ class CoderApp(App):
 
     ``coder`` None asks once and remembers the answer in the project. ``order`` arranges the
     items given the ids the coder already reviewed; ``suggest`` feeds the suggestions panel, and
-    ``retrain`` (if given) runs in a worker thread at start and after every change, so the
-    suggestions learn from the coding without freezing the screen.
+    ``retrain`` (if given) runs in a worker thread at start, after every change and when
+    ``suggest`` answers None (no model for that segment yet: a blind suggester trains one per
+    document), so the suggestions learn from the coding without freezing the screen;
+    ``retrain`` returning None means there was nothing to train.
     """
 
     TITLE = "qualcode code"
@@ -238,15 +264,15 @@ class CoderApp(App):
         try:
             while True:
                 self._stale = False
-                self.retrain()
-                self.call_from_thread(self._refresh_suggestions)
+                if self.retrain() is not None:
+                    self.call_from_thread(self._refresh_suggestions)
                 if not self._stale:
                     break
         finally:
             self._training = False
 
     def _refresh_suggestions(self) -> None:
-        if isinstance(self.screen, CoderScreen):
+        if isinstance(self.screen, CoderScreen) and self.screen.is_mounted:
             self.screen.session.forget_suggestions()
             self.screen.draw()
 

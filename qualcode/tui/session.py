@@ -4,7 +4,8 @@ The coder screen calls this; it calls :class:`qualcode.Project` and holds no Tex
 the same steps can be driven from a test or a benchmark. Each action is its own transaction
 (nothing to save, a crash loses nothing); :meth:`CodingSession.undo` reverses the last one:
 a tag is untagged (or, if it was the coder's first look at the segment, the review mark goes
-too), a first "reviewed, no code" is withdrawn, a removal is tagged again with its origin.
+too) and the code it replaced in an exclusive group put back, a first "reviewed, no code" is
+withdrawn, a removal is tagged again with its origin.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from qualcode.errors import BadInput
 from qualcode.worklist import Item, Ordering, SegmentState, in_document_order
 
-# suggest(segment_id) -> [(code_id, score, reason_words), ...], best first
-Suggest = Callable[[int], list[tuple[str, float, list[str]]]]
+# suggest(segment_id) -> [(code_id, score, reason_words), ...], best first; None while its model trains
+Suggest = Callable[[int], list[tuple[str, float, list[str]]] | None]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Step:
     code_id: str | None = None
     origin: str = "manual"
     first_review: bool = False
+    replaced: tuple[tuple[str, str], ...] = ()  # (code, origin) a tag took off (an exclusive group's other child)
 
 
 class CodingSession:
@@ -62,13 +64,17 @@ class CodingSession:
     def state(self, index: int) -> SegmentState:
         return self.project.segment_state(self.items[index].segment_id, self.coder, others=self.show_others)
 
-    def suggestions(self, index: int) -> list[tuple[str, float, list[str]]]:
-        """The suggester's proposals for a segment, asked once per segment; none without one."""
+    def suggestions(self, index: int) -> list[tuple[str, float, list[str]]] | None:
+        """The suggester's proposals for a segment, asked once per segment; none without one,
+        None while the model for it is being trained."""
         if self.suggest is None:
             return []
         segment_id = self.items[index].segment_id
         if segment_id not in self._suggestions:
-            self._suggestions[segment_id] = list(self.suggest(segment_id))
+            found = self.suggest(segment_id)
+            if found is None:
+                return None
+            self._suggestions[segment_id] = list(found)
         return self._suggestions[segment_id]
 
     def forget_suggestions(self) -> None:
@@ -88,13 +94,15 @@ class CodingSession:
     # ---- actions -------------------------------------------------------------------------
 
     def tag(self, index: int, code_id: str, origin: str = "manual") -> bool:
-        """Apply a code; False if the coder had already applied it here."""
+        """Apply a code, replacing the coder's code from another child of its exclusive group;
+        False if the coder had already applied it here."""
         item = self.items[index]
         first = item.segment_id not in self.reviewed
-        if not self.project.tag(item.ref, [code_id], coder=self.coder, origin=origin):
+        added, replaced = self.project.tag_replacing(item.ref, code_id, coder=self.coder, origin=origin)
+        if not added:
             return False
         self.reviewed.add(item.segment_id)
-        self.undo_steps.append(Step("tag", index, code_id, origin, first))
+        self.undo_steps.append(Step("tag", index, code_id, origin, first, tuple(replaced)))
         return True
 
     def untag(self, index: int, code_id: str) -> bool:
@@ -132,4 +140,6 @@ class CodingSession:
             self.reviewed.discard(item.segment_id)
         else:
             self.project.untag(item.ref, [step.code_id], coder=self.coder)
+            for code_id, origin in step.replaced:
+                self.project.tag(item.ref, [code_id], coder=self.coder, origin=origin)
         return step

@@ -69,19 +69,28 @@ class SegmentView(Static):
             self.refresh(layout=True)
 
 
+PARTIAL_MARK = "(part)"  # a span coded in another program covers only part of the segment
+
+
 class CodingsPanel(Static):
-    """The codes on this segment (the coder's own; others' read-only, by coder) and its memos."""
+    """The codes on this segment (the coder's own; others' read-only, by coder) and its memos;
+    a code carried only by passages inside the segment is marked as partial."""
 
     def show(self, state: SegmentState, coder: str, names: dict[str, str]) -> None:
         text = Text("reviewed" if state.reviewed else "not reviewed yet", style="green" if state.reviewed else "yellow")
         mine = state.codes_of(coder)
+        partial = {(c.coder, c.code_id) for c in state.codings if c.partial}
         for code_id in mine:
             text.append(f"\n  {code_id}", style="bold")
             text.append(f"  {names.get(code_id, '')}")
+            if (coder, code_id) in partial:
+                text.append(f"  {PARTIAL_MARK}", style="dim")
         if state.reviewed and not mine:
             text.append("\n  (no code)", style="dim")
         for other in (c for c in state.codings if c.coder != coder):
             text.append(f"\n  [{other.coder}] {other.code_id}", style="dim italic")
+            if other.partial:
+                text.append(f" {PARTIAL_MARK}", style="dim")
         for author, memo in state.memos:
             text.append(f"\nmemo ({author}): ", style="cyan")
             text.append(memo)
@@ -91,7 +100,10 @@ class CodingsPanel(Static):
 class SuggestionsPanel(Static):
     """Numbered proposals of the suggester; key N accepts proposal N."""
 
-    def show(self, suggestions: list[tuple[str, float, list[str]]], names: dict[str, str]) -> None:
+    def show(self, suggestions: list[tuple[str, float, list[str]]] | None, names: dict[str, str]) -> None:
+        if suggestions is None:
+            self.update(Text("learning from the coding ...", style="dim"), layout=False)
+            return
         if not suggestions:
             self.update(Text("no suggestions", style="dim"), layout=False)
             return

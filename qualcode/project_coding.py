@@ -1,0 +1,249 @@
+"""``Project`` methods for coding: tags and review marks, codings tables, codebook evolution,
+memos, the audit log, and what the keyboard coder reads (part of :class:`qualcode.Project`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualcode import auditlog, coding
+from qualcode import worklist as worklist_mod
+from qualcode.codebook import with_descendants
+from qualcode.errors import Conflict
+from qualcode.selection import Selection, check_coder
+from qualcode.store import codebook as store_codebook
+from qualcode.store import coding as store_coding
+from qualcode.store import log as store_log
+from qualcode.store import memo as store_memo
+from qualcode.store import segment as store_segment
+
+
+class CodingMethods:
+    """Coding a project: every write is one ``atomic()`` transaction through the store."""
+
+    def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
+        """Apply codes to segment ``DOC:N``; returns the codes newly applied. Two children of an
+        exclusive group on one segment (with the coder's codes there) are refused."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
+            segment_id = store_segment.resolve_segment(conn, ref)
+            held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
+                if set(codes) & set(code_ids):
+                    raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
+            return store_coding.tag(self.store, conn, segment_id, code_ids, coder, origin)
+
+    def check_codable(self, code_ids) -> None:
+        """Raise ``BadInput`` for a code the codebook says is not codable (a group of codes)."""
+        with self.store.reading() as conn:
+            coding.check_codable(store_codebook.not_codable(conn), code_ids)
+
+    def tag_replacing(self, ref: str, code_id: str, *, coder: str | None = None, origin: str = "manual") -> tuple[bool, list[tuple[str, str]]]:
+        """Apply one code, first removing the coder's codes on ``DOC:N`` from other children of its
+        exclusive group (the keyboard coder's way); returns whether it was new, and the (code,
+        origin) removed, so an undo can put them back. One transaction."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
+            segment_id = store_segment.resolve_segment(conn, ref)
+            store_codebook.check_codes(conn, [code_id])
+            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            branch = coding.exclusive_branch(code_id, parents, exclusive)
+            rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
+                      if branch and (found := coding.exclusive_branch(c["code_id"], parents, exclusive))
+                      and found[0] == branch[0] and found[1] != branch[1]]
+            store_coding.untag(self.store, conn, segment_id, [code for code, _ in rivals], coder)
+            return bool(store_coding.tag(self.store, conn, segment_id, [code_id], coder, origin)), rivals
+
+    def exclusive_violations(self, coders=None) -> list[dict]:
+        """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
+        one segment: ref, coder, group, codes."""
+        with self.store.reading() as conn:
+            refs = store_segment.segment_refs(conn)
+            found = coding.exclusive_clashes(
+                [row for row in store_coding.coded(conn) if coders is None or row[1] in coders],
+                store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn))
+        return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
+
+    def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
+        """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("untag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
+            return store_coding.untag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder)
+
+    def review(self, ref: str, *, coder: str | None = None) -> bool:
+        """Mark segment ``DOC:N`` as looked at (with or without codes); False if it already was."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("review", ref, {"coder": coder}) as conn:
+            return store_coding.mark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
+
+    def unreview(self, ref: str, *, coder: str | None = None) -> bool:
+        """Withdraw the review mark and the coder's codes on ``DOC:N`` (the undo of a first look)."""
+        coder = self.require_coder(coder)
+        with self.store.atomic("unreview", ref, {"coder": coder}) as conn:
+            return store_coding.unmark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
+
+    def add_memo(self, text: str, *, document: str | None = None, segment: str | None = None,
+                 code: str | None = None, author: str | None = None) -> int:
+        """Write a memo on a document (by name), a segment (``DOC:N``), a code, or the project."""
+        author = self.require_coder(author)
+        with self.store.atomic("memo", segment or document or code or "project", {"author": author}) as conn:
+            if segment:
+                target = ("segment", str(store_segment.resolve_segment(conn, segment)))
+            elif document:
+                target = ("document", str(store_segment.document_id(conn, document)))
+            elif code:
+                target = ("code", store_codebook.check_codes(conn, [code])[0])
+            else:
+                target = ("project", None)
+            return store_memo.add_memo(self.store, conn, *target, author, text)
+
+    def apply_codings(self, source) -> coding.ApplyReport:
+        """Apply a codings table (a CSV path or a DataFrame with document, segment, coder, code
+        and optional memo): every row is checked first, then all are written in one
+        transaction. Rows already in the project change nothing. Checking happens before the
+        write lock is taken, and again inside it only if another writer came in between."""
+        if hasattr(source, "to_dict"):
+            coding.check_columns("the table", source.columns)
+            records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
+            label, csv_format = "the table", ""
+        else:
+            table = coding.read_codings_csv(Path(source))
+            records, label, csv_format = table.rows, str(source), table.describe()
+
+        def checked(conn):
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
+                                   store_segment.segment_fingerprints(conn))
+            coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
+                                   store_codebook.exclusive_codes(conn))
+            return rows
+
+        with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
+            report = coding.apply_rows(self.store, conn, rows)
+        report.csv_format = csv_format
+        return report
+
+    def codings(self, coder: str | None = None, code: str | None = None):
+        """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
+        fingerprint of the segment's text, coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
+        memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, store_coding.coder_names(conn))
+            wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
+            rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
+                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted,
+                                      store_segment.segment_fingerprints(conn))
+        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+
+    def fingerprint_codings(self, path: str | Path):
+        """A codings CSV as a DataFrame in its own row order, with the fingerprint column filled
+        from this project's segments (to add it to a table made without it)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        records = coding.read_codings_csv(Path(path)).rows
+        with self.store.reading() as conn:
+            rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
+                                            str(path), records)
+        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+
+    # ---- codebook evolution ----------------------------------------------------------------
+
+    def add_code(self, code_id: str, name: str, *, parent: str | None = None, definition: str = "") -> None:
+        """Add a code to the project's codebook, at the top or under ``parent``."""
+        with self.store.atomic("codes.add", code_id) as conn:
+            store_codebook.add_code(self.store, conn, code_id, name, parent=parent, definition=definition)
+
+    def rename_code(self, code_id: str, new_name: str) -> str:
+        """Rename a code (its id and codings stay); returns the old name."""
+        with self.store.atomic("codes.rename", code_id) as conn:
+            return store_codebook.rename_code(self.store, conn, code_id, new_name)
+
+    def move_code(self, code_id: str, parent: str | None) -> None:
+        """Move a code with its sub-codes under ``parent`` (None: to the top)."""
+        with self.store.atomic("codes.move", code_id, {"to": parent}) as conn:
+            store_codebook.move_code(self.store, conn, code_id, parent)
+
+    def merge_codes(self, sources, dest: str) -> dict:
+        """Fold ``sources`` into ``dest``, keeping their codings; returns moved/collapsed counts."""
+        with self.store.atomic("codes.merge", dest, {"sources": list(sources)}) as conn:
+            return store_codebook.merge_codes(self.store, conn, list(sources), dest)
+
+    def delete_code(self, code_id: str, *, force: bool = False) -> dict:
+        """Delete a code; with codings only when ``force`` (they are kept in the audit log)."""
+        with self.store.atomic("codes.delete", code_id, {"force": force}) as conn:
+            return store_codebook.delete_code(self.store, conn, code_id, force=force)
+
+    # ---- memos and the audit log -----------------------------------------------------------
+
+    def memos(self, document: str | None = None, code: str | None = None):
+        """Memos as a DataFrame: id, target_type, target, author, created_at, text."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            return pd.DataFrame(store_memo.memo_rows(conn, document=document, code=code), columns=store_memo.MEMO_COLUMNS)
+
+    def memo(self, memo_id: int) -> dict:
+        with self.store.reading() as conn:
+            return store_memo.memo(conn, memo_id)
+
+    def verify_log(self) -> auditlog.Verification:
+        """Walk the audit log's hash chain: the first entry changed, removed or inserted outside
+        qualcode (and any breaks a write accepted), whether the append-only triggers are there,
+        and the chain head."""
+        with self.store.reading() as conn:
+            rows, missing, recorded = store_log.chain(conn)
+        return auditlog.verify(rows, missing_triggers=missing, recorded_head=recorded)
+
+    def log(self, coder: str | None = None, since: str | None = None, action: str | None = None):
+        """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first; a
+        segment as target is named ``DOC:N``."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        moment = auditlog.parse_since(since) if since else None
+        with self.store.reading() as conn:
+            if coder:
+                check_coder(coder, {*store_coding.coder_names(conn), *store_log.actors(conn)})
+            rows = auditlog.entries(store_log.audit_rows(conn, since=moment, action=action), coder=coder)
+            refs = store_segment.segment_refs(conn) if auditlog.names_segments(rows) else {}
+        return pd.DataFrame(auditlog.with_segment_refs(rows, refs), columns=auditlog.LOG_COLUMNS)
+
+    def coding_events(self):
+        """Every coding and review mark as a DataFrame: coder, kind, segment_id, code (None for a
+        review mark), origin (manual, suggestion, import; None for a mark), at (ISO time)."""
+        import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
+
+        with self.store.reading() as conn:
+            rows = store_coding.coding_events(conn)
+        return pd.DataFrame(rows, columns=["coder", "kind", "segment_id", "code", "origin", "at"])
+
+    # ---- the keyboard coder's reads (worklist) --------------------------------------------
+
+    def worklist(self, documents=None, *, attributes: dict[str, str] | None = None) -> list[worklist_mod.Item]:
+        """The segments the keyboard coder walks through (one query), in document order."""
+        selection = Selection.of(documents, attributes)
+        with self.store.reading() as conn:
+            return worklist_mod.items(selection.narrow(store_segment.segment_rows(conn, selection)))
+
+    def reviewed_segments(self, coder: str) -> set[int]:
+        """Ids of the segments ``coder`` has looked at."""
+        with self.store.reading() as conn:
+            return store_coding.reviewed_by(conn, coder)
+
+    def turns(self, document: str) -> list[worklist_mod.Turn]:
+        """A document's turns with their text, to show a segment in context."""
+        with self.store.reading() as conn:
+            return [worklist_mod.Turn(**row) for row in store_segment.turn_rows(conn, document)]
+
+    def segment_state(self, segment_id: int, coder: str, *, others: bool = False) -> worklist_mod.SegmentState:
+        """Codings, review mark and memos of one segment, as the coder may see them: blind
+        (unless ``others``), only the coder's own codes and memos."""
+        with self.store.reading() as conn:
+            memos = store_memo.memos_on_segment(conn, segment_id)
+            return worklist_mod.segment_state(
+                store_coding.segment_codings(conn, segment_id, None if others else coder),
+                store_coding.is_reviewed(conn, segment_id, coder),
+                memos if others else [(author, text) for author, text in memos if author == coder],
+                coder,
+            )

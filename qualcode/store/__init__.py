@@ -1,0 +1,54 @@
+"""The store: the only package that speaks SQL.
+
+``schema`` holds the tables and the numbered migrations, ``core`` the :class:`Store` (engine,
+``atomic()`` transactions that take the write lock up front, the hash-chained audit log, meta
+values, coders, documents). The other modules read
+(plain values, dataclasses, rows for DataFrames) and write, one path per kind of row:
+
+- ``segment``: documents by name (``UnknownItem`` raised in one place), segments of a
+  :class:`~qualcode.selection.Selection`, ``DOC:N`` lookups;
+- ``coding``: the one INSERT of codings and of review marks (``insert_codings``,
+  ``insert_reviews``) under tag, untag, review, apply, consensus, autocode, merge, re-import and
+  REFI-QDA import; coder reads. A coding is a passage: several spans of one segment may carry
+  one code from one coder; segment-level reads count the code once;
+- ``memo``: the one INSERT of memos, memo reads; ``codebook``: codes read, loaded and evolved;
+- ``transcript`` (import, documents, the project's unit), ``matrix``, ``suggest``, ``copies``
+  (merge), ``exchange`` (REFI-QDA export), ``log`` (the audit log read back).
+
+Outside this package no module imports SQLAlchemy or names a table (``tests/test_layout.py``).
+The names below are kept here for scripts and benchmarks that build projects in bulk.
+"""
+
+from qualcode.store.core import (
+    PROJECT_FILE,
+    NewDocument,
+    NewSegment,
+    NewTurn,
+    Store,
+    default_actor,
+    insert_document,
+    new_guid,
+    now,
+)
+from qualcode.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    audit,
+    coders,
+    codes,
+    codings,
+    document_attributes,
+    documents,
+    memos,
+    meta,
+    metadata,
+    reviews,
+    segments,
+    turns,
+)
+
+__all__ = [
+    "MIGRATIONS", "PROJECT_FILE", "SCHEMA_VERSION", "NewDocument", "NewSegment", "NewTurn", "Store",
+    "audit", "coders", "codes", "codings", "default_actor", "document_attributes", "documents",
+    "insert_document", "memos", "meta", "metadata", "new_guid", "now", "reviews", "segments", "turns",
+]

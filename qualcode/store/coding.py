@@ -1,0 +1,371 @@
+"""The one write path for codings and review marks (tag, untag, review, import, merge, autocode,
+consensus, REFI import all go through ``tag_many``/``mark_reviewed_many``), and coding reads."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from qualcode import selection
+from qualcode.errors import BadInput, Conflict
+from qualcode.store.codebook import check_codes
+from qualcode.store.core import Store, new_guid, now
+from qualcode.store.schema import coders, codes, codings, documents, reviews, segments
+
+
+ORIGINS = ("manual", "suggestion", "import")
+
+
+# Up to this many segments, existing rows are looked up by segment id; beyond it, by coder.
+FEW_SEGMENTS = 500
+
+
+Pair = tuple[int, str]  # (segment id, coder)
+
+
+Triple = tuple[int, str, str]  # (segment id, code id, coder)
+
+
+REVIEW_PAIR = (reviews.c.segment_id, reviews.c.coder)
+
+
+CODING_TRIPLE = (codings.c.segment_id, codings.c.code_id, codings.c.coder)
+
+
+PASSAGE = (*CODING_TRIPLE, codings.c.start, codings.c.end)  # a whole-segment coding has no span
+
+
+def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple]:
+    """The rows of ``columns`` in ``table`` for the coders (and, when few, segments) of ``wanted``."""
+    query = sa.select(*columns).where(table.c.coder.in_(sorted({item[-1] for item in wanted})))
+    segment_ids = {item[0] for item in wanted}
+    if len(segment_ids) <= FEW_SEGMENTS:
+        query = query.where(table.c.segment_id.in_(sorted(segment_ids)))
+    return set(map(tuple, conn.execute(query)))
+
+
+def _passage(row: dict) -> tuple:
+    return row["segment_id"], row["code_id"], row["coder"], row.get("start"), row.get("end")
+
+
+def insert_codings(conn: sa.Connection, rows: list[dict]) -> list[dict]:
+    """The one INSERT of codings, in bulk. Each row holds segment_id, code_id and coder; created_at,
+    origin, start, end and guid default to now, manual, no span (the whole segment) and a new
+    GUID, and are kept when given (a re-import, a merge and a REFI-QDA import carry them over).
+    A coding is a passage: one coder may code several spans of a segment with one code. A row
+    for a passage already held (or given twice) is not written; those rows are returned, so an
+    import can report them. Callers log."""
+    if not rows:
+        return []
+    held = _present(conn, codings, PASSAGE, [(row["segment_id"], row["coder"]) for row in rows])
+    fresh, repeated = [], []
+    for row in rows:
+        key = _passage(row)
+        (repeated if key in held else fresh).append(row)
+        held.add(key)
+    stamp = now()
+    if fresh:
+        conn.execute(codings.insert(), [
+            {"created_at": stamp, "origin": "manual", "start": None, "end": None,
+             **{k: v for k, v in row.items() if k != "id"}, "guid": row.get("guid") or new_guid()}
+            for row in fresh
+        ])
+    return repeated
+
+
+def insert_reviews(conn: sa.Connection, rows: list[dict]) -> None:
+    """The one INSERT of review marks, in bulk: segment_id and coder, reviewed_at (default now)."""
+    if not rows:
+        return
+    stamp = now()
+    conn.execute(reviews.insert(), [{"reviewed_at": stamp, **row} for row in rows])
+
+
+def mark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
+    """Record that each coder looked at each segment of ``(segment id, coder)`` pairs; returns
+    the pairs that were not recorded yet (one statement and one audit entry each, in bulk)."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return []
+    present = _present(conn, reviews, REVIEW_PAIR, wanted)
+    added = [pair for pair in wanted if pair not in present]
+    if added:
+        for name in dict.fromkeys(coder for _, coder in added):
+            store.ensure_coder(conn, name)
+        insert_reviews(conn, [{"segment_id": s, "coder": c} for s, c in added])
+        store.log_many(conn, [("review.add", str(s), {"coder": c}) for s, c in added])
+    return added
+
+
+def unmark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
+    """Withdraw review marks (and with them the coders' codes on those segments); returns the
+    pairs that were marked."""
+    wanted = list(dict.fromkeys(pairs))
+    if not wanted:
+        return []
+    marked = _present(conn, reviews, REVIEW_PAIR, wanted)
+    gone = [pair for pair in wanted if pair in marked]
+    coded = sorted(_present(conn, codings, CODING_TRIPLE, wanted))
+    asked = set(wanted)
+    _delete_codings(store, conn, [(s, code, c) for s, code, c in coded if (s, c) in asked])
+    if gone:
+        conn.execute(
+            reviews.delete().where(reviews.c.segment_id == sa.bindparam("s"), reviews.c.coder == sa.bindparam("c")),
+            [{"s": s, "c": c} for s, c in gone],
+        )
+        store.log_many(conn, [("review.delete", str(s), {"coder": c}) for s, c in gone])
+    return gone
+
+
+def tag_many(store: Store, conn: sa.Connection, triples, origin: str = "manual") -> list[Triple]:
+    """Apply ``(segment id, code id, coder)`` codings, marking their segments reviewed; returns
+    those that were not there yet. Codes are checked once, rows written in bulk."""
+    if origin not in ORIGINS:
+        raise BadInput(f"unknown coding origin {origin!r}: use one of {', '.join(ORIGINS)}")
+    wanted = list(dict.fromkeys(triples))
+    if not wanted:
+        return []
+    check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
+    mark_reviewed_many(store, conn, ((s, c) for s, _, c in wanted))
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
+    added = [triple for triple in wanted if triple not in present]
+    if added:
+        insert_codings(conn, [{"segment_id": s, "code_id": code, "coder": c, "origin": origin} for s, code, c in added])
+        store.log_many(conn, [("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added])
+    return added
+
+
+def untag_many(store: Store, conn: sa.Connection, triples) -> list[Triple]:
+    """Remove ``(segment id, code id, coder)`` codings (the review marks stay); returns those removed."""
+    wanted = list(dict.fromkeys(triples))
+    if not wanted:
+        return []
+    check_codes(conn, dict.fromkeys(code for _, code, _ in wanted))
+    present = _present(conn, codings, CODING_TRIPLE, wanted)
+    removed = [triple for triple in wanted if triple in present]
+    _delete_codings(store, conn, removed)
+    return removed
+
+
+def _delete_codings(store: Store, conn: sa.Connection, triples: list[Triple]) -> None:
+    if triples:
+        conn.execute(
+            codings.delete().where(codings.c.segment_id == sa.bindparam("s"), codings.c.code_id == sa.bindparam("code"),
+                                   codings.c.coder == sa.bindparam("c")),
+            [{"s": s, "code": code, "c": c} for s, code, c in triples],
+        )
+        store.log_many(conn, [("coding.delete", str(s), {"coder": c, "code": code}) for s, code, c in triples])
+
+
+def mark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: str) -> bool:
+    """Record that ``coder`` looked at the segment; False if already recorded."""
+    return bool(mark_reviewed_many(store, conn, [(segment_id, coder)]))
+
+
+def unmark_reviewed(store: Store, conn: sa.Connection, segment_id: int, coder: str) -> bool:
+    """Withdraw a review mark (and so the coder's codes on that segment); used by undo."""
+    return bool(unmark_reviewed_many(store, conn, [(segment_id, coder)]))
+
+
+def tag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str, origin: str = "manual") -> list[str]:
+    """Apply codes to a segment for a coder (no codes: just review it); returns the codes that were not there yet."""
+    code_ids = list(code_ids)
+    added = tag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids], origin)
+    if not code_ids:
+        mark_reviewed(store, conn, segment_id, coder)
+    return [code_id for _, code_id, _ in added]
+
+
+def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: str) -> list[str]:
+    """Remove codes from a segment for a coder (the review mark stays); returns those removed."""
+    return [code_id for _, code_id, _ in untag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids])]
+
+
+def coded(conn: sa.Connection, coder: str | None = None) -> list[tuple[int, str, str]]:
+    """(segment id, coder, code id) of every coded segment (several passages count once), for
+    one coder or all."""
+    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct()
+    if coder:
+        query = query.where(codings.c.coder == coder)
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def reviewed(conn: sa.Connection, coder: str | None = None) -> list[tuple[int, str]]:
+    """(segment id, coder) of every review mark, for one coder or all."""
+    query = sa.select(reviews.c.segment_id, reviews.c.coder)
+    if coder:
+        query = query.where(reviews.c.coder == coder)
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def coder_names(conn: sa.Connection) -> list[str]:
+    """Every coder's name, sorted."""
+    return list(conn.execute(sa.select(coders.c.name).order_by(coders.c.name)).scalars())
+
+
+def coder_kinds(conn: sa.Connection) -> dict[str, str]:
+    """Coder name -> kind (human, model, consensus), sorted by name."""
+    return dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
+
+
+def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, list[str]]]:
+    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or
+    the default ones (:func:`default_coders`)."""
+    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct().order_by(codings.c.code_id)
+    query = query.where(codings.c.coder.in_([coder] if coder else default_coders(conn)))
+    found: dict[int, dict[str, list[str]]] = {}
+    for segment_id, name, code_id in conn.execute(query):
+        found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
+    return found
+
+
+def partial_passages(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
+    """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
+    the codes that cover only part of a segment: a coder's code that also covers the whole
+    segment is not listed. For one coder or all."""
+    query = (sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
+                       segments.c.start.label("first"), segments.c.end.label("last"))
+             .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start))
+    if coder:
+        query = query.where(codings.c.coder == coder)
+    found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
+    whole = set()
+    for segment_id, code_id, name, start, end, first, last in conn.execute(query):
+        if start is None or (start <= first and end >= last):
+            whole.add((segment_id, code_id, name))
+        else:
+            found.setdefault(segment_id, {}).setdefault(code_id, {}).setdefault(name, []).append((max(start, first), min(end, last)))
+    for segment_id, code_id, name in whole:
+        found.get(segment_id, {}).get(code_id, {}).pop(name, None)
+    return found
+
+
+def reviewed_by(conn: sa.Connection, coder: str) -> set[int]:
+    """Ids of every segment ``coder`` has looked at."""
+    return set(conn.execute(sa.select(reviews.c.segment_id).where(reviews.c.coder == coder)).scalars())
+
+
+def is_reviewed(conn: sa.Connection, segment_id: int, coder: str) -> bool:
+    return conn.execute(
+        sa.select(reviews.c.segment_id).where(reviews.c.segment_id == segment_id, reviews.c.coder == coder)
+    ).first() is not None
+
+
+def segment_codings(conn: sa.Connection, segment_id: int, coder: str | None = None) -> list[dict]:
+    """The codings (coder, code_id, origin, partial) of one segment in the order made, one coder's
+    or all, each code once per coder; ``partial`` when every passage of it covers only part of
+    the segment (a span coded in another program)."""
+    segment = sa.select(segments.c.start, segments.c.end).where(segments.c.id == segment_id).subquery()
+    whole = sa.or_(codings.c.start.is_(None), sa.and_(codings.c.start <= segment.c.start, codings.c.end >= segment.c.end))
+    query = (
+        sa.select(codings.c.coder, codings.c.code_id, sa.func.min(codings.c.origin).label("origin"),
+                  (sa.func.max(sa.case((whole, 1), else_=0)) == 0).label("partial"))
+        .join(segment, sa.true())
+        .where(codings.c.segment_id == segment_id)
+        .group_by(codings.c.coder, codings.c.code_id)
+        .order_by(sa.func.min(codings.c.id))
+    )
+    if coder:
+        query = query.where(codings.c.coder == coder)
+    return [{**row, "partial": bool(row["partial"])} for row in conn.execute(query).mappings()]
+
+
+CODER_NAME_LENGTH = coders.c.name.type.length
+
+
+def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: list[int] | None = None) -> list[tuple]:
+    """Review marks and codings of ``coder_names``: one (segment_id, coder, code_id) row each,
+    code_id None for the review mark itself, so a segment reviewed without codes is kept; a
+    code counts once per segment however many passages carry it."""
+    marks = sa.select(reviews.c.segment_id, reviews.c.coder, sa.null().label("code_id")).where(
+        reviews.c.coder.in_(coder_names)
+    )
+    applied = (sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct()
+               .where(codings.c.coder.in_(coder_names)))
+    if segment_ids is not None:
+        marks = marks.where(reviews.c.segment_id.in_(segment_ids))
+        applied = applied.where(codings.c.segment_id.in_(segment_ids))
+    # Plain tuples: pandas probes each Row for attributes, which costs more than the query.
+    return [tuple(row) for row in conn.execute(sa.union_all(marks, applied))]
+
+
+def default_coders(conn: sa.Connection) -> list[str]:
+    """The coders a command uses when none is named (:func:`qualcode.selection.default_coders`)."""
+    return selection.default_coders(coder_kinds(conn))
+
+
+def reviewing_coders(conn: sa.Connection) -> list[str]:
+    """The human coders with a review mark, sorted: those agreement compares when none are named."""
+    reviewers = set(conn.execute(sa.select(reviews.c.coder).distinct()).scalars())
+    kinds = coder_kinds(conn)
+    return [name for name in default_coders(conn) if name in reviewers and kinds[name] == selection.HUMAN]
+
+
+def write_decided(store: Store, conn: sa.Connection, coder: str, decided: dict[int, frozenset], *,
+                  origin: str, replace_all: bool, keep=frozenset()) -> dict[str, int]:
+    """Make ``coder``'s codes on each segment exactly ``decided[segment]`` (a consensus coder
+    of its own); with ``replace_all`` the coder's other segments, except those in ``keep``, are
+    withdrawn. Changes only what differs, so writing the same decision twice changes nothing."""
+    kind = coder_kinds(conn).get(coder)
+    if kind is not None and kind != "consensus":
+        raise Conflict(f"coder {coder!r} is a {kind} coder; consensus goes into a coder of its own, e.g. --into consensus")
+    store.ensure_coder(conn, coder, kind="consensus")
+    current: dict[int, set[str]] = {}
+    for segment_id, _, code_id in marks_and_codings(conn, [coder]):
+        found = current.setdefault(segment_id, set())
+        if code_id is not None:
+            found.add(code_id)
+    added, removed, unreviewed = [], [], []
+    for segment_id in sorted(decided):
+        before = frozenset(current.get(segment_id, ()))
+        removed += [(segment_id, code_id, coder) for code_id in sorted(before - decided[segment_id])]
+        added += [(segment_id, code_id, coder) for code_id in sorted(decided[segment_id] - before)]
+        if segment_id not in current:
+            unreviewed.append((segment_id, coder))
+    withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided) - set(keep))] if replace_all else []
+    n_removed = len(untag_many(store, conn, removed))
+    n_added = len(tag_many(store, conn, added, origin))
+    mark_reviewed_many(store, conn, unreviewed)
+    n_withdrawn = len(unmark_reviewed_many(store, conn, withdrawn))
+    return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}
+
+
+def codings_per_code(conn: sa.Connection) -> dict[str, int]:
+    return dict(conn.execute(sa.select(codings.c.code_id, sa.func.count()).group_by(codings.c.code_id)).all())
+
+
+def project_counts(conn: sa.Connection) -> dict:
+    """Documents, segments, codes and codings, and per coder (by name) its kind, codings, those
+    from accepted suggestions (origin ``suggestion``) and review marks."""
+    def count(table, *where):
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
+
+    return {
+        "documents": count(documents),
+        "segments": count(segments),
+        "codes": count(codes),
+        "codings": count(codings),
+        "coders": {name: {"kind": kind, "codings": count(codings, codings.c.coder == name),
+                          "from_suggestions": count(codings, codings.c.coder == name, codings.c.origin == "suggestion"),
+                          "reviewed": count(reviews, reviews.c.coder == name)}
+                   for name, kind in coder_kinds(conn).items()},
+    }
+
+
+def from_suggestions(conn: sa.Connection, coder_names: list[str]) -> dict[str, int]:
+    """Per coder, how many of their codings came from an accepted suggestion (origin ``suggestion``)."""
+    found = dict(conn.execute(
+        sa.select(codings.c.coder, sa.func.count()).where(codings.c.coder.in_(coder_names), codings.c.origin == "suggestion")
+        .group_by(codings.c.coder)
+    ).all())
+    return {name: found.get(name, 0) for name in coder_names}
+
+
+def coding_events(conn: sa.Connection) -> list[tuple]:
+    """Every coding and review mark as (coder, kind, segment id, code id or None, origin, at),
+    for the report's timeline, double-coding and origin shares."""
+    applied = (sa.select(codings.c.coder, coders.c.kind, codings.c.segment_id, codings.c.code_id,
+                         codings.c.origin, codings.c.created_at)
+               .join(coders, coders.c.name == codings.c.coder))
+    marks = (sa.select(reviews.c.coder, coders.c.kind, reviews.c.segment_id, sa.null(), sa.null(), reviews.c.reviewed_at)
+             .join(coders, coders.c.name == reviews.c.coder))
+    return [tuple(row) for row in conn.execute(applied.union_all(marks))]

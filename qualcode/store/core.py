@@ -1,0 +1,407 @@
+"""The project store: one SQLite file (or, later, a PostgreSQL database) through SQLAlchemy Core.
+
+Takes a path, gives a :class:`Store` (engine, a read connection and
+:meth:`Store.atomic`, the one way to write): every command that writes runs inside one
+transaction that takes the write lock up front (``BEGIN IMMEDIATE``), so a writer waits its turn
+instead of failing half-way; and everything it changes is recorded in the append-only ``audit``
+table, whose hash chain (:mod:`qualcode.auditlog`) is checked at its tail before each write.
+Queries are Core expressions (no raw SQL) over the tables of :mod:`qualcode.store.schema`, so
+the same code runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from qualcode import auditlog
+from qualcode.errors import BadFile, BrokenChain, LockTimeout, SchemaTooNew
+from qualcode.store import log as store_log
+from qualcode.store.schema import (
+    HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
+    missing_audit_triggers, segments, turns,
+)
+
+PROJECT_FILE = "qualcode.sqlite"
+
+WAIT_NOTICE = 1.0  # seconds a writer waits for the lock before it says so (Store.on_wait)
+
+LOCK_TIMEOUT = 60.0  # seconds a writer waits for the lock in all
+
+LOCK_POLL = (0.002, 0.008)  # seconds between tries for the lock, at random so waiters interleave
+
+BUSY_TIMEOUT_MS = 5000  # SQLite's own wait, for anything else that meets a lock
+
+def now() -> str:
+    """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def new_guid() -> str:
+    """A GUID for an item, kept for its life so REFI-QDA exports are stable."""
+    return str(uuid.uuid4())
+
+
+def default_actor() -> str:
+    """Who a change is attributed to when no coder is named: the operating-system user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def coder_exists(conn: sa.Connection, name: str) -> bool:
+    return conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first() is not None
+
+
+def _make_engine(url: str, take_write_lock: Callable) -> sa.Engine:
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        # pysqlite's own transaction handling does not cover DDL; take it over, as the
+        # SQLAlchemy documentation recommends, so a whole command is one real transaction.
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            if connection.get_execution_options().get("qualcode_write"):
+                take_write_lock(connection.connection.dbapi_connection)
+            else:
+                connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@dataclass
+class Store:
+    """An open project database. Create with :meth:`create`, open with :meth:`open`."""
+
+    url: str
+    # Who the entries are attributed to: the coder. None: nobody named one, so the entries carry
+    # the operating-system user and say so.
+    actor: str | None = None
+    # Called once when a writer has waited WAIT_NOTICE seconds for another's lock (the CLI
+    # prints a line; the library never does).
+    on_wait: Callable[[], None] | None = None
+    lock_timeout: float = LOCK_TIMEOUT
+    # Append after a broken chain tail, recording the break as an entry (--accept-break).
+    accept_break: bool = False
+    engine: sa.Engine = field(init=False, repr=False)
+    # The chain head when the running write took the lock: a caller that validated before the
+    # lock re-validates inside it when another writer moved the head in between.
+    head_at_lock: str | None = field(default=None, init=False, repr=False)
+    # The chain head while a transaction appends: the prev_hash of the next entry.
+    _head: str | None = field(default=None, init=False, repr=False)
+    # Once the meta table is known to exist (it is never dropped), transactions read the schema
+    # version with one small query instead of inspecting the database each time.
+    _has_meta: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self):
+        self.engine = _make_engine(self.url, self._take_write_lock)
+
+    @classmethod
+    def create(cls, path: Path, **kwargs) -> Store:
+        if Path(path).exists():
+            raise BadFile(path, "a project already exists here; open it instead of creating it")
+        store = cls(f"sqlite:///{path}", **kwargs)
+        with store.atomic("init", str(path)) as conn:
+            conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])
+        return store
+
+    @classmethod
+    def open(cls, path: Path, **kwargs) -> Store:
+        path = Path(path)
+        if not path.is_file():
+            raise BadFile(path, "no project file here; create one with 'qualcode init'")
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise BadFile(path, "not a qualcode project (not an SQLite file)")
+        store = cls(f"sqlite:///{path}", **kwargs)
+        if store.check_version() < SCHEMA_VERSION:
+            with store.atomic(None):  # upgraded at once, so reads see the current schema
+                pass
+        return store
+
+    def schema_version(self, conn: sa.Connection) -> int:
+        if not self._has_meta:
+            if not sa.inspect(conn).has_table("meta"):
+                return 0
+            self._has_meta = True
+        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+        return int(value) if value is not None else 0
+
+    def check_version(self) -> int:
+        """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
+        with self.engine.connect() as conn:
+            found = self.schema_version(conn)
+        if found > SCHEMA_VERSION:
+            from qualcode import __version__
+
+            raise SchemaTooNew(
+                f"{self.url.removeprefix('sqlite:///')}: written by a newer qualcode (schema "
+                f"{found}; qualcode {__version__} knows up to {SCHEMA_VERSION}); "
+                f"upgrade with 'pip install -U qualcode'"
+            )
+        return found
+
+    @property
+    def path(self) -> str:
+        return self.url.removeprefix("sqlite:///")
+
+    def _take_write_lock(self, dbapi_connection) -> None:
+        """``BEGIN IMMEDIATE``: wait up to ``lock_timeout`` for another writer, calling
+        ``on_wait`` once after WAIT_NOTICE seconds; LockTimeout if the lock never comes.
+
+        Polls every few milliseconds instead of SQLite's busy handler, whose sleeps grow to
+        100 ms: a writer that sleeps that long keeps losing the lock to one that writes again at
+        once (starved for 15 s in the concurrency benchmark)."""
+        started = time.monotonic()
+        noticed = False
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    dbapi_connection.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                        raise
+                waited = time.monotonic() - started
+                if waited >= self.lock_timeout:
+                    raise LockTimeout(
+                        f"{self.path}: another qualcode command held the project's write lock for "
+                        f"{self.lock_timeout:g} s; nothing was written; run this again when it has finished"
+                    )
+                if not noticed and waited >= WAIT_NOTICE and self.on_wait is not None:
+                    self.on_wait()
+                    noticed = True
+                time.sleep(random.uniform(*LOCK_POLL))
+        finally:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def _migrate(self, conn: sa.Connection) -> int | None:
+        """Bring the schema up to date; returns the version found when it migrated."""
+        found = self.schema_version(conn)
+        if found == SCHEMA_VERSION:
+            return None
+        if found > SCHEMA_VERSION:
+            self.check_version()
+        for version in range(found, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
+        self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        return found
+
+    def _check_chain_tail(self, conn: sa.Connection) -> None:
+        """Refuse to append after a broken chain tail (BrokenChain), or with ``accept_break``
+        restore the triggers and record the break (and every break a full walk finds, so the
+        entry accepts only what it names) as the entry the chain goes on from."""
+        last = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(1)).mappings().first()
+        last = dict(last) if last else None
+        missing = missing_audit_triggers(conn)
+        recorded = self.get_meta(conn, HEAD_KEY)
+        problem = auditlog.tail_problem(last, missing_triggers=missing, recorded_head=recorded)
+        self._head = auditlog.continuation(last)
+        self.head_at_lock = last["hash"] if last else None
+        if problem is None:
+            return
+        if not self.accept_break:
+            raise BrokenChain(
+                f"{self.path}: {problem}; nothing was written; see 'qualcode log --verify', and run "
+                f"this again with --accept-break to record the break in the log and go on"
+            )
+        walked = auditlog.verify(store_log.chain(conn)[0], missing_triggers=missing, recorded_head=recorded)
+        create_audit_triggers(conn)
+        self.log(conn, auditlog.BREAK_ACTION, "audit", {
+            "problem": problem, "entry": last["id"] if last else None, "missing_triggers": missing,
+            "recorded_head": recorded, "found_head": last["hash"] if last else None,
+            "breaks": [found.describe() for found in walked.breaks if not found.accepted_by],
+        })
+
+    @contextmanager
+    def atomic(self, action: str | None, target: str = "", detail: dict | None = None) -> Iterator[sa.Connection]:
+        """One transaction for one user action: all of it is written, or (on any error) none.
+
+        Takes the write lock first, migrates, checks the chain tail, then logs the action (None:
+        only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
+        until the block ends.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(qualcode_write=True)
+            with conn.begin():
+                migrated_from = self._migrate(conn)
+                self._check_chain_tail(conn)
+                if migrated_from is not None:
+                    self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
+                if self.actor is None:
+                    detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
+                if action is not None:
+                    self.log(conn, action, target, detail or {})
+                yield conn
+                self.set_meta(conn, HEAD_KEY, self._head)
+        self._has_meta = True
+
+    @contextmanager
+    def checked_write(self, check: Callable[[sa.Connection], object], action: str, target: str = "",
+                      detail: dict | None = None) -> Iterator[tuple[sa.Connection, object]]:
+        """:meth:`atomic` for a write that checks or computes a lot first: ``check(conn)`` runs on
+        a snapshot before the write lock is taken, and again inside it only if another writer
+        came in between (the chain head moved). Yields the connection and what ``check`` gave."""
+        with self.reading() as conn:
+            head, checked = store_log.chain_head(conn), check(conn)
+        with self.atomic(action, target, detail) as conn:
+            yield conn, (checked if self.head_at_lock == head else check(conn))
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def acting(self) -> str:
+        """Who a change is attributed to: the coder, else the operating-system user."""
+        return self.actor or default_actor()
+
+    def log(self, conn: sa.Connection, action: str, target: str = "", detail: dict | None = None) -> None:
+        """Append one entry to the audit log (inside the caller's transaction)."""
+        self.log_many(conn, [(action, target, detail)])
+
+    def log_many(self, conn: sa.Connection, entries: list[tuple[str, str, dict | None]]) -> None:
+        """Append (action, target, detail) entries in one statement, each chained to the one
+        before: bulk writes log every change without paying a statement per entry."""
+        stamp = now()
+        actor = self.acting()
+        rows = []
+        for action, target, detail in entries:
+            row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,
+                   "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)}
+            row["hash"] = self._head = auditlog.entry_hash(row)
+            rows.append(row)
+        if rows:
+            conn.execute(audit.insert(), rows)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- small shared reads and writes --------------------------------------------------
+
+    def get_meta(self, conn: sa.Connection, key: str) -> str | None:
+        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
+        conn.execute(meta.delete().where(meta.c.key == key))
+        conn.execute(meta.insert(), [{"key": key, "value": value}])
+
+    def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
+                     guid: str | None = None, log: bool = True) -> bool:
+        """Create a coder on first use (the one INSERT of coders; coders are identified by name);
+        a merge or an import passes the coder's own ``created_at`` and ``guid``, and logs itself.
+        Returns whether the coder was new."""
+        if coder_exists(conn, name):
+            return False
+        conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": created_at or now(),
+                                        "guid": guid or new_guid()}])
+        if log:
+            self.log(conn, "coder.add", name, {"kind": kind})
+        return True
+
+
+@dataclass
+class NewTurn:
+    """A speaker turn to store: offsets into the document text, times in seconds."""
+
+    speaker: str
+    role: str
+    start: int
+    end: int
+    time_start: float | None = None
+    time_end: float | None = None
+
+
+@dataclass
+class NewSegment:
+    """A coding unit to store; ``turn`` is the 0-based index of its turn in the same document."""
+
+    unit: str
+    start: int
+    end: int
+    speaker: str | None = None
+    turn: int | None = None
+
+
+@dataclass
+class NewDocument:
+    """Everything one imported transcript adds to the store."""
+
+    name: str
+    source_file: str
+    sha256: str
+    text: str
+    metadata: dict = field(default_factory=dict)
+    attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, type)
+    turns: list[NewTurn] = field(default_factory=list)
+    segments: list[NewSegment] = field(default_factory=list)
+    guid: str = field(default_factory=new_guid)  # a replaced document keeps its old one
+    imported_at: str | None = None  # now, unless a copy (a REFI-QDA round trip) carries its own
+
+
+def insert_document(store: Store, conn: sa.Connection, doc: NewDocument) -> int:
+    """Insert a document with its attributes, turns and segments; returns the document id."""
+    document_id = conn.execute(
+        documents.insert().values(
+            name=doc.name,
+            source_file=doc.source_file,
+            sha256=doc.sha256,
+            imported_at=doc.imported_at or now(),
+            text=doc.text,
+            metadata=json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True),
+            guid=doc.guid,
+        )
+    ).inserted_primary_key[0]
+    if doc.attributes:
+        conn.execute(
+            document_attributes.insert(),
+            [{"document_id": document_id, "key": k, "value": v, "type": t} for k, (v, t) in doc.attributes.items()],
+        )
+    if doc.turns:
+        conn.execute(
+            turns.insert(),
+            [{"document_id": document_id, "number": number, **vars(turn)} for number, turn in enumerate(doc.turns, start=1)],
+        )
+    turn_ids = conn.execute(
+        sa.select(turns.c.id).where(turns.c.document_id == document_id).order_by(turns.c.number)
+    ).scalars().all()
+    if doc.segments:
+        conn.execute(
+            segments.insert(),
+            [
+                {
+                    "document_id": document_id,
+                    "unit": seg.unit,
+                    "number": number,
+                    "start": seg.start,
+                    "end": seg.end,
+                    "speaker": seg.speaker,
+                    "turn_id": turn_ids[seg.turn] if seg.turn is not None else None,
+                }
+                for number, seg in enumerate(doc.segments, start=1)
+            ],
+        )
+    store.log(conn, "document.add", doc.name, {"sha256": doc.sha256, "segments": len(doc.segments)})
+    return document_id

@@ -1,0 +1,126 @@
+"""The one write path for memos (``add_memo``), and memo reads: ``memo_rows(conn, document=, code=)``
+lists them with a readable target (document name, ``DOC:N``, code id), ``memo(conn, id)`` returns one."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from qualcode.errors import BadInput, UnknownItem
+from qualcode.store.codebook import check_codes
+from qualcode.store.core import Store, new_guid, now
+from qualcode.store.schema import documents, memos, segments
+from qualcode.store.segment import document_id, segment_refs
+
+
+MEMO_TARGETS = ("project", "document", "segment", "code")
+
+
+def insert_memos(conn: sa.Connection, rows: list[dict]) -> list[int]:
+    """The one INSERT of memos; returns their ids. Each row holds target_type, target_id, author
+    and text; created_at, updated_at and guid default to now and a new GUID, and are kept when
+    given (a merge and a REFI-QDA import carry them over). Callers log."""
+    stamp = now()
+    return [
+        conn.execute(memos.insert().values(**{"created_at": stamp, "updated_at": stamp,
+                                              **{k: v for k, v in row.items() if k != "id"},
+                                              "guid": row.get("guid") or new_guid()})).inserted_primary_key[0]
+        for row in rows
+    ]
+
+
+def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str | None, author: str, text: str,
+             guid: str | None = None) -> int:
+    """Attach a memo to the project, a document id, a segment id or a code id; returns its id."""
+    if target_type not in MEMO_TARGETS:
+        raise BadInput(f"unknown memo target {target_type!r}: use one of {', '.join(MEMO_TARGETS)}")
+    if not text.strip():
+        raise BadInput("empty memo: write some text")
+    [memo_id] = insert_memos(conn, [{"target_type": target_type, "target_id": target_id, "author": author, "text": text, "guid": guid}])
+    store.log(conn, "memo.add", f"{target_type}:{target_id or ''}", {"memo": memo_id, "author": author, "text": text})
+    return memo_id
+
+
+def memo_texts(conn: sa.Connection, target_type: str, author: str | None = None) -> list[tuple[str | None, str, str]]:
+    """(target id, author, text) of the memos on one type of target, oldest first, for one
+    author or all."""
+    query = (
+        sa.select(memos.c.target_id, memos.c.author, memos.c.text)
+        .where(memos.c.target_type == target_type)
+        .order_by(memos.c.id)
+    )
+    if author:
+        query = query.where(memos.c.author == author)
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def segment_memos(conn: sa.Connection, author: str | None = None) -> list[tuple[int, str, str]]:
+    """(segment id, author, text) of every segment memo, oldest first, for one author or all."""
+    return [(int(target), name, text) for target, name, text in memo_texts(conn, "segment", author)]
+
+
+def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """target id -> (author, text) of its memos, oldest first, for one author or all."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for target, name, text in memo_texts(conn, target_type, author):
+        found.setdefault(target, []).append((name, text))
+    return found
+
+
+MEMO_COLUMNS = ["id", "target_type", "target", "author", "created_at", "text"]
+
+
+def _target_names(conn: sa.Connection) -> dict[tuple[str, str], str]:
+    names = {("document", str(doc_id)): name for doc_id, name in conn.execute(sa.select(documents.c.id, documents.c.name))}
+    names.update({("segment", str(seg_id)): segment_ref for seg_id, segment_ref in segment_refs(conn).items()})
+    return names
+
+
+def memo_rows(conn: sa.Connection, *, document: str | None = None, code: str | None = None) -> list[dict]:
+    """Memos oldest first; ``document`` keeps those on it and on its segments, ``code`` those on a code."""
+    query = sa.select(memos).order_by(memos.c.id)
+    if document:
+        found = document_id(conn, document)
+        segment_ids = sa.select(sa.cast(segments.c.id, sa.String)).where(segments.c.document_id == found)
+        query = query.where(sa.or_(
+            sa.and_(memos.c.target_type == "document", memos.c.target_id == str(found)),
+            sa.and_(memos.c.target_type == "segment", memos.c.target_id.in_(segment_ids)),
+        ))
+    if code:
+        check_codes(conn, [code])
+        query = query.where(memos.c.target_type == "code", memos.c.target_id == code)
+    names = _target_names(conn)
+    return [
+        {
+            "id": row["id"],
+            "target_type": row["target_type"],
+            "target": names.get((row["target_type"], row["target_id"]), row["target_id"] or ""),
+            "author": row["author"],
+            "created_at": row["created_at"],
+            "text": row["text"],
+        }
+        for row in conn.execute(query).mappings()
+    ]
+
+
+def memo(conn: sa.Connection, memo_id: int) -> dict:
+    """One memo in full (the columns of :data:`MEMO_COLUMNS` plus ``updated_at``)."""
+    row = conn.execute(sa.select(memos).where(memos.c.id == memo_id)).mappings().first()
+    if row is None:
+        known = conn.execute(sa.select(memos.c.id)).scalars().all()
+        raise UnknownItem("memo", str(memo_id), known, "see 'qualcode memo list'")
+    target = _target_names(conn).get((row["target_type"], row["target_id"]), row["target_id"] or "")
+    return {**{k: row[k] for k in ("id", "target_type", "author", "created_at", "updated_at", "text")}, "target": target}
+
+
+def memos_on_segment(conn: sa.Connection, segment_id: int) -> list[tuple[str, str]]:
+    """(author, text) of a segment's memos, oldest first."""
+    return [tuple(note) for note in conn.execute(
+        sa.select(memos.c.author, memos.c.text)
+        .where(memos.c.target_type == "segment", memos.c.target_id == str(segment_id))
+        .order_by(memos.c.id)
+    ).all()]
+
+
+def retarget_memo(conn: sa.Connection, memo_id: int, values: dict) -> None:
+    """Point a memo elsewhere (``target_type``/``target_id``), as a re-import re-anchors it."""
+    conn.execute(memos.update().where(memos.c.id == memo_id).values(**values))
