@@ -72,10 +72,13 @@ class CorpusMethods:
         with self.store.reading() as conn:
             rows = store_segment.segment_rows(conn, selection)
             attributes, keys = store_segment.attributes_by_document(conn)
+            narrowed = selection.documents or selection.attributes or selection.speaker
+            in_documents = {row["document"] for row in rows} if narrowed else None
             return retrieval.Found(
-                rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder), attributes=attributes,
-                keys=keys, coders=store_coding.coder_names(conn), parents=store_codebook.code_parents(conn),
-                passages=store_coding.partial_passages(conn, selection.coder),
+                rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder, in_documents),
+                attributes=attributes, keys=keys, coders=store_coding.coder_names(conn),
+                parents=store_codebook.code_parents(conn),
+                passages=store_coding.partial_passages(conn, selection.coder, in_documents),
             )
 
     def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,
