@@ -15,6 +15,7 @@ from qualcode.store import segment as store_segment
 from qualcode.store import transcript as store_transcript
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
+CODE_COLUMNS = ["codes", "passages"]
 
 
 class CorpusMethods:
@@ -71,17 +72,21 @@ class CorpusMethods:
         with self.store.reading() as conn:
             rows = store_segment.segment_rows(conn, selection)
             attributes, keys = store_segment.attributes_by_document(conn)
+            narrowed = selection.documents or selection.attributes or selection.speaker
+            in_documents = {row["document"] for row in rows} if narrowed else None
             return retrieval.Found(
-                rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder), attributes=attributes,
-                keys=keys, coders=store_coding.coder_names(conn), parents=store_codebook.code_parents(conn),
-                passages=store_coding.partial_passages(conn, selection.coder),
+                rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder, in_documents),
+                attributes=attributes, keys=keys, coders=store_coding.coder_names(conn),
+                parents=store_codebook.code_parents(conn),
+                passages=store_coding.partial_passages(conn, selection.coder, in_documents),
             )
 
     def segments(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,
                  codes=None, all_of=None, any_of=None, none_of=None, exact: bool = False,
                  coder: str | None = None, uncoded: bool = False, text: str | None = None):
         """Segments as a DataFrame: ref, document, segment, unit, speaker, time_start, start, end,
-        text, segment_id, one column per document attribute, and codes.
+        text, segment_id, one column per document attribute, codes, and passages (codes that cover
+        only part of the segment, each with the words it covers: every passage coded elsewhere).
 
         ``codes`` and ``any_of``: at least one of these codes; ``all_of``: each of them;
         ``none_of``: none of them. A code includes its sub-codes unless ``exact``. ``coder``
@@ -97,13 +102,13 @@ class CorpusMethods:
                                     uncoded=uncoded, text=text)
         found = self._found(selection)
         rows = selection.narrow(retrieval.find(found, selection, filters))
-        named = {key: (f"attribute:{key}" if key in SEGMENT_COLUMNS or key == "codes" else key) for key in found.keys}
+        named = {key: (f"attribute:{key}" if key in SEGMENT_COLUMNS or key in CODE_COLUMNS else key) for key in found.keys}
         records = [
             {**{c: row[c] for c in SEGMENT_COLUMNS}, **{named[k]: row["attributes"].get(k) for k in found.keys},
-             "codes": row["codes"]}
+             **{c: row[c] for c in CODE_COLUMNS}}
             for row in rows
         ]
-        return pd.DataFrame(records, columns=[*SEGMENT_COLUMNS, *named.values(), "codes"])
+        return pd.DataFrame(records, columns=[*SEGMENT_COLUMNS, *named.values(), *CODE_COLUMNS])
 
     def quotes(self, path: str | Path, *, codes=None, attributes: dict[str, str] | None = None,
                coder: str | None = None, memos: bool = False, raw: bool = False) -> list[quotes_mod.Section]:

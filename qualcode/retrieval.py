@@ -63,6 +63,21 @@ def format_codes(by_coder: dict[str, list[str]], per_coder: bool) -> str:
     return " | ".join(f"{name}: {', '.join(codes_)}" for name, codes_ in sorted(by_coder.items()))
 
 
+def format_passages(passages: dict[str, dict[str, list[tuple[int, int]]]], row: dict, per_coder: bool) -> str:
+    """The passages coded on part of a segment, each as 'CODE "its words"' (per coder 'anna: CODE
+    "..."'), so a coding made on a span in another program shows what it covers.
+
+    >>> format_passages({"KV": {"anna": [(13, 18)]}}, {"text": "Ik leer elke dag.", "start": 10}, True)
+    'anna: KV "leer "'
+    """
+    return " | ".join(
+        f'{name + ": " if per_coder else ""}{code_id} "{row["text"][start - row["start"]:end - row["start"]]}"'
+        for code_id, by_coder in sorted(passages.items())
+        for name, spans in sorted(by_coder.items())
+        for start, end in spans
+    )
+
+
 def _matches(held: set[str], groups: list[set[str]], any_set: set[str] | None, none_set: set[str]) -> bool:
     if any(not (held & group) for group in groups):
         return False
@@ -73,8 +88,8 @@ def _matches(held: set[str], groups: list[set[str]], any_set: set[str] | None, n
 
 def find(found: Found, selection: Selection, filters: Filters) -> list[dict]:
     """The matching segments in document order, each with ``codes`` (text, per coder when the
-    project has several and no coder is asked for), ``codes_by_coder`` and its document's
-    attributes."""
+    project has several and no coder is asked for), ``passages`` (the codes that cover only part
+    of it, with the words they cover), ``codes_by_coder`` and its document's attributes."""
     if selection.coder and selection.coder not in found.coders:
         raise UnknownItem("coder", selection.coder, found.coders, "see 'qualcode status'")
     per_coder = selection.coder is None and len(found.coders) > 1
@@ -102,6 +117,7 @@ def find(found: Found, selection: Selection, filters: Filters) -> list[dict]:
         row["attributes"] = found.attributes.get(row["document"], {})
         row["codes_by_coder"] = by_coder
         row["codes"] = format_codes(by_coder, per_coder)
+        row["passages"] = format_passages(found.passages.get(row["segment_id"], {}), row, per_coder)
         rows.append(row)
     return rows
 

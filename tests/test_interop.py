@@ -782,12 +782,17 @@ def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
         project.import_refi(passages_fixture(tmp_path))
         project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
         sections = {section.code: section for section in project.quotes(tmp_path / "quotes.csv")}
+        listed = project.segments().set_index("ref")["passages"].to_dict()
     assert [(q.ref, q.text, q.coders) for q in sections["Leren"].quotes] == [
         ("board_2017.docx:2", "Vooral door intervisie", ["ATLAS.ti", "Eva"]),
         ("board_2017.docx:2", "collega's en door te lezen.", ["Eva"]),
         ("board_2017.docx:3", "En de regels?", ["Eva"]),
         ("board_2017.docx:4", "pas ik streng toe, maar met maatwerk.", ["Eva"]),
     ]
+    assert listed["board_2017.docx:2"].split(" | ") == [
+        'ATLAS.ti: Leren "Vooral door intervisie"', 'Eva: Leren "Vooral door intervisie"',
+        'Eva: Leren "collega\'s en door te lezen."']
+    assert listed["board_2017.docx:3"] == ""  # Eva's code covers the whole segment: no passage to list
     regels = [(q.ref, q.text) for q in sections["Regels"].quotes]
     assert ("board_2017.docx:2", PASSAGE_TEXT.split("\n\n")[1].removeprefix("Anna: ")) in regels  # whole-source coding: whole segments
 

@@ -65,7 +65,7 @@ def test_segments_command_as_json_for_clients_only(coded, cli):
     assert json.loads(result.output) == [{
         "ref": "cl01:2", "document": "cl01", "segment": 2, "speaker": "R", "time": "0:30",
         "text": "Ik kreeg een Sanctie; ik was écht boos op de Gemeente.",
-        "municipality": "Veenstad", "role": "client", "codes": "bram: KT-WET",
+        "municipality": "Veenstad", "role": "client", "codes": "bram: KT-WET", "passages": "",
     }]
 
 

@@ -44,7 +44,9 @@ attr_option = click.option(
 def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, none_of, coder, uncoded, text, fmt):
     """List segments with their speaker, time, text, document attributes and codes, filtered
     by document, speaker, attribute, code, coder and words. Filters combine with 'and'.
-    With several coders, codes show per coder ('anna: KV-LEER | bram: KD-OVL').
+    With several coders, codes show per coder ('anna: KV-LEER | bram: KD-OVL'); a code on part
+    of a segment (a passage coded in another program) is also listed under passages with the
+    words it covers.
 
     \b
     Example:
@@ -57,11 +59,12 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
         list(docs) or None, speaker=speaker, attributes=attributes, codes=code, exact=exact,
         all_of=all_of, any_of=any_of, none_of=none_of, coder=coder, uncoded=uncoded, text=text,
     )
-    base = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id", "codes"]
+    base = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id", "codes", "passages"]
     attribute_columns = [column for column in table.columns if column not in base]
     table["time"] = table["time_start"].map(format_time)
     keep = ["ref", "speaker", "time", "text"] if fmt == "table" else ["ref", "document", "segment", "speaker", "time", "text"]
-    emit(table[[*keep, *attribute_columns, "codes"]], fmt, empty="no segments match", wide="text")
+    passages = ["passages"] if fmt != "table" or table["passages"].astype(bool).any() else []
+    emit(table[[*keep, *attribute_columns, "codes", *passages]], fmt, empty="no segments match", wide="text")
 
 
 @click.command()

@@ -207,24 +207,37 @@ def coder_kinds(conn: sa.Connection) -> dict[str, str]:
     return dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
 
 
-def codes_by_segment(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, list[str]]]:
+def _in_documents(query, names):
+    """``query`` over codings narrowed to the segments of the documents ``names`` (None: every
+    document), so a look at one interview does not read the whole project's codings."""
+    if names is None:
+        return query
+    held = sa.select(segments.c.id).join(documents, documents.c.id == segments.c.document_id).where(documents.c.name.in_(sorted(names)))
+    return query.where(codings.c.segment_id.in_(held))
+
+
+def codes_by_segment(conn: sa.Connection, coder: str | None = None, document_names=None) -> dict[int, dict[str, list[str]]]:
     """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or
-    the default ones (:func:`default_coders`)."""
+    the default ones (:func:`default_coders`), in the documents named (None: all)."""
     query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct().order_by(codings.c.code_id)
-    query = query.where(codings.c.coder.in_([coder] if coder else default_coders(conn)))
+    query = _in_documents(query.where(codings.c.coder.in_([coder] if coder else default_coders(conn))), document_names)
     found: dict[int, dict[str, list[str]]] = {}
     for segment_id, name, code_id in conn.execute(query):
         found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
     return found
 
 
-def partial_passages(conn: sa.Connection, coder: str | None = None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
+def partial_passages(conn: sa.Connection, coder: str | None = None,
+                     document_names=None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
     """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
     the codes that cover only part of a segment: a coder's code that also covers the whole
-    segment is not listed. For one coder or all."""
-    query = (sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
-                       segments.c.start.label("first"), segments.c.end.label("last"))
-             .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start))
+    segment is not listed. For one coder or all, in the documents named (None: all)."""
+    query = _in_documents(
+        sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
+                  segments.c.start.label("first"), segments.c.end.label("last"))
+        .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start),
+        document_names,
+    )
     if coder:
         query = query.where(codings.c.coder == coder)
     found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
