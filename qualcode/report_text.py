@@ -93,6 +93,38 @@ TEXTS = {
                   "Lijngrafiek van micro-F1 naar aandeel trainingsdocumenten: {points}."),
     "figure": ("Figure", "Figuur"),
     "none": ("none", "geen"),
+    # The methods paragraph, sentence by sentence (methods_paragraph fills them in).
+    "m_corpus": ("{documents} interviews{groups} were imported into qualcode {version}: {segments} segments "
+                 "(unit: {unit}), {words} words{minutes}.",
+                 "{documents} interviews{groups} werden in qualcode {version} ingelezen: {segments} segmenten "
+                 "(eenheid: {unit}), {words} woorden{minutes}."),
+    "m_minutes": ("; median length {minutes:.0f} minutes", "; mediane duur {minutes:.0f} minuten"),
+    "m_coded": ("They were coded with the codebook \u201c{title}\u201d (version {version}, {codes} codes, {dimensions} "
+                "top-level dimensions) by {n} {coders_word} ({coders}); {double} of the segments were coded by at least "
+                "two coders{blind}",
+                "Ze werden gecodeerd met het codeboek \u201c{title}\u201d (versie {version}, {codes} codes, {dimensions} "
+                "dimensies op het hoogste niveau) door {n} {coders_word} ({coders}); {double} van de segmenten werd door "
+                "minstens twee codeurs gecodeerd{blind}"),
+    "m_coder": ("coder", "codeur"),
+    "m_coders": ("coders", "codeurs"),
+    "m_blind": (", blind, in separate copies of the project.", ", blind, in aparte kopie\u00ebn van het project."),
+    "m_suggested": ("{share} of their codings came from accepted suggestions of the local classifier.",
+                    "{share} van hun coderingen kwam uit geaccepteerde suggesties van de lokale classificator."),
+    "m_unit": ("Agreement was measured per dimension with the segment as unit; a segment a coder did not review "
+               "counted as missing.",
+               "De overeenstemming werd per dimensie gemeten met het segment als eenheid; een segment dat een codeur "
+               "niet beoordeelde, telde als ontbrekend."),
+    "m_alpha": ("Krippendorff's alpha (nominal) ranged from {low} to {high} (pooled {pooled}; 95% bootstrap intervals "
+                "in the table){ac1}",
+                "Krippendorffs alfa (nominaal) varieerde van {low} tot {high} (gepoold {pooled}; 95%-bootstrapintervallen "
+                "in de tabel){ac1}"),
+    "m_ac1": ("; Gwet's AC1 from {low:.2f} to {high:.2f}.", "; Gwets AC1 van {low:.2f} tot {high:.2f}."),
+    "m_rule": ("Coding rule of the theme matrix for the survey: {rule}.",
+               "Coderegel van de themamatrix voor de survey: {rule}."),
+    "m_evaluation": ("The code suggestions reached an estimated micro F1 of {micro:.2f} and macro F1 of {macro:.2f} "
+                     "(grouped {folds}-fold cross-validation by interview; hit@3 {hit:.2f}).",
+                     "De codesuggesties haalden naar schatting een micro-F1 van {micro:.2f} en een macro-F1 van "
+                     "{macro:.2f} (gegroepeerde {folds}-voudige kruisvalidatie per interview; hit@3 {hit:.2f})."),
 }
 
 
@@ -126,55 +158,27 @@ def _alpha_range(report) -> tuple[str, str] | None:
 def methods_paragraph(report) -> str:
     """The methods paragraph in the report's language, every number from the report's tables."""
     s, lang = report.summary, report.options.lang
-    nl = lang == "nl"
     groups = _listing([f"{value} ({count})" for value, count in s["groups"].items()], lang)
-    minutes = "" if s["median_minutes"] is None else (
-        f"; mediane duur {s['median_minutes']:.0f} minuten" if nl else f"; median length {s['median_minutes']:.0f} minutes")
-    coders = _listing(list(s["compared"]), lang)
+    minutes = "" if s["median_minutes"] is None else text(lang, "m_minutes", minutes=s["median_minutes"])
     alpha = _alpha_range(report)
     ac1 = report.agreement.loc[report.agreement["kind"] == "code", "ac1"].dropna()
-    if nl:
-        parts = [
-            f"{s['documents']} interviews" + (f" ({s['by']}: {groups})" if groups else "")
-            + f" werden in qualcode {report.software.iloc[0]['version']} ingelezen: {s['segments']} segmenten "
-            f"(eenheid: {s['unit']}), {s['words']} woorden{minutes}.",
-            f"Ze werden gecodeerd met het codeboek \u201c{s['codebook_title']}\u201d (versie {s['codebook_version']}, "
-            f"{s['codes']} codes, {len(s['dimensions'])} dimensies op het hoogste niveau) door {len(s['compared'])} "
-            f"{'codeur' if len(s['compared']) == 1 else 'codeurs'} ({coders}); {percent(s['double_coded'])} van de segmenten werd door minstens twee codeurs gecodeerd"
-            + (", blind, in aparte kopie\u00ebn van het project." if s["merges"] else "."),
-            f"{percent(s['from_suggestions'])} van hun coderingen kwam uit geaccepteerde suggesties van de lokale classificator.",
-        ]
-        if alpha:
-            parts.append("De overeenstemming werd per dimensie gemeten met het segment als eenheid; een segment dat "
-                         "een codeur niet beoordeelde, telde als ontbrekend.")
-            parts.append(f"Krippendorffs alfa (nominaal) varieerde van {alpha[0]} tot {alpha[1]} (gepoold "
-                         f"{number(s['agreement']['alpha_pooled'])}; 95%-bootstrapintervallen in de tabel)"
-                         + (f"; Gwets AC1 van {ac1.min():.2f} tot {ac1.max():.2f}." if len(ac1) else "."))
-        parts.append(f"Coderegel van de themamatrix voor de survey: {s['coding_rule']}.")
-        if report.evaluation is not None:
-            e = report.evaluation
-            parts.append(f"De codesuggesties haalden naar schatting een micro-F1 van {e.micro['f1']:.2f} en een macro-F1 van "
-                         f"{e.macro['f1']:.2f} (gegroepeerde {e.folds}-voudige kruisvalidatie per interview; hit@3 {e.hit_at_3:.2f}).")
-    else:
-        parts = [
-            f"{s['documents']} interviews" + (f" ({s['by']}: {groups})" if groups else "")
-            + f" were imported into qualcode {report.software.iloc[0]['version']}: {s['segments']} segments "
-            f"(unit: {s['unit']}), {s['words']} words{minutes}.",
-            f"They were coded with the codebook \u201c{s['codebook_title']}\u201d (version {s['codebook_version']}, "
-            f"{s['codes']} codes, {len(s['dimensions'])} top-level dimensions) by {len(s['compared'])} "
-            f"{'coder' if len(s['compared']) == 1 else 'coders'} ({coders}); {percent(s['double_coded'])} of the segments were coded by at least two coders"
-            + (", blind, in separate copies of the project." if s["merges"] else "."),
-            f"{percent(s['from_suggestions'])} of their codings came from accepted suggestions of the local classifier.",
-        ]
-        if alpha:
-            parts.append("Agreement was measured per dimension with the segment as unit; a segment a coder did not "
-                         "review counted as missing.")
-            parts.append(f"Krippendorff's alpha (nominal) ranged from {alpha[0]} to {alpha[1]} (pooled "
-                         f"{number(s['agreement']['alpha_pooled'])}; 95% bootstrap intervals in the table)"
-                         + (f"; Gwet's AC1 from {ac1.min():.2f} to {ac1.max():.2f}." if len(ac1) else "."))
-        parts.append(f"Coding rule of the theme matrix for the survey: {s['coding_rule']}.")
-        if report.evaluation is not None:
-            e = report.evaluation
-            parts.append(f"The code suggestions reached an estimated micro F1 of {e.micro['f1']:.2f} and macro F1 of "
-                         f"{e.macro['f1']:.2f} (grouped {e.folds}-fold cross-validation by interview; hit@3 {e.hit_at_3:.2f}).")
+    parts = [
+        text(lang, "m_corpus", documents=s["documents"], groups=f" ({s['by']}: {groups})" if groups else "",
+             version=report.software.iloc[0]["version"], segments=s["segments"], unit=s["unit"], words=s["words"],
+             minutes=minutes),
+        text(lang, "m_coded", title=s["codebook_title"], version=s["codebook_version"], codes=s["codes"],
+             dimensions=len(s["dimensions"]), n=len(s["compared"]),
+             coders_word=text(lang, "m_coder" if len(s["compared"]) == 1 else "m_coders"),
+             coders=_listing(list(s["compared"]), lang), double=percent(s["double_coded"]),
+             blind=text(lang, "m_blind") if s["merges"] else "."),
+        text(lang, "m_suggested", share=percent(s["from_suggestions"])),
+    ]
+    if alpha:
+        parts.append(text(lang, "m_unit"))
+        parts.append(text(lang, "m_alpha", low=alpha[0], high=alpha[1], pooled=number(s["agreement"]["alpha_pooled"]),
+                          ac1=text(lang, "m_ac1", low=ac1.min(), high=ac1.max()) if len(ac1) else "."))
+    parts.append(text(lang, "m_rule", rule=s["coding_rule"]))
+    if report.evaluation is not None:
+        e = report.evaluation
+        parts.append(text(lang, "m_evaluation", micro=e.micro["f1"], macro=e.macro["f1"], folds=e.folds, hit=e.hit_at_3))
     return " ".join(parts)
