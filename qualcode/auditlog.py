@@ -90,11 +90,17 @@ def canonical(entry: dict) -> bytes:
                       separators=(",", ":")).encode("utf-8")
 
 
+def encode_detail(detail: dict | None) -> str:
+    """An entry's detail as the text the log stores (and hashes)."""
+    return json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def entry_hash(entry: dict) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def _self_consistent(entry: dict) -> bool:
+def self_consistent(entry: dict) -> bool:
+    """Whether an entry's stored hash is the hash of its fields (a link may still be wrong)."""
     return entry["hash"] is not None and entry["prev_hash"] is not None and entry_hash(entry) == entry["hash"]
 
 
@@ -136,7 +142,7 @@ def _diagnose(rows: list[dict], i: int, expected: str, seen: dict[str, int]) -> 
     the chain expects before it and the verified hashes (-> their index); None if it holds."""
     row = rows[i]
     after = rows[i + 1] if i + 1 < len(rows) else None
-    if not _self_consistent(row):
+    if not self_consistent(row):
         if after is not None and after["prev_hash"] == expected:
             return row["id"], "inserted: the entry after it links to the one before it"
         if row["hash"] is None:
@@ -160,7 +166,7 @@ def verify(rows: list[dict], *, missing_triggers: list[str], recorded_head: str 
     A head other than ``recorded_head`` (kept beside the log) means entries went from the end."""
     expected, seen, breaks = GENESIS, {GENESIS: -1}, []
     for i, row in enumerate(rows):
-        accepting = row["action"] == BREAK_ACTION and _self_consistent(row)
+        accepting = row["action"] == BREAK_ACTION and self_consistent(row)
         if breaks and breaks[-1].accepted_by is None:  # past a break: only an acceptance counts
             if not accepting:
                 continue
@@ -199,7 +205,7 @@ def tail_problem(last: dict | None, *, missing_triggers: list[str], recorded_hea
                f"{', '.join(missing_triggers)} {'are' if len(missing_triggers) > 1 else 'is'} gone"
     if last is None:
         return None
-    if not _self_consistent(last):
+    if not self_consistent(last):
         return f"audit entry #{last['id']} does not match its hash"
     if recorded_head is not None and last["hash"] != recorded_head:
         return f"audit entry #{last['id']} is not the chain head the project recorded (entries were removed or replaced)"

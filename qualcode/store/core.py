@@ -290,7 +290,7 @@ class Store:
         rows = []
         for action, target, detail in entries:
             row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,
-                   "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)}
+                   "detail": auditlog.encode_detail(detail)}
             row["hash"] = self._head = auditlog.entry_hash(row)
             rows.append(row)
         if rows:

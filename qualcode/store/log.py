@@ -1,10 +1,21 @@
-"""The audit log and its hash chain read back (writing is :meth:`qualcode.store.core.Store.log`)."""
+"""The audit log and its hash chain read back (appending is :meth:`qualcode.store.core.Store.log`),
+and :func:`rewrite`, the one documented exception to append-only."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
-from qualcode.store.schema import HEAD_KEY, audit, meta, missing_audit_triggers
+from qualcode import auditlog
+from qualcode.store.schema import (
+    HEAD_KEY, audit, create_audit_triggers, drop_audit_triggers, meta, missing_audit_triggers,
+)
+
+if TYPE_CHECKING:
+    from qualcode.store.core import Store
+
+REWRITE_ACTION = "audit.rewrite"
 
 
 def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | None = None) -> list[dict]:
@@ -34,3 +45,50 @@ def chain(conn: sa.Connection) -> tuple[list[dict], list[str], str | None]:
 def actors(conn: sa.Connection) -> set[str]:
     """Everyone who ever made a change (the log's actors)."""
     return set(conn.execute(sa.select(audit.c.actor).distinct()).scalars())
+
+
+def rewrite(store: Store, conn: sa.Connection, payloads: dict[int, dict], *, target: str,
+            detail: dict | None = None) -> int:
+    """Replace the payload of chosen audit entries and re-chain the log; returns how many changed.
+
+    The log is append-only, except where personal data must leave it (a respondent who
+    withdraws, names replaced by tags): ``payloads`` maps an entry id to its new ``target``
+    and/or ``detail`` (a dict, or the JSON text already encoded). Id, time, actor and action
+    stay, so the log still says what was done, when and by whom. From the first changed entry
+    to the head every hash is recomputed and every link follows the entry it linked to, so a
+    break that was there stays there. The append-only triggers are dropped and re-created
+    around the update, all in the caller's transaction (inside :meth:`Store.atomic`), and the
+    rewrite is recorded as a new ``audit.rewrite`` entry with ``target`` and ``detail`` (which
+    must not carry what was taken out).
+    Rewritten text can linger in free pages and the WAL: purge them after the commit.
+    """
+    if not payloads:
+        return 0
+    first = min(payloads)
+    rows = [dict(row) for row in conn.execute(sa.select(audit).where(audit.c.id >= first).order_by(audit.c.id)).mappings()]
+    unknown = set(payloads) - {row["id"] for row in rows}
+    if unknown:
+        raise ValueError(f"no audit entries {sorted(unknown)} to rewrite")
+    relinked: dict[str | None, str | None] = {}  # old hash -> new hash
+    updates = []
+    for row in rows:
+        change = payloads.get(row["id"], {})
+        new = {**row, "target": str(change.get("target", row["target"])),
+               "prev_hash": relinked.get(row["prev_hash"], row["prev_hash"])}
+        if "detail" in change:
+            given = change["detail"]
+            new["detail"] = given if isinstance(given, str) else auditlog.encode_detail(given)
+        if auditlog.self_consistent(row):  # an entry that did not match its hash keeps showing it
+            new["hash"] = auditlog.entry_hash(new)
+        relinked[row["hash"]] = new["hash"]
+        if new != row:
+            updates.append({"row_id": row["id"], **{f"new_{name}": new[name] for name in ("target", "detail", "prev_hash", "hash")}})
+    if updates:
+        drop_audit_triggers(conn)
+        conn.execute(audit.update().where(audit.c.id == sa.bindparam("row_id")).values(
+            **{name: sa.bindparam(f"new_{name}") for name in ("target", "detail", "prev_hash", "hash")}), updates)
+        create_audit_triggers(conn)
+    store._head = auditlog.continuation(new)
+    store.log(conn, REWRITE_ACTION, target, {**(detail or {}), "entries": sorted(payloads),
+                                             "rehashed_from": first, "previous_head": rows[-1]["hash"]})
+    return len(payloads)

@@ -196,6 +196,14 @@ def create_audit_triggers(conn: sa.Connection, names=AUDIT_TRIGGERS) -> None:
             conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {AUDIT_TRIGGERS[name]}")
 
 
+def drop_audit_triggers(conn: sa.Connection) -> None:
+    """Lift the append-only guard inside the caller's transaction, for the one documented
+    rewrite (:func:`qualcode.store.log.rewrite`); :func:`create_audit_triggers` restores it."""
+    if conn.dialect.name == "sqlite":
+        for name in AUDIT_TRIGGERS:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def missing_audit_triggers(conn: sa.Connection) -> list[str]:
     """The append-only triggers that are not in the database (none to check outside SQLite)."""
     if conn.dialect.name != "sqlite":

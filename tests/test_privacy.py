@@ -1,0 +1,105 @@
+"""Privacy: the audit log's one rewrite, erasure (forget), private files, attribution."""
+
+import json
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from qualcode.auditlog import entry_hash
+from qualcode.store import audit
+from qualcode.store.log import rewrite
+from sample_coding import build
+
+
+@pytest.fixture
+def coded(project, make_document):
+    build(project, make_document)
+    return project
+
+
+def audit_table(project) -> list[dict]:
+    with project.store.reading() as conn:
+        return [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
+
+
+def triggers(project) -> set[str]:
+    with sqlite3.connect(project.path) as conn:
+        names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    conn.close()
+    return names
+
+
+# ---- the audit log's one rewrite -------------------------------------------------------------
+
+def test_rewrite_replaces_payloads_rechains_and_logs_itself(coded):
+    before = audit_table(coded)
+    coding = next(row for row in before if row["action"] == "coding.add")
+    memo_target = before[-1]
+    with coded.store.atomic("test.rewrite") as conn:
+        changed = rewrite(coded.store, conn, {
+            coding["id"]: {"detail": {"erased": "tombstone"}},
+            memo_target["id"]: {"target": "[PERSOON-1]", "detail": memo_target["detail"].replace("a", "b")},
+        }, target="test", detail={"reason": "a test"})
+    assert changed == 2
+    after = audit_table(coded)
+    by_id = {row["id"]: row for row in after}
+    assert json.loads(by_id[coding["id"]]["detail"]) == {"erased": "tombstone"}
+    assert by_id[coding["id"]]["target"] == coding["target"]
+    assert (by_id[memo_target["id"]]["target"], by_id[memo_target["id"]]["detail"]) == (
+        "[PERSOON-1]", memo_target["detail"].replace("a", "b"))
+    kept = ("id", "at", "actor", "action")
+    assert [{k: row[k] for k in kept} for row in after[:len(before)]] == [{k: row[k] for k in kept} for row in before]
+    assert after[:coding["id"] - 1] == before[:coding["id"] - 1]  # untouched before the first change
+    assert all(entry_hash(row) == row["hash"] for row in after)
+    assert all(row["prev_hash"] == previous["hash"] for previous, row in zip(after, after[1:]))
+    logged = after[-1]
+    assert (logged["action"], logged["target"]) == ("audit.rewrite", "test")
+    detail = json.loads(logged["detail"])
+    previous_head = detail.pop("previous_head")
+    assert detail == {"reason": "a test", "entries": sorted([coding["id"], memo_target["id"]]), "rehashed_from": coding["id"]}
+    assert len(previous_head) == 64 and previous_head not in {row["hash"] for row in after}  # the head it replaced
+    result = coded.verify_log()
+    assert (result.ok, result.breaks, result.missing_triggers) == (True, [], [])
+    assert {"audit_no_update", "audit_no_delete", "audit_no_replace"} <= triggers(coded)
+    coded.tag("km01:1", ["KG-REL"], coder="anna")  # the next write's tail check accepts the new head
+    assert coded.verify_log().ok
+
+
+def test_rewrite_keeps_an_accepted_break_visible(coded):
+    with sqlite3.connect(coded.path) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit SET actor = 'bram' WHERE id = 7")
+    conn.close()
+    coded.store.accept_break = True
+    coded.tag("km01:1", ["KG-REL"], coder="anna")
+    coded.store.accept_break = False
+    broken = [b.describe() for b in coded.verify_log().breaks]
+    with coded.store.atomic("test.rewrite") as conn:
+        rewrite(coded.store, conn, {3: {"detail": {"erased": "tombstone"}}}, target="test")
+    result = coded.verify_log()
+    assert (result.ok, [b.describe() for b in result.breaks]) == (True, broken)
+    assert broken[0].startswith("entry #7: changed: its fields no longer match its hash (accepted by entry #")
+
+
+def test_a_failed_rewrite_leaves_the_log_and_its_triggers_as_they_were(coded):
+    before = audit_table(coded)
+    with pytest.raises(RuntimeError), coded.store.atomic("test.rewrite") as conn:
+        rewrite(coded.store, conn, {3: {"detail": {"erased": "tombstone"}}}, target="test")
+        raise RuntimeError("stop")
+    assert audit_table(coded) == before
+    assert {"audit_no_update", "audit_no_delete", "audit_no_replace"} <= triggers(coded)
+
+
+def test_scrub_takes_rewritten_text_out_of_the_file_and_the_wal(coded):
+    from qualcode.store.erase import scrub
+
+    with coded.store.atomic("memo.add") as conn:
+        coded.store.log(conn, "test.note", "x", {"text": "Zeldzaamwoord-Qwerty"})
+    row = audit_table(coded)[-1]
+    with coded.store.atomic("test.rewrite") as conn:
+        rewrite(coded.store, conn, {row["id"]: {"detail": {}}}, target="test")
+    assert scrub(coded.store) is True
+    files = [path for path in coded.path.parent.iterdir() if path.name.startswith(coded.path.name)]
+    assert all(b"Zeldzaamwoord-Qwerty" not in path.read_bytes() for path in files), files
+    assert coded.verify_log().ok
