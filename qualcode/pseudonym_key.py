@@ -31,12 +31,16 @@ PASSPHRASE_ENV = "QUALCODE_KEY_PASSPHRASE"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 
 
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
 @dataclass
 class Key:
     """Which tag stands for which original, for one project; ``entries`` in the order made."""
 
     project: str
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     entries: list[dict] = field(default_factory=list)  # {"tag", "original", "category"}
 
     def tag_for(self, original: str) -> str | None:
