@@ -8,12 +8,15 @@ prints nothing. The demo is a tested path (``tests/test_demo.py``).
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from qualcode.errors import BadInput
+from qualcode.progress import Progress, silent
 from qualcode.project import Project
+from qualcode.pseudonym_key import PASSPHRASE_ENV
 from qualcode.store import PROJECT_FILE
 
 DEMO_MARKER = ".qualcode-demo"
@@ -129,13 +132,32 @@ def reference_codes(document: str) -> dict[int, set[str]]:
     return codes
 
 
-def suggestions_step(project: Project, shown: int = 4) -> str:
+DEMO_PASSPHRASE = "qualcode-demo"  # the demo's key only; real keys get a passphrase of the user's own
+
+
+def pseudonymise_step(project: Project, key: Path, progress: Progress) -> tuple[str, dict[str, str]]:
+    """Replace names and numbers in every interview, the key beside the project (a real key is
+    kept apart); returns the report and old name -> new name."""
+    result = project.pseudonymise(key=key, passphrase=os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE,
+                                  progress=progress)
+    tags = ", ".join(f"{category} {count}" for category, count in sorted(result.tags.items()))
+    sample = next((hit for hit in result.hits if hit.where == "text" and hit.category == "PERSOON"), None)
+    text = (f"replaced {len(result.hits)} hits in {result.documents} interviews, their speaker labels, attributes, "
+            f"names, memos and {result.audit_entries} audit entries; tags: {tags}\n"
+            f"   key: {key} (passphrase {'from ' + PASSPHRASE_ENV if os.environ.get(PASSPHRASE_ENV) else repr(DEMO_PASSPHRASE)}"
+            f"; keep a real key apart from the project)\n"
+            + (f"   e.g. {sample.document}: ...{sample.context.replace(sample.original, sample.tag, 1)}...\n" if sample else "")
+            + "   every later step works on the pseudonymised project; the originals: qualcode depseudonymise --key FILE --to COPY")
+    return text, result.renamed
+
+
+def suggestions_step(project: Project, shown: int = 4, held_out: str = HELD_OUT) -> str:
     """Suggestions for one interview the model did not train on, beside the reference coding,
     then grouped cross-validation on all of them. Every sample interview is coded, so one is
     held out of training to play the uncoded interview."""
-    table = project.suggest([HELD_OUT], top=3, exclude_from_training=[HELD_OUT])
+    table = project.suggest([held_out], top=3, exclude_from_training=[held_out])
     reference = reference_codes(HELD_OUT)
-    lines = [f"trained on the other interviews; top 3 suggestions for {HELD_OUT} beside the reference codes:"]
+    lines = [f"trained on the other interviews; top 3 suggestions for {held_out} beside the reference codes:"]
     hits = coded = 0
     for ref, rows in table.groupby("ref", sort=False):
         truth = reference.get(int(ref.rsplit(":", 1)[1]), set())
@@ -145,7 +167,7 @@ def suggestions_step(project: Project, shown: int = 4) -> str:
         if len(lines) <= shown:
             suggested = "; ".join(f"{r.code} {r.score:.2f} ({r.reasons})" for r in rows.itertuples())
             lines.append(f"   {ref}: {suggested}\n      reference: {', '.join(sorted(truth)) or '(no code)'}")
-    lines.append(f"   a reference code among the top 3 for {hits} of {coded} coded segments of {HELD_OUT}")
+    lines.append(f"   a reference code among the top 3 for {hits} of {coded} coded segments of {held_out}")
     result = project.evaluate(folds=5, learning_curve=False)
     lines.append(
         f"grouped 5-fold cross-validation over {result.documents} interviews: micro F1 {result.micro['f1']:.2f}, "
@@ -154,8 +176,11 @@ def suggestions_step(project: Project, shown: int = 4) -> str:
     return "\n".join(lines)
 
 
-def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
-    """Build the demo project in ``directory`` and return the project file's path."""
+def run_demo(directory: str | Path, report: Callable[[str, str], None], *, pseudonymise: bool = False,
+             progress: Progress = silent) -> Path:
+    """Build the demo project in ``directory`` and return the project file's path; with
+    ``pseudonymise``, names and numbers are replaced right after the coding is applied, so every
+    later step and export holds tags only."""
     directory = Path(directory)
     _prepare(directory)
     codebook = bundled(CODEBOOK)
@@ -181,12 +206,19 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
             ),
         )
 
+        # 3b. pseudonymise (issue 17): opt-in, since loading deduce takes seconds
+        held_out = HELD_OUT
+        if pseudonymise:
+            text, renamed = pseudonymise_step(project, directory / "demo.key", progress)
+            held_out = renamed.get(HELD_OUT, HELD_OUT)
+            report("3b. names and numbers replaced by tags", text)
+
         # 4. agreement between the coders (issue 6)
         dimensions = list(top["id"].iloc[:9])
         report("4. agreement between anna and bram", agreement_summary(project.agreement(["anna", "bram"], [*dimensions, "ROL"])))
 
         # 5. suggestions and their measured quality (issue 5)
-        report("5. suggestions and their measured quality", suggestions_step(project))
+        report("5. suggestions and their measured quality", suggestions_step(project, held_out=held_out))
 
         # 6. theme matrices for the survey pipeline (issue 7); 6b. joined onto a survey file (issue 16)
         report("6. theme matrices for the survey pipeline", export_theme_matrices(project, directory / "exports"))

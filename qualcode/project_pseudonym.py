@@ -35,6 +35,7 @@ class PseudonymResult:
     audit_entries: int = 0
     scrubbed: bool = True  # False: another connection kept the old bytes in the WAL; run again
     tags: dict[str, int] = field(default_factory=dict)  # category -> tags in the key
+    renamed: dict[str, str] = field(default_factory=dict)  # old document name -> new
 
 
 class PseudonymMethods:
@@ -92,9 +93,18 @@ class PseudonymMethods:
                                         detail={"reason": "names and numbers replaced by tags", "key": the_key.id})
             pseudonym_key.write(Path(key), result.key, passphrase or "")
         scrubbed = store_erase.scrub(self.store)
+        old_names = {row["id"]: row["name"] for row in result.rows["documents"]}
+        renamed = {old_names[row["id"]]: row["name"] for row in result.changed["documents"] if old_names[row["id"]] != row["name"]}
         return PseudonymResult(result.hits, decided, False, new_tags=len(result.key.entries) - known_tags,
                                documents=len(result.changed["documents"]), memos=len(result.changed["memos"]),
-                               audit_entries=audited, scrubbed=scrubbed, tags=_per_category(result.key))
+                               audit_entries=audited, scrubbed=scrubbed, tags=_per_category(result.key), renamed=renamed)
+
+    def check_key(self, key: str | Path | None, passphrase: str | None) -> None:
+        """Refuse (BadInput) a key file a pseudonymisation would refuse: a wrong passphrase, a
+        damaged file, a key of another project; checked before an import writes anything."""
+        with self.store.reading() as conn:
+            self._key(key, passphrase, store_pseudonym.project_id(self.store, conn),
+                      store_pseudonym.key_id(self.store, conn), dry_run=False)
 
     def _key(self, key, passphrase, project_id, key_id, dry_run: bool) -> pseudonym_key.Key:
         """The key to tag with: read from ``key`` when the file exists, else a new one, which

@@ -433,6 +433,7 @@ class Hit:
 class Plan:
     """The rows to write back and the audit entries to rewrite, and every hit for the dry run."""
 
+    rows: dict[str, list[dict]]  # as read
     changed: dict[str, list[dict]]
     audit: dict[int, dict]
     hits: list[Hit]
@@ -460,7 +461,7 @@ def plan(rows: dict[str, list[dict]], chosen: dict[str, Candidate], key: Key, au
 
     changed = transform(rows, swap, note)
     audit = audit_changes(audit_rows, swap)
-    return Plan(changed, audit, hits, key)
+    return Plan(rows, changed, audit, hits, key)
 
 
 def _first_appearance(rows: dict[str, list[dict]], originals: list[str]) -> list[str]:

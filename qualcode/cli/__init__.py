@@ -29,6 +29,8 @@ COMMANDS = {
     "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),
     "documents": ("ingest:documents", "List imported documents and their attributes."),
     "show": ("ingest:show", "Print a transcript with segment numbers."),
+    "pseudonymise": ("pseudonymise:pseudonymise", "Replace names and numbers by tags; key kept apart."),
+    "depseudonymise": ("pseudonymise:depseudonymise", "Copy the project with the originals back (needs the key)."),
     # coding (issue 4)
     "code": ("tui:code", "Code from the keyboard in the terminal."),
     "tag": ("coding:tag", "Apply codes to segment DOC:N."),

@@ -7,6 +7,7 @@ import click
 
 from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
 from qualcode.cli.inspect import LAYOUT_HELP
+from qualcode.cli.pseudonymise import echo_result, passphrase, pseudonymise_options, telling
 from qualcode.errors import QualcodeError
 
 # Files that are whole projects rather than transcripts: suffix -> (Project method that imports
@@ -53,9 +54,12 @@ def _echo_result(item) -> None:
 @click.option("--include-interviewer", is_flag=True, help="Make interviewer turns coding units too.")
 @click.option("--layout", metavar="NAME", help=LAYOUT_HELP)
 @click.option("--allow-duplicate", is_flag=True, help="Import a file even if its content is already a document under another name.")
+@click.option("--pseudonymise", "pseudonymise", is_flag=True,
+              help="Then pseudonymise what was imported (see 'qualcode pseudonymise'; needs --key).")
+@pseudonymise_options
 @writing_project_option
 def import_(project, paths, attributes_csv, attributes, unit, interviewers, model, replace, include_interviewer, layout,
-            allow_duplicate):
+            allow_duplicate, pseudonymise, key, names, decisions):
     """Import transcripts (.docx, .txt, .md, .vtt, .srt; folders are walked) into the project,
     or a REFI-QDA project (.qdpx) or codebook (.qdc) from another QDA program.
 
@@ -70,7 +74,11 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
         qualcode import interview-07.docx --attr role=client --attr municipality=Veenstad
         qualcode import from-nvivo.qdpx
         qualcode import typed-by-hand.docx --layout label-paragraph
+        qualcode import interview-12.docx --pseudonymise --key ~/keys/study.key
     """
+    secret = passphrase(key, new_allowed=True) if pseudonymise else None
+    if pseudonymise:
+        project.check_key(key, secret)  # a wrong passphrase stops the import before anything is written
     transcripts = [p for p in paths if p.suffix.lower() not in PROJECT_IMPORTS]
     failed = not all(_import_project_file(project, p) for p in paths if p.suffix.lower() in PROJECT_IMPORTS)
     if not transcripts:
@@ -88,6 +96,12 @@ def import_(project, paths, attributes_csv, attributes, unit, interviewers, mode
     for warning in report.warnings:
         click.echo(f"qualcode: warning: {warning}", err=True)
     click.echo(report.summary())
+    imported = [item.name for item in report.files if item.status in ("imported", "replaced")]
+    if pseudonymise and imported:
+        with progress_on_stderr() as bar:
+            result = project.pseudonymise(imported, key=key, passphrase=secret, names=names, decisions=decisions,
+                                          progress=telling(bar))
+        echo_result(result, key)
     if report.failed or failed:
         raise SystemExit(2)
 

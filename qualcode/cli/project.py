@@ -56,7 +56,9 @@ def status(project, fmt):
 
 @click.command()
 @click.argument("directory", default="qualcode-demo", type=click.Path(file_okay=False, path_type=Path))
-def demo(directory):
+@click.option("--pseudonymise", is_flag=True,
+              help="Also replace names and numbers by tags after the coding (step 3b; loading deduce adds seconds).")
+def demo(directory, pseudonymise):
     """Build a demo project from the bundled codebook and fictional interviews, and run the
     whole pipeline on it, offline. A folder from an earlier demo is rebuilt; any other
     non-empty folder is left alone.
@@ -64,12 +66,14 @@ def demo(directory):
     \b
     Example:
         qualcode demo /tmp/qualcode-demo
+        qualcode demo --pseudonymise
     """
-    from qualcode.demo import run_demo  # noqa: PLC0415 - keeps --help fast
+    from qualcode.cli.pseudonymise import telling  # noqa: PLC0415 - keeps --help fast
+    from qualcode.demo import run_demo  # noqa: PLC0415
 
     def report(step: str, detail: str = "") -> None:
         click.secho(f"== {step}", bold=True)
         if detail:
             click.echo(detail)
 
-    run_demo(directory, report)
+    run_demo(directory, report, pseudonymise=pseudonymise, progress=telling(lambda *_: None))
