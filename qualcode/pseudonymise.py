@@ -75,7 +75,7 @@ ORGANISATION = re.compile(r"\b(?:Stichting|Vereniging|Woningcorporatie|Woonstich
                           r"(?:\s+(?:de|het|van|voor)?\s*[A-Z][\w'&-]+)+"
                           r"|\b[A-Z][\w'&-]+(?:\s+(?:van|de|der|den|[A-Z][\w'&-]+))*\s+(?:B\.V\.|BV|N\.V\.|NV)(?!\w)")
 SENTENCE_START = re.compile(r"(?:[.!?:;…]\s+|[\"'(\[]|\n\s*)$")
-CONTEXT = 40  # characters either side of a hit in the dry-run list
+CONTEXT = 40  # characters either side of a hit in the dry-run list, within its line
 
 
 def iban_valid(text: str) -> bool:
@@ -455,7 +455,9 @@ def plan(rows: dict[str, list[dict]], chosen: dict[str, Candidate], key: Key, au
 
     def note(document: str, where: str, text: str, spans) -> None:
         for start, end, tag in spans:
-            context = text[max(0, start - CONTEXT):end + CONTEXT].replace("\n", " ")
+            line_end = text.find("\n", end)
+            context = text[max(start - CONTEXT, text.rfind("\n", 0, start) + 1):
+                           end + CONTEXT if line_end < 0 else min(end + CONTEXT, line_end)]
             candidate = folded[text[start:end].casefold()]
             hits.append(Hit(document, where, text[start:end], tag, candidate.category, candidate.source, context))
 
