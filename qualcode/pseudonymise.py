@@ -72,7 +72,7 @@ IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9
 ORGANISATION = re.compile(r"\b(?:Stichting|Vereniging|Woningcorporatie|Woonstichting|Thuiszorg|Zorggroep|Zorgcentrum|"
                           r"Buurtteam|Wijkteam|Sportclub|Voetbalclub|Schoonmaakbedrijf|Uitzendbureau|Bureau|"
                           r"Reïntegratiebureau|Reintegratiebureau|Detacheringsbureau)"
-                          r"(?:\s+(?:de|het|van|voor)?\s*[A-Z][\w'&-]+)+"
+                          r"(?:\s+(?:(?:de|het|van|voor|des|der|den|en|op)\s+)?[A-Z][\w'&-]+)+"
                           r"|\b[A-Z][\w'&-]+(?:\s+(?:van|de|der|den|[A-Z][\w'&-]+))*\s+(?:B\.V\.|BV|N\.V\.|NV)(?!\w)")
 SENTENCE_START = re.compile(r"(?:[.!?:;…]\s+|[\"'(\[]|\n\s*)$")
 CONTEXT = 40  # characters either side of a hit in the dry-run list, within its line
