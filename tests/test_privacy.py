@@ -103,3 +103,73 @@ def test_scrub_takes_rewritten_text_out_of_the_file_and_the_wal(coded):
     files = [path for path in coded.path.parent.iterdir() if path.name.startswith(coded.path.name)]
     assert all(b"Zeldzaamwoord-Qwerty" not in path.read_bytes() for path in files), files
     assert coded.verify_log().ok
+
+
+# ---- forget: a respondent withdraws ----------------------------------------------------------
+
+def project_bytes(project) -> dict[str, bytes]:
+    """The raw bytes of the project file and its -wal and -shm files, as they are on disk."""
+    return {path.name: path.read_bytes() for path in project.path.parent.iterdir() if path.name.startswith(project.path.name)}
+
+
+def counts(project) -> dict:
+    status = project.status()
+    return {key: status[key] for key in ("documents", "segments", "codings")}
+
+
+def test_forget_removes_the_document_everywhere_and_leaves_tombstones(coded):
+    coded.add_memo("Sanctie-memo: zij was boos", segment="cl01:2", author="anna")
+    coded.add_memo("Over het hele gesprek met cl01", document="cl01", author="bram")
+    coded.add_memo("km01 blijft", segment="km01:1", author="anna")
+    before = audit_table(coded)
+    done = coded.forget("cl01", reason="consent withdrawn")
+    assert done.removed == {"codings": 2, "reviews": 3, "decisions": 0, "memos": 2, "attributes": 2,
+                            "segments": 2, "turns": 4, "documents": 1}
+    assert (done.exports, done.scrubbed) == ([], True)
+    assert counts(coded) == {"documents": 1, "segments": 2, "codings": 6}
+    assert coded.documents()["document" if "document" in coded.documents() else "name"].tolist() == ["km01"]
+    after = audit_table(coded)
+    stones = [row for row in after if row["target"] == "forgotten"]
+    assert len(stones) == done.entries
+    assert {json.loads(row["detail"])["forgotten"] for row in stones} == {f"document:{done.guid}"}
+    assert sorted({row["action"] for row in stones}) == [
+        "coding.add", "document.add", "memo", "memo.add", "review", "review.add", "tag", "test.add_document"]
+    forget_entry, rewrite_entry = after[-2], after[-1]
+    assert (forget_entry["action"], forget_entry["target"], json.loads(forget_entry["detail"])["reason"]) == (
+        "forget", f"document:{done.guid}", "consent withdrawn")
+    assert (rewrite_entry["action"], json.loads(rewrite_entry["detail"])["removed"]) == ("audit.rewrite", done.removed)
+    untouched = [row for row in before if row["id"] not in {s["id"] for s in stones}]
+    assert all((row["target"], row["detail"]) == (after[row["id"] - 1]["target"], after[row["id"] - 1]["detail"])
+               for row in untouched)
+    assert coded.verify_log().ok
+    raw = b"".join(project_bytes(coded).values())
+    for phrase in ("Sanctie", "Mijn klantmanager luistert", "Veenstad", "cl01", "Over het hele gesprek"):
+        assert phrase.encode() not in raw, phrase
+    assert b"km01 blijft" in raw and b"Maasdelta" in raw
+
+
+def test_forget_refuses_a_reason_that_names_the_document_and_an_unknown_document(coded):
+    from qualcode.errors import BadInput, UnknownItem
+
+    before = audit_table(coded)
+    with pytest.raises(BadInput, match=r"^the --reason names the document it forgets; say why without naming it "
+                                       r"\(e\.g\. \"consent withdrawn\"\): the audit log keeps the reason$"):
+        coded.forget("cl01", reason="cl01 withdrew")
+    with pytest.raises(UnknownItem, match=r"^unknown document 'cl02': did you mean cl01\?"):
+        coded.forget("cl02", reason="consent withdrawn")
+    assert audit_table(coded) == before
+
+
+def test_forget_command_asks_first_and_lists_earlier_exports(coded, cli, tmp_path):
+    coded.quotes(tmp_path / "quotes.csv")
+    refused = cli("forget", "cl01", "--reason", "consent withdrawn", "--project", coded.path, input="n\n")
+    assert refused.exit_code == 1 and counts(coded)["documents"] == 2
+    done = cli("forget", "cl01", "--reason", "consent withdrawn", "--yes", "--project", coded.path)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert lines[0].startswith("forgot cl01 (now document:")
+    assert lines[0].endswith("removed 2 codings, 3 reviews, 0 decisions, 0 memos, 2 attributes, 2 segments, 4 turns, "
+                             "1 documents; 10 audit entries became tombstones")
+    assert lines[1] == "exports made earlier that hold it; delete them (and any copies) yourself:"
+    assert lines[2].endswith(f" quotes by {coded.store.acting()}: {tmp_path / 'quotes.csv'}")
+    assert counts(coded)["documents"] == 1

@@ -29,6 +29,7 @@ COMMANDS = {
     "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),
     "documents": ("ingest:documents", "List imported documents and their attributes."),
     "show": ("ingest:show", "Print a transcript with segment numbers."),
+    "forget": ("privacy:forget", "Erase a document for good, audit log included."),
     # coding (issue 4)
     "code": ("tui:code", "Code from the keyboard in the terminal."),
     "tag": ("coding:tag", "Apply codes to segment DOC:N."),
