@@ -144,6 +144,15 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
         with self.store.reading() as conn:
             return store_codebook.read_codebook(conn)
 
+    def export_codebook(self, path: str | Path) -> codebook_mod.Codebook:
+        """Write the codebook to ``path`` as YAML, updating an existing file in place; returns it."""
+        from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
+
+        book = self.codebook()
+        codebook_file.export(book, path)
+        self.record_export("codebook", [path], documents=False)
+        return book
+
     def codes(self):
         """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, colour,
         exclusive, codable, source, codings."""
