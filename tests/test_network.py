@@ -52,6 +52,9 @@ def test_the_demo_runs_with_the_network_cut_off(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.rstrip().endswith(f"the demo project is in {tmp_path / 'demo'}; try: cd {tmp_path / 'demo'} && qualcode status")
     assert not log.exists(), log.read_text()
+    made = sorted(path for path in (tmp_path / "demo").rglob("*") if path.is_file() and path.name != ".qualcode-demo")
+    assert len(made) == 19 and {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
+        path.name: "0o600" for path in made}  # the project, every export and the report are private
 
 
 def test_import_suggest_agreement_matrix_export_report_with_the_network_cut_off(demo_run, tmp_path, cli, guard):

@@ -173,3 +173,93 @@ def test_forget_command_asks_first_and_lists_earlier_exports(coded, cli, tmp_pat
     assert lines[1] == "exports made earlier that hold it; delete them (and any copies) yourself:"
     assert lines[2].endswith(f" quotes by {coded.store.acting()}: {tmp_path / 'quotes.csv'}")
     assert counts(coded)["documents"] == 1
+
+
+# ---- private files ---------------------------------------------------------------------------
+
+def mode(path) -> str:
+    return oct(path.stat().st_mode & 0o777)
+
+
+@pytest.mark.parametrize("asked, expected", [(None, "0o600"), ("0640", "0o640")])
+def test_the_project_file_and_its_wal_and_shm_get_the_private_mode(tmp_path, monkeypatch, asked, expected):
+    from qualcode import Project
+
+    if asked:
+        monkeypatch.setenv("QUALCODE_FILE_MODE", asked)
+    with Project.init(tmp_path / "study") as made:
+        made.add_code("X", "x")
+        files = {path.name: mode(path) for path in made.path.parent.iterdir()}
+    assert files == {"qualcode.sqlite": expected, "qualcode.sqlite-wal": expected, "qualcode.sqlite-shm": expected}
+
+
+def test_a_file_mode_the_owner_cannot_read_is_refused(tmp_path, monkeypatch, cli):
+    monkeypatch.setenv("QUALCODE_FILE_MODE", "0044")
+    result = cli("init", tmp_path / "study")
+    assert (result.exit_code, result.output) == (2, "qualcode: error: QUALCODE_FILE_MODE='0044': give an octal file mode "
+                                                    "the owner can read and write, e.g. 0600 or 0640\n")
+    assert not (tmp_path / "study" / "qualcode.sqlite").exists()
+
+
+def test_exports_are_private_and_those_with_quotes_or_attributes_say_so(coded, tmp_path):
+    import zipfile
+
+    import docx
+    import openpyxl
+
+    from qualcode.outputfile import PERSONAL_DATA
+
+    out = tmp_path / "exports"
+    out.mkdir()
+    (out / "quotes.csv").write_text("an older, world-readable file\n")
+    (out / "quotes.csv").chmod(0o644)
+    coded.quotes(out / "quotes.csv")
+    coded.quotes(out / "quotes.docx")
+    coded.export_matrix(out / "matrix.sav")
+    coded.export_matrix(out / "framework.xlsx", frame=coded.framework(quotes=1))
+    coded.export_matrix(out / "cooccurrence.csv", frame=coded.cooccurrence())
+    coded.export_refi_project(out / "study.qdpx")
+    coded.export_codebook(out / "codebook.yaml")
+    written = {path.name: mode(path) for path in out.iterdir()}
+    assert written == dict.fromkeys([
+        "quotes.csv", "quotes.docx", "matrix.sav", "matrix.sav.dictionary.csv", "matrix.sav.dictionary.json", "matrix.sav.R",
+        "matrix.sav.do", "framework.xlsx", "framework.xlsx.dictionary.csv", "framework.xlsx.dictionary.json",
+        "cooccurrence.csv", "cooccurrence.csv.dictionary.csv", "cooccurrence.csv.dictionary.json", "study.qdpx",
+        "codebook.yaml"], "0o600")
+    assert (out / "quotes.csv").read_text().splitlines()[0] == "code,code_name,ref,document,speaker,time,text,coders,memos"
+    assert docx.Document(out / "quotes.docx").core_properties.comments == PERSONAL_DATA
+    assert openpyxl.load_workbook(out / "framework.xlsx").properties.description == PERSONAL_DATA
+    assert json.loads((out / "matrix.sav.dictionary.json").read_text())["personal_data"] == PERSONAL_DATA
+    assert "personal_data" not in json.loads((out / "cooccurrence.csv.dictionary.json").read_text())
+    with zipfile.ZipFile(out / "study.qdpx") as archive:
+        assert archive.comment == PERSONAL_DATA.encode()
+        assert archive.read("project.qde").splitlines()[1] == f"<!-- {PERSONAL_DATA} -->".encode()
+    kinds = [(row["target"], json.loads(row["detail"])["files"]) for row in audit_table(coded) if row["action"] == "export"]
+    assert kinds[0] == ("quotes", [str(out / "quotes.csv")]) and kinds[-1] == ("codebook", [str(out / "codebook.yaml")])
+    assert [kind for kind, _files in kinds] == ["quotes", "quotes", "matrix", "framework", "cooccurrence",
+                                                "REFI-QDA project", "codebook"]
+
+
+# ---- quotes name no attribute unless asked -------------------------------------------------
+
+def test_quotes_and_framework_name_only_the_attributes_asked_for(coded, tmp_path, cli):
+    import csv
+
+    from qualcode.errors import UnknownItem
+
+    plain = coded.quotes(tmp_path / "plain.csv")
+    assert {quote.attribution() for section in plain for quote in section.quotes} >= {"km01:1, R, 0:10; coded by anna, bram"}
+    assert all(quote.attributes == {} for section in plain for quote in section.quotes)
+    result = cli("quotes", "--attr-show", "role", "--out", tmp_path / "role.csv", "--project", coded.path)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "role.csv").open(encoding="utf-8")))
+    assert "municipality" not in rows[0] and {row["ref"]: row["role"] for row in rows}["cl01:1"] == "client"
+    framework = coded.framework(quotes=1)
+    assert not framework.apply(lambda column: column.str.contains("Maasdelta|Veenstad|role")).any().any()
+    shown = coded.framework(quotes=1, show_attributes=["role"])
+    assert shown.loc["cl01", "KG"] == "\u201cMijn klantmanager luistert echt naar me.\u201d (cl01:1; role: client)"
+    with pytest.raises(UnknownItem, match=r"^unknown attribute 'rol': did you mean role\?"):
+        coded.quotes(tmp_path / "x.csv", show_attributes=["rol"])
+    wrong = cli("framework", "--attr-show", "rol", "--out", tmp_path / "f.xlsx", "--project", coded.path)
+    assert (wrong.exit_code, wrong.output) == (2, "qualcode: error: unknown attribute 'rol': did you mean role?; see "
+                                                  "'qualcode documents'\n")
