@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from qualcode.auditlog import SEGMENT_TARGETS
 from qualcode.errors import BadInput
@@ -36,8 +36,8 @@ class Forgotten:
     guid: str
     removed: dict[str, int]
     entries: int
-    exports: list[dict] = field(default_factory=list)
-    scrubbed: bool = True
+    exports: list[dict]
+    scrubbed: bool
 
 
 def check_reason(reason: str, name: str) -> str:
