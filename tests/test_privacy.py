@@ -127,7 +127,7 @@ def test_forget_removes_the_document_everywhere_and_leaves_tombstones(coded):
                             "segments": 2, "turns": 4, "documents": 1}
     assert (done.exports, done.scrubbed) == ([], True)
     assert counts(coded) == {"documents": 1, "segments": 2, "codings": 6}
-    assert coded.documents()["document" if "document" in coded.documents() else "name"].tolist() == ["km01"]
+    assert coded.documents()["name"].tolist() == ["km01"]
     after = audit_table(coded)
     stones = [row for row in after if row["target"] == "forgotten"]
     assert len(stones) == done.entries
@@ -263,3 +263,33 @@ def test_quotes_and_framework_name_only_the_attributes_asked_for(coded, tmp_path
     wrong = cli("framework", "--attr-show", "rol", "--out", tmp_path / "f.xlsx", "--project", coded.path)
     assert (wrong.exit_code, wrong.output) == (2, "qualcode: error: unknown attribute 'rol': did you mean role?; see "
                                                   "'qualcode documents'\n")
+
+
+def test_forget_on_the_demo_leaves_no_sentence_of_the_transcript_in_the_files(demo_run, tmp_path, cli):
+    import shutil
+
+    from qualcode import Project
+
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_run[0], folder)
+    with Project(folder) as demo:
+        def sentences(name):
+            return [part[:40] for text in demo.transcript(name)["text"] for part in text.split(". ") if len(part) > 40]
+        before = b"".join(project_bytes(demo).values())
+        # A long text runs over several pages of the file, so a few sentences are cut by page headers.
+        gone = [sentence for sentence in sentences("cl-veenstad-01") if sentence.encode() in before]
+        kept = [sentence for sentence in sentences("km-veenstad-01") if sentence.encode() in before]
+        assert len(gone) > 80 and len(kept) > 80
+    result = cli("forget", "cl-veenstad-01", "--reason", "consent withdrawn", "--yes", "--project", folder)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "exports made earlier that hold it; delete them (and any copies) yourself:"
+    listed = [line.strip().split(" ", 1)[1].split(" by ")[0] for line in lines[2:]]
+    assert listed == ["matrix"] * 3 + ["survey join", "joint display", "REFI-QDA project", "report"]  # not the .qdc
+    assert lines[7].endswith("/exports/demo.qdpx")
+    with Project(folder) as demo:
+        after = b"".join(project_bytes(demo).values())
+        assert [sentence for sentence in gone if sentence.encode() in after] == []
+        assert b"cl-veenstad-01" not in after
+        assert all(sentence.encode() in after for sentence in kept)
+        assert demo.verify_log().ok and "cl-veenstad-01" not in demo.documents()["name"].tolist()
