@@ -53,7 +53,7 @@ def test_the_demo_runs_with_the_network_cut_off(tmp_path):
     assert done.stdout.rstrip().endswith(f"the demo project is in {tmp_path / 'demo'}; try: cd {tmp_path / 'demo'} && qualcode status")
     assert not log.exists(), log.read_text()
     made = sorted(path for path in (tmp_path / "demo").rglob("*") if path.is_file() and path.name != ".qualcode-demo")
-    assert len(made) == 19 and {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
+    assert len(made) == 18 and {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
         path.name: "0o600" for path in made}  # the project, every export and the report are private
 
 
