@@ -1,9 +1,11 @@
-"""The audit log and its hash chain read back (appending is :meth:`qualcode.store.core.Store.log`),
-and :func:`rewrite`, the one documented exception to append-only."""
+"""The audit log and its hash chain read back (appending is :meth:`qualcode.store.core.Store.log`);
+the exports it records (``record_export``, ``exports_holding``); and :func:`rewrite`, the one
+documented exception to append-only."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -100,11 +102,12 @@ EXPORT_ACTION = "export"
 
 
 def record_export(store: Store, kind: str, files: list, *, documents: bool = True) -> None:
-    """Log an export: its kind, the files written, and the GUIDs of the documents it may hold
-    (every document, or none for a codebook), so ``forget`` can list what to delete by hand."""
+    """Log an export: its kind, the files written (absolute paths), and the GUIDs of the
+    documents it may hold (every document, or none for a codebook), so ``forget`` can list what
+    to delete by hand."""
     with store.reading() as conn:
         guids = sorted(conn.execute(sa.select(schema.documents.c.guid)).scalars()) if documents else []
-    with store.atomic(EXPORT_ACTION, kind, {"files": [str(path) for path in files], "documents": guids}):
+    with store.atomic(EXPORT_ACTION, kind, {"files": [str(Path(path).resolve()) for path in files], "documents": guids}):
         pass
 
 
