@@ -22,6 +22,7 @@ import io
 from pathlib import Path
 
 from qualcode.codebook import Codebook, dump
+from qualcode.outputfile import write_atomically
 
 # Where nested codes live in the file: the top level's list and each code's.
 CODE_LISTS = ("codes", "children")
@@ -41,7 +42,7 @@ def export(book: Codebook, path: str | Path) -> None:
     """Write ``book`` to ``path``, updating an existing codebook file in place."""
     path = Path(path)
     text = update(path.read_text(encoding="utf-8"), book) if path.exists() else dump(book)
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 def update(kept: str, book: Codebook) -> str:

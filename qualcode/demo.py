@@ -103,13 +103,10 @@ def export_theme_matrices(project: Project, folder: Path) -> str:
 
 def survey_step(project: Project, folder: Path) -> str:
     """Join the dimensions onto the fictional klantmanager survey and write a joint display."""
-    from qualcode import survey  # noqa: PLC0415 - pandas and pyreadstat load only here
-
     source = bundled(SURVEY)
     joined = project.join_survey(source, folder / "themes-survey.sav", codes="top", value="presence")
     table = project.joint_display(source, by="workload", codes=["KV", "KG", "WG", "ROL"])
-    survey.write_joint_display(table, table.attrs["qualcode"]["labels"], survey.display_notes(table),
-                               folder / "joint-display.xlsx")
+    project.write_joint_display(table, folder / "joint-display.xlsx")
     return (
         f"joined the dimensions onto {SURVEY} (fictional, {len(joined.data)} klantmanagers):\n"
         f"   {folder / 'themes-survey.sav'}: {int(joined.data['qc_interviewed'].sum())} survey respondents interviewed; "
@@ -237,10 +234,8 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None], *, pseud
         )
 
         # 8. the methods report (issue 20), without the slow cross-validation
-        from qualcode import report_write  # noqa: PLC0415 - matplotlib loads only for the report
-
         methods = project.report(evaluate=False)
-        written = report_write.write(methods, directory / "report.html")
+        written = project.write_report(methods, directory / "report.html")
         report(
             "8. the methods report",
             f"wrote {written} ({len(methods.figures)} figures, no external requests): corpus, codebook, coding, "

@@ -20,9 +20,7 @@ bytes; the export time is in the JSON dictionary, the .sav notes and the .xlsx d
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import textwrap
 import unicodedata
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import BadInput
+from qualcode.outputfile import PERSONAL_DATA, write_atomically
 
 MAX_NAME = 31  # Stata allows 32, but readstat refuses 32 for a variable with value labels; SPSS allows 64 bytes
 SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
@@ -70,6 +69,7 @@ class Prepared:
     def notes(self) -> list[str]:
         book = self.about["codebook"]
         return [
+            *([self.about["personal_data"]] if "personal_data" in self.about else []),
             f"codebook: {book['title']} {book['version']}".rstrip(),
             f"coding rule: {self.about['coding_rule']}",
             f"qualcode version: {self.about['qualcode_version']}",
@@ -78,7 +78,8 @@ class Prepared:
         ]
 
     def file_label(self) -> str:
-        return f"qualcode {self.about['kind']}: {self.about['value']} by {self.about['rows']}"
+        private = "personal data; " if "personal_data" in self.about else ""
+        return f"{private}qualcode {self.about['kind']}: {self.about['value']} by {self.about['rows']}"
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,8 @@ def prepare(frame, labelled: bool, exported_at: str, raw: bool = False) -> Prepa
     about["unit"] = info.get("unit")
     about["audit_head"] = info.get("audit_head")  # the project state exported (qualcode log --verify)
     about |= {"qualcode_version": __version__, "exported_at": exported_at}
+    if info["kind"] == "framework" or any(spec["role"] == "attribute" for spec in specs.values()):
+        about["personal_data"] = PERSONAL_DATA
     return Prepared(data.rename(columns=names), variables, about, value_labels, raw)
 
 
@@ -199,19 +202,6 @@ def _dictionary_table(prepared: Prepared) -> list[list[str]]:
 def beside(out: Path, ending: str) -> Path:
     """A file that belongs to ``out``: ``themes.sav`` -> ``themes.sav.dictionary.csv``."""
     return out.with_name(out.name + ending)
-
-
-def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary file beside ``out`` and rename it to ``out`` when it
-    returns; if it raises, the temporary file goes and ``out`` is untouched."""
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=out.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_dictionary(prepared: Prepared, out: Path) -> list[Path]:
@@ -331,6 +321,7 @@ def _write_xlsx(prepared: Prepared, out: Path) -> None:
     dictionary = book.create_sheet("dictionary")
     for row in [*_dictionary_table(prepared), [], *_about_rows(prepared)]:
         dictionary.append(xlsx_row(dictionary, row))
+    book.properties.description = prepared.about.get("personal_data")
     book.save(out)
 
 
@@ -360,6 +351,7 @@ def _write_framework_xlsx(prepared: Prepared, out: Path) -> None:
     about = book.create_sheet("about")
     for row in _about_rows(prepared):
         about.append(xlsx_row(about, row))
+    book.properties.description = prepared.about.get("personal_data")
     book.save(out)
 
 
@@ -379,6 +371,7 @@ def _write_framework_docx(prepared: Prepared, out: Path) -> None:
     table = document.add_table(rows=0, cols=len(prepared.variables))
     table.style = "Table Grid"
     fill_word_table(table, [prepared.labels(), *prepared.data.itertuples(index=False)])
+    document.core_properties.comments = prepared.about.get("personal_data", "")
     document.save(out)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
-from qualcode.selection import check_attributes, default_coders, matching_documents, ref
+from qualcode.selection import check_attribute_keys, check_attributes, default_coders, matching_documents, ref
 from qualcode.store.matrix import MatrixSources
 
 VALUES = ("count", "presence", "share", "words")
@@ -441,15 +441,18 @@ def _segment_memos(sources: MatrixSources, segment_ids) -> dict[int, list[str]]:
 
 
 def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 3,
-              attributes: dict[str, str] | None = None, labels: str | None = None) -> pd.DataFrame:
+              attributes: dict[str, str] | None = None, labels: str | None = None, show: tuple[str, ...] = ()) -> pd.DataFrame:
     """Respondents x themes, each cell the first ``quotes`` coded passages (with their memos).
 
     A cell lists ``"quote" (DOC:N)`` lines in document order, then ``(+K more)`` if the
-    respondent has more passages for that theme; empty when there are none.
+    respondent has more passages for that theme; empty when there are none. The attributes
+    named in ``show`` follow the reference (``(DOC:N; role: client)``); none by default, so no
+    municipality helps a reader tell who said it.
     """
     check_options(quotes=quotes)
     columns = code_columns(sources, codes, labels)
-    docs, _types = case_table(sources, attributes)
+    docs, types = case_table(sources, attributes)
+    check_attribute_keys(show, types)
     hits = coded_segments(sources, rule, columns, docs.index).drop_duplicates(["segment_id", "column"])
     hits = hits.sort_values(["document_id", "column", "number"])
     groups = hits.groupby(["document_id", "column"], observed=True)
@@ -460,7 +463,8 @@ def framework(sources: MatrixSources, rule: Rule, *, codes="top", quotes: int = 
     cells: dict[str, dict[int, list[str]]] = {column: {} for column in columns.ids}
     for doc, column, number, segment, text in zip(chosen["document_id"], chosen["column"], chosen["number"],
                                                   chosen["segment_id"], _quote_texts(sources, chosen), strict=True):
-        entry = "\n".join([f"\u201c{text}\u201d ({ref(names[doc], number)})", *notes.get(segment, [])])
+        shown = "".join(f"; {key}: {docs.at[doc, key]}" for key in show if pd.notna(docs.at[doc, key]))
+        entry = "\n".join([f"\u201c{text}\u201d ({ref(names[doc], number)}{shown})", *notes.get(segment, [])])
         cells[column].setdefault(doc, []).append(entry)
     table = pd.DataFrame({
         column: {doc: "\n\n".join(entries + ([f"(+{left_out[doc, column]} more)"] if left_out[doc, column] else []))

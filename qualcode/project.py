@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from qualcode import codebook as codebook_mod
+from qualcode import forget as forget_mod
 from qualcode.errors import BadInput, ProjectNotFound
 from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
@@ -25,6 +26,7 @@ from qualcode.project_pseudonym import PseudonymMethods
 from qualcode.store import PROJECT_FILE, Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
+from qualcode.store import erase as store_erase
 from qualcode.store import log as store_log
 from qualcode.store.transcript import segmentation_unit
 
@@ -143,6 +145,15 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
         with self.store.reading() as conn:
             return store_codebook.read_codebook(conn)
 
+    def export_codebook(self, path: str | Path) -> codebook_mod.Codebook:
+        """Write the codebook to ``path`` as YAML, updating an existing file in place; returns it."""
+        from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
+
+        book = self.codebook()
+        codebook_file.export(book, path)
+        self.record_export("codebook", [path], documents=False)
+        return book
+
     def codes(self):
         """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, colour,
         exclusive, codable, source, codings."""
@@ -168,6 +179,33 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
         ]
         columns = ["id", "parent_id", "depth", "name", "label", "color", "exclusive", "codable", "source", "codings"]
         return pd.DataFrame(rows, columns=columns)
+
+    # ---- privacy: what left the project, and taking a document out -------------------------
+
+    def record_export(self, kind: str, files, *, documents: bool = True) -> None:
+        """Log that ``files`` were written (every export does), with the documents they may
+        hold: all of them, or none (``documents=False``, a codebook), so :meth:`forget` can
+        list the exports to delete by hand."""
+        store_log.record_export(self.store, kind, list(files), documents=documents)
+
+    def forget(self, name: str, *, reason: str) -> forget_mod.Forgotten:
+        """Erase document ``name`` for good (a respondent withdrew consent): the document, its
+        turns, segments, attributes, codings, reviews, decisions and memos go, and every audit
+        entry about it becomes a tombstone (:mod:`qualcode.forget`), in one transaction logged as
+        ``forget`` with ``reason``; then the file's free pages and WAL are emptied. Returns what
+        went, with the exports made earlier that hold the document."""
+        with self.store.reading() as conn:
+            guid = store_erase.footprint(conn, name).guid
+        reason = forget_mod.check_reason(reason, name)
+        with self.store.atomic("forget", f"document:{guid}", {"reason": reason}) as conn:
+            found = store_erase.footprint(conn, name)
+            exports = store_log.exports_holding(conn, found.guid)
+            removed = store_erase.delete_footprint(conn, found)
+            entries = forget_mod.concerning(store_log.audit_rows(conn), found)
+            store_log.rewrite(self.store, conn, dict.fromkeys(entries, forget_mod.tombstone(found.guid)),
+                              target=f"document:{found.guid}", detail={"removed": removed})
+        scrubbed = store_erase.scrub(self.store)
+        return forget_mod.Forgotten(found.guid, removed, len(entries), exports, scrubbed)
 
     # ---- overview ------------------------------------------------------------------------
 

@@ -315,13 +315,15 @@ class AnalysisMethods:
                                      labels=labels)
 
     def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
-                  attributes: dict[str, str] | None = None, labels: str | None = None):
-        """Respondents x themes, each cell up to ``quotes`` coded passages with their memos."""
+                  attributes: dict[str, str] | None = None, labels: str | None = None, show_attributes=()):
+        """Respondents x themes, each cell up to ``quotes`` coded passages with their memos; each
+        passage names only the attributes in ``show_attributes`` (none by default)."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(quotes=quotes)
         rule, sources = self._matrix_sources(coder, texts=True, notes=True)
-        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels)
+        return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels,
+                                  show=tuple(show_attributes))
 
     def export_matrix(self, out: str | Path, frame=None, raw: bool = False, *, progress: Progress = silent,
                       **options) -> list[Path]:
@@ -340,7 +342,9 @@ class AnalysisMethods:
         progress(f"writing {out.name} ({len(frame):,} rows)", 0, None)
         with self.store.reading() as conn:
             frame.attrs["qualcode"] = {**frame.attrs["qualcode"], "audit_head": store_log.chain_head(conn)}
-        return export.write(frame, out, raw)
+        written = export.write(frame, out, raw)
+        self.record_export(kind, written)
+        return written
 
     # ---- meeting the survey (survey) --------------------------------------------------------
 
@@ -366,6 +370,7 @@ class AnalysisMethods:
             unmatched = survey.unmatched_table(joined, key)
             export.write_atomically(export.beside(out, ".unmatched.csv"),
                                     lambda path: unmatched.to_csv(path, index=False, lineterminator="\n"))
+            self.record_export("survey join", [out, export.beside(out, ".unmatched.csv")])
         return joined
 
     def joint_display(self, survey_path: str | Path, *, by: str, key: str = "respondent_id", bands: int = 3,
@@ -383,6 +388,15 @@ class AnalysisMethods:
                                     "labels": {column: spec["label"] for column, spec in info["variables"].items()}}
         return table
 
+    def write_joint_display(self, table, out: str | Path) -> list[str]:
+        """Write a :meth:`joint_display` table to ``out`` (.xlsx or .docx); returns its notes."""
+        from qualcode import survey  # noqa: PLC0415 - pandas and the writers load only here
+
+        notes = survey.display_notes(table)
+        survey.write_joint_display(table, table.attrs["qualcode"]["labels"], notes, Path(out))
+        self.record_export("joint display", [out])
+        return notes
+
     # ---- the methods report (report) ----------------------------------------------------------
 
     def report(self, *, lang: str = "en", coders=None, attributes: dict[str, str] | None = None, by: str | None = None,
@@ -395,19 +409,31 @@ class AnalysisMethods:
                                      by=by, evaluate=evaluate, folds=folds, draws=draws)
         return report_mod.build(self, options)
 
+    def write_report(self, report, path: str | Path) -> Path:
+        """Write a :meth:`report` to ``path`` (.html or .docx, by suffix); returns the path."""
+        from qualcode import report_write  # noqa: PLC0415 - the writers load only for a report
+
+        written = report_write.write(report, path)
+        self.record_export("report", [written])
+        return written
+
     # ---- REFI-QDA exchange (interop) -------------------------------------------------------
 
     def export_refi_codebook(self, path: str | Path) -> dict:
         """Write the codebook as a REFI-QDA ``.qdc`` file other QDA programs load."""
         from qualcode import interop  # noqa: PLC0415 - lxml loads only for REFI-QDA work
 
-        return interop.export_codebook(self, path)
+        counts = interop.export_codebook(self, path)
+        self.record_export("REFI-QDA codebook", [path], documents=False)
+        return counts
 
     def export_refi_project(self, path: str | Path) -> dict:
         """Write the whole project as a REFI-QDA ``.qdpx`` archive, validated against the schemas."""
         from qualcode import interop  # noqa: PLC0415
 
-        return interop.export_project(self, path)
+        counts = interop.export_project(self, path)
+        self.record_export("REFI-QDA project", [path])
+        return counts
 
     def import_refi(self, path: str | Path):
         """Import a REFI-QDA codebook (``.qdc``) or project (``.qdpx``); returns the import report."""

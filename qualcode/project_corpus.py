@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qualcode import quotes as quotes_mod
 from qualcode import retrieval
-from qualcode.selection import Selection
+from qualcode.selection import Selection, check_attribute_keys
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
@@ -111,18 +111,23 @@ class CorpusMethods:
         return pd.DataFrame(records, columns=[*SEGMENT_COLUMNS, *named.values(), *CODE_COLUMNS])
 
     def quotes(self, path: str | Path, *, codes=None, attributes: dict[str, str] | None = None,
-               coder: str | None = None, memos: bool = False, raw: bool = False) -> list[quotes_mod.Section]:
+               coder: str | None = None, memos: bool = False, raw: bool = False,
+               show_attributes=()) -> list[quotes_mod.Section]:
         """Write every coded segment under its code to ``path`` (.docx or .csv; the Word file
-        opens with the codebook's coding rules); returns the sections. Formula-like text is written as text unless ``raw`` (CSV cells as they are)."""
+        opens with the codebook's coding rules); returns the sections. Formula-like text is written as text unless ``raw`` (CSV cells as they are).
+        Each quote names only the attributes in ``show_attributes`` (none by default)."""
         selection = Selection.of(attributes=attributes, coder=coder, codes=tuple(codes or ()))
         found = self._found(Selection.of(attributes=attributes, coder=coder))
         with self.store.reading() as conn:
+            check_attribute_keys(show_attributes, store_segment.attribute_values(store_segment.attribute_rows(conn)))
             book = store_codebook.read_codebook(conn)
             segment_memos = store_memo.memos_by_target(conn, "segment", coder) if memos else {}
             code_memos = store_memo.memos_by_target(conn, "code", None) if memos else {}
-        sections = quotes_mod.collect(found, book, selection, segment_memos=segment_memos, code_memos=code_memos)
+        sections = quotes_mod.collect(found, book, selection, segment_memos=segment_memos, code_memos=code_memos,
+                                      show=tuple(show_attributes))
         filters = [f"{k}={v}" for k, v in (attributes or {}).items()] + ([f"coder {coder}"] if coder else [])
         n_quotes = sum(len(section.quotes) for section in sections)
         subtitle = f"{n_quotes} quotes under {len(sections)} codes" + (f" ({', '.join(filters)})" if filters else "")
         quotes_mod.write(sections, Path(path), subtitle, raw=raw, rules=book.rules)
+        self.record_export("quotes", [path])
         return sections

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qualcode.codebook import Codebook, with_descendants
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.outputfile import PERSONAL_DATA, write_atomically
 from qualcode.retrieval import Filters, Found, find, format_time
 from qualcode.selection import Selection
 from qualcode.spreadsheet import csv_row, printable
@@ -59,9 +60,11 @@ def _pieces(who: list[str], parts: dict[str, list[tuple[int, int]]], row: dict) 
 
 
 def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos: dict | None = None,
-            code_memos: dict | None = None) -> list[Section]:
+            code_memos: dict | None = None, show: tuple[str, ...] = ()) -> list[Section]:
     """A section per code (with its sub-codes when ``selection.codes`` is given) that has quotes;
-    the memos (target id -> (author, text)) ride along when given."""
+    the memos (target id -> (author, text)) ride along when given. A quote carries only the
+    attributes named in ``show``: by default none, so no municipality or other attribute helps
+    a reader tell who said it."""
     parents = {code.id: parent for code, parent, _ in book.walk()}
     for code_id in selection.codes:
         if code_id not in parents:
@@ -81,7 +84,7 @@ def collect(found: Found, book: Codebook, selection: Selection, *, segment_memos
                 quotes.append(Quote(
                     ref=row["ref"], document=row["document"], speaker=row["speaker"] or "",
                     time=format_time(row["time_start"]), text=row["text"][start - row["start"]:end - row["start"]],
-                    attributes=row["attributes"], coders=coders, memos=segment_memos.get(str(row["segment_id"]), []),
+                    attributes={key: row["attributes"][key] for key in show if key in row["attributes"]}, coders=coders, memos=segment_memos.get(str(row["segment_id"]), []),
                 ))
         if quotes:
             sections.append(Section(code.id, code.name, code.definition, depth, quotes, code_memos.get(code.id, [])))
@@ -119,6 +122,7 @@ def write_docx(sections: list[Section], path: Path, subtitle: str = "", raw: boo
             document.add_paragraph(printable(quote.attribution()))
             for author, text in quote.memos:
                 document.add_paragraph(printable(f"Memo ({author}): {text}"))
+    document.core_properties.comments = PERSONAL_DATA
     document.save(str(path))
 
 
@@ -150,4 +154,4 @@ def write(sections: list[Section], path: Path, subtitle: str = "", raw: bool = F
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise BadInput(f"{path}: cannot write {suffix or 'files without a suffix'} quotes; end the file name in {' or '.join(WRITERS)}")
-    WRITERS[suffix](sections, Path(path), subtitle, raw, rules)
+    write_atomically(Path(path), lambda temporary: WRITERS[suffix](sections, temporary, subtitle, raw, rules))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from qualcode import __version__
 from qualcode.errors import BadInput
+from qualcode.outputfile import PERSONAL_DATA, write_atomically
 from qualcode.report_plots import png
 from qualcode.report_text import number, percent, text
 
@@ -163,6 +164,7 @@ def write_html(report, path: Path) -> None:
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="dcterms.accessRights" content="{e(PERSONAL_DATA)}">'
         f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{e(title)}</h1><p>{e(text(lang, 'generated', version=__version__, created=report.created, project=report.project))}</p>"
         f"<nav>{nav}</nav>{''.join(body)}</main></body></html>\n"
@@ -217,6 +219,7 @@ def write_docx(report, path: Path) -> None:
                 counter += 1
                 document.add_picture(io.BytesIO(png(figure.figure)), width=Cm(16))
                 document.add_paragraph(f"{text(lang, 'figure')} {counter}. {figure.caption}", style="Caption")
+    document.core_properties.comments = PERSONAL_DATA
     document.save(path)
 
 
@@ -230,6 +233,5 @@ def check_out(path) -> Path:
 def write(report, path) -> Path:
     """Write ``report`` to ``path`` (.html or .docx, by suffix); returns the path."""
     path = check_out(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    (write_docx if path.suffix.lower() == ".docx" else write_html)(report, path)
+    write_atomically(path, lambda temporary: (write_docx if path.suffix.lower() == ".docx" else write_html)(report, temporary))
     return path

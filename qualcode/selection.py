@@ -101,14 +101,21 @@ def parse_pairs(options: Iterable[str]) -> dict[str, str]:
     return dict(parse_pair(option) for option in options or ())
 
 
+def check_attribute_keys(keys: Iterable[str], known: Iterable[str]) -> None:
+    """Refuse an attribute key the project does not have (``known``), naming the close ones."""
+    known = set(known)
+    for key in keys:
+        if key not in known:
+            raise UnknownItem("attribute", key, known, "see 'qualcode documents'")
+
+
 def check_attributes(attributes: Mapping[str, str], values: Mapping[str, Iterable[str]]) -> None:
     """Refuse a key the project has no attribute for, or a value no document has.
 
     ``values`` maps each attribute key to the values documents hold.
     """
+    check_attribute_keys(attributes, values)
     for key, wanted in attributes.items():
-        if key not in values:
-            raise UnknownItem("attribute", key, values, "see 'qualcode documents'")
         held = {str(value) for value in values[key] if value is not None}
         if str(wanted).lower() not in {value.lower() for value in held}:
             raise UnknownItem(f"{key} value", str(wanted), held, "see 'qualcode documents'")

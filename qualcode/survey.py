@@ -23,7 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from qualcode.errors import BadFile, BadInput, UnknownItem
-from qualcode.export import MAX_NAME, Prepared, fill_word_table, variable_name, write_atomically
+from qualcode.export import MAX_NAME, Prepared, fill_word_table, variable_name
+from qualcode.outputfile import PERSONAL_DATA, write_atomically
 from qualcode.spreadsheet import csv_cell, printable, xlsx_row
 
 SUFFIXES = (".sav", ".dta", ".csv", ".xlsx")
@@ -32,6 +33,7 @@ PREFIX = "qc_"
 INTERVIEWED = "qc_interviewed"
 QUOTE_WORDS = 25
 MAX_GROUPS = 8
+FILE_LABEL = "personal data: survey answers and interview themes; keep private"  # SPSS keeps 64 characters
 
 
 @dataclass
@@ -161,18 +163,19 @@ def write_joined(joined: Joined, out: Path) -> None:
             sheet = book.create_sheet("survey+themes")
             for row in [columns, *joined.data.astype(object).where(joined.data.notna(), None).itertuples(index=False)]:
                 sheet.append(xlsx_row(sheet, row))
+            book.properties.description = PERSONAL_DATA
             book.save(path)
             return
         import pyreadstat  # noqa: PLC0415 - only .sav and .dta need it
 
         labels = [joined.labels.get(c) for c in columns]
         if suffix == ".sav":
-            pyreadstat.write_sav(data, path, column_labels=labels, variable_value_labels=joined.value_labels,
+            pyreadstat.write_sav(data, path, file_label=FILE_LABEL, column_labels=labels, variable_value_labels=joined.value_labels,
                                  variable_measure={c: m for c, m in joined.measures.items() if c in columns},
                                  variable_format=dict.fromkeys(joined.integers, "F8.0"))
         else:
             numeric = {c for c in columns if pd.api.types.is_numeric_dtype(data[c])}
-            pyreadstat.write_dta(data, path, column_labels=[(label or "")[:80] for label in labels],
+            pyreadstat.write_dta(data, path, file_label=FILE_LABEL, column_labels=[(label or "")[:80] for label in labels],
                                  variable_value_labels={c: v for c, v in joined.value_labels.items() if c in numeric},
                                  variable_format=dict.fromkeys(joined.integers, "%8.0g"))
 
@@ -284,6 +287,7 @@ def write_joint_display(table: pd.DataFrame, labels: dict[str, str], notes: list
             about.append([printable(line)])
         for cell in about["A"]:
             cell.data_type = "s"
+        book.properties.description = PERSONAL_DATA
         book.save(path)
 
     def write_docx(path: Path) -> None:
@@ -300,6 +304,7 @@ def write_joint_display(table: pd.DataFrame, labels: dict[str, str], notes: list
         grid = document.add_table(rows=0, cols=len(header))
         grid.style = "Table Grid"
         fill_word_table(grid, [header, *rows])
+        document.core_properties.comments = PERSONAL_DATA
         document.save(path)
 
     write_atomically(out, write_xlsx if out.suffix.lower() == ".xlsx" else write_docx)

@@ -34,30 +34,31 @@ def test_quotes_docx_has_a_heading_per_code_then_quotes_with_attribution(coded, 
         ("Normal", wet.definition),
         ("Normal", "Memo (anna): Wet versus eigen oordeel"),
         ("Quote", "Ik kreeg een Sanctie; ik was écht boos op de Gemeente."),
-        ("Normal", "cl01:2, R, 0:30; municipality: Veenstad, role: client; coded by bram"),
+        ("Normal", "cl01:2, R, 0:30; coded by bram"),  # no attribute unless asked for by name
         ("Normal", "Memo (bram): Sanctie als keerpunt"),
         ("Quote", "De Participatiewet pas ik streng toe."),
-        ("Normal", "km01:2, R, 0:30; municipality: Maasdelta, role: klantmanager; coded by anna, bram"),
+        ("Normal", "km01:2, R, 0:30; coded by anna, bram"),
     ]
 
 
 def test_quotes_filtered_by_attribute_and_coder_without_memos(coded, tmp_path):
     out = tmp_path / "anna.docx"
-    sections = coded.quotes(out, attributes={"role": "klantmanager"}, coder="anna")
+    sections = coded.quotes(out, attributes={"role": "klantmanager"}, coder="anna", show_attributes=["role"])
     assert [(s.code, [q.ref for q in s.quotes]) for s in sections] == [
         ("KV-LEER", ["km01:1"]), ("KT-WET", ["km01:2"]), ("ROL-CTRL", ["km01:2"]),
     ]
     texts = [p.text for p in docx.Document(str(out)).paragraphs]
     assert texts[1] == "3 quotes under 3 codes (role=klantmanager, coder anna)"
-    assert "km01:1, R, 0:10; municipality: Maasdelta, role: klantmanager; coded by anna" in texts
+    assert "km01:1, R, 0:10; role: klantmanager; coded by anna" in texts
     assert not any(text.startswith("Memo") for text in texts)
 
 
 def test_quotes_csv_reads_back(coded, tmp_path):
     out = tmp_path / "quotes.csv"
-    coded.quotes(out, codes=["KG", "KD"])
+    coded.quotes(out, codes=["KG", "KD"], show_attributes=["role"])
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    assert "municipality" not in rows[0]
     assert [(r["code"], r["ref"], r["coders"], r["role"], r["text"]) for r in rows] == [
         ("KD-OVL", "km01:1", "bram", "klantmanager", "Vooral door intervisie met collega's."),
         ("KG-REL", "cl01:1", "anna", "client", "Mijn klantmanager luistert echt naar me."),

@@ -31,6 +31,7 @@ COMMANDS = {
     "show": ("ingest:show", "Print a transcript with segment numbers."),
     "pseudonymise": ("pseudonymise:pseudonymise", "Replace names and numbers by tags; key kept apart."),
     "depseudonymise": ("pseudonymise:depseudonymise", "Copy the project with the originals back (needs the key)."),
+    "forget": ("privacy:forget", "Erase a document for good, audit log included."),
     # coding (issue 4)
     "code": ("tui:code", "Code from the keyboard in the terminal."),
     "tag": ("coding:tag", "Apply codes to segment DOC:N."),

@@ -123,9 +123,6 @@ def export_codebook(project, file):
     Example:
         qualcode codebook export codebooks/my-study.yaml
     """
-    from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
-
     require_suffix(file, YAML_SUFFIXES, "a codebook file", {".qdc": "qualcode export codebook {path}"})
-    book = project.codebook()
-    codebook_file.export(book, file)
+    book = project.export_codebook(file)
     click.echo(f"wrote {file} ({len(book.ids())} codes)")

@@ -94,6 +94,17 @@ def raw_option(fn):
     return click.option("--raw", is_flag=True, help=RAW_HELP)(fn)
 
 
+def _keys(_ctx, _param, values) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def attr_show_option(fn):
+    """``--attr-show KEY``, passed as ``show_attributes``: the attributes a quote names."""
+    return click.option("--attr-show", "show_attributes", multiple=True, metavar="KEY", callback=_keys,
+                        help="Name this attribute with each quote (repeatable or comma-separated, e.g. role). "
+                             "None by default, so no municipality or other attribute helps identify a respondent.")(fn)
+
+
 def _remember_raw(ctx, _param, value: bool) -> bool:
     ctx.meta["qualcode.raw"] = value
     return value

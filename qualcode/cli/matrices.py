@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import literal, literal_table, progress_on_stderr, project_option, raw_option
+from qualcode.cli.common import attr_show_option, literal, literal_table, progress_on_stderr, project_option, raw_option
 from qualcode.export import FRAMEWORK_WRITERS, WRITERS, check_out
 from qualcode.selection import parse_pairs
 
@@ -185,16 +185,18 @@ def cooccurrence(project, within, measure, codes, coder, attributes, labels, out
 @attr_option
 @labels_option
 @out_option(FRAMEWORK_WRITERS, required=True)
+@attr_show_option
 @project_option
-def framework(project, codes, quotes, coder, attributes, labels, out):
+def framework(project, codes, quotes, coder, attributes, labels, out, show_attributes):
     """Framework matrix: respondents x themes, each cell holding up to N quotes (with their
-    memos) for that respondent and theme, for case summaries as in NVivo.
+    memos) for that respondent and theme, for case summaries as in NVivo. A quote names its
+    DOC:N, and only the attributes named with --attr-show.
 
     \b
     Example:
-        qualcode framework --codes top --quotes 2 --out exports/framework.docx
+        qualcode framework --codes top --quotes 2 --attr-show role --out exports/framework.docx
     """
     check_out(out, "framework")
     frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes),
-                              labels=labels)
+                              labels=labels, show_attributes=show_attributes)
     _write(project, frame, out)

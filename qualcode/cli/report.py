@@ -34,6 +34,6 @@ def report(project, out, lang, coders, attributes, by, skip_evaluate, folds):
     path = report_write.check_out(out)
     built = project.report(lang=lang, coders=split_names(coders), attributes=parse_pairs(attributes), by=by,
                            evaluate=not skip_evaluate, folds=folds)
-    report_write.write(built, path)
+    project.write_report(built, path)
     click.echo(f"wrote {path} ({len(built.figures)} figures); open it in a browser" if path.suffix.lower() == ".html"
                else f"wrote {path} ({len(built.figures)} figures)")

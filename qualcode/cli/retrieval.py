@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, format_option, project_option, raw_option
+from qualcode.cli.common import attr_show_option, emit, format_option, project_option, raw_option
 
 
 def _pairs(_ctx, _param, values) -> dict[str, str]:
@@ -73,16 +73,18 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
 @click.option("--coder", metavar="NAME", help="Only this coder's codings.")
 @click.option("--memos", is_flag=True, help="Add memos on the codes and on the quoted segments.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="quotes.docx (Word) or quotes.csv.")
+@attr_show_option
 @raw_option
 @project_option
-def quotes(project, code, attributes, coder, memos, out, raw):
+def quotes(project, code, attributes, coder, memos, out, show_attributes, raw):
     """Write every coded segment as a quote under its code (heading and definition), with its
-    document, speaker, time and the respondent's attributes, to Word or CSV.
+    document, speaker and time (and only the attributes named with --attr-show), to Word or CSV.
 
     \b
     Example:
-        qualcode quotes --code KV --attr role=client --memos --out kv-clients.docx
+        qualcode quotes --code KV --attr role=client --attr-show role --memos --out kv-clients.docx
     """
-    sections = project.quotes(out, codes=code or None, attributes=attributes, coder=coder, memos=memos, raw=raw)
+    sections = project.quotes(out, codes=code or None, attributes=attributes, coder=coder, memos=memos, raw=raw,
+                              show_attributes=show_attributes)
     n_quotes = sum(len(section.quotes) for section in sections)
     click.echo(f"wrote {out}: {n_quotes} quotes under {len(sections)} codes")

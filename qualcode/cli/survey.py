@@ -74,8 +74,7 @@ def joint_display(project, survey_file, by, key, bands, out, codes, coder, label
 
     survey.check_suffix(out, survey.DISPLAY_SUFFIXES, "a joint display")
     table = project.joint_display(survey_file, by=by, key=key, bands=bands, codes=_codes(codes), coder=coder, labels=labels)
-    notes = survey.display_notes(table)
-    survey.write_joint_display(table, table.attrs["qualcode"]["labels"], notes, out)
+    notes = project.write_joint_display(table, out)
     click.echo(f"wrote {out} ({len(table)} themes x {len(table.columns)} groups of {by})")
     for line in notes[1:]:
         click.echo(line)

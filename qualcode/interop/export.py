@@ -13,9 +13,7 @@ archive also carries qualcode's own data (:mod:`qualcode.interop.sidecar`).
 from __future__ import annotations
 
 import bisect
-import os
 import re
-import tempfile
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -24,6 +22,7 @@ from lxml import etree
 
 from qualcode import __version__
 from qualcode.errors import BadInput
+from qualcode.outputfile import PERSONAL_DATA, write_atomically
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
 from qualcode.interop import sidecar
@@ -61,20 +60,6 @@ def _sub(parent, tag: str, attrib: dict | None = None, text: str | None = None):
 
 def _not_xml(path, exc: _NotXml) -> BadInput:
     return BadInput(f"{path}: the {exc} holds a control character XML cannot carry; remove it in qualcode and export again")
-
-
-def _write_atomically(path: Path, fill) -> None:
-    """Write through a temporary file in the target folder; ``fill(handle)`` writes the bytes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            fill(out)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _serialise(root) -> bytes:
@@ -115,7 +100,7 @@ def export_codebook(store, path: Path) -> dict:
         raise _not_xml(path, exc) from None
     validate(root, "codebook", str(path))
     data = _serialise(root)
-    _write_atomically(path, lambda out: out.write(data))
+    write_atomically(path, lambda out: out.write_bytes(data))
     return {"codes": count}
 
 
@@ -300,15 +285,17 @@ def export_project(store, path: Path, name: str) -> dict:
         raise _not_xml(path, exc) from None
     texts = {guid: labels.text for guid, labels in writer.labels.items()}
     validate(root, "project", f"{path} (project.qde)")
-    data = _serialise(root)
+    # The notice as an XML comment after the declaration: every reader and the schema skip it.
+    data = _serialise(root).replace(b"?>\n", f"?>\n<!-- {PERSONAL_DATA} -->\n".encode(), 1)
     extra = sidecar.build(own, data, texts, {guid: labels.inserted for guid, labels in writer.labels.items()})
 
-    def fill(out):
+    def fill(out: Path):
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.comment = PERSONAL_DATA.encode()
             archive.writestr("project.qde", data)
             for guid, text in texts.items():
                 archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
             archive.writestr(SIDECAR, extra)
 
-    _write_atomically(path, fill)
+    write_atomically(path, fill)
     return writer.counts

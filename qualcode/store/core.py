@@ -28,6 +28,7 @@ from sqlalchemy import event
 
 from qualcode import auditlog
 from qualcode.errors import BadFile, BrokenChain, LockTimeout, SchemaTooNew
+from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
@@ -121,6 +122,7 @@ class Store:
     def create(cls, path: Path, **kwargs) -> Store:
         if Path(path).exists():
             raise BadFile(path, "a project already exists here; open it instead of creating it")
+        create_private(Path(path))  # SQLite keeps the mode, and gives it to the -wal and -shm files
         store = cls(f"sqlite:///{path}", **kwargs)
         with store.atomic("init", str(path)) as conn:
             conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])

@@ -1,13 +1,17 @@
-"""The audit log and its hash chain read back (appending is :meth:`qualcode.store.core.Store.log`),
-and :func:`rewrite`, the one documented exception to append-only."""
+"""The audit log and its hash chain read back (appending is :meth:`qualcode.store.core.Store.log`);
+the exports it records (``record_export``, ``exports_holding``); and :func:`rewrite`, the one
+documented exception to append-only."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from qualcode import auditlog
+from qualcode.store import schema
 from qualcode.store.schema import (
     HEAD_KEY, audit, create_audit_triggers, drop_audit_triggers, meta, missing_audit_triggers,
 )
@@ -92,3 +96,27 @@ def rewrite(store: Store, conn: sa.Connection, payloads: dict[int, dict], *, tar
     store.log(conn, REWRITE_ACTION, target, {**(detail or {}), "entries": sorted(payloads),
                                              "rehashed_from": first, "previous_head": rows[-1]["hash"]})
     return len(payloads)
+
+
+EXPORT_ACTION = "export"
+
+
+def record_export(store: Store, kind: str, files: list, *, documents: bool = True) -> None:
+    """Log an export: its kind, the files written (absolute paths), and the GUIDs of the
+    documents it may hold (every document, or none for a codebook), so ``forget`` can list what
+    to delete by hand."""
+    with store.reading() as conn:
+        guids = sorted(conn.execute(sa.select(schema.documents.c.guid)).scalars()) if documents else []
+    with store.atomic(EXPORT_ACTION, kind, {"files": [str(Path(path).resolve()) for path in files], "documents": guids}):
+        pass
+
+
+def exports_holding(conn: sa.Connection, guid: str) -> list[dict]:
+    """The export entries whose documents include ``guid``: id, at, actor, kind and files."""
+    found = []
+    for row in audit_rows(conn, action=EXPORT_ACTION):
+        detail = json.loads(row["detail"] or "{}")
+        if row["action"] == EXPORT_ACTION and guid in detail.get("documents", ()):
+            found.append({"entry": row["id"], "at": row["at"], "actor": row["actor"], "kind": row["target"],
+                          "files": detail["files"]})
+    return found

@@ -1,0 +1,79 @@
+"""Nothing leaves the machine: the demo and the commands that read, suggest, measure and write
+run with every network call made to fail, in subprocesses (a ``sitecustomize`` on PYTHONPATH)
+and in-process (the same guard, monkeypatched)."""
+
+import importlib.util
+import shutil
+import sys
+
+import pytest
+
+from conftest import REPO, TRANSCRIPTS, run_qualcode
+
+GUARD_DIR = REPO / "tests" / "no_network"
+
+
+def guarded_env(log) -> dict:
+    return {"PYTHONPATH": f"{GUARD_DIR}:{REPO}", "QUALCODE_NETWORK_LOG": str(log)}
+
+
+@pytest.fixture
+def guard(monkeypatch):
+    """The guard installed in this process for one test; its ``REFUSED`` list starts empty."""
+    spec = importlib.util.spec_from_file_location("no_network_guard", GUARD_DIR / "sitecustomize.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.install(monkeypatch.setattr)
+    return module
+
+
+def test_the_guard_refuses_every_way_out(tmp_path, guard):
+    import socket
+
+    for call in (lambda: socket.create_connection(("127.0.0.1", 9)), lambda: socket.getaddrinfo("pypi.org", 443),
+                 lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).connect(("192.0.2.1", 80)),
+                 lambda: socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"x", ("2001:db8::1", 53)),
+                 lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM).bind(("0.0.0.0", 0))):
+        with pytest.raises(guard.NetworkUsed):
+            call()
+    assert len(guard.REFUSED) == 5
+    log = tmp_path / "network.log"
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9')"],
+                          env=guarded_env(log), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "network refused by the test: socket.create_connection" in done.stderr
+    assert log.read_text().startswith("socket.create_connection(('127.0.0.1', 9)")
+
+
+def test_the_demo_runs_with_the_network_cut_off(tmp_path):
+    log = tmp_path / "network.log"
+    done = run_qualcode("demo", tmp_path / "demo", env=guarded_env(log), timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"the demo project is in {tmp_path / 'demo'}; try: cd {tmp_path / 'demo'} && qualcode status")
+    assert not log.exists(), log.read_text()
+    made = sorted(path for path in (tmp_path / "demo").rglob("*") if path.is_file() and path.name != ".qualcode-demo")
+    assert len(made) == 18 and {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
+        path.name: "0o600" for path in made}  # the project, every export and the report are private
+
+
+def test_import_suggest_agreement_matrix_export_report_with_the_network_cut_off(demo_run, tmp_path, cli, guard):
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_run[0], folder)
+    project = ["--project", folder]
+    commands = [
+        ("import", TRANSCRIPTS / "mg-veenstad-02.txt", "--replace", *project),
+        ("suggest", "km-maasdelta-01", "--top", "3", *project),
+        ("agreement", "--coders", "anna,bram", "--codes", "KV,KT", *project),
+        ("matrix", "--value", "presence", "--out", folder / "exports" / "themes.sav", *project),
+        ("join", REPO / "survey" / "klantmanagers.sav", "--key", "respondent_id", "--out", folder / "exports" / "merged.csv", *project),
+        ("framework", "--quotes", "1", "--out", folder / "exports" / "framework.xlsx", *project),
+        ("quotes", "--code", "KV", "--out", folder / "exports" / "kv.docx", *project),
+        ("export", "project", folder / "exports" / "study.qdpx", *project),
+        ("report", "--no-evaluate", "--out", folder / "report.docx", *project),
+        ("forget", "cl-veenstad-01", "--reason", "consent withdrawn", "--yes", *project),
+    ]
+    for command in commands:
+        result = cli(*command)
+        assert result.exit_code == 0, (command[0], result.output)
+    assert guard.REFUSED == []
