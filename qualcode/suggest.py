@@ -332,16 +332,17 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
             self.features_ = TextFeatures(self.n_features)
             self.question_features_ = TextFeatures(self.n_features)
             matrix = self._with_questions(self.features_.fit_transform(texts + book_texts),
-                                          questions + [""] * len(book_texts), fit=True)
+                                          questions + [""] * len(book_texts))
             rows = np.vstack([labels, book_labels])
             self.platt_ = self._calibration(pool, matrix, rows, len(texts))
             self.coef_, self.intercept_ = self._fit_linear(pool, matrix, rows, self.model_codes_)
         self.cold_ = CodebookMatcher(cold_cues, self.features_, matcher.result())
         return self
 
-    def _with_questions(self, matrix, questions, *, fit=False) -> sp.csr_matrix:
-        """The texts' features with their questions' beside them, times ``question_weight``."""
-        asked = (self.question_features_.fit_transform if fit else self.question_features_.transform)(questions)
+    def _with_questions(self, matrix, questions) -> sp.csr_matrix:
+        """The texts' features with their questions' beside them (question features fitted
+        here), times ``question_weight``: what the classifiers are fitted on."""
+        asked = self.question_features_.fit_transform(questions)
         return sp.csr_matrix(sp.hstack([matrix, self.question_weight * asked], format="csr"))
 
     def _fit_linear(self, pool, matrix, labels, columns) -> tuple[np.ndarray, np.ndarray]:
@@ -393,7 +394,7 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         scores = np.zeros((len(texts), len(self.classes_)))
         if len(self.model_codes_):
             slope, shift = self.platt_
-            n_text = matrix.shape[1]  # the same product as with _with_questions, without building the wider matrix
+            n_text = matrix.shape[1]  # the product with _with_questions' matrix, without building it
             asked = self.question_features_.transform(questions)
             linear = matrix @ self.coef_[:n_text] + self.question_weight * (asked @ self.coef_[n_text:]) + self.intercept_
             scores[:, self.model_codes_] = 1 / (1 + np.exp(-(slope * linear + shift)))
