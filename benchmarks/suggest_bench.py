@@ -3,6 +3,7 @@
 Generates a synthetic coded corpus with a Dutch-like vocabulary (real function words, made-up
 content words built from Dutch syllables, compounds of two of them; Zipf-distributed), 20
 codes that each favour their own topic words and 3 rare codes left to the codebook cold start.
+Each segment comes with an interviewer question (a dozen words, often one of its topic's).
 Targets (issue 5), on a 2-core machine: training on 5,000 coded segments <= 3 s; suggestions
 for one segment <= 20 ms at the 95th percentile; suggestions for 20,000 segments <= 5 s.
 Suggestions include their reasons. The first training runs in a fresh process, so it includes
@@ -66,7 +67,7 @@ def make_corpus(n_segments: int, n_codes: int, rng):
     zipf /= zipf.sum()
     lengths = rng.integers(20, 120, size=n_segments)
     general_draws = rng.choice(len(general), size=int(lengths.sum()), p=zipf)
-    texts, labels = [], []
+    texts, labels, questions = [], [], []
     for length, end in zip(lengths.tolist(), np.cumsum(lengths).tolist()):
         codes = [] if rng.random() < 0.2 else rng.choice(n_codes, size=int(rng.integers(1, 3)), replace=False).tolist()
         draw = rng.random(length).tolist()
@@ -82,7 +83,12 @@ def make_corpus(n_segments: int, n_codes: int, rng):
         ]
         texts.append(" ".join(words).capitalize() + ".")
         labels.append(codes)
-    return texts, labels, topics
+        # The interviewer's question: a dozen words, one of them often from a topic it asks about.
+        asked = [FUNCTION_WORDS[k] for k in rng.integers(0, len(FUNCTION_WORDS), size=int(rng.integers(6, 18))).tolist()]
+        if codes and rng.random() < 0.6:
+            asked.insert(int(rng.integers(0, len(asked))), topics[codes[0]][int(rng.integers(0, 15))])
+        questions.append(" ".join(asked).capitalize() + "?")
+    return list(zip(texts, questions)), labels, topics
 
 
 class Timer:
@@ -146,7 +152,7 @@ def main() -> None:
         "train_segments": args.train,
         "codes": {"model": int((model.source_ == "model").sum()), "codebook": int((model.source_ == "codebook").sum())},
         "features": int(model.coef_.shape[0]),
-        "mean_words_per_segment": round(float(np.mean([len(t.split()) for t in texts])), 1),
+        "mean_words_per_segment": round(float(np.mean([len(t.split()) for t, _ in texts])), 1),
         "import_s": {"wall": round(importing.wall, 2), "cpu": round(importing.cpu, 2),
                      "note": "import qualcode.suggest (scikit-learn, SciPy, pandas), before any training"},
         "spacy_setup_s": {"wall": round(setup, 2),

@@ -93,10 +93,12 @@ def read_codings_csv(path: Path) -> Table:
 
 
 def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
-             records: list[tuple[int, dict]], prints: dict[int, str] | None = None) -> list[CodingRow]:
+             records: list[tuple[int, dict]], prints: dict[int, str] | None = None,
+             groups: dict[str, list[str]] | None = None) -> list[CodingRow]:
     """Every record checked against the project's segments (id -> (document, N)), their text's
-    fingerprints (id -> fingerprint; a row without one is not checked) and codes; raises
-    :class:`InvalidRows` naming every bad row."""
+    fingerprints (id -> fingerprint; a row without one is not checked) and codes (a code of
+    ``groups``, which only groups others, is refused); raises :class:`InvalidRows` naming every
+    bad row."""
     segment_ids = {place: seg_id for seg_id, place in numbers.items()}
     last = {}
     for name, number in segment_ids:
@@ -128,6 +130,8 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
             found.append("coder is empty: name who coded the row")
         if values["code"] and values["code"] not in known_codes:
             found.append(str(UnknownItem("code", values["code"], known_codes)))
+        elif values["code"] in (groups or {}):
+            found.append(not_codable_message(values["code"], groups[values["code"]]))
         if found:
             problems.extend((line, message) for message in found)
         else:
@@ -137,13 +141,21 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
     return rows
 
 
+def not_codable_message(code_id: str, children: list[str]) -> str:
+    """Why a coding on a code that only groups others is refused, naming the sub-codes to apply."""
+    return f"code {code_id} only groups other codes and is not codable: apply one of its sub-codes ({', '.join(children)})"
+
+
 def check_codable(groups: dict[str, list[str]], code_ids) -> None:
-    """Refuse a code of ``groups`` (codes that only group others, each with its sub-codes),
-    naming the sub-codes to apply instead."""
+    """Refuse a code of ``groups`` (codes that only group others, each with its sub-codes).
+
+    >>> check_codable({"KV": ["KV-OPL", "KV-LEER"]}, ["KV-OPL", "KV"])
+    Traceback (most recent call last):
+    qualcode.errors.BadInput: code KV only groups other codes and is not codable: apply one of its sub-codes (KV-OPL, KV-LEER)
+    """
     for code_id in code_ids:
         if code_id in groups:
-            raise BadInput(f"code {code_id} only groups other codes and is not codable: apply one of its sub-codes "
-                           f"({', '.join(groups[code_id])})")
+            raise BadInput(not_codable_message(code_id, groups[code_id]))
 
 
 def exclusive_branch(code_id: str, parents: dict[str, str | None], exclusive: set[str]) -> tuple[str, str] | None:

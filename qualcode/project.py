@@ -216,8 +216,9 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
 
     def status(self) -> dict:
         """Counts a researcher checks first: documents, segments, codes, codings per coder (with
-        those from accepted suggestions), codings that break an exclusive group, and the audit
-        chain head, which names this state of the project in a report."""
+        those from accepted suggestions), codings that break an exclusive group, codings on codes
+        that only group others, and the audit chain head, which names this state of the project
+        in a report."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
             head = store_log.chain_head(conn)
@@ -237,4 +238,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
             "codebook": {"title": title, "version": version},
             "audit_head": head,
             "exclusive_violations": self.exclusive_violations(),
+            "codings_on_groups": self.codings_on_groups(),
         }

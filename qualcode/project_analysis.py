@@ -58,20 +58,22 @@ class AnalysisMethods:
         return suggest_mod.fit_project(data, book, exclude_groups=held)
 
     def _segments_to_score(self, documents, segment_ids) -> list[dict]:
+        """The segments to score, each with its ``question`` (the interviewer turn before it, or "")."""
         selection = Selection.of(documents)
         with self.store.reading() as conn:
             rows = selection.narrow(store_segment.segment_rows(conn, selection))
-        if segment_ids is not None:
-            wanted = set(segment_ids)
-            rows = [row for row in rows if row["segment_id"] in wanted]
-        return rows
+            if segment_ids is not None:
+                wanted = set(segment_ids)
+                rows = [row for row in rows if row["segment_id"] in wanted]
+            asked = store_suggest.questions(conn, {row["document"] for row in rows})
+        return [{**row, "question": asked.get(row["segment_id"], "")} for row in rows]
 
     # Segments scored per batch, so that progress moves on a large project.
     SCORED_PER_BATCH = 2000
 
     def _score(self, model, rows: list[dict], progress: Progress, **options) -> list:
-        texts = [row["text"] for row in rows]
-        return [found for batch in batches(progress, "scoring segments", texts, self.SCORED_PER_BATCH)
+        segments = [(row["text"], row["question"]) for row in rows]
+        return [found for batch in batches(progress, "scoring segments", segments, self.SCORED_PER_BATCH)
                 for found in model.suggest(batch, **options)]
 
     def suggest(self, documents=None, *, top: int = 3, min_score: float = 0.0, segment_ids=None,
@@ -154,7 +156,7 @@ class AnalysisMethods:
         """``segment_ids`` with those the model is least sure about first, for active learning."""
         return self.suggester().order(segment_ids)
 
-    def _segment_texts(self, segment_ids) -> dict[int, tuple[int, str]]:
+    def _segment_texts(self, segment_ids) -> dict[int, tuple[int, str, str]]:
         with self.store.reading() as conn:
             return store_suggest.segment_texts(conn, segment_ids)
 

@@ -21,11 +21,13 @@ class CodingMethods:
     """Coding a project: every write is one ``atomic()`` transaction through the store."""
 
     def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
-        """Apply codes to segment ``DOC:N``; returns the codes newly applied. Two children of an
-        exclusive group on one segment (with the coder's codes there) are refused."""
+        """Apply codes to segment ``DOC:N``; returns the codes newly applied. A code that only
+        groups others (not codable) is refused, and so are two children of an exclusive group on
+        one segment (with the coder's codes there)."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
+            coding.check_codable(store_codebook.not_codable(conn), code_ids)
             held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
             parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
             for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
@@ -33,19 +35,16 @@ class CodingMethods:
                     raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
             return store_coding.tag(self.store, conn, segment_id, code_ids, coder, origin)
 
-    def check_codable(self, code_ids) -> None:
-        """Raise ``BadInput`` for a code the codebook says is not codable (a group of codes)."""
-        with self.store.reading() as conn:
-            coding.check_codable(store_codebook.not_codable(conn), code_ids)
-
     def tag_replacing(self, ref: str, code_id: str, *, coder: str | None = None, origin: str = "manual") -> tuple[bool, list[tuple[str, str]]]:
         """Apply one code, first removing the coder's codes on ``DOC:N`` from other children of its
         exclusive group (the keyboard coder's way); returns whether it was new, and the (code,
-        origin) removed, so an undo can put them back. One transaction."""
+        origin) removed, so an undo can put them back. A code that is not codable is refused.
+        One transaction."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
             store_codebook.check_codes(conn, [code_id])
+            coding.check_codable(store_codebook.not_codable(conn), [code_id])
             parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
             branch = coding.exclusive_branch(code_id, parents, exclusive)
             rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
@@ -63,6 +62,16 @@ class CodingMethods:
                 [row for row in store_coding.coded(conn) if coders is None or row[1] in coders],
                 store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn))
         return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
+
+    def codings_on_groups(self) -> list[dict]:
+        """Codes that only group others yet hold codings: code, codings, sub_codes. Tagging and
+        applying refuse such codings, but a REFI-QDA import keeps them (the other program's coding
+        is the record, and dropping it would lose work), as does a project coded before the
+        codebook said so; status lists them so they can be recoded to a sub-code."""
+        with self.store.reading() as conn:
+            held = store_coding.codings_per_code(conn)
+            return [{"code": code, "codings": held[code], "sub_codes": children}
+                    for code, children in store_codebook.not_codable(conn).items() if held.get(code)]
 
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
@@ -112,7 +121,7 @@ class CodingMethods:
 
         def checked(conn):
             rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
-                                   store_segment.segment_fingerprints(conn))
+                                   store_segment.segment_fingerprints(conn), store_codebook.not_codable(conn))
             coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
                                    store_codebook.exclusive_codes(conn))
             return rows

@@ -1,6 +1,7 @@
 """Suggestions: a local classifier trained on the project's own coding, with a codebook cold start.
 
-Takes segment texts and the codebook's cues (``code_cues(book) -> tuple[CodeCue]``); gives, per
+Takes segments, each its text or a ``(text, question)`` pair (the interviewer turn it answers,
+:func:`split_inputs`), and the codebook's cues (``code_cues(book) -> tuple[CodeCue]``); gives, per
 segment, the likeliest codes with a score in [0, 1], the words that drove each score and its
 source: ``model`` (a linear classifier trained on segments human coders reviewed) or
 ``codebook`` (keywords and examples, for a code with too few coded segments yet).
@@ -78,6 +79,17 @@ def codebook_rows(cues) -> tuple[list[str], np.ndarray]:
     return texts, labels
 
 
+def split_inputs(X) -> tuple[list[str], list[str]]:
+    """The texts and questions of segments given as texts or ``(text, question)`` pairs (a bare
+    text has no question).
+
+    >>> split_inputs(["ik volg een cursus", ("dat klopt", "Hoe leer je bij?")])
+    (['ik volg een cursus', 'dat klopt'], ['', 'Hoe leer je bij?'])
+    """
+    pairs = [(item, "") if isinstance(item, str) else item for item in X]
+    return [text for text, _ in pairs], [question or "" for _, question in pairs]
+
+
 @dataclass
 class TrainingSet:
     """Segments human coders reviewed, with the union of the codes they gave each one.
@@ -91,6 +103,12 @@ class TrainingSet:
     texts: list[str]
     groups: list[int]  # document id of each segment, for folds that keep documents whole
     labels: list[frozenset[str]]
+    questions: list[str]  # the interviewer turn each segment answers ("" for none)
+
+    @property
+    def inputs(self) -> list[tuple[str, str]]:
+        """Each segment as the ``(text, question)`` pair the suggester takes."""
+        return list(zip(self.texts, self.questions))
 
     def matrix(self, code_ids) -> np.ndarray:
         """Labels as a 0/1 matrix, one column per code in ``code_ids`` order."""
@@ -105,17 +123,19 @@ class TrainingSet:
 
 
 def training_set(rows, coded) -> TrainingSet:
-    """The training set from the reviewed segments' ``(segment id, document id, text)`` rows and
-    the human coders' ``(segment id, code id)`` codings (:func:`qualcode.store.suggest.training_rows`)."""
-    labels: dict[int, set[str]] = {segment_id: set() for segment_id, _, _ in rows}
+    """The training set from the reviewed segments' ``(segment id, document id, text, question)``
+    rows and the human coders' ``(segment id, code id)`` codings
+    (:func:`qualcode.store.suggest.training_rows`)."""
+    labels: dict[int, set[str]] = {segment_id: set() for segment_id, *_ in rows}
     for segment_id, code_id in coded:
         if segment_id in labels:
             labels[segment_id].add(code_id)
     return TrainingSet(
-        segment_ids=[segment_id for segment_id, _, _ in rows],
-        texts=[text for _, _, text in rows],
-        groups=[document_id for _, document_id, _ in rows],
-        labels=[frozenset(labels[segment_id]) for segment_id, _, _ in rows],
+        segment_ids=[segment_id for segment_id, *_ in rows],
+        texts=[text for _, _, text, _ in rows],
+        groups=[document_id for _, document_id, *_ in rows],
+        labels=[frozenset(labels[segment_id]) for segment_id, *_ in rows],
+        questions=[question for *_, question in rows],
     )
 
 
@@ -128,14 +148,14 @@ def visible_to(rows, marks, coded, *, coder: str | None = None, hidden=frozenset
     ``(segment id, code id)`` codings :func:`training_set` takes. With ``coder`` None (not known
     yet) everyone's work on ``hidden`` is left out.
 
-    >>> rows = [(1, 10, "a"), (2, 20, "b")]
+    >>> rows = [(1, 10, "a", ""), (2, 20, "b", "")]
     >>> visible_to(rows, [(1, "bram"), (2, "bram")], [(1, "KV", "bram"), (2, "KT", "bram")], coder="anna", hidden={10})
-    ([(2, 20, 'b')], [(2, 'KT')])
+    ([(2, 20, 'b', '')], [(2, 'KT')])
     """
     if not hidden:
         return list(rows), [(segment_id, code_id) for segment_id, code_id, _ in coded]
     own = {segment_id for segment_id, who in marks if coder is not None and who == coder}
-    document_of = {segment_id: document_id for segment_id, document_id, _ in rows}
+    document_of = {segment_id: document_id for segment_id, document_id, *_ in rows}
     seen = [row for row in rows if row[1] not in hidden or row[0] in own]
     labels = [(segment_id, code_id) for segment_id, code_id, who in coded
               if document_of.get(segment_id) not in hidden or (coder is not None and who == coder)]
@@ -265,7 +285,14 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
     A code with no coded segment, or fewer than ``min_positives`` positives counting its
     codebook rows, is scored by the codebook cold start instead.
 
-    ``fit(texts, Y)`` takes a 0/1 matrix with one column per code in ``codes`` order;
+    A segment given with its question (a ``(text, question)`` pair, :func:`split_inputs`) also
+    has the question's words as features of their own, weighed by ``question_weight``: the
+    interviewer's question names the dimension asked about (measured on the demo, 5 folds by
+    document: hit@3 0.894 -> 0.912, micro F1 0.513 -> 0.501; weight 0.25 gave 0.904, 0.75 0.902,
+    1.0 0.864, as the question then outweighs the answer; the question in the answer's own
+    features, or the previous answer beside it, did less).
+
+    ``fit(segments, Y)`` takes a 0/1 matrix with one column per code in ``codes`` order;
     ``predict_proba`` gives scores in [0, 1] in the same order. Example::
 
         >>> cues = (CodeCue("KV-OPL", ("cursus",)), CodeCue("KG-REL"))
@@ -276,18 +303,19 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, codes=(), min_positives=5, alpha=1e-3, epochs=5, threshold=0.5, n_features=2**20,
-                 n_jobs=2, random_state=0):
+                 question_weight=0.5, n_jobs=2, random_state=0):
         self.codes = codes
         self.min_positives = min_positives
         self.alpha = alpha
         self.epochs = epochs
         self.threshold = threshold
         self.n_features = n_features
+        self.question_weight = question_weight
         self.n_jobs = n_jobs
         self.random_state = random_state
 
     def fit(self, X, y):
-        texts = list(X)
+        texts, questions = split_inputs(X)
         labels = np.asarray(y, dtype=np.int64).reshape(len(texts), len(self.codes))
         book_texts, book_labels = codebook_rows(self.codes)
         self.classes_ = np.array([cue.id for cue in self.codes], dtype=object)
@@ -302,12 +330,20 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
             # Loading spaCy for the cold start (once per process) overlaps with the fitting.
             matcher = pool.submit(phrase_matcher, cold_cues)
             self.features_ = TextFeatures(self.n_features)
-            matrix = self.features_.fit_transform(texts + book_texts)
+            self.question_features_ = TextFeatures(self.n_features)
+            matrix = self._with_questions(self.features_.fit_transform(texts + book_texts),
+                                          questions + [""] * len(book_texts))
             rows = np.vstack([labels, book_labels])
             self.platt_ = self._calibration(pool, matrix, rows, len(texts))
             self.coef_, self.intercept_ = self._fit_linear(pool, matrix, rows, self.model_codes_)
         self.cold_ = CodebookMatcher(cold_cues, self.features_, matcher.result())
         return self
+
+    def _with_questions(self, matrix, questions) -> sp.csr_matrix:
+        """The texts' features with their questions' beside them (question features fitted
+        here), times ``question_weight``: what the classifiers are fitted on."""
+        asked = self.question_features_.fit_transform(questions)
+        return sp.csr_matrix(sp.hstack([matrix, self.question_weight * asked], format="csr"))
 
     def _fit_linear(self, pool, matrix, labels, columns) -> tuple[np.ndarray, np.ndarray]:
         """One logistic regression per code in ``columns``: weights (features x codes), intercepts."""
@@ -352,20 +388,24 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         model.fit(matrix, labels)
         return model.coef_[0], float(model.intercept_[0])
 
-    def _scores(self, texts, matrix):
+    def _scores(self, texts, questions, matrix):
+        """Scores and keyword hits of texts, from their features ``matrix`` and their questions."""
         check_is_fitted(self, "source_")
         scores = np.zeros((len(texts), len(self.classes_)))
         if len(self.model_codes_):
             slope, shift = self.platt_
-            scores[:, self.model_codes_] = 1 / (1 + np.exp(-(slope * (matrix @ self.coef_ + self.intercept_) + shift)))
+            n_text = matrix.shape[1]  # the product with _with_questions' matrix, without building it
+            asked = self.question_features_.transform(questions)
+            linear = matrix @ self.coef_[:n_text] + self.question_weight * (asked @ self.coef_[n_text:]) + self.intercept_
+            scores[:, self.model_codes_] = 1 / (1 + np.exp(-(slope * linear + shift)))
         cold, hits = self.cold_.scores(texts, matrix)
         scores[:, self.cold_codes_] = cold
         return scores, hits
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "source_")
-        texts = list(X)
-        return self._scores(texts, self.features_.transform(texts))[0]
+        texts, questions = split_inputs(X)
+        return self._scores(texts, questions, self.features_.transform(texts))[0]
 
     def predict(self, X) -> np.ndarray:
         return (self.predict_proba(X) >= self.threshold).astype(np.int64)
@@ -383,9 +423,9 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
     def suggest(self, X, *, top=3, min_score=0.0, n_reasons=3) -> list[list[Suggestion]]:
         """The ``top`` codes per text, best first, above ``min_score`` and above zero."""
         check_is_fitted(self, "source_")
-        texts = list(X)
+        texts, questions = split_inputs(X)
         matrix, batch = self.features_.transform_batch(texts)
-        scores, hits = self._scores(texts, matrix)
+        scores, hits = self._scores(texts, questions, matrix)
         ranked = np.argsort(-scores, axis=1, kind="stable")[:, :top]
         reasons = np.array([*batch.words, ""], dtype=object)[self._reason_words(batch, ranked, n_reasons)].tolist()
         cold_codes = self.cold_codes_.tolist()
@@ -407,7 +447,7 @@ class SegmentSuggester(ClassifierMixin, BaseEstimator):
         example) summed over the word and its character n-grams, times 1 + log of its count."""
         per_word = np.zeros((len(batch.words), len(self.classes_)))
         if len(self.model_codes_):
-            per_word[:, self.model_codes_] = self.features_.word_weights(batch, self.coef_)
+            per_word[:, self.model_codes_] = self.features_.word_weights(batch, self.coef_[:len(self.features_.columns_)])
         if len(self.cold_codes_):
             per_word[:, self.cold_codes_] = self.features_.word_weights(batch, self.cold_.centroids.T)
         stop = _stop_words()
@@ -449,14 +489,15 @@ def fit_project(data: TrainingSet, book: codebook_mod.Codebook, *, exclude_group
         held = set(exclude_groups)
         data = data.subset([i for i, group in enumerate(data.groups) if group not in held])
     cues = code_cues(book)
-    return SegmentSuggester(codes=cues, **params).fit(data.texts, data.matrix([cue.id for cue in cues]))
+    return SegmentSuggester(codes=cues, **params).fit(data.inputs, data.matrix([cue.id for cue in cues]))
 
 
 class ProjectSuggester:
     """A suggester kept in memory for an interactive session (the terminal coder).
 
     ``read_training(hidden)`` gives the training set with other coders' work on the documents
-    ``hidden`` (ids) left out, and ``read_texts(ids)`` each segment's (document id, text). When
+    ``hidden`` (ids) left out, and ``read_texts(ids)`` each segment's (document id, text,
+    question). When
     ``blind``, a segment gets suggestions from a model trained without other coders' work on
     its document: one model per document, trained when the coder first asks there (and after
     every change, for the document in hand); otherwise one model serves every document.
@@ -467,7 +508,7 @@ class ProjectSuggester:
     """
 
     def __init__(self, read_training: Callable[[frozenset[int]], tuple[TrainingSet, codebook_mod.Codebook]],
-                 read_texts: Callable[[list[int]], dict[int, tuple[int, str]]], *, blind: bool = False, **params):
+                 read_texts: Callable[[list[int]], dict[int, tuple[int, str, str]]], *, blind: bool = False, **params):
         self.read_training = read_training
         self.read_texts = read_texts
         self.blind = blind
@@ -511,13 +552,13 @@ class ProjectSuggester:
     def suggest_when_ready(self, segment_id: int) -> list[tuple[str, float, list[str]]] | None:
         """Like :meth:`suggest`, but None (instead of waiting) while its model is not trained;
         the next :meth:`retrain` then trains that one."""
-        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
+        document_id, *segment = self.read_texts([segment_id]).get(segment_id, (None, "", ""))
         key = self._key([document_id])
         with self._lock:
             model = self._models.get(key)
             if model is None:
                 self._wanted = key
-        return None if model is None else self._suggestions(model, text)
+        return None if model is None else self._suggestions(model, tuple(segment))
 
     def arrange(self, items, reviewed: set[int]) -> list:
         """A work-list ordering for active learning: segments not yet reviewed come first, the
@@ -526,19 +567,19 @@ class ProjectSuggester:
         return sorted(items, key=lambda item: (item.segment_id in reviewed, rank[item.segment_id]))
 
     @staticmethod
-    def _suggestions(model: SegmentSuggester, text: str, top: int = 3) -> list[tuple[str, float, list[str]]]:
-        return [(s.code, s.score, list(s.reasons)) for s in model.suggest([text], top=top)[0]]
+    def _suggestions(model: SegmentSuggester, segment: tuple[str, str], top: int = 3) -> list[tuple[str, float, list[str]]]:
+        return [(s.code, s.score, list(s.reasons)) for s in model.suggest([segment], top=top)[0]]
 
     def suggest(self, segment_id: int, top: int = 3) -> list[tuple[str, float, list[str]]]:
         """(code id, score, reason words) for one segment, best first."""
-        document_id, text = self.read_texts([segment_id]).get(segment_id, (None, ""))
-        return self._suggestions(self._model(self._key([document_id])), text, top)
+        document_id, *segment = self.read_texts([segment_id]).get(segment_id, (None, "", ""))
+        return self._suggestions(self._model(self._key([document_id])), tuple(segment), top)
 
     def order(self, segment_ids) -> list[int]:
         """``segment_ids`` with the ones the model is least sure about first (stable); blind, the
         model leaves out other coders' work on every document of ``segment_ids``."""
         ids = list(segment_ids)
         found = self.read_texts(ids)
-        model = self._model(self._key(document_id for document_id, _ in found.values()))
-        doubt = model.uncertainty([found[i][1] if i in found else "" for i in ids])
+        model = self._model(self._key(document_id for document_id, *_ in found.values()))
+        doubt = model.uncertainty([found[i][1:] if i in found else "" for i in ids])
         return [ids[j] for j in np.argsort(-doubt, kind="stable")]

@@ -65,13 +65,13 @@ def test_replace_prints_what_could_not_be_reanchored(project, tmp_path, cli):
     path = tmp_path / "d.txt"
     path.write_text("I: Vraag?\nR: Dit antwoord gaat verloren bij de nieuwe versie.\n", encoding="utf-8")
     cli("import", path, "--project", project.path)
-    project.tag("d:1", ["KV"], coder="anna")
+    project.tag("d:1", ["KV-OPL"], coder="anna")
     path.write_text("I: Vraag?\nR: Iets heel anders nu.\n", encoding="utf-8")
     result = cli("import", path, "--replace", "--project", project.path)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[:2] == ["replaced d: 2 turns, 1 segments, speakers I, R; layout label-prefix (confidence 1.00)", "         0 codings re-anchored, 1 could not be"]
-    assert lines[2].startswith("         not re-anchored: KV by anna on d:1 ('Dit antwoord gaat verloren bij de nieuwe versie.'); "
+    assert lines[2].startswith("         not re-anchored: KV-OPL by anna on d:1 ('Dit antwoord gaat verloren bij de nieuwe versie.'); "
                                "kept in the audit log (guid ")
 
 

@@ -262,6 +262,30 @@ def test_tag_command_refuses_a_code_that_only_groups_others(two_docs, cli):
     assert two_docs.codings().empty
 
 
+def test_the_library_refuses_a_code_that_only_groups_others_in_tag_and_apply(two_docs, tmp_path):
+    reason = "code KV only groups other codes and is not codable: apply one of its sub-codes (KV-OPL, KV-ZELF, KV-LEER)"
+    with pytest.raises(BadInput, match=f"^{re.escape(reason)}$"):
+        two_docs.tag("km01:1", ["KV-LEER", "KV"], coder="anna")
+    with pytest.raises(BadInput, match=f"^{re.escape(reason)}$"):
+        two_docs.tag_replacing("km01:1", "KV", coder="anna")
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\nkm01,2,anna,KT,\ncl01,1,bram,KV,\n")
+    with pytest.raises(InvalidRows) as caught:
+        two_docs.apply_codings(path)
+    assert str(caught.value) == (
+        f"{path}: 2 bad rows, nothing applied: line 3: code KT only groups other codes and is not codable: apply one of "
+        f"its sub-codes (KT-WET, KT-METH, KT-AFW, KT-WAT); line 4: {reason}; fix them and apply again")
+    assert two_docs.codings().empty
+
+
+def test_codings_on_a_code_that_only_groups_others_are_kept_and_status_lists_them(two_docs, cli):
+    with two_docs.store.atomic("test.import") as conn:  # as a REFI-QDA import of another program's coding leaves them
+        for ref in ("km01:1", "km01:2"):
+            store_coding.tag(two_docs.store, conn, store_segment.resolve_segment(conn, ref), ["KV"], "anna", "import")
+    assert two_docs.status()["codings_on_groups"] == [{"code": "KV", "codings": 2, "sub_codes": ["KV-OPL", "KV-ZELF", "KV-LEER"]}]
+    assert ("code KV only groups other codes but holds 2 coding(s), imported or from before: recode them to one of its "
+            "sub-codes (KV-OPL, KV-ZELF, KV-LEER)") in cli("status", "--project", two_docs.path).output.splitlines()
+
+
 def test_tag_untag_review_commands(project, make_document, cli):
     build(project, make_document)
     where = ("--project", project.path)
@@ -391,7 +415,7 @@ def test_apply_names_who_applied_it_in_the_log_and_checks_again_when_another_wro
 
 def test_an_unknown_coder_is_an_error_with_a_did_you_mean_and_an_empty_valid_filter_says_so(project, make_document, cli):
     make_document("d", [("R", "respondent", "Eerste antwoord."), ("R2", "respondent", "Tweede antwoord.")])
-    project.tag("d:1", ["KV"], coder="anna")
+    project.tag("d:1", ["KV-OPL"], coder="anna")
     project.remember_coder("bram")
     where = ("--project", project.path)
     for command in (("codings", "--coder", "annna"), ("log", "--coder", "annna")):
@@ -413,7 +437,7 @@ def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(p
     assert cli("tag", "d:1", "ROL-CTRL", "--coder", "anna", *where).exit_code == 2
     assert cli("tag", "d:1", "ROL-CTRL", "--coder", "bram", *where).exit_code == 0  # another coder may differ
     table = tmp_path / "rows.csv"
-    table.write_text("document,segment,coder,code\nd,1,anna,ROL-CTRL\nd,2,anna,ROL-HULP\nd,2,anna,ROL-CTRL\nd,2,anna,KV\n",
+    table.write_text("document,segment,coder,code\nd,1,anna,ROL-CTRL\nd,2,anna,ROL-HULP\nd,2,anna,ROL-CTRL\nd,2,anna,KV-OPL\n",
                      encoding="utf-8")
     refused = cli("apply", table, *where)
     assert refused.exit_code == 2
@@ -436,8 +460,8 @@ def test_apply_refuses_rows_whose_fingerprint_names_other_text(project, tmp_path
     sample = Path(__file__).resolve().parents[1] / "transcripts" / "cl-maasdelta-01.docx"
     where = ("--project", project.path)
     project.import_files([sample], interviewers=["Eva Jansen"])
-    project.tag("cl-maasdelta-01:1", ["KG"], coder="anna")
-    project.tag("cl-maasdelta-01:2", ["KT"], coder="anna")
+    project.tag("cl-maasdelta-01:1", ["KG-REL"], coder="anna")
+    project.tag("cl-maasdelta-01:2", ["KT-WET"], coder="anna")
     table = _write(tmp_path, cli("codings", "--coder", "anna", *where).output, "anna.csv")
     printed = table.read_text(encoding="utf-8").splitlines()
     other = tmp_path / "other"

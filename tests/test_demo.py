@@ -1,7 +1,7 @@
 import json
 import shutil
 
-from conftest import run_qualcode
+from conftest import REPO, run_qualcode
 from qualcode.store import PROJECT_FILE
 
 
@@ -72,3 +72,16 @@ def test_the_readme_workflow_imports_as_the_demo_and_gives_its_matrix_without_mo
         assert cli("consensus", "--rule", "union", *where).exit_code == 0
         union = demo.matrix(coder="union")
         assert readme_project.matrix(coder="consensus").equals(union)
+
+
+def test_the_sample_builder_writes_the_shipped_cases_and_reference_coding_byte_for_byte(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_samples", REPO / "transcripts" / "build_samples.py")
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    sources = [builder.load(path) for path in sorted(builder.SOURCE.glob("*.yaml"))]
+    builder.write_cases(sources, tmp_path / "cases.csv")
+    builder.write_reference_coding(sources, tmp_path / "reference-coding.csv")
+    for name in ("cases.csv", "reference-coding.csv"):
+        assert (tmp_path / name).read_bytes() == (REPO / "transcripts" / name).read_bytes(), name

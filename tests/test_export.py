@@ -214,7 +214,7 @@ def build_gaps(project):
     build_study(project, survey=True)
     add_interview(project, "km03", [("respondent", ["Ik leer veel."]), ("respondent", ["Ik plan."])],
                   {"respondent_id": "R04", "role": "klantmanager", "age": 29, "interview_date": ("2018-03-14", "date")})
-    project.tag("km03:1", ["KV"], coder="bram")
+    project.tag("km03:1", ["KV-OPL"], coder="bram")
 
 
 @pytest.fixture
@@ -267,7 +267,7 @@ def test_a_32_character_labelled_variable_writes_to_dta(survey, tmp_path):
     long_key = "gemeente_van_de_klantmanager_nu"[:31] + "x"
     assert len(long_key) == 32
     add_interview(survey, "km09", [("respondent", ["Tekst."])], {"respondent_id": "R09", long_key: "Maasdelta"})
-    survey.tag("km09:1", ["KV"], coder="anna")
+    survey.tag("km09:1", ["KV-OPL"], coder="anna")
     survey.export_matrix(tmp_path / "m.dta", codes=["KV"])
     data, meta = pyreadstat.read_dta(tmp_path / "m.dta")
     assert long_key[:31] in meta.column_names
@@ -287,7 +287,7 @@ def test_a_failed_write_leaves_no_file(survey, tmp_path, monkeypatch):
 
 def test_an_attribute_named_like_a_code_gets_its_own_variable(survey, tmp_path):
     add_interview(survey, "km09", [("respondent", ["Tekst."])], {"respondent_id": "R09", "KV": "x"})
-    survey.tag("km09:1", ["KV"], coder="anna")
+    survey.tag("km09:1", ["KV-OPL"], coder="anna")
     for suffix in (".sav", ".dta", ".parquet", ".csv"):
         survey.export_matrix(tmp_path / f"m{suffix}", codes=["KV"])
     data, meta = pyreadstat.read_sav(tmp_path / "m.sav")
@@ -302,7 +302,7 @@ def test_an_attribute_named_like_a_code_gets_its_own_variable(survey, tmp_path):
 
 def test_a_duplicated_respondent_id_is_an_error_unless_rows_add_them_up(survey):
     add_interview(survey, "km01b", [("respondent", ["Tweede gesprek."])], {"respondent_id": "R01", "role": "klantmanager"})
-    survey.tag("km01b:1", ["KV"], coder="anna")
+    survey.tag("km01b:1", ["KV-OPL"], coder="anna")
     with pytest.raises(BadInput) as caught:
         survey.matrix()
     assert str(caught.value) == (
@@ -316,7 +316,7 @@ def test_the_key_is_text_and_documents_without_one_are_listed(survey, tmp_path, 
     add_interview(survey, "km09", [("respondent", ["Tekst."])], {"role": "klantmanager"})
     add_interview(survey, "km10", [("respondent", ["Tekst."])], {"respondent_id": ("1001", "number")})
     for ref in ("km09:1", "km10:1"):
-        survey.tag(ref, ["KV"], coder="anna")
+        survey.tag(ref, ["KV-OPL"], coder="anna")
     result = cli("matrix", "--codes", "KV", "--out", tmp_path / "m.sav", "--project", survey.path)
     assert result.exit_code == 0, result.output
     assert "documents without a respondent_id (no survey row can match them): km09\n" in result.output

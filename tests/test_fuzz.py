@@ -79,7 +79,7 @@ def materials(tmp_path_factory):
     source.write_bytes((TRANSCRIPTS / "mg-veenstad-02.txt").read_bytes())
     with Project.init(folder / "source", codebook=CODEBOOK) as project:
         project.import_files([source])
-        project.tag("exchanged:1", ["KV-LEER", "KG"], coder="anna")
+        project.tag("exchanged:1", ["KV-LEER", "KG-REL"], coder="anna")
         project.add_memo("Mooi citaat", segment="exchanged:1", author="anna")
         project.export_refi_project(folder / "small.qdpx")
     codebook_text = CODEBOOK.read_text(encoding="utf-8")

@@ -121,17 +121,17 @@ def test_replace_reanchors_codings_reviews_and_memos_and_reports_the_lost(projec
                      "Mijn teamleider geeft me ruimte.",
                      "Dit antwoord verdwijnt straks helemaal uit de nieuwe versie.")
     project.import_files([path])
-    project.tag("doc:1", ["KV"], coder="anna")
-    project.tag("doc:2", ["CTX"], coder="anna")
-    project.tag("doc:3", ["HRM"], coder="bram")
-    project.tag("doc:4", ["OUT"], coder="anna")
+    project.tag("doc:1", ["KV-OPL"], coder="anna")
+    project.tag("doc:2", ["CTX-CASE"], coder="anna")
+    project.tag("doc:3", ["HRM-O"], coder="bram")
+    project.tag("doc:4", ["OUT-DOEL"], coder="anna")
     project.review("doc:4", coder="bram")
     project.add_memo("over de caseload", segment="doc:2", author="anna")
     project.add_memo("over het document", document="doc", author="anna")
     with project.store.atomic("test.span") as conn:
         text = conn.execute(sa.select(documents.c.text)).scalar()
         at = text.index("twaalf jaar")
-        conn.execute(codings.update().where(codings.c.code_id == "KV").values(start=at, end=at + len("twaalf jaar")))
+        conn.execute(codings.update().where(codings.c.code_id == "KV-OPL").values(start=at, end=at + len("twaalf jaar")))
     interview(path,
               "Een nieuw eerste antwoord.",
               "Ik werk twaalf jaar bij de sociale dienst.",
@@ -141,7 +141,7 @@ def test_replace_reanchors_codings_reviews_and_memos_and_reports_the_lost(projec
     assert (result.status, result.segments, result.reanchored) == ("replaced", 4, 3)
     lost = result.unanchored
     assert [(x["segment"], x["code_id"], x["coder"], x["text"]) for x in lost] == [
-        ("doc:4", "OUT", "anna", "Dit antwoord verdwijnt straks helemaal uit de nieuwe versie.")]
+        ("doc:4", "OUT-DOEL", "anna", "Dit antwoord verdwijnt straks helemaal uit de nieuwe versie.")]
     rows = project.segments(["doc"])
     with project.store.reading() as conn:
         placed = sorted(conn.execute(
@@ -152,16 +152,16 @@ def test_replace_reanchors_codings_reviews_and_memos_and_reports_the_lost(projec
         document_id = conn.execute(sa.select(documents.c.id)).scalar()
     assert list(rows.text)[1:] == ["Ik werk twaalf jaar bij de sociale dienst.", "de caseload is veel te hoog zeker nu",
                                    "Mijn teamleider geeft me ruimte. En de manager ook, eigenlijk."]
-    assert placed == [(2, "KV", "anna"), (3, "CTX", "anna"), (4, "HRM", "bram")]
+    assert placed == [(2, "KV-OPL", "anna"), (3, "CTX-CASE", "anna"), (4, "HRM-O", "bram")]
     with project.store.reading() as conn:
-        start, end = conn.execute(sa.select(codings.c.start, codings.c.end).where(codings.c.code_id == "KV")).one()
+        start, end = conn.execute(sa.select(codings.c.start, codings.c.end).where(codings.c.code_id == "KV-OPL")).one()
         assert conn.execute(sa.select(documents.c.text)).scalar()[start:end] == "twaalf jaar"
         assert start != at
     assert reviewed == [(2, "anna"), (3, "anna"), (4, "bram")]
     segment_3 = int(rows.segment_id[2])
     assert memo_targets == [("document", str(document_id), "over het document"), ("segment", str(segment_3), "over de caseload")]
     assert json.loads(entry)["guid"] == lost[0]["guid"]
-    assert json.loads(entry)["code_id"] == "OUT"
+    assert json.loads(entry)["code_id"] == "OUT-DOEL"
 
 
 def test_replace_with_new_options_for_the_same_file(project, tmp_path):
@@ -271,7 +271,7 @@ def test_the_unit_is_the_projects_own_and_a_second_unit_is_refused(project, tmp_
     assert (refused.status, refused.message) == ("refused", str(caught.value))
     again = project.import_files([first], interviewers=["I"], unit="sentence", replace=True).files[0]
     assert (again.status, project.unit()) == ("replaced", "sentence")
-    project.tag("a:1", ["KV"], coder="anna")
+    project.tag("a:1", ["KV-OPL"], coder="anna")
     assert project.matrix().attrs["qualcode"]["unit"] == "sentence"
     project.export_matrix(tmp_path / "m.csv")
     assert json.loads((tmp_path / "m.csv.dictionary.json").read_text(encoding="utf-8"))["unit"] == "sentence"

@@ -40,12 +40,12 @@ def qde_of(path):
 def coded(project, make_document):
     make_document("km01", TURNS_A, {"gemeente": "Maasdelta", "leeftijd": 41})
     make_document("cl01", TURNS_B, {"gemeente": "Veenstad", "leeftijd": 29})
-    project.tag("km01:1", ["KV-LEER", "KD"], coder="anna")
+    project.tag("km01:1", ["KV-LEER", "KD-OVL"], coder="anna")
     project.tag("km01:1", ["KV-LEER"], coder="bram")
-    project.tag("km01:2", ["KT"], coder="bram")
-    project.tag("cl01:1", ["KG"], coder="anna")
+    project.tag("km01:2", ["KT-WET"], coder="bram")
+    project.tag("cl01:1", ["KG-REL"], coder="anna")
     with project.store.atomic("test.span") as conn:
-        conn.execute(codings.update().where(codings.c.code_id == "KD").values(start=22, end=47))
+        conn.execute(codings.update().where(codings.c.code_id == "KD-OVL").values(start=22, end=47))
     project.add_memo("Mooi citaat over intervisie", segment="km01:1", author="anna")
     project.add_memo("Respondent was moe", document="km01", author="anna")
     project.add_memo("Grens met KD is vaag", code="KV-LEER", author="bram")
@@ -139,11 +139,11 @@ def test_exported_project_validates_with_plain_texts_and_code_point_offsets(code
     assert sorted(seen[:39] for seen in written.values()) == ["I: Hoe leert u het vak?\n\nR: Vooral door", "I: Wat doet uw klantmanager?\n\nR: Zij lu"]
     found = summary(out)
     assert found["selections"] == {
-        ("cl01", 33, 60, "Zij luistert echt naar mij.", "Client orientation", "anna"),
+        ("cl01", 33, 60, "Zij luistert echt naar mij.", "Working relationship and trust", "anna"),
         ("km01", 28, 84, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "anna"),
         ("km01", 28, 84, "Vooral door intervisie met collega's 😀 en door te lezen.", "Learning from practice and feedback", "bram"),
-        ("km01", 28, 53, "Vooral door intervisie me", "Knowledge sharing", "anna"),
-        ("km01", 107, 144, "De Participatiewet pas ik streng toe.", "Knowledge use", "bram"),
+        ("km01", 28, 53, "Vooral door intervisie me", "Sharing in structured meetings", "anna"),
+        ("km01", 107, 144, "De Participatiewet pas ik streng toe.", "Applying law and rules", "bram"),
     }
     assert found["values"] == {("km01", "gemeente", "Text", "Maasdelta"), ("km01", "leeftijd", "Integer", "41"),
                                ("cl01", "gemeente", "Text", "Veenstad"), ("cl01", "leeftijd", "Integer", "29")}
@@ -203,7 +203,7 @@ def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
             spans = conn.execute(sa.select(codings.c.code_id, codings.c.start, codings.c.end).order_by(codings.c.id)).all()
     assert summary(tmp_path / "two.qdpx") == summary(tmp_path / "one.qdpx")
     assert guids(tmp_path / "two.qdpx") == guids(tmp_path / "one.qdpx")
-    assert ("KD", 22, 47) in spans
+    assert ("KD-OVL", 22, 47) in spans
 
 
 def test_round_trip_into_a_project_with_the_codebook_matches_codes_by_id(coded, project, tmp_path):
@@ -216,7 +216,7 @@ def test_round_trip_into_a_project_with_the_codebook_matches_codes_by_id(coded, 
         assert (report.counts["codes_added"], report.counts["codes_matched"], report.counts["codings"]) == (0, 63, 5)
         with other.store.reading() as conn:
             rows = conn.execute(sa.select(codings.c.code_id, codings.c.coder).order_by(codings.c.code_id, codings.c.coder)).all()
-    assert rows == [("KD", "anna"), ("KG", "anna"), ("KT", "bram"), ("KV-LEER", "anna"), ("KV-LEER", "bram")]
+    assert rows == [("KD-OVL", "anna"), ("KG-REL", "anna"), ("KT-WET", "bram"), ("KV-LEER", "anna"), ("KV-LEER", "bram")]
 
 
 @given(st.lists(st.sampled_from(["a", "b", " ", "\r\n", "\n", "😀", "é", "𝄞"]), max_size=30))
@@ -597,7 +597,7 @@ def demo_round_trip(tmp_path_factory):
         original.apply_codings(demo.bundled(demo.REFERENCE_CODING))
         refs = original.segments()[["ref", "segment_id", "start", "end"]].values.tolist()
         original.consensus("intersection", coders=["anna", "bram"])
-        original.tag(refs[0][0], ["KV"], coder="model", origin="suggestion")
+        original.tag(refs[0][0], ["KV-OPL"], coder="model", origin="suggestion")
         with original.store.atomic("test.passages") as conn:
             _, segment_id, start, _ = refs[1]
             store_coding.insert_codings(conn, [

@@ -13,7 +13,7 @@ from qualcode.store import NewDocument, NewSegment, NewTurn, codings, insert_doc
 TOP = ["KV", "KT", "KD", "IN", "VB", "KG", "WG", "SW", "MW", "KBRON", "PH", "HRM", "CTX", "OUT", "ROL"]
 ANNA = {
     "km01:1": ["KV-OPL", "KV-LEER"], "km01:2": ["KD-COL", "KV-LEER"], "km01:3": ["KT-WET"],
-    "km02:1": ["SW-INT"], "km02:2": ["MW-PLAN", "KV"], "cl01:1": ["KG-REL"],
+    "km02:1": ["SW-INT"], "km02:2": ["MW-PLAN", "KV-LEER"], "cl01:1": ["KG-REL"],
 }
 BRAM = {"km01:1": ["KV-OPL"], "km01:3": ["KT-WET", "ROL-CTRL"], "km02:2": ["MW-PLAN"], "cl01:2": ["ROL-CTRL"]}
 
@@ -248,7 +248,7 @@ def build_cooccurrence(project):
     # d1: turn 1 = segments 1, 2; turn 2 = segment 3.  d2: turn 1 = segment 1.
     add_interview(project, "d1", [("respondent", ["Een.", "Twee."]), ("respondent", ["Drie."])])
     add_interview(project, "d2", [("respondent", ["Vier."])])
-    for ref, code_ids in {"d1:1": ["KV", "KD"], "d1:2": ["KT"], "d1:3": ["KV-OPL"], "d2:1": ["KT", "KD"]}.items():
+    for ref, code_ids in {"d1:1": ["KV-ZELF", "KD-COL"], "d1:2": ["KT-WET"], "d1:3": ["KV-OPL"], "d2:1": ["KT-WET", "KD-COL"]}.items():
         project.tag(ref, code_ids, coder="anna")
 
 
@@ -285,7 +285,7 @@ def test_cooccurrence_jaccard_at_each_level(cooc, within, kv_kd, kd_kt, kv_kt):
 
 
 def test_cooccurrence_under_the_all_rule_counts_each_coders_units(cooc):
-    cooc.tag("d2:1", ["KT", "KD"], coder="bram")
+    cooc.tag("d2:1", ["KT-WET", "KD-COL"], coder="bram")
     assert cooc.cooccurrence(codes=CODES3, coder="all").loc["KD", "KT"] == 2
     assert cooc.cooccurrence(codes=CODES3, coder="union").loc["KD", "KT"] == 1
 

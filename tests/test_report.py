@@ -27,7 +27,7 @@ def study(tmp_path_factory):
         project.import_files([TRANSCRIPTS], attributes_csv=TRANSCRIPTS / "cases.csv")
         project.apply_codings(REPO / "transcripts" / "reference-coding.csv")
         project.rename_code("KV-OPL", HOSTILE)
-        project.tag("cl-maasdelta-01:1", ["SW"], coder="anna", origin="suggestion")
+        project.tag("cl-maasdelta-01:1", ["SW-EXT"], coder="anna", origin="suggestion")
     return folder
 
 

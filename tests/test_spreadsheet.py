@@ -165,7 +165,7 @@ def test_control_characters_in_speech_do_not_stop_xlsx_and_docx_exports(project,
     import docx
 
     make_document("vt", [("I", "interviewer", "Vraag?"), ("R", "respondent", "Ant\x0bwoord met \x01 teken.")])
-    project.tag("vt:1", ["KV"], coder="anna")
+    project.tag("vt:1", ["KV-OPL"], coder="anna")
     where = ("--project", project.path)
     for command in (("framework", "--out", tmp_path / "f.xlsx"), ("framework", "--out", tmp_path / "f.docx"),
                     ("quotes", "--out", tmp_path / "q.docx")):

@@ -176,7 +176,7 @@ def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_ever
     from qualcode.store import coding as store_coding
 
     make_document("km01", [("R", "respondent", "Vooral door intervisie met collega's.")])
-    project.tag("km01:1", ["KV", "KD"], coder="anna")
+    project.tag("km01:1", ["KV-LEER", "KD-OVL"], coder="anna")
     with sqlite3.connect(project.path) as raw:  # the codings table as schema 1 made it
         kept = raw.execute("select * from codings order by id").fetchall()
         raw.executescript(f"drop table codings; {V1_CODINGS}; create index ix_codings_code on codings (code_id); "
@@ -186,20 +186,20 @@ def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_ever
     with Project(project.path) as again, again.store.atomic("test.passages") as conn:
         segment_id = kept[0][1]
         repeated = store_coding.insert_codings(conn, [
-            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 0, "end": 6},
-            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
-            {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": 12, "end": 22},
-            {"segment_id": segment_id, "code_id": "KD", "coder": "anna"},
+            {"segment_id": segment_id, "code_id": "KV-LEER", "coder": "anna", "start": 0, "end": 6},
+            {"segment_id": segment_id, "code_id": "KV-LEER", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KV-LEER", "coder": "anna", "start": 12, "end": 22},
+            {"segment_id": segment_id, "code_id": "KD-OVL", "coder": "anna"},
         ])
         rows = conn.execute(sa.text('select id, code_id, start, "end" from codings order by id')).all()
         version = again.store.get_meta(conn, "schema_version")
     assert version == str(SCHEMA_VERSION) == "5"
     assert [row[:2] for row in rows[:2]] == [row[:1] + row[2:3] for row in kept]
-    assert [tuple(row[1:]) for row in rows[2:]] == [("KV", 0, 6), ("KV", 12, 22)]
-    assert [(row["code_id"], row.get("start")) for row in repeated] == [("KV", 12), ("KD", None)]
+    assert [tuple(row[1:]) for row in rows[2:]] == [("KV-LEER", 0, 6), ("KV-LEER", 12, 22)]
+    assert [(row["code_id"], row.get("start")) for row in repeated] == [("KV-LEER", 12), ("KD-OVL", None)]
     with pytest.raises(sa.exc.IntegrityError), again.store.atomic("test.twice") as conn:
         conn.execute(sa.text("insert into codings (segment_id, code_id, coder, created_at, origin, guid) "
-                             "values (:s, 'KD', 'anna', 'now', 'manual', 'g')"), {"s": segment_id})
+                             "values (:s, 'KD-OVL', 'anna', 'now', 'manual', 'g')"), {"s": segment_id})
 
 
 # ---- writers take the lock up front and wait their turn ---------------------------------------

@@ -135,8 +135,8 @@ def test_documents_without_a_key_never_match_survey_rows_without_one(study, tmp_
 
     add_interview(study, "km09", [("respondent", ["Tekst."])], {"role": "klantmanager"})
     add_interview(study, "km10", [("respondent", ["Tekst."])], {"role": "klantmanager"})
-    study.tag("km09:1", ["KV"], coder="anna")
-    study.tag("km10:1", ["KV"], coder="anna")
+    study.tag("km09:1", ["KV-OPL"], coder="anna")
+    study.tag("km10:1", ["KV-OPL"], coder="anna")
     (tmp_path / "survey.csv").write_text("respondent_id,q1\nR01,5\n,6\n", encoding="utf-8")
     joined = study.join_survey(tmp_path / "survey.csv", tmp_path / "merged.csv", codes=["KV"])
     assert joined.data["qc_interviewed"].tolist() == [1, 0]

@@ -70,33 +70,33 @@ def coder_app(project, **kwargs):
 
 
 def test_search_and_enter_apply_several_codes_to_one_segment(interviews):
-    keys = ["slash", *"opl", "enter", *"kg", "enter"]
+    keys = ["slash", *"opl", "enter", *"kg-rel", "enter"]
     shown = drive(coder_app(interviews), *keys, then=lambda app: panel(app, "#codings"))
-    assert coded(interviews, "km-a:1") == {"KV-OPL": "manual", "KG": "manual"}
+    assert coded(interviews, "km-a:1") == {"KV-OPL": "manual", "KG-REL": "manual"}
     assert is_reviewed(interviews, "km-a:1")
-    assert "KV-OPL" in shown and "KG" in shown
+    assert "KV-OPL" in shown and "KG-REL" in shown
     assert coded(interviews, "km-a:2") == {}
 
 
 def test_shortcut_applies_its_code_and_command_characters_stay_commands(interviews):
     with interviews.store.atomic("test.shortcuts") as conn:
-        conn.execute(codes.update().where(codes.c.id == "KD").values(shortcut="d"))
-        conn.execute(codes.update().where(codes.c.id == "IN").values(shortcut="1"))
+        conn.execute(codes.update().where(codes.c.id == "KD-COL").values(shortcut="d"))
+        conn.execute(codes.update().where(codes.c.id == "IN-IDEE").values(shortcut="1"))
     drive(coder_app(interviews), "d", "1", "right", "d")
-    assert coded(interviews, "km-a:1") == {"KD": "manual"}
-    assert coded(interviews, "km-a:2") == {"KD": "manual"}
+    assert coded(interviews, "km-a:1") == {"KD-COL": "manual"}
+    assert coded(interviews, "km-a:2") == {"KD-COL": "manual"}
 
 
 def test_delete_removes_the_highlighted_code_and_the_review_stays(interviews):
     async def scenario():
         app = coder_app(interviews)
         async with app.run_test() as pilot:
-            await pilot.press("slash", *"opl", "enter", *"kg", "enter", "slash", *"opl", "escape", "delete")
+            await pilot.press("slash", *"opl", "enter", *"kg-rel", "enter", "slash", *"opl", "escape", "delete")
             one_removed = coded(interviews, "km-a:1")
-            await pilot.press("slash", *"kg", "escape", "delete")
+            await pilot.press("slash", *"kg-rel", "escape", "delete")
             return one_removed
 
-    assert asyncio.run(scenario()) == {"KG": "manual"}
+    assert asyncio.run(scenario()) == {"KG-REL": "manual"}
     assert coded(interviews, "km-a:1") == {}
     assert is_reviewed(interviews, "km-a:1")
 
@@ -113,7 +113,7 @@ def test_undo_reverses_each_action_exactly_over_several_steps(interviews):
         app = coder_app(interviews)
         async with app.run_test() as pilot:
             await pilot.press("slash", *"opl", "enter")  # first look: tag + review
-            await pilot.press(*"kg", "enter")
+            await pilot.press(*"kg-rel", "enter")
             await pilot.press("slash", *"opl", "escape", "delete")  # remove KV-OPL
             await pilot.press("right", "space")  # km-a:2 reviewed, no code; now on km-a:3
             assert app.screen.index == 2
@@ -125,8 +125,8 @@ def test_undo_reverses_each_action_exactly_over_several_steps(interviews):
             return seen
 
     assert asyncio.run(scenario()) == [
-        (1, {"KG": "manual"}, True, False),  # review of km-a:2 withdrawn, back on it
-        (0, {"KG": "manual", "KV-OPL": "manual"}, True, False),  # removal undone
+        (1, {"KG-REL": "manual"}, True, False),  # review of km-a:2 withdrawn, back on it
+        (0, {"KG-REL": "manual", "KV-OPL": "manual"}, True, False),  # removal undone
         (0, {"KV-OPL": "manual"}, True, False),  # second tag undone
         (0, {}, False, False),  # first tag undone: the segment is unreviewed again
         (0, {}, False, False),  # nothing left to undo
@@ -189,13 +189,13 @@ def test_memo_is_written_on_the_segment(interviews):
 
 
 def test_blind_by_default_others_read_only_with_show_others(interviews):
-    interviews.tag("km-a:1", ["KT"], coder="bram")
+    interviews.tag("km-a:1", ["KT-WET"], coder="bram")
     blind = drive(coder_app(interviews), then=lambda app: panel(app, "#codings"))
     assert "bram" not in blind and "KT" not in blind
-    shown = drive(coder_app(interviews, show_others=True), "slash", *"kt", "escape", "delete",
+    shown = drive(coder_app(interviews, show_others=True), "slash", *"kt-wet", "escape", "delete",
                   then=lambda app: panel(app, "#codings"))
-    assert "[bram] KT" in shown
-    assert coded(interviews, "km-a:1", "bram") == {"KT": "manual"}
+    assert "[bram] KT-WET" in shown
+    assert coded(interviews, "km-a:1", "bram") == {"KT-WET": "manual"}
     assert coded(interviews, "km-a:1") == {}
 
 
@@ -222,14 +222,14 @@ def test_empty_coder_name_is_asked_again(interviews):
 
 def test_quit_and_reopen_shows_the_same_state(interviews):
     app = coder_app(interviews)
-    drive(app, "slash", *"kg", "enter", "right", "space", "ctrl+q")
+    drive(app, "slash", *"kg-rel", "enter", "right", "space", "ctrl+q")
     assert app.return_code == 0
     with Project(interviews.path) as reopened:
         codes_shown, progress = drive(
             CoderApp(reopened, reopened.worklist(), coder="anna"),
             then=lambda app: (panel(app, "#codings"), str(app.screen.query_one("#progress").content)),
         )
-    assert codes_shown.splitlines() == ["reviewed", "  KG  Client orientation"]
+    assert codes_shown.splitlines() == ["reviewed", "  KG-REL  Working relationship and trust"]
     assert progress.startswith("segment 1 of 4 · reviewed 2 / 4")
 
 
@@ -238,23 +238,23 @@ def test_number_key_accepts_a_suggestion_and_undo_of_a_removal_keeps_its_origin(
 
     def suggest(segment_id):
         asked.append(segment_id)
-        return [("KT", 0.91, ["wet", "regels"]), ("KG", 0.52, [])]
+        return [("KT-WET", 0.91, ["wet", "regels"]), ("KG-REL", 0.52, [])]
 
     async def scenario():
         app = coder_app(interviews, suggest=suggest)
         async with app.run_test() as pilot:
             await pilot.press("2")
             after_accept = coded(interviews, "km-a:1")
-            await pilot.press("9", "slash", *"kg", "escape", "delete")
+            await pilot.press("9", "slash", *"kg-rel", "escape", "delete")
             after_remove = coded(interviews, "km-a:1")
             await pilot.press("ctrl+z")
             return after_accept, after_remove, panel(app, "#suggestions")
 
     after_accept, after_remove, shown = asyncio.run(scenario())
-    assert after_accept == {"KG": "suggestion"}
+    assert after_accept == {"KG-REL": "suggestion"}
     assert after_remove == {}
-    assert coded(interviews, "km-a:1") == {"KG": "suggestion"}
-    assert shown.splitlines()[0].startswith("1 KT ") and shown.splitlines()[0].endswith("0.91  (wet, regels)")
+    assert coded(interviews, "km-a:1") == {"KG-REL": "suggestion"}
+    assert shown.splitlines()[0].startswith("1 KT-WET ") and shown.splitlines()[0].endswith("0.91  (wet, regels)")
     assert len(set(asked)) == 1
 
 
@@ -384,7 +384,7 @@ def test_a_code_on_part_of_the_segment_is_marked_partial(interviews):
             {"segment_id": segment_id, "code_id": "KV", "coder": "anna", "start": start, "end": start + 8, "origin": "import"},
             {"segment_id": segment_id, "code_id": "KT", "coder": "bram", "start": start + 3, "end": start + 9, "origin": "import"},
         ])
-    interviews.tag("km-a:1", ["KD"], coder="anna")
+    interviews.tag("km-a:1", ["KD-COL"], coder="anna")
     shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
     lines = shown.splitlines()
     assert [line for line in lines if "KV" in line or "KD" in line or "KT" in line] == [
@@ -410,12 +410,26 @@ def test_blind_screen_is_the_same_whether_or_not_another_coder_coded_the_documen
         return asyncio.run(scenario())
 
     alone = screen_of_anna()
-    interviews.tag("km-a:1", ["KT", "KV-OPL"], coder="bram")
+    interviews.tag("km-a:1", ["KT-WET", "KV-OPL"], coder="bram")
     interviews.add_memo("Twijfel KD-COL of KV-LEER", segment="km-a:1", author="bram")
     assert screen_of_anna() == alone
     assert alone[0].startswith("1 ")
     shown = drive(coder_app(interviews, show_others=True), then=lambda app: panel(app, "#codings"))
     assert "memo (bram): Twijfel KD-COL of KV-LEER" in shown.splitlines()
+
+
+def test_a_code_that_only_groups_others_is_refused_with_a_notice_and_nothing_is_written(interviews):
+    async def scenario():
+        app = coder_app(interviews)
+        async with app.run_test() as pilot:
+            await pilot.press("slash", *"KG", "enter")
+            await pilot.pause()
+            return [notice.message for notice in app._notifications], app.is_running
+
+    notices, running = asyncio.run(scenario())
+    assert notices[-1] == ("code KG only groups other codes and is not codable: apply one of its sub-codes "
+                           "(KG-REL, KG-MAAT, KG-REGIE)")
+    assert running and coded(interviews, "km-a:1") == {} and not is_reviewed(interviews, "km-a:1")
 
 
 def test_a_second_child_of_an_exclusive_group_replaces_the_first_and_undo_restores_it(interviews):

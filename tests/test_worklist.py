@@ -32,25 +32,25 @@ def test_context_of_a_sentence_leaves_out_its_own_turn():
 
 def test_segment_state_is_blind_unless_others_are_asked_for(project, make_document):
     make_document("a", [("Jan", "respondent", "Ja.")])
-    project.tag("a:1", ["KT"], coder="bram")
-    project.tag("a:1", ["KG", "KD"], coder="anna", origin="suggestion")
+    project.tag("a:1", ["KT-WET"], coder="bram")
+    project.tag("a:1", ["KG-REL", "KD-COL"], coder="anna", origin="suggestion")
     project.add_memo("let op", segment="a:1", author="bram")
     segment_id = project.worklist()[0].segment_id
     blind = project.segment_state(segment_id, "anna")
     assert blind.reviewed is True
-    assert [(c.coder, c.code_id, c.origin) for c in blind.codings] == [("anna", "KG", "suggestion"), ("anna", "KD", "suggestion")]
+    assert [(c.coder, c.code_id, c.origin) for c in blind.codings] == [("anna", "KG-REL", "suggestion"), ("anna", "KD-COL", "suggestion")]
     assert blind.memos == []  # another coder's memo is theirs while coding blind
     open_ = project.segment_state(segment_id, "anna", others=True)
     assert open_.memos == [("bram", "let op")]
-    assert [(c.coder, c.code_id) for c in open_.codings] == [("anna", "KG"), ("anna", "KD"), ("bram", "KT")]
-    assert open_.codes_of("bram") == ["KT"]
+    assert [(c.coder, c.code_id) for c in open_.codings] == [("anna", "KG-REL"), ("anna", "KD-COL"), ("bram", "KT-WET")]
+    assert open_.codes_of("bram") == ["KT-WET"]
     assert project.segment_state(segment_id, "carla").reviewed is False
 
 
 def test_reviewed_segments_and_the_uncoded_order(project, make_document):
     make_document("a", [("Jan", "respondent", "Een."), ("Jan", "respondent", "Twee."), ("Jan", "respondent", "Drie.")])
     project.review("a:2", coder="anna")
-    project.tag("a:1", ["KT"], coder="bram")
+    project.tag("a:1", ["KT-WET"], coder="bram")
     items = project.worklist()
     reviewed = project.reviewed_segments("anna")
     assert reviewed == {items[1].segment_id}

@@ -24,6 +24,9 @@ from pathlib import Path
 import docx
 import yaml
 
+from qualcode.selection import fingerprint
+from qualcode.turns import INTERVIEWER_LABELS
+
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
 AUTHOR = "qualcode samples"
@@ -34,8 +37,8 @@ MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "au
              "september", "oktober", "november", "december"]
 DAYS_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 CASE_COLUMNS = ["file", "respondent_id", "role", "municipality", "contract",
-                "years_experience", "interview_date"]
-CODING_COLUMNS = ["document", "segment", "coder", "code", "memo"]
+                "years_experience", "interview_date", "interviewer"]
+CODING_COLUMNS = ["document", "segment", "fingerprint", "coder", "code", "memo"]
 
 
 # --- times and text ---------------------------------------------------------------------
@@ -311,23 +314,33 @@ def output_name(src):
     return src["stem"] + RENDERERS[src["layout"]][0]
 
 
+def interviewer_label(src):
+    """The interviewer's label when qualcode does not know it for one (a name, "Spreker 1"), so
+    the import with cases.csv reads who asked; empty for "I", "Interviewer" and the like."""
+    found = src["speakers"]["interviewer"]
+    return "" if found.casefold() in INTERVIEWER_LABELS else found
+
+
 def write_cases(sources, path):
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(CASE_COLUMNS)
         for src in sources:
-            row = {**src["attributes"], "file": output_name(src)}
+            row = {**src["attributes"], "file": output_name(src), "interviewer": interviewer_label(src)}
             writer.writerow(["" if row[c] is None else row[c] for c in CASE_COLUMNS])
 
 
 def coding_rows(src):
-    """Segment = 1-based respondent turn; a coder who applied nothing gets one empty row."""
+    """Segment = 1-based respondent turn; a coder who applied nothing gets one empty row. The
+    fingerprint is qualcode's of the turn's text, which every layout renders and the importer
+    reads back word for word, so ``apply`` can check each row still means the same text."""
     respondent_turns = (t for t in src["turns"] if t["speaker"] == "respondent")
     for segment, turn in enumerate(respondent_turns, start=1):
+        print_ = fingerprint(turn["text"])
         for coder, codes in sorted(turn["codes"].items()):
             memo = turn.get("memos", {}).get(coder, "")
             for i, code in enumerate(codes or [""]):
-                yield [src["stem"], segment, coder, code, memo if i == 0 else ""]
+                yield [src["stem"], segment, print_, coder, code, memo if i == 0 else ""]
 
 
 def write_reference_coding(sources, path):

@@ -37,7 +37,6 @@ def tag(project, ref, code_ids, coder):
     Example:
         qualcode tag km-maasdelta-01:12 KV-LEER KD-OVL --coder anna
     """
-    project.check_codable(code_ids)
     click.echo(changed(ref, "added", project.tag(ref, list(code_ids), coder=coder), code_ids, "already there"))
 
 

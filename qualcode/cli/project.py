@@ -52,6 +52,9 @@ def status(project, fmt):
     ]
     emit(rows, "table", empty="no coders yet")
     echo_violations(info["exclusive_violations"])
+    for found in info["codings_on_groups"]:
+        click.echo(f"code {found['code']} only groups other codes but holds {found['codings']} coding(s), imported or "
+                   f"from before: recode them to one of its sub-codes ({', '.join(found['sub_codes'])})")
 
 
 @click.command()

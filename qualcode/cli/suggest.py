@@ -66,7 +66,8 @@ def evaluate(project, folds, baselines, fmt):
     precision, recall, F1 and support per code, micro and macro averages, hit@1 and hit@3
     (share of coded segments with one of their codes among the top 1 or 3 suggestions), and
     a learning curve. With too little coded data it says how much more is needed.
-    --baselines adds a table of the suggester beside three baselines, mean and sd over folds.
+    --baselines adds a table of the suggester beside three baselines, mean and sd over folds,
+    and the suggester's gain over each baseline fold by fold (paired: mean and sd).
 
     \b
     Example:
@@ -77,7 +78,8 @@ def evaluate(project, folds, baselines, fmt):
         result = project.evaluate(folds=folds, progress=progress)
         compared = project.compare_baselines(folds=folds) if baselines else None
     if fmt == "json":
-        emit_json(result.to_dict() | ({"baselines": compared.to_dict(orient="records")} if baselines else {}))
+        emit_json(result.to_dict() | ({"baselines": compared.astype(object).where(compared.notna(), None).to_dict(orient="records")}
+                                      if baselines else {}))
         return
     click.echo(
         f"{result.folds}-fold cross-validation by document: {result.documents} documents, "
@@ -91,4 +93,5 @@ def evaluate(project, folds, baselines, fmt):
     emit(result.per_code, "table", title=f"per code (model_folds: folds of {result.folds} in which the classifier, not the codebook, scored it)")
     emit(result.learning_curve, "table", title="learning curve (micro F1 against training size)")
     if baselines:
-        emit(compared, "table", title=f"suggester and baselines on the same {folds} folds (mean and sd over folds)")
+        emit(compared, "table", title=f"suggester and baselines on the same {folds} folds (mean and sd over folds; "
+                                      "gain: the suggester's over the baseline, fold by fold)")

@@ -8,19 +8,29 @@ import sqlalchemy as sa
 from qualcode.errors import Conflict
 from qualcode.store.coding import CODING_TRIPLE, insert_codings, insert_reviews
 from qualcode.store.core import Store
-from qualcode.store.schema import coders, codings, documents, reviews, segments
+from qualcode.store.schema import coders, codings, documents, reviews, segments, turns
 
 SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
+_asked, _own = turns.alias("asked"), turns.alias("own")
+# The interviewer turn before a segment's turn (the question it answers), "" when there is none.
+QUESTION = sa.func.coalesce(
+    sa.select(sa.func.substr(documents.c.text, _asked.c.start + 1, _asked.c.end - _asked.c.start))
+    .select_from(_own.join(_asked, (_asked.c.document_id == _own.c.document_id) & (_asked.c.number < _own.c.number)))
+    .where(_own.c.id == segments.c.turn_id, _asked.c.role == "interviewer")
+    .order_by(_asked.c.number.desc()).limit(1).scalar_subquery(),
+    "",
+)
 
 
-def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list[tuple[int, str]], list[tuple[int, str, str]]]:
-    """The segments human coders reviewed as (segment id, document id, text) in document order,
+def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str, str]], list[tuple[int, str]], list[tuple[int, str, str]]]:
+    """The segments human coders reviewed as (segment id, document id, text, question: the
+    interviewer turn before the segment's turn, or "") in document order,
     the human coders' review marks as (segment id, coder) and their codings as (segment id,
     code id, coder)."""
     humans = sa.select(coders.c.name).where(coders.c.kind == "human")
     marks = conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder).where(reviews.c.coder.in_(humans))).all()
     rows = conn.execute(
-        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT)
+        sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT, QUESTION)
         .join(documents, documents.c.id == segments.c.document_id)
         .where(segments.c.id.in_(sa.select(reviews.c.segment_id).where(reviews.c.coder.in_(humans))))
         .order_by(documents.c.name, segments.c.number)
@@ -31,11 +41,19 @@ def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str]], list
     return [tuple(row) for row in rows], [tuple(row) for row in marks], [tuple(row) for row in coded]
 
 
-def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, tuple[int, str]]:
-    """segment id -> (document id, text)."""
-    found = conn.execute(sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT).join(documents)
+def questions(conn: sa.Connection, document_names) -> dict[int, str]:
+    """segment id -> the interviewer turn before it, for the segments of the documents named
+    that follow one."""
+    found = conn.execute(sa.select(segments.c.id, QUESTION).join(documents)
+                         .where(documents.c.name.in_(sorted(set(document_names)))))
+    return {segment_id: question for segment_id, question in found if question}
+
+
+def segment_texts(conn: sa.Connection, segment_ids) -> dict[int, tuple[int, str, str]]:
+    """segment id -> (document id, text, question: the interviewer turn before it, or "")."""
+    found = conn.execute(sa.select(segments.c.id, segments.c.document_id, SEGMENT_TEXT, QUESTION).join(documents)
                          .where(segments.c.id.in_(list(segment_ids))))
-    return {segment_id: (document_id, text) for segment_id, document_id, text in found}
+    return {segment_id: (document_id, text, question) for segment_id, document_id, text, question in found}
 
 
 def document_ids(conn: sa.Connection, names) -> set[int]:
