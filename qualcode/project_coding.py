@@ -86,7 +86,7 @@ class CodingMethods:
                  code: str | None = None, author: str | None = None) -> int:
         """Write a memo on a document (by name), a segment (``DOC:N``), a code, or the project."""
         author = self.require_coder(author)
-        with self.store.atomic("memo", segment or document or code or "project", {"author": author}) as conn:
+        with self.store.atomic(None) as conn:  # the one entry is add_memo's memo.add
             if segment:
                 target = ("segment", str(store_segment.resolve_segment(conn, segment)))
             elif document:

@@ -240,7 +240,7 @@ class Store:
         """One transaction for one user action: all of it is written, or (on any error) none.
 
         Takes the write lock first, migrates, checks the chain tail, then logs the action (None:
-        only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
+        the body logs its own entries, or only a migration when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
         with self.engine.connect() as conn:
