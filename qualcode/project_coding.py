@@ -104,20 +104,30 @@ class CodingMethods:
         write lock is taken, and again inside it only if another writer came in between."""
         if hasattr(source, "to_dict"):
             coding.check_columns("the table", source.columns)
-            records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
+            frame = source.fillna("")
+
+            def records():
+                return enumerate(frame.to_dict(orient="records"), start=2)
+
             label, csv_format = "the table", ""
         else:
             table = coding.read_codings_csv(Path(source))
-            records, label, csv_format = table.rows, str(source), table.describe()
+
+            def records():
+                return coding.records(table)
+
+            label, csv_format = str(source), table.describe()
+        detail = {}
 
         def checked(conn):
-            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records(),
                                    store_segment.segment_fingerprints(conn))
             coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
                                    store_codebook.exclusive_codes(conn))
+            detail["rows"] = len(rows)
             return rows
 
-        with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
+        with self.store.checked_write(checked, "apply", label, detail) as (conn, rows):
             report = coding.apply_rows(self.store, conn, rows)
         report.csv_format = csv_format
         return report
@@ -142,7 +152,7 @@ class CodingMethods:
         from this project's segments (to add it to a table made without it)."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        records = coding.read_codings_csv(Path(path)).rows
+        records = coding.records(coding.read_codings_csv(Path(path)))
         with self.store.reading() as conn:
             rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
                                             str(path), records)
