@@ -61,7 +61,7 @@ def read_cases(path: Path, warnings: list[str]) -> tuple[dict[str, dict[str, str
     if bad:
         raise BadFile(path, f"column {bad[0]!r} is not a usable attribute name; use letters, digits and _")
     rows: dict[str, dict[str, str]] = {}
-    for number, row in table.rows:
+    for number, row in table.rows():
         if None in row:
             raise BadFile(path, f"line {number}: {len(row[None])} more field(s) than the header has columns; check the delimiters in that row")
         row = {key: (value or "").strip() for key, value in row.items()}

@@ -1,6 +1,6 @@
 """Codings as tables: the columns ``document,segment[,fingerprint],coder,code[,memo]`` (:data:`CODING_COLUMNS`).
 
-``read_codings_csv(path) -> Table`` (its ``rows`` are ``(line, record)``), ``validate(numbers, known_codes, source,
+``read_codings_csv(path) -> Table`` (``records(table)`` yields ``(line, record)``), ``validate(numbers, known_codes, source,
 records, prints) -> list[CodingRow]`` (every bad row or nothing; a row's ``fingerprint`` of the
 segment's text, when given, must match the project's, so ``DOC:N`` means the same text), ``apply_rows(store, conn, rows) ->
 ApplyReport`` (through the store's one write path for codings, review marks and memos) and
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ REQUIRED_COLUMNS = ("document", "segment", "coder", "code")
 MAX_CODINGS_BYTES = 50_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class CodingRow:
     """One validated row of a codings table: an empty ``code`` means reviewed with no code."""
 
@@ -72,8 +73,7 @@ def check_columns(source, columns) -> None:
 
 
 def read_codings_csv(path: Path) -> Table:
-    """The codings CSV (comma, semicolon or tab) with the line each record starts on (the header
-    is line 1); cells qualcode escaped against spreadsheet formulas (``'=x``) are read as ``=x``."""
+    """The codings CSV (comma, semicolon or tab), checked as a table; :func:`records` reads its rows."""
     path = Path(path)
     text = read_utf8(
         path, max_bytes=MAX_CODINGS_BYTES, kind="CSV",
@@ -84,22 +84,30 @@ def read_codings_csv(path: Path) -> Table:
     if not table.columns:
         raise InvalidRows(path, [(1, f"the file is empty; the header must be {','.join(REQUIRED_COLUMNS)}[,memo]")])
     check_columns(path, table.columns)
-    for _line, record in table.rows:
+    return table
+
+
+def records(table: Table) -> Iterator[tuple[int, dict]]:
+    """``(line, record)`` of a codings CSV (the header is line 1), one at a time; cells qualcode
+    escaped against spreadsheet formulas (``'=x``) are read as ``=x``, fields beyond the header
+    are under ``extra fields``."""
+    for line, record in table.rows():
         extra = record.pop(None, None)
         record.update({key: unescape(value) for key, value in record.items() if value is not None})
         if extra is not None:
             record["extra fields"] = extra
-    return table
+        yield line, record
 
 
 def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
-             records: list[tuple[int, dict]], prints: dict[int, str] | None = None,
+             records: Iterable[tuple[int, dict]], prints: dict[int, str] | None = None,
              groups: dict[str, list[str]] | None = None) -> list[CodingRow]:
     """Every record checked against the project's segments (id -> (document, N)), their text's
     fingerprints (id -> fingerprint; a row without one is not checked) and codes (a code of
     ``groups``, which only groups others, is refused); raises :class:`InvalidRows` naming every
-    bad row."""
+    bad row. Rows share one string per coder and code, so half a million of them stay small."""
     segment_ids = {place: seg_id for seg_id, place in numbers.items()}
+    shared: dict[str, str] = {}
     last = {}
     for name, number in segment_ids:
         last[name] = max(number, last.get(name, 0))
@@ -135,7 +143,8 @@ def validate(numbers: dict[int, tuple[str, int]], known_codes: set[str], source,
         if found:
             problems.extend((line, message) for message in found)
         else:
-            rows.append(CodingRow(line, segment_ids[(name, int(number))], values["coder"], values["code"], values["memo"]))
+            rows.append(CodingRow(line, segment_ids[(name, int(number))], shared.setdefault(values["coder"], values["coder"]),
+                                  shared.setdefault(values["code"], values["code"]), values["memo"]))
     if problems:
         raise InvalidRows(source, problems)
     return rows
@@ -266,7 +275,7 @@ def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: s
 
 
 def with_fingerprints(numbers: dict[int, tuple[str, int]], prints: dict[int, str], source,
-                      records: list[tuple[int, dict]]) -> list[dict]:
+                      records: Iterable[tuple[int, dict]]) -> list[dict]:
     """The records of a codings table, in their order, with ``fingerprint`` set to the project's
     for each segment (to add the column to a table made before it existed); a row naming no
     segment of the project is refused, listed."""

@@ -13,6 +13,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,18 +49,35 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, and th
 
 @dataclass
 class Table:
-    """A CSV as read: its delimiter, its header, and its rows with the line each starts on.
+    """A CSV as read: its delimiter, its header, and (from :meth:`rows`) its rows with the line
+    each starts on. The table holds its text, not its rows: each call of :meth:`rows` parses
+    again, so a codings table of half a million rows never sits in memory as dicts.
 
     A row is ``{column: value}``; fields beyond the header are under the key ``None`` (as
     :class:`csv.DictReader` does) and missing ones are None."""
 
+    path: Path
+    text: str
     delimiter: str
-    columns: list[str]
-    rows: list[tuple[int, dict]]
+    header: list[str]  # as in the file: unnamed (empty) columns included
+    columns: list[str]  # the named ones
 
     def describe(self) -> str:
         """'semicolon-separated', for the command's output."""
         return f"{DELIMITERS[self.delimiter]}-separated"
+
+    def rows(self) -> Iterator[tuple[int, dict]]:
+        """``(line, row)`` for each record below the header, in file order."""
+        fields = _fields(self.path, self.text, self.delimiter)
+        next(fields, None)
+        named = [(i, name) for i, name in enumerate(self.header) if name]
+        width = len(self.header)
+        for number, values in fields:
+            row = dict.fromkeys(self.columns)
+            row.update((name, values[i]) for i, name in named if i < len(values))
+            if len(values) > width:
+                row[None] = values[width:]
+            yield number, row
 
 
 def sniff_delimiter(header: str) -> str:
@@ -75,33 +93,35 @@ def sniff_delimiter(header: str) -> str:
     return max(DELIMITERS, key=columns)
 
 
-def read_table(path: Path, text: str) -> Table:
-    """Parse the CSV ``text`` of ``path``: comma, semicolon or tab (found from the header line),
-    a leading BOM ignored, a duplicated column refused, empty unnamed columns dropped, and a
-    quote that is never closed refused with the line it opens on."""
-    text = text.removeprefix("\ufeff")
-    delimiter = sniff_delimiter(re.split(r"\r\n|\r|\n", text, maxsplit=1)[0])
-    handle = io.StringIO(text, newline="")
-    reader = csv.reader(handle, delimiter=delimiter, strict=True)
-    header: list[str] = []
-    records: list[tuple[int, list[str]]] = []
+def _fields(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """``(line, fields)`` of each row that is not empty, the header first; a quote that is never
+    closed is refused with the line it opens on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     line = 1
     try:
         for fields in reader:
-            if not header:
-                header = [field.strip() for field in fields]
-            elif fields:
-                records.append((line, fields))
+            if fields:
+                yield line, fields
             line = reader.line_num + 1
     except csv.Error as exc:
         if _ends_in_quotes("".join(io.StringIO(text, newline="").readlines()[line - 1:]), delimiter):
             raise BadFile(path, f"line {line}: a quote opened in this row is never closed, so the rest of the file "
                                 "would be one field; close the quote (a quote inside a field is written \"\")") from None
         raise BadFile(path, f"line {line}: not a readable CSV row ({exc}); check its quotes") from None
+
+
+def read_table(path: Path, text: str) -> Table:
+    """Check the CSV ``text`` of ``path``: comma, semicolon or tab (found from the header line),
+    a leading BOM ignored, a duplicated column refused, empty unnamed columns dropped, and a
+    quote that is never closed refused with the line it opens on."""
+    text = text.removeprefix("\ufeff")
+    delimiter = sniff_delimiter(re.split(r"\r\n|\r|\n", text, maxsplit=1)[0])
+    rows = _fields(path, text, delimiter)
+    header = [field.strip() for field in next(rows, (1, []))[1]]
     # Excel leaves empty unnamed columns behind (``file;role;;``); they are dropped, not refused.
-    unnamed = {i for i, name in enumerate(header) if not name}
-    for number, fields in records:
-        filled = [fields[i] for i in sorted(unnamed) if i < len(fields) and fields[i].strip()]
+    unnamed = [i for i, name in enumerate(header) if not name]
+    for number, fields in rows:
+        filled = [fields[i] for i in unnamed if i < len(fields) and fields[i].strip()]
         if filled:
             raise BadFile(path, f"line {number}: {filled[0]!r} is in a column without a name; name the column in the header or remove the value")
     columns = [name for name in header if name]
@@ -111,14 +131,7 @@ def read_table(path: Path, text: str) -> Table:
     doubled = [name for name, count in Counter(columns).items() if count > 1]
     if doubled:
         raise BadFile(path, f"line 1: the column {doubled[0]!r} appears {columns.count(doubled[0])} times; keep one")
-    rows = []
-    for number, fields in records:
-        row = dict.fromkeys(columns)
-        row.update((header[i], field) for i, field in enumerate(fields[:len(header)]) if i not in unnamed)
-        if len(fields) > len(header):
-            row[None] = fields[len(header):]
-        rows.append((number, row))
-    return Table(delimiter, columns, rows)
+    return Table(Path(path), text, delimiter, header, columns)
 
 
 def xml_text(path: Path, name: str, raw: bytes) -> str:

@@ -95,7 +95,7 @@ class CodingMethods:
                  code: str | None = None, author: str | None = None) -> int:
         """Write a memo on a document (by name), a segment (``DOC:N``), a code, or the project."""
         author = self.require_coder(author)
-        with self.store.atomic("memo", segment or document or code or "project", {"author": author}) as conn:
+        with self.store.atomic(None) as conn:  # the one entry is add_memo's memo.add
             if segment:
                 target = ("segment", str(store_segment.resolve_segment(conn, segment)))
             elif document:
@@ -113,20 +113,30 @@ class CodingMethods:
         write lock is taken, and again inside it only if another writer came in between."""
         if hasattr(source, "to_dict"):
             coding.check_columns("the table", source.columns)
-            records = [(line, record) for line, record in enumerate(source.fillna("").to_dict(orient="records"), start=2)]
+            frame = source.fillna("")
+
+            def records():
+                return enumerate(frame.to_dict(orient="records"), start=2)
+
             label, csv_format = "the table", ""
         else:
             table = coding.read_codings_csv(Path(source))
-            records, label, csv_format = table.rows, str(source), table.describe()
+
+            def records():
+                return coding.records(table)
+
+            label, csv_format = str(source), table.describe()
+        detail = {}
 
         def checked(conn):
-            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records,
+            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records(),
                                    store_segment.segment_fingerprints(conn), store_codebook.not_codable(conn))
             coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
                                    store_codebook.exclusive_codes(conn))
+            detail["rows"] = len(rows)
             return rows
 
-        with self.store.checked_write(checked, "apply", label, {"rows": len(records)}) as (conn, rows):
+        with self.store.checked_write(checked, "apply", label, detail) as (conn, rows):
             report = coding.apply_rows(self.store, conn, rows)
         report.csv_format = csv_format
         return report
@@ -151,7 +161,7 @@ class CodingMethods:
         from this project's segments (to add it to a table made without it)."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        records = coding.read_codings_csv(Path(path)).rows
+        records = coding.records(coding.read_codings_csv(Path(path)))
         with self.store.reading() as conn:
             rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
                                             str(path), records)

@@ -9,9 +9,24 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+# One BLAS thread per test process (and the subprocesses it starts): with a worker per core,
+# OpenBLAS's own threads only spin against the other worker ('evaluate --baselines' took 6x
+# the CPU time and over 600 s instead of 156 s on a busy 2-core machine).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 REPO = Path(__file__).resolve().parents[1]
 CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
 TRANSCRIPTS = REPO / "transcripts"
+
+
+# Started first, so that under pytest-xdist the longest files do not start last and leave one
+# worker running alone at the end (file order otherwise).
+LONGEST_FIRST = ("test_readme.py", "test_report.py", "test_tui.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
 
 
 @pytest.fixture(autouse=True)
@@ -22,15 +37,25 @@ def _clean_env(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    """The demo, built once per test session in-process as ``qualcode demo DIR`` builds it:
-    (its folder, what it printed). Tests read it; one that changes it works on a copy."""
+def demo_run(tmp_path_factory, worker_id):
+    """The demo, built once per test run in-process as ``qualcode demo DIR`` builds it: (its
+    folder, what it printed). Tests read it; one that changes it works on a copy. Under
+    pytest-xdist the first worker that needs it builds it in the run's shared folder and the
+    others wait for it."""
+    from filelock import FileLock
+
     from qualcode.cli import cli as command
 
-    directory = tmp_path_factory.mktemp("shared") / "demo"
-    result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return directory, result.output
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    directory, printed = shared / "shared-demo", shared / "shared-demo.out"
+    with FileLock(shared / "shared-demo.lock"):
+        if not printed.exists():
+            result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            printed.write_text(result.output, encoding="utf-8")
+    return directory, printed.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

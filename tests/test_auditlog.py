@@ -46,6 +46,13 @@ def test_log_names_segments_as_doc_n(coded):
     assert coded.log(action="memo.add")["target"].tolist() == ["segment:km01:2"]
 
 
+def test_a_memo_is_one_log_entry(coded):
+    before = len(coded.log())
+    coded.add_memo("streng", segment="km01:2", author="anna")
+    added = coded.log().iloc[before:]
+    assert added[["actor", "action", "target"]].values.tolist() == [["anna", "memo.add", "segment:km01:2"]]
+
+
 # ---- the hash chain: each way of rewriting the log is caught ---------------------------------
 
 import sqlite3  # noqa: E402

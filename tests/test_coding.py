@@ -316,6 +316,7 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
     write_log = project.store.log_many
 
     def failing(conn, entries):
+        entries = list(entries)
         if entries[0][0] == "coding.add":
             raise RuntimeError("disk full")
         write_log(conn, entries)

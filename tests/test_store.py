@@ -257,3 +257,14 @@ def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document)
     assert (result.returncode, result.stderr) == (
         0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
     assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]
+
+
+def test_bulk_log_entries_are_written_in_batches_and_stay_chained(project):
+    from qualcode.store.core import BATCH, in_batches
+
+    assert list(in_batches(range(5), 2)) == [[0, 1], [2, 3], [4]]
+    count = BATCH * 2 + 1
+    with project.store.atomic("test.bulk") as conn:
+        project.store.log_many(conn, (("test.entry", str(i), {"i": i}) for i in range(count)))
+    assert project.log(action="test.entry")["target"].tolist() == [str(i) for i in range(count)]
+    assert project.verify_log().ok

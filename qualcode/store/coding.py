@@ -3,12 +3,14 @@ consensus, REFI import all go through ``tag_many``/``mark_reviewed_many``), and 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from qualcode import selection
 from qualcode.errors import BadInput, Conflict
 from qualcode.store.codebook import check_codes
-from qualcode.store.core import Store, new_guid, now
+from qualcode.store.core import Store, in_batches, new_guid, now
 from qualcode.store.schema import coders, codes, codings, documents, reviews, segments
 
 
@@ -35,12 +37,17 @@ PASSAGE = (*CODING_TRIPLE, codings.c.start, codings.c.end)  # a whole-segment co
 
 
 def _present(conn: sa.Connection, table: sa.Table, columns, wanted) -> set[tuple]:
-    """The rows of ``columns`` in ``table`` for the coders (and, when few, segments) of ``wanted``."""
-    query = sa.select(*columns).where(table.c.coder.in_(sorted({item[-1] for item in wanted})))
+    """The rows of ``columns`` in ``table`` for the coders (and, when few, segments) of ``wanted``.
+
+    Few segments are looked up by segment id alone, the coders kept here: given the coder too,
+    SQLite walks the coder's index, every coding of the coder, once per lookup."""
+    coders = {item[-1] for item in wanted}
     segment_ids = {item[0] for item in wanted}
     if len(segment_ids) <= FEW_SEGMENTS:
-        query = query.where(table.c.segment_id.in_(sorted(segment_ids)))
-    return set(map(tuple, conn.execute(query)))
+        query = sa.select(*columns).where(table.c.segment_id.in_(sorted(segment_ids)))
+    else:
+        query = sa.select(*columns).where(table.c.coder.in_(sorted(coders)))
+    return {tuple(row) for row in conn.execute(query) if row.coder in coders}
 
 
 def _passage(row: dict) -> tuple:
@@ -63,21 +70,20 @@ def insert_codings(conn: sa.Connection, rows: list[dict]) -> list[dict]:
         (repeated if key in held else fresh).append(row)
         held.add(key)
     stamp = now()
-    if fresh:
+    for batch in in_batches(fresh):
         conn.execute(codings.insert(), [
             {"created_at": stamp, "origin": "manual", "start": None, "end": None,
              **{k: v for k, v in row.items() if k != "id"}, "guid": row.get("guid") or new_guid()}
-            for row in fresh
+            for row in batch
         ])
     return repeated
 
 
-def insert_reviews(conn: sa.Connection, rows: list[dict]) -> None:
+def insert_reviews(conn: sa.Connection, rows: Iterable[dict]) -> None:
     """The one INSERT of review marks, in bulk: segment_id and coder, reviewed_at (default now)."""
-    if not rows:
-        return
     stamp = now()
-    conn.execute(reviews.insert(), [{"reviewed_at": stamp, **row} for row in rows])
+    for batch in in_batches(rows):
+        conn.execute(reviews.insert(), [{"reviewed_at": stamp, **row} for row in batch])
 
 
 def mark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
@@ -91,8 +97,8 @@ def mark_reviewed_many(store: Store, conn: sa.Connection, pairs) -> list[Pair]:
     if added:
         for name in dict.fromkeys(coder for _, coder in added):
             store.ensure_coder(conn, name)
-        insert_reviews(conn, [{"segment_id": s, "coder": c} for s, c in added])
-        store.log_many(conn, [("review.add", str(s), {"coder": c}) for s, c in added])
+        insert_reviews(conn, ({"segment_id": s, "coder": c} for s, c in added))
+        store.log_many(conn, (("review.add", str(s), {"coder": c}) for s, c in added))
     return added
 
 
@@ -128,9 +134,9 @@ def tag_many(store: Store, conn: sa.Connection, triples, origin: str = "manual")
     mark_reviewed_many(store, conn, ((s, c) for s, _, c in wanted))
     present = _present(conn, codings, CODING_TRIPLE, wanted)
     added = [triple for triple in wanted if triple not in present]
-    if added:
-        insert_codings(conn, [{"segment_id": s, "code_id": code, "coder": c, "origin": origin} for s, code, c in added])
-        store.log_many(conn, [("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added])
+    for batch in in_batches(added, FEW_SEGMENTS):  # a batch spans few segments: looked up by id
+        insert_codings(conn, [{"segment_id": s, "code_id": code, "coder": c, "origin": origin} for s, code, c in batch])
+    store.log_many(conn, (("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added))
     return added
 
 

@@ -18,9 +18,10 @@ import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,6 +45,15 @@ LOCK_TIMEOUT = 60.0  # seconds a writer waits for the lock in all
 LOCK_POLL = (0.002, 0.008)  # seconds between tries for the lock, at random so waiters interleave
 
 BUSY_TIMEOUT_MS = 5000  # SQLite's own wait, for anything else that meets a lock
+
+BATCH = 5000  # rows per INSERT in bulk writes: memory stays flat however many rows a command writes
+
+
+def in_batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
@@ -242,7 +252,7 @@ class Store:
         """One transaction for one user action: all of it is written, or (on any error) none.
 
         Takes the write lock first, migrates, checks the chain tail, then logs the action (None:
-        only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
+        the body logs its own entries, or only a migration when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
         with self.engine.connect() as conn:
@@ -284,18 +294,19 @@ class Store:
         """Append one entry to the audit log (inside the caller's transaction)."""
         self.log_many(conn, [(action, target, detail)])
 
-    def log_many(self, conn: sa.Connection, entries: list[tuple[str, str, dict | None]]) -> None:
-        """Append (action, target, detail) entries in one statement, each chained to the one
-        before: bulk writes log every change without paying a statement per entry."""
+    def log_many(self, conn: sa.Connection, entries: Iterable[tuple[str, str, dict | None]]) -> None:
+        """Append (action, target, detail) entries in bulk (a statement per :data:`BATCH`), each
+        chained to the one before: bulk writes log every change without paying a statement per
+        entry, or holding all of them at once."""
         stamp = now()
         actor = self.acting()
-        rows = []
-        for action, target, detail in entries:
-            row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,
-                   "detail": auditlog.encode_detail(detail)}
-            row["hash"] = self._head = auditlog.entry_hash(row)
-            rows.append(row)
-        if rows:
+        for batch in in_batches(entries):
+            rows = []
+            for action, target, detail in batch:
+                row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,
+                       "detail": auditlog.encode_detail(detail)}
+                row["hash"] = self._head = auditlog.entry_hash(row)
+                rows.append(row)
             conn.execute(audit.insert(), rows)
 
     def close(self) -> None:

@@ -110,10 +110,17 @@ def segment_numbers(conn: sa.Connection) -> dict[int, tuple[str, int]]:
 
 
 def segment_fingerprints(conn: sa.Connection) -> dict[int, str]:
-    """segment id -> :func:`~qualcode.selection.fingerprint` of its text, for every segment."""
-    text = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
-    query = sa.select(segments.c.id, text).join(documents, documents.c.id == segments.c.document_id)
-    return {seg_id: fingerprint(said) for seg_id, said in conn.execute(query)}
+    """segment id -> :func:`~qualcode.selection.fingerprint` of its text, for every segment.
+
+    Each document's text is read once and cut here: cut by SQL, every segment re-reads its
+    document up to its start, which grows with the square of the document's length."""
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for seg_id, doc_id, start, end in conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start,
+                                                             segments.c.end)):
+        spans.setdefault(doc_id, []).append((seg_id, start, end))
+    return {seg_id: fingerprint(text[start:end])
+            for doc_id, text in conn.execute(sa.select(documents.c.id, documents.c.text))
+            for seg_id, start, end in spans.get(doc_id, ())}
 
 
 def segment_refs(conn: sa.Connection) -> dict[int, str]:
