@@ -25,6 +25,7 @@ from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_passw
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
+from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import segmentation_unit
 
 PROJECT_ENV = "QUALCODE_PROJECT"
@@ -87,6 +88,11 @@ def database_of(found: Path | str) -> Path | str:
     return url
 
 
+def open_store(path: str | Path | None = None, **kwargs) -> Store:
+    """The store of the project at ``path`` (a folder, file or URL; default: found from here)."""
+    return Store.open(database_of(resolve_project_path(path) if path else find_project()), **kwargs)
+
+
 def server_file_text(url: str) -> str:
     """What ``init --database`` writes into the project folder (never a password: those belong
     in ``~/.pgpass`` or ``PGPASSWORD``, where psycopg finds them)."""
@@ -95,6 +101,27 @@ def server_file_text(url: str) -> str:
     return ("# This qualcode project lives on a PostgreSQL server; every qualcode command run in this\n"
             "# folder opens it. Passwords go in ~/.pgpass or PGPASSWORD, never here.\n"
             f"[database]\nurl = {json.dumps(url_without_password(url))}\n")
+
+
+def _new_project(folder: Path, database: str | None, make) -> Path:
+    """Make a project in ``folder``: ``make(target)`` fills the SQLite file or the server
+    database; the folder gets the file, or a server file naming the database. On failure
+    nothing is left behind (a failed server write rolled back itself)."""
+    if database is not None and not is_server_url(database):
+        raise BadInput(f"--database {database}: give a postgresql://HOST/DATABASE URL")
+    if folder.is_dir() and _project_in(folder):
+        raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
+    target = folder / (SERVER_FILE if database else PROJECT_FILE)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        make(database or target)
+        if database:
+            target.write_text(server_file_text(database), encoding="utf-8")
+    except BaseException:
+        for leftover in folder.glob(PROJECT_FILE + "*"):
+            leftover.unlink()
+        raise
+    return target
 
 
 class Project(CorpusMethods, CodingMethods, AnalysisMethods):
@@ -112,7 +139,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
         self.path = found if isinstance(found, Path) else None
         self._coder = coder
         self._suggester = None
-        self.store = Store.open(database_of(found), on_wait=on_wait, accept_break=accept_break)
+        self.store = open_store(found, on_wait=on_wait, accept_break=accept_break)
         self.store.actor = self.coder()
 
     @classmethod
@@ -121,29 +148,26 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods):
         """Create a project in ``directory`` (made if missing), optionally loading a codebook.
         With ``database`` (a ``postgresql://`` URL of an empty database) the project lives on
         that server and the folder gets a ``qualcode.toml`` naming it."""
-        folder = Path(directory)
         book = codebook_mod.read(Path(codebook)) if codebook else None
-        if database is not None and not is_server_url(database):
-            raise BadInput(f"--database {database}: give a postgresql://HOST/DATABASE URL")
-        if _project_in(folder) if folder.is_dir() else False:
-            raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
-        target = folder / (SERVER_FILE if database else PROJECT_FILE)
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            store = Store.create(database or target, actor=os.environ.get(CODER_ENV) or None)
+
+        def create(target: str | Path) -> None:
+            store = Store.create(target, actor=os.environ.get(CODER_ENV) or None)
             try:
                 if book is not None:
                     with store.atomic("codebook.load", str(codebook)) as conn:
                         store_codebook.load_codebook(store, conn, book, str(codebook))
             finally:
                 store.close()
-            if database:
-                target.write_text(server_file_text(database), encoding="utf-8")
-        except BaseException:
-            for leftover in folder.glob(PROJECT_FILE + "*"):
-                leftover.unlink()
-            raise
-        return cls(target)
+
+        return cls(_new_project(Path(directory), database, create))
+
+    def copy_to(self, directory: str | Path, *, database: str | None = None) -> Path:
+        """Copy this project into a new one in ``directory`` (on the server ``database`` names,
+        as :meth:`init` does): every document, coding, review, memo, decision and audit entry
+        with its id and GUID, in one transaction, so the copy's audit chain verifies. Moves a
+        project between an SQLite file and a PostgreSQL server either way. Returns the new
+        project's file."""
+        return _new_project(Path(directory), database, lambda target: store_transfer.copy_project(self.store, target))
 
     @property
     def location(self) -> str:

@@ -124,6 +124,7 @@ def _clean_env(monkeypatch):
     """Tests never see the developer's own project or coder."""
     monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    monkeypatch.delenv("QUALCODE_DATABASE", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -174,7 +175,7 @@ def cli(monkeypatch):
 
 def run_qualcode(*args, cwd=None, env=None, timeout=120):
     """Run ``python -m qualcode`` in a subprocess, exactly as a user's shell would."""
-    inherited = {k: v for k, v in os.environ.items() if k not in ("QUALCODE_PROJECT", "QUALCODE_CODER")}
+    inherited = {k: v for k, v in os.environ.items() if k not in ("QUALCODE_PROJECT", "QUALCODE_CODER", "QUALCODE_DATABASE")}
     full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "qualcode", *map(str, args)],

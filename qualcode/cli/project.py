@@ -32,6 +32,33 @@ def init(directory, codebook, database):
 
 
 @click.command()
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DEST", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--database", metavar="URL", envvar="QUALCODE_DATABASE",
+              help="Put the copy on a PostgreSQL server: the URL of an empty database; DEST gets a "
+                   "qualcode.toml naming it. Default: $QUALCODE_DATABASE, else an SQLite file in DEST.")
+def copy(source, destination, database):
+    """Copy the project SRC (a folder, file or postgresql:// URL) into a new project in the
+    folder DEST: the same documents, codings, reviews, memos, decisions and audit log, ids
+    and GUIDs, written in one transaction. Moves a project between an SQLite file and a team's
+    PostgreSQL server, either way.
+
+    \b
+    Example:
+        qualcode copy my-study team-study --database postgresql://db.example.org/study
+        qualcode copy team-study my-study-offline
+    """
+    from qualcode.project import Project  # noqa: PLC0415 - keeps --help fast
+
+    with Project(source) as project:
+        made = project.copy_to(destination, database=database)
+    with Project(made) as copied:
+        info = copied.status()
+    click.echo(f"copied {project.location} to {copied.location}: {info['documents']} documents, "
+               f"{info['codings']} codings, audit log head {info['audit_head'] or '(empty)'}")
+
+
+@click.command()
 @format_option(("table", "json"))
 @project_option
 def status(project, fmt):

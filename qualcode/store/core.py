@@ -351,20 +351,37 @@ class Store:
         only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
+        with self.locked() as conn:
+            migrated_from = self._migrate(conn)
+            self._check_chain_tail(conn)
+            if migrated_from is not None:
+                self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
+            if self.actor is None:
+                detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
+            if action is not None:
+                self.log(conn, action, target, detail or {})
+            yield conn
+            self.set_meta(conn, HEAD_KEY, self._head)
+        self._has_meta = True
+
+    @contextmanager
+    def locked(self) -> Iterator[sa.Connection]:
+        """A bare write transaction holding the write lock: no migration, no chain check, no log
+        entry (for :meth:`atomic`, and for a copy, which must add nothing to the log)."""
         with self.engine.connect() as conn:
             conn.execution_options(qualcode_write=True)
             with conn.begin():
-                migrated_from = self._migrate(conn)
-                self._check_chain_tail(conn)
-                if migrated_from is not None:
-                    self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
-                if self.actor is None:
-                    detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
-                if action is not None:
-                    self.log(conn, action, target, detail or {})
                 yield conn
-                self.set_meta(conn, HEAD_KEY, self._head)
-        self._has_meta = True
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """A read transaction that sees one state of the project throughout, however much
+        others write meanwhile (SQLite: a WAL read transaction; PostgreSQL: REPEATABLE READ)."""
+        with self.engine.connect() as conn:
+            if self.on_server:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def checked_write(self, check: Callable[[sa.Connection], object], action: str, target: str = "",
