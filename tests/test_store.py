@@ -1,15 +1,31 @@
+import os
+import re
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import run_qualcode
+from conftest import REPO
 from qualcode import Project
 from qualcode.errors import LockTimeout, ProjectNotFound, SchemaTooNew
+from qualcode.project import open_store
 from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
+from qualcode.store.core import database_url
+
+SQLITE_FILE = pytest.mark.sqlite_only(reason="about the SQLite file itself: its bytes, pragmas or hand-built old schema")
 
 
+def raw(project, statement):
+    """Change the database behind qualcode's back, as another program would."""
+    with project.store.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql(statement)
+
+
+@SQLITE_FILE
 def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
     Project.init(tmp_path / "study").close()
     db = tmp_path / "study" / PROJECT_FILE
@@ -31,10 +47,9 @@ def test_init_refuses_an_existing_project(tmp_path, cli):
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
-    Project.init(tmp_path).close()
-    db = tmp_path / PROJECT_FILE
-    with sqlite3.connect(db) as raw:
-        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    with Project.init(tmp_path) as made:
+        raw(made, "update meta set value = '99' where key = 'schema_version'")
+        db = made.location
     with pytest.raises(SchemaTooNew):
         Project(tmp_path)
     result = cli("status", cwd=tmp_path)
@@ -44,6 +59,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
     assert "Traceback" not in result.stderr
 
 
+@SQLITE_FILE
 def test_a_failed_transaction_leaves_the_file_byte_for_byte_unchanged(project):
     project.close()
     before = project.path.read_bytes()
@@ -69,18 +85,19 @@ def test_the_audit_log_is_append_only(project):
 
 
 def test_the_project_is_found_upward_from_the_working_folder(tmp_path, monkeypatch):
-    Project.init(tmp_path / "study").close()
+    made = Project.init(tmp_path / "study")
+    made.close()
     deep = tmp_path / "study" / "notes" / "week1"
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
     with Project() as project:
-        assert project.path == tmp_path / "study" / PROJECT_FILE
+        assert project.path == made.path
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ProjectNotFound, match="no qualcode project in"):
         Project()
     monkeypatch.setenv("QUALCODE_PROJECT", str(tmp_path / "study"))
     with Project() as project:
-        assert project.path == tmp_path / "study" / PROJECT_FILE
+        assert project.path == made.path
 
 
 def test_status_counts(project, make_document):
@@ -91,6 +108,7 @@ def test_status_counts(project, make_document):
     assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
 
 
+@SQLITE_FILE
 def test_a_non_project_file_is_refused(tmp_path, cli):
     fake = tmp_path / PROJECT_FILE
     fake.write_text("hello")
@@ -116,14 +134,14 @@ def _statements(store: Store) -> list[str]:
 
 def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(project):
     project.close()
-    store = Store.open(project.path)
+    store = open_store(project.path)
     seen = _statements(store)
     with store.atomic("test.one"):
         pass
     with store.atomic("test.two"):
         pass
     store.close()
-    # BEGIN IMMEDIATE goes to the driver directly; then the schema version, the chain tail (last
+    # The lock (BEGIN IMMEDIATE, or the server's advisory lock) goes to the driver directly; then the schema version, the chain tail (last
     # entry, triggers, recorded head), the entry, and the new recorded head.
     one_write = ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "DELETE", "INSERT"]
     assert seen == one_write * 2
@@ -132,14 +150,14 @@ def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(
 def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
     with project.store.atomic("test.before"):
         pass
-    with sqlite3.connect(project.path) as raw:
-        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    raw(project, "update meta set value = '99' where key = 'schema_version'")
     with pytest.raises(SchemaTooNew), project.store.atomic("test.after"):
         pass
 
 
-def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'new.sqlite'}")
+def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path, backend, request):
+    target = request.getfixturevalue("postgres_server").fresh() if backend == "postgresql" else tmp_path / "new.sqlite"
+    store = Store(database_url(target))
     with pytest.raises(RuntimeError), store.atomic("test.fail"):
         raise RuntimeError("halfway")
     with store.atomic("test.again") as conn:
@@ -152,12 +170,10 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
 def test_migration_5_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
     from conftest import CODEBOOK
 
-    Project.init(tmp_path, codebook=CODEBOOK).close()
-    db = tmp_path / PROJECT_FILE
-    with sqlite3.connect(db) as raw:
-        raw.execute("alter table codes drop column source")
-        raw.execute("alter table codes drop column codable")
-        raw.execute("update meta set value = '4' where key = 'schema_version'")
+    with Project.init(tmp_path, codebook=CODEBOOK) as made:
+        raw(made, "alter table codes drop column source")
+        raw(made, "alter table codes drop column codable")
+        raw(made, "update meta set value = '4' where key = 'schema_version'")
     with Project(tmp_path) as project:
         with project.store.atomic("test.upgrade") as conn:
             assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION) == "5"
@@ -172,6 +188,7 @@ V1_CODINGS = """CREATE TABLE codings (id INTEGER NOT NULL, segment_id INTEGER NO
     UNIQUE (segment_id, code_id, coder), UNIQUE (guid))"""
 
 
+@SQLITE_FILE
 def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_every_row(project, make_document):
     from qualcode.store import coding as store_coding
 
@@ -204,19 +221,17 @@ def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_ever
 
 # ---- writers take the lock up front and wait their turn ---------------------------------------
 
-def _hold_write_lock(path, seconds):
-    """Hold the project's write lock from another connection for ``seconds``, in a thread."""
-    import threading
-
-    held = threading.Event()
+def _hold_write_lock(path, seconds, release=None):
+    """Hold the project's write lock from another connection for ``seconds`` (or until
+    ``release`` is set), in a thread, as another qualcode command would."""
+    held, release = threading.Event(), release or threading.Event()
 
     def hold():
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        held.set()
-        time.sleep(seconds)
-        conn.execute("COMMIT")
-        conn.close()
+        store = open_store(path)
+        with store.locked():
+            held.set()
+            release.wait(seconds)
+        store.close()
 
     thread = threading.Thread(target=hold)
     thread.start()
@@ -241,7 +256,7 @@ def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothin
     project.store.lock_timeout = 1.5
     before = len(project.log())
     holder = _hold_write_lock(project.path, 3)
-    with pytest.raises(LockTimeout, match=rf"^{project.path}: another qualcode command held the project's write "
+    with pytest.raises(LockTimeout, match=rf"^{re.escape(project.location)}: another qualcode command held the project's write "
                                           r"lock for 1.5 s; nothing was written; run this again when it has finished$"):
         project.tag("km01:1", ["KV-LEER"], coder="anna")
     holder.join()
@@ -251,9 +266,15 @@ def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothin
 
 def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document):
     make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
-    holder = _hold_write_lock(project.path, 4)
-    result = run_qualcode("tag", "km01:1", "KV-LEER", "--coder", "anna", "--project", project.path)
+    release = threading.Event()  # the lock is held until the command says it waits, however slow it starts
+    holder = _hold_write_lock(project.path, 120, release)
+    command = subprocess.Popen([sys.executable, "-m", "qualcode", "tag", "km01:1", "KV-LEER", "--coder", "anna",
+                                "--project", str(project.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    said = command.stderr.readline()
+    release.set()
+    _, rest = command.communicate(timeout=120)
     holder.join()
-    assert (result.returncode, result.stderr) == (
+    assert (command.returncode, said + rest) == (
         0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
     assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]
