@@ -430,8 +430,10 @@ class Store:
         return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
 
     def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
-        conn.execute(meta.delete().where(meta.c.key == key))
-        conn.execute(meta.insert(), [{"key": key, "value": value}])
+        """One statement when the key is there (every write sets the chain head: on a server
+        each statement is a round trip inside the write lock)."""
+        if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+            conn.execute(meta.insert(), [{"key": key, "value": value}])
 
     def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
                      guid: str | None = None, log: bool = True) -> bool:
