@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import sqlite3
@@ -278,3 +279,51 @@ def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document)
     assert (command.returncode, said + rest) == (
         0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
     assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]
+
+
+# ---- a project on a server is found as the file is ----------------------------------------------
+
+@pytest.mark.postgres
+def test_init_on_a_server_writes_the_server_file_and_every_way_of_finding_it_works(tmp_path, cli, monkeypatch,
+                                                                                   postgres_server):
+    from qualcode.project import server_file_text
+    from qualcode.store.core import shown_url
+
+    database = postgres_server.fresh()
+    shown = shown_url(database_url(database))
+    made = cli("init", tmp_path / "study", "--database", database)
+    assert made.output == f"created {shown} (named in {tmp_path / 'study' / 'qualcode.toml'})\n"
+    assert (tmp_path / "study" / "qualcode.toml").read_text(encoding="utf-8") == server_file_text(database)
+    assert not (tmp_path / "study" / PROJECT_FILE).exists()
+    (tmp_path / "study" / "notes").mkdir()
+    found = json.loads(cli("status", "--format", "json", cwd=tmp_path / "study" / "notes").output)
+    assert (found["project"], found["codes"]) == (shown, 0)
+    monkeypatch.setenv("QUALCODE_DATABASE", database)
+    with Project() as by_variable, Project(database) as by_url:
+        assert (by_variable.location, by_url.location, by_url.path, by_url.name) == (shown, shown, None, database.split("/")[-1].split("?")[0])
+    again = cli("init", tmp_path / "other", "--database", database)
+    assert (again.exit_code, again.stderr) == (2, f"qualcode: error: {shown}: this database already holds a qualcode "
+                                                  "project; open it (qualcode.toml or QUALCODE_DATABASE), or create "
+                                                  "the project in an empty database\n")
+    assert not (tmp_path / "other" / "qualcode.toml").exists()
+
+
+@pytest.mark.sqlite_only(reason="puts a server file beside an SQLite file")
+def test_a_folder_with_both_a_file_and_a_server_file_is_refused(tmp_path, cli):
+    Project.init(tmp_path / "study").close()
+    (tmp_path / "study" / "qualcode.toml").write_text('[database]\nurl = "postgresql://db/study"\n')
+    result = cli("status", "--project", tmp_path / "study")
+    assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {tmp_path / 'study'}: holds both qualcode.sqlite "
+                                                    "and qualcode.toml, so it is unclear which project to open; move "
+                                                    "the one not in use elsewhere\n")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('[database]\nurl = "mysql://db/study"\n', "[database] url must be a postgresql:// URL, not 'mysql://db/study'"),
+    ("[database\n", "cannot read the server's URL (Expected ']' at the end of a table declaration (at line 1, column 10)); "
+                    'it should hold [database] with url = "postgresql://HOST/DATABASE"'),
+])
+def test_a_broken_server_file_is_refused_in_one_line(tmp_path, cli, text, problem):
+    (tmp_path / "qualcode.toml").write_text(text)
+    result = cli("status", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {tmp_path / 'qualcode.toml'}: {problem}\n")

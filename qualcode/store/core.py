@@ -33,7 +33,7 @@ from qualcode.errors import BadFile, BadInput, BrokenChain, DatabaseUnavailable,
 from qualcode.store import log as store_log
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
-    missing_audit_triggers, segments, turns,
+    missing_audit_triggers, project_tables, segments, turns,
 )
 
 PROJECT_FILE = "qualcode.sqlite"
@@ -182,10 +182,16 @@ class Store:
         if not is_server_url(target) and Path(target).exists():
             raise BadFile(target, "a project already exists here; open it instead of creating it")
         store = cls(database_url(target), **kwargs)
-        if store.on_server and store.check_version() > 0:
-            store.close()
-            raise BadInput(f"{store.where}: this database already holds a qualcode project; open it "
-                           f"(qualcode.toml or QUALCODE_DATABASE), or create an empty database for a new one")
+        if store.on_server:
+            store.check_version()  # a server that cannot be reached says so in one line
+            with store.reading() as conn:
+                present = project_tables(conn)
+            if present:
+                store.close()
+                holds = ("a qualcode project; open it (qualcode.toml or QUALCODE_DATABASE), or"
+                         if "meta" in present else f"tables of qualcode's names ({', '.join(present)});")
+                raise BadInput(f"{store.where}: this database already holds {holds} create the project in an "
+                               f"empty database")
         with store.atomic("init", store.where) as conn:
             conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])
         return store
