@@ -29,7 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from qualcode import auditlog
-from qualcode.errors import BadFile, BadInput, BrokenChain, DatabaseUnavailable, LockTimeout, ProjectNotFound, SchemaTooNew
+from qualcode.errors import (
+    BadFile, BadInput, BrokenChain, DatabaseUnavailable, LockTimeout, ProjectNotFound, SchemaTooNew,
+)
 from qualcode.store import log as store_log
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
@@ -85,6 +87,7 @@ def shown_url(url: str) -> str:
         return url.removeprefix("sqlite:///")
     parsed = sa.engine.make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=True)
+
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
@@ -168,8 +171,8 @@ class Store:
 
     @property
     def database_name(self) -> str:
-        """The server database's name, or the SQLite file's folder name."""
-        return self.engine.url.database if self.on_server else Path(self.where).parent.name
+        """The database's name on its server (for SQLite: the file)."""
+        return self.engine.url.database
 
     @property
     def on_server(self) -> bool:
