@@ -17,7 +17,6 @@ from qualcode.errors import BadInput
 from qualcode.progress import Progress, silent
 from qualcode.project import Project
 from qualcode.pseudonym_key import PASSPHRASE_ENV
-from qualcode.store import PROJECT_FILE
 
 DEMO_MARKER = ".qualcode-demo"
 CODEBOOK = "codebooks/professioneel-handelen.yaml"
@@ -182,10 +181,11 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None], *, pseud
     _prepare(directory)
     codebook = bundled(CODEBOOK)
     with Project.init(directory, codebook=codebook) as project:
+        made = project.path
         top = project.codes().query("depth == 0")
         report(
             "1. project and codebook",
-            f"created {directory / PROJECT_FILE} with {len(project.codebook().ids())} codes from {CODEBOOK}:\n"
+            f"created {project.location} with {len(project.codebook().ids())} codes from {CODEBOOK}:\n"
             + "\n".join(f"   {row.id:<5} {row.name}" for row in top.itertuples()),
         )
         # 2. import the fictional interviews (issue 3)
@@ -244,4 +244,4 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None], *, pseud
         )
 
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")
-    return directory / PROJECT_FILE
+    return made

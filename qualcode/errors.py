@@ -88,6 +88,10 @@ class InvalidRows(BadInput):
         )
 
 
+class DatabaseUnavailable(QualcodeError):
+    """The project's database server cannot be reached or refuses the login."""
+
+
 class LockTimeout(QualcodeError):
     """Another writer held the project's write lock for longer than this writer would wait."""
 
