@@ -246,7 +246,7 @@ def test_the_audit_log_still_verifies_and_records_the_rewrite(pseudonymised):
 
     with Project(pseudonymised[1]) as project:
         assert project.verify_log().ok
-        actions = list(project.log()["action"])
+        actions = [action for action in project.log()["action"] if action != "export"]  # other tests export
     assert actions[-2:] == ["pseudonymise", "audit.rewrite"]
 
 
