@@ -21,6 +21,7 @@ from qualcode.errors import BadInput, ProjectNotFound
 from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
+from qualcode.project_team import TeamMethods
 from qualcode.store import PROJECT_FILE, Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -54,7 +55,7 @@ def resolve_project_path(path: Path) -> Path:
     return candidate
 
 
-class Project(CorpusMethods, CodingMethods, AnalysisMethods):
+class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
     """An open qualcode project (one SQLite file)."""
 
     def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
