@@ -93,6 +93,10 @@ class NotPermitted(BadInput):
     with roles); says the role it needs."""
 
 
+class DatabaseUnavailable(QualcodeError):
+    """The project's database server cannot be reached or refuses the login."""
+
+
 class LockTimeout(QualcodeError):
     """Another writer held the project's write lock for longer than this writer would wait."""
 

@@ -17,77 +17,169 @@ import os
 from pathlib import Path
 
 from qualcode import codebook as codebook_mod
-from qualcode.errors import BadInput, ProjectNotFound
+from qualcode.errors import BadFile, BadInput, ProjectNotFound
 from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
 from qualcode.project_team import TeamMethods
-from qualcode.store import PROJECT_FILE, Store
+from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_password
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
+from qualcode.store import team as store_team
+from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import segmentation_unit
 
 PROJECT_ENV = "QUALCODE_PROJECT"
+DATABASE_ENV = "QUALCODE_DATABASE"
 CODER_ENV = "QUALCODE_CODER"
+# In a project folder instead of the SQLite file: names the PostgreSQL database the team shares.
+SERVER_FILE = "qualcode.toml"
 
 
-def find_project(start: Path | None = None) -> Path:
-    """The project file: ``QUALCODE_PROJECT`` if set, else the nearest one upward from ``start``."""
-    if os.environ.get(PROJECT_ENV):
-        return resolve_project_path(Path(os.environ[PROJECT_ENV]))
+def find_project(start: Path | None = None) -> Path | str:
+    """Where the project is: ``QUALCODE_DATABASE`` (a server URL) if set, else
+    ``QUALCODE_PROJECT``, else the nearest project folder upward from ``start``: its SQLite
+    file, or its ``qualcode.toml`` naming the server."""
+    for variable in (DATABASE_ENV, PROJECT_ENV):
+        if os.environ.get(variable):
+            return resolve_project_path(os.environ[variable])
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder / PROJECT_FILE
+        found = _project_in(folder)
+        if found is not None:
+            return found
     raise ProjectNotFound(
         f"no qualcode project in {here} or above; run 'qualcode init' here, or pass "
-        f"--project PATH (or set {PROJECT_ENV})"
+        f"--project PATH (or set {PROJECT_ENV}, or {DATABASE_ENV} for a server)"
     )
 
 
-def resolve_project_path(path: Path) -> Path:
-    """Accept a project folder or its project file."""
+def _project_in(folder: Path) -> Path | None:
+    found = [folder / name for name in (PROJECT_FILE, SERVER_FILE) if (folder / name).is_file()]
+    if len(found) > 1:
+        raise BadInput(f"{folder}: holds both {PROJECT_FILE} and {SERVER_FILE}, so it is unclear which project "
+                       f"to open; move the one not in use elsewhere")
+    return found[0] if found else None
+
+
+def resolve_project_path(path: str | Path) -> Path | str:
+    """Accept a project folder, its project file or server file, or a ``postgresql://`` URL."""
+    if is_server_url(path):
+        return str(path)
     path = Path(path)
-    candidate = path / PROJECT_FILE if path.is_dir() else path
-    if not candidate.is_file():
+    candidate = _project_in(path) if path.is_dir() else (path if path.is_file() else None)
+    if candidate is None:
         raise ProjectNotFound(f"{path}: no qualcode project there; run 'qualcode init {path}' first")
     return candidate
 
 
+def database_of(found: Path | str) -> Path | str:
+    """The database a found project lives in: the SQLite file, or the URL its server file names."""
+    if isinstance(found, str) or found.name != SERVER_FILE:
+        return found
+    import tomllib  # noqa: PLC0415 - only a server project reads it
+
+    try:
+        url = tomllib.loads(found.read_text(encoding="utf-8"))["database"]["url"]
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise BadFile(found, f"cannot read the server's URL ({exc}); it should hold [database] with "
+                             f'url = "postgresql://HOST/DATABASE"') from None
+    if not isinstance(url, str) or not is_server_url(url):
+        raise BadFile(found, f'[database] url must be a postgresql:// URL, not {url!r}')
+    return url
+
+
+def open_store(path: str | Path | None = None, **kwargs) -> Store:
+    """The store of the project at ``path`` (a folder, file or URL; default: found from here)."""
+    return Store.open(database_of(resolve_project_path(path) if path else find_project()), **kwargs)
+
+
+def server_file_text(url: str) -> str:
+    """What ``init --database`` writes into the project folder (never a password: those belong
+    in ``~/.pgpass`` or ``PGPASSWORD``, where psycopg finds them)."""
+    import json  # noqa: PLC0415
+
+    return ("# This qualcode project lives on a PostgreSQL server; every qualcode command run in this\n"
+            "# folder opens it. Passwords go in ~/.pgpass or PGPASSWORD, never here.\n"
+            f"[database]\nurl = {json.dumps(url_without_password(url))}\n")
+
+
+def _new_project(folder: Path, database: str | None, make) -> Path:
+    """Make a project in ``folder``: ``make(target)`` fills the SQLite file or the server
+    database; the folder gets the file, or a server file naming the database. On failure
+    nothing is left behind (a failed server write rolled back itself)."""
+    if database is not None and not is_server_url(database):
+        raise BadInput(f"--database {database}: give a postgresql://HOST/DATABASE URL")
+    if folder.is_dir() and _project_in(folder):
+        raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
+    target = folder / (SERVER_FILE if database else PROJECT_FILE)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        make(database or target)
+        if database:
+            target.write_text(server_file_text(database), encoding="utf-8")
+    except BaseException:
+        for leftover in folder.glob(PROJECT_FILE + "*"):
+            leftover.unlink()
+        raise
+    return target
+
+
 class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
-    """An open qualcode project (one SQLite file)."""
+    """An open qualcode project (one SQLite file, or one PostgreSQL database)."""
 
     def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
                  accept_break: bool = False):
-        """``on_wait`` is called once when a write has waited a second for another writer's lock;
-        ``accept_break`` lets writes go on after a broken audit chain, recording the break."""
-        self.path = resolve_project_path(Path(path)) if path else find_project()
+        """``path`` is a project folder or file or a ``postgresql://`` URL (default: found from
+        here, see :func:`find_project`). ``on_wait`` is called once when a write has waited a
+        second for another writer's lock; ``accept_break`` lets writes go on after a broken
+        audit chain, recording the break."""
+        found = resolve_project_path(path) if path else find_project()
+        # The project's file (SQLite, or the server file naming its database); None when opened
+        # by URL alone.
+        self.path = found if isinstance(found, Path) else None
         self._coder = coder
         self._suggester = None
-        self.store = Store.open(self.path, on_wait=on_wait, accept_break=accept_break)
+        self.store = open_store(found, on_wait=on_wait, accept_break=accept_break)
         self.store.actor = self.coder()
 
     @classmethod
-    def init(cls, directory: str | Path = ".", *, codebook: str | Path | None = None) -> Project:
-        """Create a project in ``directory`` (made if missing), optionally loading a codebook."""
-        folder = Path(directory)
+    def init(cls, directory: str | Path = ".", *, codebook: str | Path | None = None,
+             database: str | None = None) -> Project:
+        """Create a project in ``directory`` (made if missing), optionally loading a codebook.
+        With ``database`` (a ``postgresql://`` URL of an empty database) the project lives on
+        that server and the folder gets a ``qualcode.toml`` naming it."""
         book = codebook_mod.read(Path(codebook)) if codebook else None
-        target = folder / PROJECT_FILE
-        if target.exists():
-            raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
+
+        def create(target: str | Path) -> None:
             store = Store.create(target, actor=os.environ.get(CODER_ENV) or None)
-            if book is not None:
-                with store.atomic("codebook.load", str(codebook)) as conn:
-                    store_codebook.load_codebook(store, conn, book, str(codebook))
-            store.close()
-        except BaseException:
-            for leftover in folder.glob(PROJECT_FILE + "*"):
-                leftover.unlink()
-            raise
-        return cls(target)
+            try:
+                if book is not None:
+                    with store.atomic("codebook.load", str(codebook)) as conn:
+                        store_codebook.load_codebook(store, conn, book, str(codebook))
+            finally:
+                store.close()
+
+        return cls(_new_project(Path(directory), database, create))
+
+    def copy_to(self, directory: str | Path, *, database: str | None = None) -> Path:
+        """Copy this project into a new one in ``directory`` (on the server ``database`` names,
+        as :meth:`init` does): every document, coding, review, memo, decision and audit entry
+        with its id and GUID, in one transaction, so the copy's audit chain verifies. Moves a
+        project between an SQLite file and a PostgreSQL server either way. Returns the new
+        project's file."""
+        return _new_project(Path(directory), database, lambda target: store_transfer.copy_project(self.store, target))
+
+    @property
+    def location(self) -> str:
+        """Where the project lives, as messages show it: the SQLite file or the server URL."""
+        return self.store.where
+
+    @property
+    def name(self) -> str:
+        """The project's name: its folder's, or (opened by URL) its database's."""
+        return self.path.parent.name if self.path else self.store.database_name
 
     def close(self) -> None:
         self.store.close()
@@ -102,12 +194,13 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
 
     def coder(self, explicit: str | None = None) -> str | None:
         """Who is coding: ``explicit``, else the one given at opening, else ``QUALCODE_CODER``,
-        else the coder this project remembers; None if nobody was ever named."""
+        else (a server project with roles) the login, else the coder this project remembers; None
+        if nobody was ever named."""
         name = explicit or self._coder or os.environ.get(CODER_ENV)
         if name:
             return name
         with self.store.reading() as conn:
-            return self.store.get_meta(conn, "default_coder")
+            return store_team.login_coder(conn) or self.store.get_meta(conn, "default_coder")
 
     def remember_coder(self, name: str) -> None:
         """Remember ``name`` as this project's coder, so the next session need not ask."""
@@ -187,7 +280,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
             version = self.store.get_meta(conn, "codebook.version") or ""
         n_segments = counts["segments"]
         return {
-            "project": str(self.path),
+            "project": self.location,
             "documents": counts["documents"],
             "segments": n_segments,
             "codes": counts["codes"],

@@ -13,7 +13,6 @@ from pathlib import Path
 from qualcode.errors import BadInput
 from qualcode.progress import Progress, batches, silent
 from qualcode.selection import Selection, check_coder
-from qualcode.store import Store
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import decision as store_decision
@@ -270,9 +269,9 @@ class AnalysisMethods:
     def merge(self, other_path: str | Path) -> dict[str, int]:
         """Bring another copy's coders, review marks, codings and memos into this project."""
         from qualcode import merge as merge_mod  # noqa: PLC0415 - only merging needs it
-        from qualcode.project import resolve_project_path  # noqa: PLC0415 - project imports this module
+        from qualcode.project import open_store  # noqa: PLC0415 - project imports this module
 
-        other = Store.open(resolve_project_path(Path(other_path)))
+        other = open_store(other_path)
         try:
             with self.store.atomic("merge", str(other_path)) as conn:
                 return merge_mod.merge(self.store, conn, other, str(other_path))

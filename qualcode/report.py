@@ -222,7 +222,7 @@ def _software(project, options: Options, summary: dict, created: str):
         except metadata.PackageNotFoundError:
             versions.append((name, "not installed"))
     settings = [
-        ("project", str(project.path)), ("created", created), ("language", options.lang),
+        ("project", project.location), ("created", created), ("language", options.lang),
         ("coding unit", summary["unit"] or ""), ("coders compared", ", ".join(summary["compared"])),
         ("documents selected", ", ".join(f"{k}={v}" for k, v in (options.attributes or {}).items()) or "all"),
         ("frequencies by", summary["by"]), ("theme matrix coding rule", summary["coding_rule"]),
@@ -310,7 +310,7 @@ def build(project, options: Options) -> Report:
     }
     software, settings = _software(project, options, summary, created)
     report = Report(
-        options=options, created=created, project=str(project.path), summary=summary, corpus=corpus,
+        options=options, created=created, project=project.location, summary=summary, corpus=corpus,
         corpus_by=corpus_by, codebook=codebook, changes=changes, coders=coders, agreement=agreement,
         agreement_result=result, frequencies=frequencies, cooccurrence=cooccurrence, themes=themes,
         evaluation=evaluation, evaluation_note=evaluation_note, software=software, settings=settings,

@@ -1,5 +1,13 @@
-"""Shared fixtures: real projects in temp folders, the CLI run as a user runs it."""
+"""Shared fixtures: real projects in temp folders, the CLI run as a user runs it.
 
+With ``QUALCODE_TEST_POSTGRES`` set to a PostgreSQL server URL (``.ci/run`` starts one), every
+test that can make a project (it has a temp folder or a project fixture) runs twice: on SQLite
+and on the server, where each ``Project.init`` gets a fresh database of its own and a copied
+project is ``CREATE DATABASE ... TEMPLATE`` of the original. A test about the SQLite file by
+nature is marked ``sqlite_only`` with its reason. Without the variable the suite runs on SQLite.
+"""
+
+import itertools
 import os
 import shutil
 import subprocess
@@ -12,6 +20,103 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
 TRANSCRIPTS = REPO / "transcripts"
+POSTGRES_ENV = "QUALCODE_TEST_POSTGRES"
+SERVER = os.environ.get(POSTGRES_ENV)
+# A test with one of these can make a project, so it runs on every backend.
+MAKES_PROJECTS = {"tmp_path", "tmp_path_factory", "project", "new_project_file", "demo_run"}
+
+
+def pytest_generate_tests(metafunc):
+    if SERVER and MAKES_PROJECTS & set(metafunc.fixturenames):
+        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        params = [pytest.param("sqlite")] + ([] if only_sqlite else [pytest.param("postgresql", marks=pytest.mark.postgres)])
+        metafunc.parametrize("backend", params, indirect=True, scope="session")
+
+
+class Server:
+    """The test server: a fresh database per project, databases copied as templates, all
+    dropped at the end of the session."""
+
+    current = None  # the session's server, once a test needed it
+
+    def __init__(self, url: str):
+        import sqlalchemy as sa
+
+        from qualcode.store import is_server_url
+        from qualcode.store.core import database_url
+
+        assert is_server_url(url), f"{POSTGRES_ENV} must be a postgresql:// URL, not {url!r}"
+        self.url = sa.engine.make_url(database_url(url))
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.created = []
+        self.names = (f"qualcode_test_{os.getpid()}_{n}" for n in itertools.count())
+
+    def _create(self, template: str) -> str:
+        name = next(self.names)
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"' +
+                                 (" LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'" if template == "template0" else ""))
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False).replace("+psycopg", "", 1)
+
+    def fresh(self) -> str:
+        """The URL of a new empty database (byte order collation, as SQLite sorts)."""
+        return self._create("template0")
+
+    def copy(self, url: str) -> str:
+        """A new database holding what the one at ``url`` holds (nobody may be connected to it)."""
+        import sqlalchemy as sa
+
+        return self._create(sa.engine.make_url(url).database)
+
+    def close(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if not SERVER:
+        pytest.skip(f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)")
+    server = Server.current = Server(SERVER)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def backend(request):
+    """The backend this test's projects live on: 'sqlite', or 'postgresql' (then every
+    ``Project.init`` without a database of its own makes a fresh one on the test server)."""
+    name = getattr(request, "param", "sqlite")
+    if name == "sqlite":
+        yield name
+        return
+    from qualcode.project import Project
+
+    server = request.getfixturevalue("postgres_server")
+    original = Project.init.__func__
+
+    def init(cls, directory=".", *, codebook=None, database=None):
+        return original(cls, directory, codebook=codebook, database=database or server.fresh())
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Project, "init", classmethod(init))
+        yield name
+
+
+def copy_project(found: Path, folder: Path) -> Path:
+    """Copy the project whose file is ``found`` into ``folder`` (made), on its own backend:
+    the SQLite file, or a new server database made from the original's. Returns the new file."""
+    from qualcode.project import SERVER_FILE, database_of, server_file_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if found.name != SERVER_FILE:
+        shutil.copyfile(found, folder / found.name)
+    else:
+        (folder / SERVER_FILE).write_text(server_file_text(Server.current.copy(database_of(found))), encoding="utf-8")
+    return folder / found.name
 
 
 @pytest.fixture(autouse=True)
@@ -19,10 +124,11 @@ def _clean_env(monkeypatch):
     """Tests never see the developer's own project or coder."""
     monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    monkeypatch.delenv("QUALCODE_DATABASE", raising=False)
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
+def demo_run(backend, tmp_path_factory):
     """The demo, built once per test session in-process as ``qualcode demo DIR`` builds it:
     (its folder, what it printed). Tests read it; one that changes it works on a copy."""
     from qualcode.cli import cli as command
@@ -34,7 +140,7 @@ def demo_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def new_project_file(tmp_path_factory):
+def new_project_file(backend, tmp_path_factory):
     """The file of a new project with the shipped codebook, made once per session: copying it
     costs a twentieth of reading the codebook into a new project for every test."""
     from qualcode import Project
@@ -48,8 +154,7 @@ def project(tmp_path, new_project_file):
     """A new project with the shipped codebook, in a temp folder."""
     from qualcode import Project
 
-    (tmp_path / "study").mkdir()
-    shutil.copyfile(new_project_file, tmp_path / "study" / new_project_file.name)
+    copy_project(new_project_file, tmp_path / "study")
     with Project(tmp_path / "study") as opened:
         yield opened
 
@@ -70,7 +175,7 @@ def cli(monkeypatch):
 
 def run_qualcode(*args, cwd=None, env=None, timeout=120):
     """Run ``python -m qualcode`` in a subprocess, exactly as a user's shell would."""
-    inherited = {k: v for k, v in os.environ.items() if k not in ("QUALCODE_PROJECT", "QUALCODE_CODER")}
+    inherited = {k: v for k, v in os.environ.items() if k not in ("QUALCODE_PROJECT", "QUALCODE_CODER", "QUALCODE_DATABASE")}
     full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "qualcode", *map(str, args)],

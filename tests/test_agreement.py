@@ -20,12 +20,12 @@ codebook); a binary example is the code Y applied (1) or the segment reviewed wi
 
 import asyncio
 import json
-import shutil
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from conftest import copy_project
 from qualcode import Project
 from qualcode.agreement import (SEED, category_counts, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairable,
                                 percent_agreement, resample, weighted_alphas)
@@ -374,10 +374,7 @@ def test_adjudicate_walks_disagreements_and_stores_each_decision(project, doc):
 
 def _copy(project, tmp_path, name):
     project.store.close()  # the last connection closing folds the WAL into the file
-    folder = tmp_path / name
-    folder.mkdir()
-    shutil.copy(project.path, folder / project.path.name)
-    return Project(folder)
+    return Project(copy_project(project.path, tmp_path / name))
 
 
 def test_merge_brings_a_copys_coders_and_twice_changes_nothing(project, doc, cli, tmp_path):

@@ -23,8 +23,8 @@ def build_survey(project):
 
 
 @pytest.fixture
-def survey(tmp_path_factory, tmp_path):
-    yield from built_copy(build_survey, tmp_path_factory, tmp_path)
+def survey(tmp_path_factory, tmp_path, backend):
+    yield from built_copy(build_survey, tmp_path_factory, tmp_path, backend)
 
 
 @pytest.mark.parametrize("code,name", [
@@ -216,8 +216,8 @@ def build_gaps(project):
 
 
 @pytest.fixture
-def gaps(tmp_path_factory, tmp_path):
-    yield from built_copy(build_gaps, tmp_path_factory, tmp_path)
+def gaps(tmp_path_factory, tmp_path, backend):
+    yield from built_copy(build_gaps, tmp_path_factory, tmp_path, backend)
 
 
 def test_an_unreviewed_respondent_is_missing_in_every_format(gaps, tmp_path):

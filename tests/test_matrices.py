@@ -1,12 +1,11 @@
 import json
-import shutil
 from collections import defaultdict
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from conftest import CODEBOOK
+from conftest import CODEBOOK, copy_project
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
 from qualcode.store import NewDocument, NewSegment, NewTurn, codings, insert_document
 
@@ -70,23 +69,21 @@ def build_study(project, survey=False):
 _TEMPLATES = {}
 
 
-def built_copy(build, tmp_path_factory, tmp_path):
-    """A project made by ``build``: built once per session, copied (one file) for each test."""
+def built_copy(build, tmp_path_factory, tmp_path, backend):
+    """A project made by ``build``: built once per session and backend, copied for each test."""
     from qualcode import Project
 
-    if build not in _TEMPLATES:
+    if (build, backend) not in _TEMPLATES:
         with Project.init(tmp_path_factory.mktemp("template"), codebook=CODEBOOK) as made:
             build(made)
-            _TEMPLATES[build] = made.path
-    (tmp_path / "study").mkdir()
-    shutil.copyfile(_TEMPLATES[build], tmp_path / "study" / _TEMPLATES[build].name)
-    with Project(tmp_path / "study") as opened:
+            _TEMPLATES[build, backend] = made.path
+    with Project(copy_project(_TEMPLATES[build, backend], tmp_path / "study")) as opened:
         yield opened
 
 
 @pytest.fixture
-def study(tmp_path_factory, tmp_path):
-    yield from built_copy(build_study, tmp_path_factory, tmp_path)
+def study(tmp_path_factory, tmp_path, backend):
+    yield from built_copy(build_study, tmp_path_factory, tmp_path, backend)
 
 
 def independent_counts(project, *, coders, per_coder=False, words=False):
@@ -253,8 +250,8 @@ def build_cooccurrence(project):
 
 
 @pytest.fixture
-def cooc(tmp_path_factory, tmp_path):
-    yield from built_copy(build_cooccurrence, tmp_path_factory, tmp_path)
+def cooc(tmp_path_factory, tmp_path, backend):
+    yield from built_copy(build_cooccurrence, tmp_path_factory, tmp_path, backend)
 
 
 CODES3 = ["KV", "KD", "KT"]

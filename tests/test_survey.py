@@ -11,8 +11,8 @@ from test_matrices import built_copy
 
 
 @pytest.fixture
-def study(tmp_path_factory, tmp_path):
-    yield from built_copy(build_survey, tmp_path_factory, tmp_path)
+def study(tmp_path_factory, tmp_path, backend):
+    yield from built_copy(build_survey, tmp_path_factory, tmp_path, backend)
 
 
 def write_survey(path):

@@ -23,6 +23,7 @@ COMMANDS = {
     "init": ("project:init", "Create a project, optionally with a codebook."),
     "status": ("project:status", "Documents, segments, codes, codings per coder."),
     "demo": ("project:demo", "Run the whole pipeline on the bundled samples."),
+    "copy": ("project:copy", "Copy a project whole: SQLite <-> PostgreSQL server."),
     "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
     # import and look (issue 3)
     "import": ("ingest:import_", "Import transcripts (.docx .md .txt .vtt .srt) or REFI-QDA."),

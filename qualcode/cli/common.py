@@ -35,7 +35,8 @@ def _opening(fn, **opened):
         "--project",
         "project_path",
         metavar="PATH",
-        help="Project folder or file (default: search upward from here, or $QUALCODE_PROJECT).",
+        help="Project folder or file, or a postgresql:// URL (default: $QUALCODE_DATABASE, "
+             "$QUALCODE_PROJECT, else search upward from here).",
     )
     @functools.wraps(fn)
     def wrapper(*args, project_path=None, **kwargs):

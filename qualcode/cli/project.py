@@ -10,18 +10,52 @@ from qualcode.cli.common import echo_violations, emit, emit_json, format_option,
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), help="Codebook YAML to load into the new project.")
-def init(directory, codebook):
-    """Create a project (one SQLite file, qualcode.sqlite) in DIRECTORY.
+@click.option("--database", metavar="URL", envvar="QUALCODE_DATABASE",
+              help="Keep the project on a PostgreSQL server: the URL of an empty database "
+                   "(postgresql://HOST/DATABASE); DIRECTORY gets a qualcode.toml naming it. Default: "
+                   "$QUALCODE_DATABASE, else an SQLite file.")
+def init(directory, codebook, database):
+    """Create a project in DIRECTORY: one SQLite file, qualcode.sqlite, or with --database a
+    PostgreSQL database the team shares, named by DIRECTORY/qualcode.toml.
 
     \b
     Example:
         qualcode init my-study --codebook codebooks/professioneel-handelen.yaml
+        qualcode init team-study --database postgresql://db.example.org/study
     """
     from qualcode.project import Project  # noqa: PLC0415 - keeps --help fast
 
-    with Project.init(directory, codebook=codebook) as project:
+    with Project.init(directory, codebook=codebook, database=database) as project:
         n_codes = project.status()["codes"]
-        click.echo(f"created {project.path}" + (f" with {n_codes} codes from {codebook}" if codebook else ""))
+        where = project.location if database is None else f"{project.location} (named in {project.path})"
+        click.echo(f"created {where}" + (f" with {n_codes} codes from {codebook}" if codebook else ""))
+
+
+@click.command()
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DEST", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--database", metavar="URL", envvar="QUALCODE_DATABASE",
+              help="Put the copy on a PostgreSQL server: the URL of an empty database; DEST gets a "
+                   "qualcode.toml naming it. Default: $QUALCODE_DATABASE, else an SQLite file in DEST.")
+def copy(source, destination, database):
+    """Copy the project SRC (a folder, file or postgresql:// URL) into a new project in the
+    folder DEST: the same documents, codings, reviews, memos, decisions and audit log, ids
+    and GUIDs, written in one transaction. Moves a project between an SQLite file and a team's
+    PostgreSQL server, either way.
+
+    \b
+    Example:
+        qualcode copy my-study team-study --database postgresql://db.example.org/study
+        qualcode copy team-study my-study-offline
+    """
+    from qualcode.project import Project  # noqa: PLC0415 - keeps --help fast
+
+    with Project(source) as project:
+        made = project.copy_to(destination, database=database)
+    with Project(made) as copied:
+        info = copied.status()
+    click.echo(f"copied {project.location} to {copied.location}: {info['documents']} documents, "
+               f"{info['codings']} codings, audit log head {info['audit_head'] or '(empty)'}")
 
 
 @click.command()

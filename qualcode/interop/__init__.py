@@ -33,7 +33,7 @@ def export_codebook(project, path: str | Path) -> dict:
 
 def export_project(project, path: str | Path) -> dict:
     """Write the project as a REFI-QDA ``.qdpx`` archive; returns counts of what it holds."""
-    return export.export_project(project.store, Path(path), project.path.parent.name)
+    return export.export_project(project.store, Path(path), project.name)
 
 
 def import_codebook(project, path: str | Path) -> ImportReport:

@@ -27,8 +27,10 @@ from qualcode.store.core import (
     Store,
     default_actor,
     insert_document,
+    is_server_url,
     new_guid,
     now,
+    url_without_password,
 )
 from qualcode.store.schema import (
     MIGRATIONS,
@@ -50,5 +52,5 @@ from qualcode.store.schema import (
 __all__ = [
     "MIGRATIONS", "PROJECT_FILE", "SCHEMA_VERSION", "NewDocument", "NewSegment", "NewTurn", "Store",
     "audit", "coders", "codes", "codings", "default_actor", "document_attributes", "documents",
-    "insert_document", "memos", "meta", "metadata", "new_guid", "now", "reviews", "segments", "turns",
+    "insert_document", "is_server_url", "memos", "meta", "metadata", "new_guid", "now", "reviews", "segments", "turns", "url_without_password",
 ]

@@ -1,12 +1,14 @@
-"""The project store: one SQLite file (or, later, a PostgreSQL database) through SQLAlchemy Core.
+"""The project store: one SQLite file or one PostgreSQL database, through SQLAlchemy Core.
 
-Takes a path, gives a :class:`Store` (engine, a read connection and
+Takes a path or a ``postgresql://`` URL, gives a :class:`Store` (engine, a read connection and
 :meth:`Store.atomic`, the one way to write): every command that writes runs inside one
-transaction that takes the write lock up front (``BEGIN IMMEDIATE``), so a writer waits its turn
-instead of failing half-way; and everything it changes is recorded in the append-only ``audit``
-table, whose hash chain (:mod:`qualcode.auditlog`) is checked at its tail before each write.
-Queries are Core expressions (no raw SQL) over the tables of :mod:`qualcode.store.schema`, so
-the same code runs on PostgreSQL.
+transaction that takes the project's write lock up front (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: a transaction-level advisory lock), so a writer waits its turn instead of failing
+half-way or writing over another coder's change; and everything it changes is recorded in the
+append-only ``audit`` table, whose hash chain (:mod:`qualcode.auditlog`) is checked at its tail
+before each write. Queries are Core expressions (no raw SQL) over the tables of
+:mod:`qualcode.store.schema`, so the same code runs on both; the few places the backends differ
+are the engine set-up and the lock here, and the audit triggers in ``schema``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from qualcode import auditlog
-from qualcode.errors import BadFile, BrokenChain, LockTimeout, NotPermitted, SchemaTooNew
+from qualcode.errors import (
+    BadFile, BadInput, BrokenChain, DatabaseUnavailable, LockTimeout, NotPermitted, ProjectNotFound, SchemaTooNew,
+)
 from qualcode.store import log as store_log
 from qualcode.store import team
 from qualcode.store.schema import (
@@ -44,6 +48,46 @@ LOCK_TIMEOUT = 60.0  # seconds a writer waits for the lock in all
 LOCK_POLL = (0.002, 0.008)  # seconds between tries for the lock, at random so waiters interleave
 
 BUSY_TIMEOUT_MS = 5000  # SQLite's own wait, for anything else that meets a lock
+
+# The PostgreSQL advisory lock every qualcode writer takes for its transaction (advisory locks
+# are per database, so one key serves every project on a server).
+SERVER_WRITE_LOCK = 0x7175616C636F6465  # "qualcode"
+
+SERVER_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_server_url(target: str | Path) -> bool:
+    """Whether ``target`` names a database server (a ``postgresql://`` URL), not a file."""
+    return str(target).startswith(SERVER_SCHEMES)
+
+
+def database_url(target: str | Path) -> str:
+    """The SQLAlchemy URL of a project: a path is an SQLite file; a ``postgresql://`` URL is a
+    server database, reached through psycopg 3.
+
+    >>> database_url("postgresql://lead@db.example.org/study")
+    'postgresql+psycopg://lead@db.example.org/study'
+    """
+    text = str(target)
+    if is_server_url(text):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    if "://" in text:
+        raise BadInput(f"{text}: qualcode keeps a project in an SQLite file or on a PostgreSQL server; "
+                       f"give a path or a postgresql://HOST/DATABASE URL")
+    return f"sqlite:///{text}"
+
+
+def url_without_password(url: str) -> str:
+    """A server URL as a shared file may keep it: without the password."""
+    return sa.engine.make_url(url).set(password=None).render_as_string(hide_password=False)
+
+
+def shown_url(url: str) -> str:
+    """A URL as messages show it: the password hidden, the driver left out."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    parsed = sa.engine.make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=True)
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
@@ -69,6 +113,12 @@ def coder_exists(conn: sa.Connection, name: str) -> bool:
 
 def _make_engine(url: str, take_write_lock: Callable) -> sa.Engine:
     engine = sa.create_engine(url)
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "begin")
+        def _on_server_begin(connection):
+            if connection.get_execution_options().get("qualcode_write"):
+                take_write_lock(connection.connection.dbapi_connection)
+
     if engine.dialect.name == "sqlite":
         # pysqlite's own transaction handling does not cover DDL; take it over, as the
         # SQLAlchemy documentation recommends, so a whole command is one real transaction.
@@ -119,27 +169,49 @@ class Store:
     _server_chains: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
-        self.engine = _make_engine(self.url, self._take_write_lock)
+        lock = self._take_server_lock if self.url.startswith("postgresql") else self._take_write_lock
+        self.engine = _make_engine(self.url, lock)
+
+    @property
+    def database_name(self) -> str:
+        """The server database's name, or the SQLite file's folder name."""
+        return self.engine.url.database if self.on_server else Path(self.where).parent.name
+
+    @property
+    def on_server(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
 
     @classmethod
-    def create(cls, path: Path, **kwargs) -> Store:
-        if Path(path).exists():
-            raise BadFile(path, "a project already exists here; open it instead of creating it")
-        store = cls(f"sqlite:///{path}", **kwargs)
-        with store.atomic("init", str(path)) as conn:
+    def create(cls, target: str | Path, **kwargs) -> Store:
+        """A new project in the SQLite file ``target`` (which must not exist) or in the
+        PostgreSQL database ``target`` names (which must hold no qualcode project)."""
+        if not is_server_url(target) and Path(target).exists():
+            raise BadFile(target, "a project already exists here; open it instead of creating it")
+        store = cls(database_url(target), **kwargs)
+        if store.on_server and store.check_version() > 0:
+            store.close()
+            raise BadInput(f"{store.where}: this database already holds a qualcode project; open it "
+                           f"(qualcode.toml or QUALCODE_DATABASE), or create an empty database for a new one")
+        with store.atomic("init", store.where) as conn:
             conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])
         return store
 
     @classmethod
-    def open(cls, path: Path, **kwargs) -> Store:
-        path = Path(path)
-        if not path.is_file():
-            raise BadFile(path, "no project file here; create one with 'qualcode init'")
-        with path.open("rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                raise BadFile(path, "not a qualcode project (not an SQLite file)")
-        store = cls(f"sqlite:///{path}", **kwargs)
-        if store.check_version() < SCHEMA_VERSION:
+    def open(cls, target: str | Path, **kwargs) -> Store:
+        if not is_server_url(target):
+            path = Path(target)
+            if not path.is_file():
+                raise BadFile(path, "no project file here; create one with 'qualcode init'")
+            with path.open("rb") as handle:
+                if handle.read(16) != b"SQLite format 3\x00":
+                    raise BadFile(path, "not a qualcode project (not an SQLite file)")
+        store = cls(database_url(target), **kwargs)
+        found = store.check_version()
+        if store.on_server and found == 0:
+            store.close()
+            raise ProjectNotFound(f"{store.where}: no qualcode project in this database; create one with "
+                                  f"'qualcode init --database URL'")
+        if found < SCHEMA_VERSION:
             with store.atomic(None):  # upgraded at once, so reads see the current schema
                 pass
         return store
@@ -154,21 +226,29 @@ class Store:
 
     def check_version(self) -> int:
         """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
-        with self.engine.connect() as conn:
-            found = self.schema_version(conn)
+        try:
+            with self.engine.connect() as conn:
+                found = self.schema_version(conn)
+        except sa.exc.OperationalError as exc:
+            if not self.on_server:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseUnavailable(f"{self.where}: cannot reach the database ({reason}); check the URL, "
+                                      f"that the server runs and that you may log in") from None
         if found > SCHEMA_VERSION:
             from qualcode import __version__
 
             raise SchemaTooNew(
-                f"{self.url.removeprefix('sqlite:///')}: written by a newer qualcode (schema "
+                f"{self.where}: written by a newer qualcode (schema "
                 f"{found}; qualcode {__version__} knows up to {SCHEMA_VERSION}); "
                 f"upgrade with 'pip install -U qualcode'"
             )
         return found
 
     @property
-    def path(self) -> str:
-        return self.url.removeprefix("sqlite:///")
+    def where(self) -> str:
+        """The project as messages name it: the file, or the server URL without its password."""
+        return shown_url(self.url)
 
     def _take_write_lock(self, dbapi_connection) -> None:
         """``BEGIN IMMEDIATE``: wait up to ``lock_timeout`` for another writer, calling
@@ -190,16 +270,46 @@ class Store:
                         raise
                 waited = time.monotonic() - started
                 if waited >= self.lock_timeout:
-                    raise LockTimeout(
-                        f"{self.path}: another qualcode command held the project's write lock for "
-                        f"{self.lock_timeout:g} s; nothing was written; run this again when it has finished"
-                    )
+                    raise self._lock_timed_out()
                 if not noticed and waited >= WAIT_NOTICE and self.on_wait is not None:
                     self.on_wait()
                     noticed = True
                 time.sleep(random.uniform(*LOCK_POLL))
         finally:
             dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def _take_server_lock(self, dbapi_connection) -> None:
+        """PostgreSQL: the transaction-level advisory lock every writer takes, waited for in the
+        server's own queue (first come, first served); ``on_wait`` once after WAIT_NOTICE
+        seconds, LockTimeout after ``lock_timeout``. Released when the transaction ends."""
+        import psycopg  # noqa: PLC0415 - only a server project needs the driver
+
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (SERVER_WRITE_LOCK,))
+            if cursor.fetchone()[0]:
+                return
+            waits = [WAIT_NOTICE, self.lock_timeout - WAIT_NOTICE] if self.on_wait and self.lock_timeout > WAIT_NOTICE \
+                else [self.lock_timeout]
+            for number, wait in enumerate(waits):
+                cursor.execute("SAVEPOINT qualcode_lock")
+                cursor.execute(f"SET LOCAL lock_timeout = {max(1, round(wait * 1000))}")
+                try:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SERVER_WRITE_LOCK,))
+                except psycopg.errors.LockNotAvailable:
+                    cursor.execute("ROLLBACK TO SAVEPOINT qualcode_lock")
+                    if number == 0 and len(waits) > 1:
+                        self.on_wait()
+                    continue
+                cursor.execute("RELEASE SAVEPOINT qualcode_lock")
+                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+                return
+        raise self._lock_timed_out()
+
+    def _lock_timed_out(self) -> LockTimeout:
+        return LockTimeout(
+            f"{self.where}: another qualcode command held the project's write lock for "
+            f"{self.lock_timeout:g} s; nothing was written; run this again when it has finished"
+        )
 
     def _migrate(self, conn: sa.Connection) -> int | None:
         """Bring the schema up to date; returns the version found when it migrated."""
@@ -232,7 +342,7 @@ class Store:
             return
         if not self.accept_break:
             raise BrokenChain(
-                f"{self.path}: {problem}; nothing was written; see 'qualcode log --verify', and run "
+                f"{self.where}: {problem}; nothing was written; see 'qualcode log --verify', and run "
                 f"this again with --accept-break to record the break in the log and go on"
             )
         walked = auditlog.verify(store_log.chain(conn)[0], missing_triggers=missing, recorded_head=recorded)
@@ -251,22 +361,39 @@ class Store:
         only a migration, when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
-        with self._refusals(action), self.engine.connect() as conn:
+        with self._refusals(action), self.locked() as conn:
+            migrated_from = self._migrate(conn)
+            self._server_chains = team.roles_on(conn)
+            self._check_chain_tail(conn)
+            if migrated_from is not None:
+                self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
+            if self.actor is None:
+                detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
+            if action is not None:
+                self.log(conn, action, target, detail or {})
+            yield conn
+            if not self._server_chains:
+                self.set_meta(conn, HEAD_KEY, self._head)
+        self._has_meta = True
+
+    @contextmanager
+    def locked(self) -> Iterator[sa.Connection]:
+        """A bare write transaction holding the write lock: no migration, no chain check, no log
+        entry (for :meth:`atomic`, and for a copy, which must add nothing to the log)."""
+        with self.engine.connect() as conn:
             conn.execution_options(qualcode_write=True)
             with conn.begin():
-                migrated_from = self._migrate(conn)
-                self._server_chains = team.roles_on(conn)
-                self._check_chain_tail(conn)
-                if migrated_from is not None:
-                    self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
-                if self.actor is None:
-                    detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
-                if action is not None:
-                    self.log(conn, action, target, detail or {})
                 yield conn
-                if not self._server_chains:
-                    self.set_meta(conn, HEAD_KEY, self._head)
-        self._has_meta = True
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """A read transaction that sees one state of the project throughout, however much
+        others write meanwhile (SQLite: a WAL read transaction; PostgreSQL: REPEATABLE READ)."""
+        with self.engine.connect() as conn:
+            if self.on_server:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def checked_write(self, check: Callable[[sa.Connection], object], action: str, target: str = "",

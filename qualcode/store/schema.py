@@ -179,7 +179,9 @@ sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
 
 
 # The database refuses to rewrite the audit log: no UPDATE, no DELETE, and no INSERT over an
-# existing id (INSERT OR REPLACE deletes without firing a DELETE trigger).
+# existing id (INSERT OR REPLACE deletes without firing a DELETE trigger). These triggers are the
+# one place the backends' schemas differ: PostgreSQL has no INSERT OR REPLACE (its primary key
+# refuses an existing id) but has TRUNCATE, which fires no DELETE trigger.
 AUDIT_TRIGGERS = {
     "audit_no_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "audit_no_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
@@ -189,19 +191,54 @@ AUDIT_TRIGGERS = {
     ),
 }
 
+SERVER_AUDIT_TRIGGERS = {
+    "audit_no_update": "BEFORE UPDATE ON audit FOR EACH ROW",
+    "audit_no_delete": "BEFORE DELETE ON audit FOR EACH ROW",
+    "audit_no_truncate": "BEFORE TRUNCATE ON audit FOR EACH STATEMENT",
+}
 
-def create_audit_triggers(conn: sa.Connection, names=AUDIT_TRIGGERS) -> None:
-    if conn.dialect.name == "sqlite":
-        for name in names:
-            conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {AUDIT_TRIGGERS[name]}")
+SERVER_AUDIT_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$"
+)
+
+
+def audit_triggers(conn: sa.Connection) -> dict[str, str]:
+    """The append-only triggers of this connection's backend, by name."""
+    return SERVER_AUDIT_TRIGGERS if conn.dialect.name == "postgresql" else AUDIT_TRIGGERS
+
+
+def create_audit_triggers(conn: sa.Connection, names=None) -> None:
+    """Make the audit table append-only (all triggers, or those ``names`` of this backend's)."""
+    triggers = audit_triggers(conn)
+    wanted = [name for name in (names or triggers) if name in triggers]
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(SERVER_AUDIT_FUNCTION)
+        for name in wanted:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON audit")
+            conn.exec_driver_sql(f"CREATE TRIGGER {name} {triggers[name]} EXECUTE FUNCTION audit_append_only()")
+        return
+    for name in wanted:
+        conn.exec_driver_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {triggers[name]}")
+
+
+def drop_audit_triggers(conn: sa.Connection, names=None) -> None:
+    """Lift the append-only triggers (all, or ``names``) inside the caller's transaction, for a
+    migration that rewrites the log and restores them with :func:`create_audit_triggers`."""
+    suffix = " ON audit" if conn.dialect.name == "postgresql" else ""
+    for name in names or audit_triggers(conn):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{suffix}")
 
 
 def missing_audit_triggers(conn: sa.Connection) -> list[str]:
-    """The append-only triggers that are not in the database (none to check outside SQLite)."""
-    if conn.dialect.name != "sqlite":
-        return []
-    present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
-    return [name for name in AUDIT_TRIGGERS if name not in present]
+    """The append-only triggers that are not in the database, or (PostgreSQL) are disabled."""
+    if conn.dialect.name == "postgresql":
+        present = set(conn.exec_driver_sql(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal "
+            "AND tgenabled <> 'D'").scalars())
+    else:
+        present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+    return [name for name in audit_triggers(conn) if name not in present]
 
 
 def _create_schema_v1(conn: sa.Connection) -> None:
@@ -216,7 +253,7 @@ def _chain_audit_log_v3(conn: sa.Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE audit ADD COLUMN hash VARCHAR(64)")
     rows = [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
     if rows:
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_no_update")
+        drop_audit_triggers(conn, ["audit_no_update"])
         previous = GENESIS
         chained = []
         for row in rows:

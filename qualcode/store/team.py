@@ -49,7 +49,6 @@ AUDIT_PLAIN_COLUMNS = ("id", "at", "actor", "action", "target", "detail")
 # Read by a coder only while the project is not blind.
 HIDDEN_WHILE_BLIND = ("decisions",)
 
-WRITE_LOCK = 0x7175616C636F6465  # the advisory lock every qualcode writer takes (qualcode.store.core)
 
 # Audit actions a coder may run (on their own work); anything else that writes needs a lead.
 CODER_ACTIONS = ("tag", "untag", "review", "unreview", "memo", "apply")
@@ -131,6 +130,11 @@ def _meta(conn: sa.Connection, key: str) -> str | None:
 def roles_on(conn: sa.Connection) -> bool:
     """Whether the project's roles are installed (always False on SQLite)."""
     return conn.dialect.name == "postgresql" and _meta(conn, ROLES_KEY) is not None
+
+
+def login_coder(conn: sa.Connection) -> str | None:
+    """On a project with roles the login is the coder (its coder row has its name); else None."""
+    return conn.exec_driver_sql("SELECT current_user").scalar() if roles_on(conn) else None
 
 
 def standing(conn: sa.Connection) -> Standing:
@@ -225,10 +229,12 @@ def install(conn: sa.Connection) -> dict[str, str]:
         if not conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first():
             conn.exec_driver_sql(f"CREATE ROLE {_quote(name)} NOLOGIN")
         groups[role] = _quote(name)
+    from qualcode.store.core import SERVER_WRITE_LOCK  # noqa: PLC0415 - core imports this module
+
     schema = _schema(conn)
     for function in FUNCTIONS:
         conn.exec_driver_sql(function.format(schema=schema, blind_key=BLIND_KEY))
-    conn.exec_driver_sql(CHAIN_FUNCTION.format(schema=schema, lock=WRITE_LOCK, head_key=HEAD_KEY))
+    conn.exec_driver_sql(CHAIN_FUNCTION.format(schema=schema, lock=SERVER_WRITE_LOCK, head_key=HEAD_KEY))
     conn.exec_driver_sql("DROP TRIGGER IF EXISTS qualcode_audit_chain ON audit")
     conn.exec_driver_sql("CREATE TRIGGER qualcode_audit_chain BEFORE INSERT ON audit FOR EACH ROW "
                          "EXECUTE FUNCTION qualcode_audit_chain()")
