@@ -271,13 +271,15 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
 
     def status(self) -> dict:
         """Counts a researcher checks first: documents, segments, codes, codings per coder (with
-        those from accepted suggestions), codings that break an exclusive group, and the audit
-        chain head, which names this state of the project in a report."""
+        those from accepted suggestions), codings that break an exclusive group, the audit chain
+        head, which names this state of the project in a report (None for a coder on a server
+        project with roles), and on such a project who you are and whether it is blind."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
             head = store_log.chain_head(conn)
             title = self.store.get_meta(conn, "codebook.title") or ""
             version = self.store.get_meta(conn, "codebook.version") or ""
+            team = store_team.standing(conn) if store_team.roles_on(conn) else None
         n_segments = counts["segments"]
         return {
             "project": self.location,
@@ -292,4 +294,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, TeamMethods):
             "codebook": {"title": title, "version": version},
             "audit_head": head,
             "exclusive_violations": self.exclusive_violations(),
+            "team": team and {"login": team.login, "role": team.role, "blind": team.blind},
         }

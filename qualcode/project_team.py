@@ -22,6 +22,12 @@ class TeamMethods:
         return [{**person, "coder": person["name"] in known, "last_activity": seen.get(person["name"])}
                 for person in people]
 
+    def has_login(self, name: str) -> bool:
+        """Whether the server has a login called ``name`` (so adding them needs no password)."""
+        with self.store.reading() as conn:
+            store_team.require_server(conn)
+            return store_team.login_exists(conn, name)
+
     def team_add(self, name: str, role: str, password: str | None = None) -> bool:
         """Give login ``name`` the role (coder, lead or reader), creating the login with
         ``password`` when the server has none by that name, and (coders and leads) the coder row

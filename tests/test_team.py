@@ -252,3 +252,141 @@ def test_a_coder_cannot_append_an_entry_that_breaks_the_chain(connect):
     anna = connect("anna")
     assert refused(anna, "INSERT INTO audit (at, actor, action, target, detail, prev_hash, hash) "
                          "VALUES ('now', %s, 'tag', '1', '{}', %s, %s)", (login("anna"), "0" * 64, "f" * 64)) == "42501"
+
+
+# ---- the same through qualcode, run as each login ------------------------------------------
+
+
+@pytest.fixture
+def qualcode(cli, team_db):
+    """``qualcode ARGS`` as one of PEOPLE (None: the owner) on the team project: (exit code,
+    stdout and stderr as the terminal shows them)."""
+
+    def run(name, *args, input=None, env=None):
+        result = cli(*args, "--project", url_as(team_db, name), input=input, env=env)
+        return result.exit_code, result.output
+
+    return run
+
+
+def codings_of(qualcode, name) -> set[tuple[str, str, str]]:
+    import json
+
+    status, output = qualcode(name, "codings", "--format", "json")
+    assert status == 0, output
+    return {(row["coder"], f'{row["document"]}:{row["segment"]}', row["code"]) for row in json.loads(output) if row["code"]}
+
+
+@pytest.mark.postgres
+def test_qualcode_as_a_coder_tags_memos_and_reads_only_their_own_while_blind(qualcode, connect):
+    code, other = code_ids(connect("lea"))
+    assert qualcode("anna", "tag", "km01:1", code) == (0, f"km01:1: added {code}\n")
+    assert qualcode("bram", "tag", "km01:1", other)[0] == 0
+    assert qualcode("anna", "memo", "add", "mijn idee", "--segment", "km01:1")[0] == 0
+    assert qualcode("bram", "memo", "add", "zijn idee", "--segment", "km01:1")[0] == 0
+    assert codings_of(qualcode, "anna") == {(login("anna"), "km01:1", code)}
+    assert codings_of(qualcode, "lea") == {(login("anna"), "km01:1", code), (login("bram"), "km01:1", other)}
+    status, output = qualcode("anna", "memo", "list", "--format", "json")
+    assert status == 0 and [memo["text"] for memo in __import__("json").loads(output)] == ["mijn idee"]
+    status, output = qualcode("anna", "log", "--format", "json")
+    assert {entry["actor"] for entry in __import__("json").loads(output)} == {login("anna")}
+
+    assert qualcode("lea", "team", "blind", "off") == (0, "blind coding off\n")
+    assert codings_of(qualcode, "anna") == codings_of(qualcode, "lea")
+
+
+@pytest.mark.postgres
+def test_qualcode_names_the_role_a_command_needs_in_one_line(qualcode, connect):
+    code, _ = code_ids(connect("lea"))
+    anna, rik = login("anna"), login("rik")
+    assert qualcode("anna", "tag", "km01:1", code, "--coder", login("bram")) == (2, (
+        f"qualcode: error: {anna} is a coder in this project and writes only their own codings, reviews and memos; "
+        f"'tag' for another coder needs the lead role\n"))
+    assert qualcode("anna", "codes", "add", "NIEUW", "--name", "Nieuwe code") == (2, (
+        f"qualcode: error: 'codes.add' needs the lead role; {anna} is a coder in this project\n"))
+    assert qualcode("anna", "agreement") == (2, (
+        f"qualcode: error: comparing coders (agreement, disagreements, consensus) reads other coders' work, which "
+        f"needs the lead role while the project is blind; {anna} is a coder in this project\n"))
+    assert qualcode("anna", "team", "blind", "off") == (2, (
+        f"qualcode: error: 'team.blind' needs the lead role; {anna} is a coder in this project\n"))
+    assert qualcode("anna", "log", "--verify")[0] == 2
+    assert qualcode("rik", "tag", "km01:1", code) == (2, (
+        f"qualcode: error: 'tag' needs the coder or lead role; {rik} is a reader in this project\n"))
+    assert qualcode("lea", "team", "blind", "off")[0] == 0
+    assert qualcode("anna", "consensus", "--rule", "union") == (2, (
+        f"qualcode: error: 'consensus' needs the lead role; {anna} is a coder in this project\n"))
+
+
+@pytest.mark.postgres
+def test_a_lead_edits_the_codebook_and_measures_agreement_while_blind(qualcode, connect):
+    code, _ = code_ids(connect("lea"))
+    for name in ("anna", "bram"):
+        assert qualcode(name, "tag", "km01:1", code)[0] == 0
+        assert qualcode(name, "review", "km01:2")[0] == 0
+    assert qualcode("lea", "codes", "add", "NIEUW", "--name", "Nieuwe code")[0] == 0
+    status, output = qualcode("lea", "agreement", "--format", "json", "--codes", code)
+    assert status == 0, output
+    assert __import__("json").loads(output)["coders"] == [login("anna"), login("bram")]
+
+
+@pytest.mark.postgres
+def test_the_team_listed_added_and_removed_by_the_owner(qualcode, connect):
+    import json
+
+    code, _ = code_ids(connect("lea"))
+    qualcode("anna", "tag", "km01:1", code)
+    status, output = qualcode(None, "team", "list", "--format", "json")
+    assert status == 0, output
+    listed = json.loads(output)
+    assert listed["blind"] is True and listed["you"]["role"] == "owner"
+    assert [(p["name"], p["role"], p["coder"]) for p in listed["people"]] == [
+        (login("anna"), "coder", True), (login("bram"), "coder", True), (login("lea"), "lead", True),
+        (login("rik"), "reader", False)]
+    assert listed["people"][0]["last_activity"] is not None
+
+    assert qualcode(None, "team", "add", login("rik"), "--role", "coder") == (
+        0, f"{login('rik')} is a coder in {connect(None).info.dbname}\n")
+    assert qualcode(None, "team", "remove", login("bram"))[0] == 0
+    status, output = qualcode(None, "team")
+    assert status == 0
+    assert login("bram") not in output, output
+    assert f"│ {login('rik')}  │ coder │ yes   │" in output, output
+    assert qualcode("bram", "status") == (2, (
+        f"qualcode: error: {login('bram')} has no role in this project; the project's owner adds one with "
+        f"'qualcode team add {login('bram')} --role coder' (or lead, or reader)\n"))
+    assert qualcode("anna", "team", "add", "someone", "--role", "coder", env={"QUALCODE_PASSWORD": "x"}) == (2, (
+        f"qualcode: error: adding a person needs the project's owner (a login that may create roles); "
+        f"{login('anna')} may not; ask whoever ran 'qualcode init --database'\n"))
+
+
+@pytest.mark.postgres
+def test_status_says_who_you_are_and_hides_the_chain_head_from_a_coder(qualcode):
+    status, output = qualcode("anna", "status")
+    assert status == 0, output
+    assert "audit log head (the server keeps it)\n" in output
+    assert f"team      you are {login('anna')} (coder); blind coding on\n" in output
+    status, output = qualcode("lea", "status", "--format", "json")
+    info = __import__("json").loads(output)
+    assert info["team"] == {"login": login("lea"), "role": "lead", "blind": True}
+    assert len(info["audit_head"]) == 64
+
+
+@pytest.mark.postgres
+def test_the_log_verifies_after_coders_wrote_through_qualcode(qualcode, connect):
+    code, other = code_ids(connect("lea"))
+    qualcode("anna", "tag", "km01:1", code)
+    qualcode("bram", "tag", "km01:2", other)
+    qualcode("anna", "untag", "km01:1", code)
+    status, output = qualcode("rik", "log", "--verify")
+    assert status == 0, output
+    assert output.endswith("triggers: all present\n") and "break" not in output
+
+
+@pytest.mark.sqlite_only("the refusal of an SQLite project")
+@pytest.mark.parametrize("args", [["team"], ["team", "add", "anna", "--role", "coder"], ["team", "blind", "on"],
+                                  ["team", "remove", "anna"]])
+def test_roles_need_a_server_project(project, cli, args):
+    result = cli(*args, "--project", project.path, env={"QUALCODE_PASSWORD": "x"})
+    assert (result.exit_code, result.output) == (2, (
+        "qualcode: error: roles need a PostgreSQL project: this one is an SQLite file, where whoever can open the "
+        "file can change it ('qualcode copy' moves it to a server)\n"))

@@ -227,7 +227,7 @@ class Store:
     def check_version(self) -> int:
         """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
         try:
-            with self.engine.connect() as conn:
+            with self._refusals(None), self.engine.connect() as conn:
                 found = self.schema_version(conn)
         except sa.exc.OperationalError as exc:
             if not self.on_server:
@@ -402,6 +402,7 @@ class Store:
         a snapshot before the write lock is taken, and again inside it only if another writer
         came in between (the chain head moved). Yields the connection and what ``check`` gave."""
         with self.reading() as conn:
+            team.refuse_unless_permitted(conn, action)
             head = team.audit_position(conn) if team.roles_on(conn) else store_log.chain_head(conn)
             checked = check(conn)
         with self.atomic(action, target, detail) as conn:

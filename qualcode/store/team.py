@@ -139,6 +139,8 @@ def login_coder(conn: sa.Connection) -> str | None:
 
 def standing(conn: sa.Connection) -> Standing:
     login = conn.exec_driver_sql("SELECT current_user").scalar()
+    if not conn.exec_driver_sql("SELECT has_table_privilege('meta', 'SELECT')").scalar():
+        return Standing(login=login, role=None, roles_on=True, blind=False)  # a login without a role here
     installed = roles_on(conn)
     if _is_owner(conn):
         role = "owner"
@@ -226,7 +228,7 @@ def install(conn: sa.Connection) -> dict[str, str]:
     groups = {}
     for role in ROLES:
         name = group_role(conn, role)
-        if not conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first():
+        if not login_exists(conn, name):
             conn.exec_driver_sql(f"CREATE ROLE {_quote(name)} NOLOGIN")
         groups[role] = _quote(name)
     from qualcode.store.core import SERVER_WRITE_LOCK  # noqa: PLC0415 - core imports this module
@@ -279,6 +281,10 @@ def _refuse_unless_admin(conn: sa.Connection, what: str) -> None:
                            f"ask whoever ran 'qualcode init --database'")
 
 
+def login_exists(conn: sa.Connection, name: str) -> bool:
+    return conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first() is not None
+
+
 def add_member(conn: sa.Connection, name: str, role: str, password: str | None) -> bool:
     """Give login ``name`` the project's ``role`` (creating the login with ``password`` when it
     does not exist, and the coder row of the same name); a person holds one role per project,
@@ -287,7 +293,7 @@ def add_member(conn: sa.Connection, name: str, role: str, password: str | None) 
     _check_role(role)
     _refuse_unless_admin(conn, "adding a person")
     groups = install(conn)
-    exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first() is not None
+    exists = login_exists(conn, name)
     if exists and name in groups.values():
         raise BadInput(f"{name!r} is one of the project's group roles, not a person; pick the person's own login")
     if not exists:
@@ -342,6 +348,27 @@ def audit_position(conn: sa.Connection) -> int:
     """The last audit entry's id, readable by every role: what a write compares to see whether
     another writer came in between."""
     return conn.exec_driver_sql("SELECT qualcode_audit_position()").scalar()
+
+
+def refuse_blind_coder(conn: sa.Connection, what: str) -> None:
+    """NotPermitted for a coder while the project is blind: ``what`` reads other coders' work."""
+    if not roles_on(conn):
+        return
+    found = standing(conn)
+    if found.blind_coder:
+        raise NotPermitted(f"{what} reads other coders' work, which needs the lead role while the project is "
+                           f"blind; {found.login} is a coder in this project")
+
+
+def refuse_unless_permitted(conn: sa.Connection, action: str) -> None:
+    """NotPermitted before a write the server would refuse this login anyway: a reader's, or a
+    coder's that is not work of their own (so a long check or computation is not done for
+    nothing, and the message names the role)."""
+    if not roles_on(conn):
+        return
+    found = standing(conn)
+    if found.role is None or found.role == "reader" or (found.role == "coder" and action not in CODER_ACTIONS):
+        raise NotPermitted(refusal_text(found, action))
 
 
 def refusal_text(found: Standing, action: str | None) -> str:
