@@ -26,16 +26,18 @@ from qualcode import Project  # noqa: E402 - after the path, so a checkout runs 
 from qualcode.store import (  # noqa: E402
     codings, coders, document_attributes, documents, new_guid, now, reviews, segments, turns,
 )
+from qualcode.store.transfer import continue_sequences  # noqa: E402
 
 WORDS = ("klant werk traject uitkering plan aanpak gesprek collega team regels intake diagnose "
          "werkgever proefplaatsing scholing caseload maatwerk regie sanctie overleg").split()
 CODERS = ("anna", "bram")
 
 
-def build(folder: Path, n_documents: int, n_segments: int, seed: int = 7) -> Project:
-    """A project with the shipped codebook and synthetic interviews, coded by two coders."""
+def build(folder: Path, n_documents: int, n_segments: int, seed: int = 7, database: str | None = None) -> Project:
+    """A project with the shipped codebook and synthetic interviews, coded by two coders (in
+    the empty PostgreSQL ``database`` when given)."""
     rng = random.Random(seed)
-    project = Project.init(folder, codebook=REPO / "codebooks" / "professioneel-handelen.yaml")
+    project = Project.init(folder, codebook=REPO / "codebooks" / "professioneel-handelen.yaml", database=database)
     code_ids = project.codebook().ids()
     stamp = now()
     per_document = n_segments // n_documents
@@ -75,6 +77,7 @@ def build(folder: Path, n_documents: int, n_segments: int, seed: int = 7) -> Pro
         for table, rows in ((documents, doc_rows), (document_attributes, attr_rows), (turns, turn_rows),
                             (segments, seg_rows), (codings, coding_rows), (reviews, review_rows)):
             conn.execute(table.insert(), rows)
+        continue_sequences(conn)
     return project
 
 

@@ -76,14 +76,16 @@ def _copy(source: Store, destination: Store) -> dict[str, int]:
             for rows in _rows_in_order(reading, table):
                 writing.execute(table.insert(), rows)
                 counts[table.name] += len(rows)
-        if destination.on_server:
-            _continue_sequences(writing)
+        continue_sequences(writing)
     return counts
 
 
-def _continue_sequences(conn: sa.Connection) -> None:
-    """PostgreSQL: new rows get ids after the copied ones (explicit ids leave a serial column's
-    sequence where it was)."""
+def continue_sequences(conn: sa.Connection) -> None:
+    """After rows were inserted with their ids (a copy, a bulk build): new rows get ids after
+    them. PostgreSQL only; an explicit id leaves a serial column's sequence where it was,
+    while SQLite takes the next id from the rows themselves."""
+    if conn.dialect.name != "postgresql":
+        return
     for table in metadata.sorted_tables:
         key = list(table.primary_key.columns)
         if len(key) == 1 and isinstance(key[0].type, sa.Integer):
