@@ -390,3 +390,24 @@ def test_roles_need_a_server_project(project, cli, args):
     assert (result.exit_code, result.output) == (2, (
         "qualcode: error: roles need a PostgreSQL project: this one is an SQLite file, where whoever can open the "
         "file can change it ('qualcode copy' moves it to a server)\n"))
+
+
+@pytest.mark.postgres
+def test_the_keyboard_coder_codes_as_the_login_and_shows_no_other_coders_work_while_blind(team_db):
+    from qualcode.tui.coder import CoderApp
+    from test_tui import drive, panel
+
+    with Project(url_as(team_db, "bram")) as bram:
+        bram.tag("km01:1", ["KG"])
+    with Project(url_as(team_db, "anna")) as anna:
+        assert anna.coder() == login("anna")
+        app = CoderApp(anna, anna.worklist(), coder=anna.coder(), show_others=True)
+        shown = drive(app, "slash", *"kd", "enter", "right", "exclamation_mark", *"mooi", "enter",
+                      then=lambda running: panel(running, "#codings"))
+    assert login("bram") not in shown and "KG" not in shown
+    with Project(url_as(team_db, "lea")) as lea:
+        table = lea.codings()
+        rows = {(c, f"{d}:{n}", code) for c, d, n, code in zip(table["coder"], table["document"], table["segment"], table["code"]) if code}
+        memos = lea.memos()
+    assert rows == {(login("bram"), "km01:1", "KG"), (login("anna"), "km01:1", "KD")}
+    assert list(zip(memos["author"], memos["text"])) == [(login("anna"), "mooi")]
