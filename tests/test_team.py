@@ -309,7 +309,8 @@ def test_qualcode_names_the_role_a_command_needs_in_one_line(qualcode, connect):
         f"needs the lead role while the project is blind; {anna} is a coder in this project\n"))
     assert qualcode("anna", "team", "blind", "off") == (2, (
         f"qualcode: error: 'team.blind' needs the lead role; {anna} is a coder in this project\n"))
-    assert qualcode("anna", "log", "--verify")[0] == 2
+    assert qualcode("anna", "log", "--verify") == (2, (
+        f"qualcode: error: {anna} is a coder in this project; reading this needs the lead or reader role\n"))
     assert qualcode("rik", "tag", "km01:1", code) == (2, (
         f"qualcode: error: 'tag' needs the coder or lead role; {rik} is a reader in this project\n"))
     assert qualcode("lea", "team", "blind", "off")[0] == 0

@@ -321,6 +321,8 @@ class Store:
         for version in range(found, SCHEMA_VERSION):
             MIGRATIONS[version](conn)
         self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        if team.roles_on(conn):
+            team.install(conn)  # what a migration added gets the roles' grants and policies
         return found
 
     def _check_chain_tail(self, conn: sa.Connection) -> None:

@@ -372,18 +372,18 @@ def refuse_unless_permitted(conn: sa.Connection, action: str) -> None:
 
 
 def refusal_text(found: Standing, action: str | None) -> str:
-    """One line for a write or read the server refused: who the login is and the role needed."""
+    """One line for a write (``action``) or a read (None) the server refused: who the login is
+    and the role needed."""
     if found.role is None:
         return (f"{found.login} has no role in this project; the project's owner adds one with "
                 f"'qualcode team add {found.login} --role coder' (or lead, or reader)")
-    what = f"'{action}'" if action else "this"
+    if action is None:
+        return f"{found.login} is a {found.role} in this project; reading this needs the lead or reader role"
     if found.role == "coder" and action in CODER_ACTIONS:
         return (f"{found.login} is a coder in this project and writes only their own codings, reviews and memos; "
-                f"{what} for another coder needs the lead role")
-    if action is None:
-        return f"{found.login} is a {found.role} in this project; reading this needs the lead role"
+                f"'{action}' for another coder needs the lead role")
     needed = "coder or lead" if found.role == "reader" and action in CODER_ACTIONS else "lead"
-    return f"{what} needs the {needed} role; {found.login} is a {found.role} in this project"
+    return f"'{action}' needs the {needed} role; {found.login} is a {found.role} in this project"
 
 
 def is_refusal(exc: sa.exc.DBAPIError) -> bool:
