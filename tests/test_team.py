@@ -356,8 +356,8 @@ def test_the_team_listed_added_and_removed_by_the_owner(qualcode, connect):
         f"qualcode: error: {login('bram')} has no role in this project; the project's owner adds one with "
         f"'qualcode team add {login('bram')} --role coder' (or lead, or reader)\n"))
     assert qualcode("anna", "team", "add", "someone", "--role", "coder", env={"QUALCODE_PASSWORD": "x"}) == (2, (
-        f"qualcode: error: adding a person needs the project's owner (a login that may create roles); "
-        f"{login('anna')} may not; ask whoever ran 'qualcode init --database'\n"))
+        f"qualcode: error: adding a person needs the project's owner on a login that may create roles (CREATEROLE), "
+        f"or a superuser; {login('anna')} is neither: ask whoever ran 'qualcode init --database'\n"))
 
 
 @pytest.mark.postgres
@@ -412,3 +412,34 @@ def test_the_keyboard_coder_codes_as_the_login_and_shows_no_other_coders_work_wh
         memos = lea.memos()
     assert rows == {(login("bram"), "km01:1", "KG"), (login("anna"), "km01:1", "KD")}
     assert list(zip(memos["author"], memos["text"])) == [(login("anna"), "mooi")]
+
+
+@pytest.mark.postgres
+def test_an_owner_who_is_no_superuser_sets_up_the_team(postgres_server):
+    """As the README has it: the project's owner owns the database and may create roles."""
+    import sqlalchemy as sa
+
+    owner = login("owner")
+    url = sa.engine.make_url(postgres_server.fresh())
+    with postgres_server.admin.connect() as admin:
+        admin.exec_driver_sql(f'DROP ROLE IF EXISTS "{owner}"')
+        admin.exec_driver_sql(f'CREATE ROLE "{owner}" LOGIN CREATEROLE PASSWORD \'x\'')
+        admin.exec_driver_sql(f'ALTER DATABASE "{url.database}" OWNER TO "{owner}"')
+    as_owner = url.set(username=owner, password="x").render_as_string(hide_password=False)
+    folder = Path(tempfile.mkdtemp(prefix="qualcode-team-"))
+    try:
+        with Project.init(folder / "study", codebook=CODEBOOK, database=as_owner) as made:
+            made.team_add(login("anna"), "coder", PASSWORD.format("anna"))
+            made.set_blind(True)
+            assert made.standing().role == "owner"
+            n_codes = len(made.codes())
+        with Project(url_as(as_owner, "anna")) as anna:
+            assert anna.standing() == store_team.Standing(login("anna"), "coder", roles_on=True, blind=True)
+            assert len(anna.codes()) == n_codes > 0
+    finally:
+        shutil.rmtree(folder)
+        with postgres_server.admin.connect() as admin:
+            admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+            for role in store_team.ROLES:
+                admin.exec_driver_sql(f'DROP ROLE IF EXISTS "{url.database}_{role}"')
+            admin.exec_driver_sql(f'DROP ROLE IF EXISTS "{owner}"')

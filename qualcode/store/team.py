@@ -37,7 +37,7 @@ from qualcode.store.schema import HEAD_KEY, metadata
 
 ROLES = ("coder", "lead", "reader")
 BLIND_KEY = "team.blind"
-ROLES_KEY = "team.roles"  # meta: set when the roles are installed; its value is the group roles' prefix
+ROLES_KEY = "team.roles"  # meta: set when the roles are installed; its value is the group roles' prefix (the database)
 
 # Tables whose rows belong to one person, and the column that names them.
 OWNED_BY = {"codings": "coder", "reviews": "coder", "memos": "author", "audit": "actor"}
@@ -242,6 +242,9 @@ def install(conn: sa.Connection) -> dict[str, str]:
                          "EXECUTE FUNCTION qualcode_audit_chain()")
     for statement in _grants(conn, groups):
         conn.exec_driver_sql(statement)
+    for function in ("qualcode_audit_position()", "qualcode_audit_chain()"):
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+    conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION qualcode_audit_position() TO {', '.join(groups.values())}")
     for table in {*OWNED_BY, *HIDDEN_WHILE_BLIND, "meta"}:
         conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
     for table, name, body in _policies(groups):
@@ -275,10 +278,12 @@ def _may_create_roles(conn: sa.Connection) -> bool:
 
 
 def _refuse_unless_admin(conn: sa.Connection, what: str) -> None:
-    if not _may_create_roles(conn):
+    """Roles are made by the owner of the project's tables (policies and triggers need the
+    owner) on a login that may create roles, or by a superuser."""
+    if not (_is_owner(conn) and _may_create_roles(conn)):
         login = conn.exec_driver_sql("SELECT current_user").scalar()
-        raise NotPermitted(f"{what} needs the project's owner (a login that may create roles); {login} may not; "
-                           f"ask whoever ran 'qualcode init --database'")
+        raise NotPermitted(f"{what} needs the project's owner on a login that may create roles (CREATEROLE), or a "
+                           f"superuser; {login} is neither: ask whoever ran 'qualcode init --database'")
 
 
 def login_exists(conn: sa.Connection, name: str) -> bool:
