@@ -378,6 +378,8 @@ def test_the_log_verifies_after_coders_wrote_through_qualcode(qualcode, connect)
     qualcode("anna", "tag", "km01:1", code)
     qualcode("bram", "tag", "km01:2", other)
     qualcode("anna", "untag", "km01:1", code)
+    tricky = 'zei "ja"\n\tC:\\map café 😀 \x01 \u2028 end'  # hashed by the server as by Python
+    assert qualcode("bram", "memo", "add", tricky, "--segment", "km01:2")[0] == 0
     status, output = qualcode("rik", "log", "--verify")
     assert status == 0, output
     assert output.endswith("triggers: all present\n") and "break" not in output
