@@ -14,7 +14,6 @@ from pathlib import Path
 
 from qualcode.errors import BadInput
 from qualcode.project import Project
-from qualcode.store import PROJECT_FILE
 
 DEMO_MARKER = ".qualcode-demo"
 CODEBOOK = "codebooks/professioneel-handelen.yaml"
@@ -155,15 +154,16 @@ def suggestions_step(project: Project, shown: int = 4) -> str:
 
 
 def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
-    """Build the demo project in ``directory`` and return the project file's path."""
+    """Build the demo project in ``directory`` and return the project's file."""
     directory = Path(directory)
     _prepare(directory)
     codebook = bundled(CODEBOOK)
     with Project.init(directory, codebook=codebook) as project:
+        made = project.path
         top = project.codes().query("depth == 0")
         report(
             "1. project and codebook",
-            f"created {directory / PROJECT_FILE} with {len(project.codebook().ids())} codes from {CODEBOOK}:\n"
+            f"created {project.location} with {len(project.codebook().ids())} codes from {CODEBOOK}:\n"
             + "\n".join(f"   {row.id:<5} {row.name}" for row in top.itertuples()),
         )
         # 2. import the fictional interviews (issue 3)
@@ -217,4 +217,4 @@ def run_demo(directory: str | Path, report: Callable[[str, str], None]) -> Path:
         )
 
     report("done", f"the demo project is in {directory}; try: cd {directory} && qualcode status")
-    return directory / PROJECT_FILE
+    return made

@@ -13,6 +13,7 @@ by stage in ``project_corpus`` (import, documents, segments, quotes), ``project_
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -98,8 +99,6 @@ def open_store(path: str | Path | None = None, **kwargs) -> Store:
 def server_file_text(url: str) -> str:
     """What ``init --database`` writes into the project folder (never a password: those belong
     in ``~/.pgpass`` or ``PGPASSWORD``, where psycopg finds them)."""
-    import json  # noqa: PLC0415
-
     return ("# This qualcode project lives on a PostgreSQL server; every qualcode command run in this\n"
             "# folder opens it. Passwords go in ~/.pgpass or PGPASSWORD, never here.\n"
             f"[database]\nurl = {json.dumps(url_without_password(url))}\n")

@@ -27,10 +27,22 @@ MAKES_PROJECTS = {"tmp_path", "tmp_path_factory", "project", "new_project_file",
 
 
 def pytest_generate_tests(metafunc):
+    """A test that can make a project runs on each backend: SQLite unless it is marked
+    ``postgres`` (about the server), the server unless it is marked ``sqlite_only``."""
     if SERVER and MAKES_PROJECTS & set(metafunc.fixturenames):
-        only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
-        params = [pytest.param("sqlite")] + ([] if only_sqlite else [pytest.param("postgresql", marks=pytest.mark.postgres)])
+        marked = {name for name in ("sqlite_only", "postgres") if metafunc.definition.get_closest_marker(name)}
+        params = ([] if "postgres" in marked else [pytest.param("sqlite")]) + \
+            ([] if "sqlite_only" in marked else [pytest.param("postgresql", marks=pytest.mark.postgres)])
         metafunc.parametrize("backend", params, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    if SERVER:
+        return
+    needs = pytest.mark.skip(reason=f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(needs)
 
 
 class Server:

@@ -48,6 +48,7 @@ def test_log_names_segments_as_doc_n(coded):
 
 # ---- the hash chain: each way of rewriting the log is caught ---------------------------------
 
+import re  # noqa: E402
 import sqlite3  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
@@ -55,14 +56,20 @@ import sqlalchemy as sa  # noqa: E402
 from qualcode.auditlog import GENESIS, entry_hash  # noqa: E402
 from qualcode.errors import BrokenChain  # noqa: E402
 from qualcode.store import audit  # noqa: E402
+from qualcode.store.schema import create_audit_triggers  # noqa: E402
 
 
-def raw(project, *statements):
-    """Rewrite the project file as an insider would, with sqlite3 and no qualcode."""
-    with sqlite3.connect(project.path) as conn:
+def raw(project, *statements, **values):
+    """Rewrite the log as an insider would: plain SQL on the project's database, no qualcode
+    (on PostgreSQL a trigger is dropped from its table)."""
+    with project.store.engine.connect() as conn, conn.begin():
         for statement in statements:
-            conn.execute(statement)
-    conn.close()
+            if project.store.on_server and statement.startswith("DROP TRIGGER"):
+                statement += " ON audit"
+            conn.execute(sa.text(statement), values)
+
+
+SQLITE_SYNTAX = pytest.mark.sqlite_only(reason="SQLite's own INSERT OR REPLACE, which PostgreSQL does not have")
 
 
 def entry(project, entry_id) -> dict:
@@ -91,8 +98,9 @@ def test_an_untouched_log_verifies_and_every_entry_links_to_the_one_before(coded
     assert result.head == rows[-1]["hash"] == coded.status()["audit_head"]
 
 
+@SQLITE_SYNTAX
 def test_insert_or_replace_is_refused_and_caught_when_its_trigger_is_dropped(coded):
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(sa.exc.IntegrityError, match="append-only"):
         raw(coded, "INSERT OR REPLACE INTO audit (id, at, actor, action, target, detail) "
                    "VALUES (5, '2026-01-01T00:00:00+00:00', 'bram', 'coding.add', 'x', '{}')")
     raw(coded, "DROP TRIGGER audit_no_replace",
@@ -124,8 +132,9 @@ def test_a_deleted_entry_is_caught_in_the_middle_and_at_the_end(coded):
 
 def test_a_deleted_last_entry_is_caught_by_the_recorded_head(coded):
     end = last_id(coded)
-    raw(coded, "DROP TRIGGER audit_no_delete", f"DELETE FROM audit WHERE id = {end}",
-        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'no'); END")
+    raw(coded, "DROP TRIGGER audit_no_delete", f"DELETE FROM audit WHERE id = {end}")
+    with coded.store.engine.connect() as conn, conn.begin():
+        create_audit_triggers(conn, ["audit_no_delete"])
     assert verified(coded) == ((end - 1, "entries after it were removed: the project recorded another chain head"), [])
 
 
@@ -135,10 +144,8 @@ def test_an_entry_inserted_in_the_middle_is_caught(coded):
               "detail": '{"code": "KG-REL", "coder": "bram"}', "prev_hash": before["hash"]}
     raw(coded, "DROP TRIGGER audit_no_update", "UPDATE audit SET id = -id WHERE id > 6",
         "UPDATE audit SET id = 1 - id WHERE id < 0")
-    with sqlite3.connect(coded.path) as conn:
-        conn.execute("INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash) VALUES "
-                     "(7, :at, :actor, :action, :target, :detail, :prev_hash, :hash)", {**forged, "hash": entry_hash(forged)})
-    conn.close()
+    raw(coded, "INSERT INTO audit (id, at, actor, action, target, detail, prev_hash, hash) VALUES "
+               "(7, :at, :actor, :action, :target, :detail, :prev_hash, :hash)", **forged, hash=entry_hash(forged))
     assert verified(coded)[0] == (7, "inserted: entry #8 links to the entry before it")
 
 
@@ -148,7 +155,7 @@ def test_an_entry_written_from_python_under_another_name_is_caught(coded):
                                            target="1", detail="{}"))
     end = last_id(coded)
     assert verified(coded)[0] == (end, "changed or written outside qualcode: it carries no hash")
-    with pytest.raises(BrokenChain, match=rf"^{coded.path}: audit entry #{end} does not match its hash; nothing "
+    with pytest.raises(BrokenChain, match=rf"^{re.escape(coded.location)}: audit entry #{end} does not match its hash; nothing "
                                           r"was written; see 'qualcode log --verify', and run this again with "
                                           r"--accept-break to record the break in the log and go on$"):
         coded.tag("km01:1", ["KG-REL"], coder="anna")
@@ -159,7 +166,7 @@ def test_accept_break_records_the_break_and_the_chain_goes_on_from_it(coded, cli
     raw(coded, "DROP TRIGGER audit_no_update", "UPDATE audit SET actor = 'bram' WHERE id = 7")
     refused = cli("tag", "km01:1", "KG-REL", "--coder", "anna", "--project", coded.path)
     assert (refused.exit_code, refused.output) == (1, "qualcode: error: " + (
-        f"{coded.path}: the audit log's append-only trigger audit_no_update is gone; nothing was written; see "
+        f"{coded.location}: the audit log's append-only trigger audit_no_update is gone; nothing was written; see "
         "'qualcode log --verify', and run this again with --accept-break to record the break in the log and go on\n"))
     done = cli("tag", "km01:1", "KG-REL", "--coder", "anna", "--accept-break", "--project", coded.path)
     assert done.exit_code == 0, done.output
@@ -188,6 +195,7 @@ def test_log_verify_names_the_first_break_and_exits_1(coded, cli):
     assert result.output.endswith("qualcode: error: the audit log was tampered with at entry #10: entry #9 before it was removed\n")
 
 
+@pytest.mark.sqlite_only(reason="builds an SQLite file of schema 2 by hand")
 def test_a_project_from_before_the_chain_is_hashed_in_order_by_its_migration(tmp_path):
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as conn:
@@ -223,5 +231,27 @@ def test_a_removed_tail_accepted_by_a_write_is_listed_as_accepted(coded):
     coded.tag("km01:1", ["KG-REL"], coder="anna")
     result = coded.verify_log()
     problem = ("the audit log's append-only trigger audit_no_delete is gone")
-    assert (result.ok, [(b.entry, b.problem, b.accepted_by) for b in result.breaks]) == (True, [(end, problem, end)])
+    accepting = coded.log(action="audit.break")["id"].item()  # SQLite reuses the removed id, a server's sequence goes on
+    assert accepting == (end + 1 if coded.store.on_server else end)
+    assert (result.ok, [(b.entry, b.problem, b.accepted_by) for b in result.breaks]) == (True, [(accepting, problem, accepting)])
     assert result.head == coded.status()["audit_head"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("statement", ["UPDATE audit SET actor = 'bram' WHERE id = 7", "DELETE FROM audit WHERE id = 7",
+                                       "TRUNCATE audit", "TRUNCATE audit CASCADE"])
+def test_the_server_refuses_to_rewrite_the_log(coded, statement):
+    with pytest.raises(sa.exc.IntegrityError, match="the audit log is append-only"):
+        raw(coded, statement)
+    assert verified(coded) == (None, [])
+
+
+@pytest.mark.postgres
+def test_a_disabled_trigger_on_the_server_counts_as_gone(coded):
+    raw(coded, "ALTER TABLE audit DISABLE TRIGGER audit_no_update", "UPDATE audit SET actor = 'bram' WHERE id = 7")
+    assert verified(coded) == ((7, "changed: its fields no longer match its hash"), ["audit_no_update"])
+    with pytest.raises(BrokenChain, match="the audit log's append-only trigger audit_no_update is gone"):
+        coded.tag("km01:1", ["KG-REL"], coder="anna")
+    coded.store.accept_break = True
+    coded.tag("km01:1", ["KG-REL"], coder="anna")
+    assert verified(coded)[1] == [] and coded.verify_log().ok

@@ -101,6 +101,7 @@ def _qde(path) -> str:
     ("encrypted flag", "is encrypted; export the project again without a password"),
     ("bad crc", "cannot be unpacked (Bad CRC-32 for file"),
 ])
+@pytest.mark.sqlite_only(reason="compares the SQLite file's bytes before and after")
 def test_a_damaged_qdpx_is_refused_in_one_line_and_changes_nothing(tmp_path, qdpx, how, problem, cli):
     from qualcode import Project
 

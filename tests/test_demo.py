@@ -2,6 +2,7 @@ import json
 import shutil
 
 from conftest import run_qualcode
+from qualcode.project import SERVER_FILE
 from qualcode.store import PROJECT_FILE
 
 
@@ -12,7 +13,7 @@ def test_demo_builds_the_project_and_can_be_rerun(demo_run, tmp_path):
     assert "== 1. project and codebook" in output
     assert "KV    Knowledge acquisition" in output
     assert output.count("\n== ") == 9 and output.rstrip().endswith(f"cd {built} && qualcode status")
-    assert (built / PROJECT_FILE).is_file()
+    assert (built / PROJECT_FILE).is_file() != (built / SERVER_FILE).is_file()  # the file, or the server file
     assert f"== 8. the methods report\nwrote {built / 'report.html'} (4 figures" in output
     assert (built / "report.html").read_text(encoding="utf-8").count("<figcaption>") == 4
     target = tmp_path / "demo"

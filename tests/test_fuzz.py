@@ -120,6 +120,7 @@ def _project_bytes(project) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(project.glob("qualcode.sqlite*")))
 
 
+@pytest.mark.sqlite_only(reason="compares the SQLite file's bytes before and after each refused file")
 @pytest.mark.parametrize("kind", [".docx", ".vtt", ".txt", ".qdpx", ".yaml", ".csv"])
 def test_mutated_files_are_read_or_refused_in_one_line(materials, target, tmp_path, kind):
     from qualcode.cli import cli

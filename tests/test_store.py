@@ -1,15 +1,32 @@
+import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import run_qualcode
+from conftest import REPO
 from qualcode import Project
 from qualcode.errors import LockTimeout, ProjectNotFound, SchemaTooNew
+from qualcode.project import open_store
 from qualcode.store import PROJECT_FILE, SCHEMA_VERSION, Store, audit, codes, new_guid
+from qualcode.store.core import database_url
+
+SQLITE_FILE = pytest.mark.sqlite_only(reason="about the SQLite file itself: its bytes, pragmas or hand-built old schema")
 
 
+def raw(project, statement):
+    """Change the database behind qualcode's back, as another program would."""
+    with project.store.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql(statement)
+
+
+@SQLITE_FILE
 def test_init_creates_one_sqlite_file_in_wal_mode_with_foreign_keys(tmp_path):
     Project.init(tmp_path / "study").close()
     db = tmp_path / "study" / PROJECT_FILE
@@ -31,10 +48,9 @@ def test_init_refuses_an_existing_project(tmp_path, cli):
 
 
 def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
-    Project.init(tmp_path).close()
-    db = tmp_path / PROJECT_FILE
-    with sqlite3.connect(db) as raw:
-        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    with Project.init(tmp_path) as made:
+        raw(made, "update meta set value = '99' where key = 'schema_version'")
+        db = made.location
     with pytest.raises(SchemaTooNew):
         Project(tmp_path)
     result = cli("status", cwd=tmp_path)
@@ -44,6 +60,7 @@ def test_a_newer_schema_is_refused_with_a_clear_message(tmp_path, cli):
     assert "Traceback" not in result.stderr
 
 
+@SQLITE_FILE
 def test_a_failed_transaction_leaves_the_file_byte_for_byte_unchanged(project):
     project.close()
     before = project.path.read_bytes()
@@ -69,18 +86,19 @@ def test_the_audit_log_is_append_only(project):
 
 
 def test_the_project_is_found_upward_from_the_working_folder(tmp_path, monkeypatch):
-    Project.init(tmp_path / "study").close()
+    made = Project.init(tmp_path / "study")
+    made.close()
     deep = tmp_path / "study" / "notes" / "week1"
     deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
     with Project() as project:
-        assert project.path == tmp_path / "study" / PROJECT_FILE
+        assert project.path == made.path
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ProjectNotFound, match="no qualcode project in"):
         Project()
     monkeypatch.setenv("QUALCODE_PROJECT", str(tmp_path / "study"))
     with Project() as project:
-        assert project.path == tmp_path / "study" / PROJECT_FILE
+        assert project.path == made.path
 
 
 def test_status_counts(project, make_document):
@@ -91,6 +109,7 @@ def test_status_counts(project, make_document):
     assert info["codebook"]["title"] == "Professioneel handelen van klantmanagers"
 
 
+@SQLITE_FILE
 def test_a_non_project_file_is_refused(tmp_path, cli):
     fake = tmp_path / PROJECT_FILE
     fake.write_text("hello")
@@ -116,30 +135,30 @@ def _statements(store: Store) -> list[str]:
 
 def test_a_transaction_reads_the_schema_version_without_inspecting_the_database(project):
     project.close()
-    store = Store.open(project.path)
+    store = open_store(project.path)
     seen = _statements(store)
     with store.atomic("test.one"):
         pass
     with store.atomic("test.two"):
         pass
     store.close()
-    # BEGIN IMMEDIATE goes to the driver directly; then the schema version, the chain tail (last
+    # The lock (BEGIN IMMEDIATE, or the server's advisory lock) goes to the driver directly; then the schema version, the chain tail (last
     # entry, triggers, recorded head), the entry, and the new recorded head.
-    one_write = ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "DELETE", "INSERT"]
+    one_write = ["SELECT", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
     assert seen == one_write * 2
 
 
 def test_an_upgrade_by_a_newer_qualcode_while_open_is_refused_at_the_next_write(project):
     with project.store.atomic("test.before"):
         pass
-    with sqlite3.connect(project.path) as raw:
-        raw.execute("update meta set value = '99' where key = 'schema_version'")
+    raw(project, "update meta set value = '99' where key = 'schema_version'")
     with pytest.raises(SchemaTooNew), project.store.atomic("test.after"):
         pass
 
 
-def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'new.sqlite'}")
+def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path, backend, request):
+    target = request.getfixturevalue("postgres_server").fresh() if backend == "postgresql" else tmp_path / "new.sqlite"
+    store = Store(database_url(target))
     with pytest.raises(RuntimeError), store.atomic("test.fail"):
         raise RuntimeError("halfway")
     with store.atomic("test.again") as conn:
@@ -152,12 +171,10 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path):
 def test_migration_5_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
     from conftest import CODEBOOK
 
-    Project.init(tmp_path, codebook=CODEBOOK).close()
-    db = tmp_path / PROJECT_FILE
-    with sqlite3.connect(db) as raw:
-        raw.execute("alter table codes drop column source")
-        raw.execute("alter table codes drop column codable")
-        raw.execute("update meta set value = '4' where key = 'schema_version'")
+    with Project.init(tmp_path, codebook=CODEBOOK) as made:
+        raw(made, "alter table codes drop column source")
+        raw(made, "alter table codes drop column codable")
+        raw(made, "update meta set value = '4' where key = 'schema_version'")
     with Project(tmp_path) as project:
         with project.store.atomic("test.upgrade") as conn:
             assert project.store.get_meta(conn, "schema_version") == str(SCHEMA_VERSION) == "5"
@@ -172,6 +189,7 @@ V1_CODINGS = """CREATE TABLE codings (id INTEGER NOT NULL, segment_id INTEGER NO
     UNIQUE (segment_id, code_id, coder), UNIQUE (guid))"""
 
 
+@SQLITE_FILE
 def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_every_row(project, make_document):
     from qualcode.store import coding as store_coding
 
@@ -204,19 +222,17 @@ def test_migration_2_turns_a_schema_1_codings_table_into_passages_and_keeps_ever
 
 # ---- writers take the lock up front and wait their turn ---------------------------------------
 
-def _hold_write_lock(path, seconds):
-    """Hold the project's write lock from another connection for ``seconds``, in a thread."""
-    import threading
-
-    held = threading.Event()
+def _hold_write_lock(path, seconds, release=None):
+    """Hold the project's write lock from another connection for ``seconds`` (or until
+    ``release`` is set), in a thread, as another qualcode command would."""
+    held, release = threading.Event(), release or threading.Event()
 
     def hold():
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        held.set()
-        time.sleep(seconds)
-        conn.execute("COMMIT")
-        conn.close()
+        store = open_store(path)
+        with store.locked():
+            held.set()
+            release.wait(seconds)
+        store.close()
 
     thread = threading.Thread(target=hold)
     thread.start()
@@ -241,7 +257,7 @@ def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothin
     project.store.lock_timeout = 1.5
     before = len(project.log())
     holder = _hold_write_lock(project.path, 3)
-    with pytest.raises(LockTimeout, match=rf"^{project.path}: another qualcode command held the project's write "
+    with pytest.raises(LockTimeout, match=rf"^{re.escape(project.location)}: another qualcode command held the project's write "
                                           r"lock for 1.5 s; nothing was written; run this again when it has finished$"):
         project.tag("km01:1", ["KV-LEER"], coder="anna")
     holder.join()
@@ -251,9 +267,63 @@ def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothin
 
 def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document):
     make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
-    holder = _hold_write_lock(project.path, 4)
-    result = run_qualcode("tag", "km01:1", "KV-LEER", "--coder", "anna", "--project", project.path)
+    release = threading.Event()  # the lock is held until the command says it waits, however slow it starts
+    holder = _hold_write_lock(project.path, 120, release)
+    command = subprocess.Popen([sys.executable, "-m", "qualcode", "tag", "km01:1", "KV-LEER", "--coder", "anna",
+                                "--project", str(project.path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    said = command.stderr.readline()
+    release.set()
+    _, rest = command.communicate(timeout=120)
     holder.join()
-    assert (result.returncode, result.stderr) == (
+    assert (command.returncode, said + rest) == (
         0, "qualcode: another qualcode command is writing to this project; waiting for it to finish ...\n")
     assert project.codings(coder="anna")["code"].tolist() == ["KV-LEER"]
+
+
+# ---- a project on a server is found as the file is ----------------------------------------------
+
+@pytest.mark.postgres
+def test_init_on_a_server_writes_the_server_file_and_every_way_of_finding_it_works(tmp_path, cli, monkeypatch,
+                                                                                   postgres_server):
+    from qualcode.project import server_file_text
+    from qualcode.store.core import shown_url
+
+    database = postgres_server.fresh()
+    shown = shown_url(database_url(database))
+    made = cli("init", tmp_path / "study", "--database", database)
+    assert made.output == f"created {shown} (named in {tmp_path / 'study' / 'qualcode.toml'})\n"
+    assert (tmp_path / "study" / "qualcode.toml").read_text(encoding="utf-8") == server_file_text(database)
+    assert not (tmp_path / "study" / PROJECT_FILE).exists()
+    (tmp_path / "study" / "notes").mkdir()
+    found = json.loads(cli("status", "--format", "json", cwd=tmp_path / "study" / "notes").output)
+    assert (found["project"], found["codes"]) == (shown, 0)
+    monkeypatch.setenv("QUALCODE_DATABASE", database)
+    with Project() as by_variable, Project(database) as by_url:
+        assert (by_variable.location, by_url.location, by_url.path, by_url.name) == (shown, shown, None, database.split("/")[-1].split("?")[0])
+    again = cli("init", tmp_path / "other", "--database", database)
+    assert (again.exit_code, again.stderr) == (2, f"qualcode: error: {shown}: this database already holds a qualcode "
+                                                  "project; open it (qualcode.toml or QUALCODE_DATABASE), or create "
+                                                  "the project in an empty database\n")
+    assert not (tmp_path / "other" / "qualcode.toml").exists()
+
+
+@pytest.mark.sqlite_only(reason="puts a server file beside an SQLite file")
+def test_a_folder_with_both_a_file_and_a_server_file_is_refused(tmp_path, cli):
+    Project.init(tmp_path / "study").close()
+    (tmp_path / "study" / "qualcode.toml").write_text('[database]\nurl = "postgresql://db/study"\n')
+    result = cli("status", "--project", tmp_path / "study")
+    assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {tmp_path / 'study'}: holds both qualcode.sqlite "
+                                                    "and qualcode.toml, so it is unclear which project to open; move "
+                                                    "the one not in use elsewhere\n")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('[database]\nurl = "mysql://db/study"\n', "[database] url must be a postgresql:// URL, not 'mysql://db/study'"),
+    ("[database\n", "cannot read the server's URL (Expected ']' at the end of a table declaration (at line 1, column 10)); "
+                    'it should hold [database] with url = "postgresql://HOST/DATABASE"'),
+])
+def test_a_broken_server_file_is_refused_in_one_line(tmp_path, cli, text, problem):
+    (tmp_path / "qualcode.toml").write_text(text)
+    result = cli("status", cwd=tmp_path)
+    assert (result.exit_code, result.stderr) == (2, f"qualcode: error: {tmp_path / 'qualcode.toml'}: {problem}\n")

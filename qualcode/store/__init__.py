@@ -13,7 +13,11 @@ values, coders, documents). The other modules read
   one code from one coder; segment-level reads count the code once;
 - ``memo``: the one INSERT of memos, memo reads; ``codebook``: codes read, loaded and evolved;
 - ``transcript`` (import, documents, the project's unit), ``matrix``, ``suggest``, ``copies``
-  (merge), ``exchange`` (REFI-QDA export), ``log`` (the audit log read back).
+  (merge), ``exchange`` (REFI-QDA export), ``log`` (the audit log read back), ``transfer`` (a
+  whole project copied to another database, SQLite or PostgreSQL, either way).
+
+A project lives in an SQLite file or a PostgreSQL database (``Store.open(path_or_url)``); the
+backends differ only in ``core``'s engine set-up and write lock and ``schema``'s audit triggers.
 
 Outside this package no module imports SQLAlchemy or names a table (``tests/test_layout.py``).
 The names below are kept here for scripts and benchmarks that build projects in bulk.

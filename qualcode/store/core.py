@@ -36,7 +36,7 @@ from qualcode.store import log as store_log
 from qualcode.store import team
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
-    missing_audit_triggers, segments, turns,
+    missing_audit_triggers, project_tables, segments, turns,
 )
 
 PROJECT_FILE = "qualcode.sqlite"
@@ -88,6 +88,7 @@ def shown_url(url: str) -> str:
         return url.removeprefix("sqlite:///")
     parsed = sa.engine.make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=True)
+
 
 def now() -> str:
     """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
@@ -174,8 +175,8 @@ class Store:
 
     @property
     def database_name(self) -> str:
-        """The server database's name, or the SQLite file's folder name."""
-        return self.engine.url.database if self.on_server else Path(self.where).parent.name
+        """The database's name on its server (for SQLite: the file)."""
+        return self.engine.url.database
 
     @property
     def on_server(self) -> bool:
@@ -188,10 +189,16 @@ class Store:
         if not is_server_url(target) and Path(target).exists():
             raise BadFile(target, "a project already exists here; open it instead of creating it")
         store = cls(database_url(target), **kwargs)
-        if store.on_server and store.check_version() > 0:
-            store.close()
-            raise BadInput(f"{store.where}: this database already holds a qualcode project; open it "
-                           f"(qualcode.toml or QUALCODE_DATABASE), or create an empty database for a new one")
+        if store.on_server:
+            store.check_version()  # a server that cannot be reached says so in one line
+            with store.reading() as conn:
+                present = project_tables(conn)
+            if present:
+                store.close()
+                holds = ("a qualcode project; open it (qualcode.toml or QUALCODE_DATABASE), or"
+                         if "meta" in present else f"tables of qualcode's names ({', '.join(present)});")
+                raise BadInput(f"{store.where}: this database already holds {holds} create the project in an "
+                               f"empty database")
         with store.atomic("init", store.where) as conn:
             conn.execute(meta.insert(), [{"key": "created_at", "value": now()}])
         return store
@@ -461,8 +468,10 @@ class Store:
         return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
 
     def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
-        conn.execute(meta.delete().where(meta.c.key == key))
-        conn.execute(meta.insert(), [{"key": key, "value": value}])
+        """One statement when the key is there (every write sets the chain head: on a server
+        each statement is a round trip inside the write lock)."""
+        if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+            conn.execute(meta.insert(), [{"key": key, "value": value}])
 
     def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
                      guid: str | None = None, log: bool = True) -> bool:

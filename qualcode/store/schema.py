@@ -241,6 +241,12 @@ def missing_audit_triggers(conn: sa.Connection) -> list[str]:
     return [name for name in audit_triggers(conn) if name not in present]
 
 
+def project_tables(conn: sa.Connection) -> list[str]:
+    """The project's tables a database already has (none: a new project or a copy may go in)."""
+    present = set(sa.inspect(conn).get_table_names())
+    return [table.name for table in metadata.sorted_tables if table.name in present]
+
+
 def _create_schema_v1(conn: sa.Connection) -> None:
     metadata.create_all(conn)
     create_audit_triggers(conn, ["audit_no_update", "audit_no_delete"])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qualcode.errors import BadFile, BadInput
 from qualcode.store.core import Store, database_url, is_server_url
-from qualcode.store.schema import SCHEMA_VERSION, codes, create_audit_triggers, metadata
+from qualcode.store.schema import SCHEMA_VERSION, codes, create_audit_triggers, metadata, project_tables
 
 BATCH = 5000  # rows per INSERT: bounded memory on large projects, few round trips to a server
 
@@ -40,12 +40,6 @@ def _rows_in_order(conn: sa.Connection, table: sa.Table):
         yield ready
 
 
-def holds_tables(conn: sa.Connection) -> list[str]:
-    """The project tables a database already has (none: it may receive a copy)."""
-    present = set(sa.inspect(conn).get_table_names())
-    return [table.name for table in metadata.sorted_tables if table.name in present]
-
-
 def copy_project(source: Store, target: str | Path) -> dict[str, int]:
     """Copy every row of ``source`` into the new file or empty database ``target``; returns rows
     per table."""
@@ -65,7 +59,7 @@ def _copy(source: Store, destination: Store) -> dict[str, int]:
         found = source.schema_version(reading)
         if found != SCHEMA_VERSION:
             raise BadInput(f"{source.where}: schema {found}, not {SCHEMA_VERSION}; open it once with this qualcode first")
-        present = holds_tables(writing)
+        present = project_tables(writing)
         if present:
             raise BadInput(f"{destination.where}: not empty (holds {', '.join(present)}); copy into a new "
                            f"folder or an empty database")
