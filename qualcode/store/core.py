@@ -166,7 +166,9 @@ class Store:
     # version with one small query instead of inspecting the database each time.
     _has_meta: bool = field(default=False, init=False, repr=False)
     # The server keeps the audit chain (a PostgreSQL project with roles, qualcode.store.team):
-    # the running write appends its entries without hashes and the server chains them.
+    # writes append their entries without hashes and the server chains them. Read once, when the
+    # store opens; a store opened before the roles were installed goes on chaining itself, which
+    # the server checks entry by entry (only an owner or a lead can have opened one).
     _server_chains: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
@@ -236,6 +238,7 @@ class Store:
         try:
             with self._refusals(None), self.engine.connect() as conn:
                 found = self.schema_version(conn)
+                self._server_chains = bool(found) and team.roles_on(conn)
         except sa.exc.OperationalError as exc:
             if not self.on_server:
                 raise
@@ -372,7 +375,6 @@ class Store:
         """
         with self._refusals(action), self.locked() as conn:
             migrated_from = self._migrate(conn)
-            self._server_chains = team.roles_on(conn)
             self._check_chain_tail(conn)
             if migrated_from is not None:
                 self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
@@ -411,8 +413,9 @@ class Store:
         a snapshot before the write lock is taken, and again inside it only if another writer
         came in between (the chain head moved). Yields the connection and what ``check`` gave."""
         with self.reading() as conn:
-            team.refuse_unless_permitted(conn, action)
-            head = team.audit_position(conn) if team.roles_on(conn) else store_log.chain_head(conn)
+            if self._server_chains:
+                team.refuse_unless_permitted(conn, action)
+            head = team.audit_position(conn) if self._server_chains else store_log.chain_head(conn)
             checked = check(conn)
         with self.atomic(action, target, detail) as conn:
             yield conn, (checked if self.head_at_lock == head else check(conn))

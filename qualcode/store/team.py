@@ -368,9 +368,7 @@ def refuse_blind_coder(conn: sa.Connection, what: str) -> None:
 def refuse_unless_permitted(conn: sa.Connection, action: str) -> None:
     """NotPermitted before a write the server would refuse this login anyway: a reader's, or a
     coder's that is not work of their own (so a long check or computation is not done for
-    nothing, and the message names the role)."""
-    if not roles_on(conn):
-        return
+    nothing, and the message names the role). Only on a project with roles."""
     found = standing(conn)
     if found.role is None or found.role == "reader" or (found.role == "coder" and action not in CODER_ACTIONS):
         raise NotPermitted(refusal_text(found, action))
