@@ -5,6 +5,7 @@ Server tests (marked ``postgres``) need ``QUALCODE_TEST_POSTGRES`` to name a log
 databases and roles (``.ci/run`` starts a throwaway server) and are skipped without it.
 """
 
+import json
 import shutil
 import tempfile
 import uuid
@@ -108,7 +109,8 @@ def write_as(db, name: str, segment: int, code: str) -> None:
     db.execute("INSERT INTO codings (segment_id, code_id, coder, created_at, origin, guid) "
                "VALUES (%s, %s, %s, 'now', 'manual', %s)", (segment, code, who, str(uuid.uuid4())))
     db.execute("INSERT INTO memos (target_type, target_id, author, text, created_at, updated_at, guid) "
-               "VALUES ('segment', %s, %s, %s, 'now', 'now', %s)", (str(segment), who, f"memo of {name}", str(uuid.uuid4())))
+               "VALUES ('segment', %s, %s, %s, 'now', 'now', %s)",
+               (str(segment), who, f"memo of {name}", str(uuid.uuid4())))
     db.execute("INSERT INTO audit (at, actor, action, target, detail) VALUES ('now', %s, 'coding.add', %s, %s)",
                (who, str(segment), f'{{"code": "{code}"}}'))
 
@@ -193,7 +195,8 @@ def test_a_coder_does_not_edit_the_codebook_nor_lift_blindness(connect):
                          "exclusive, guid) VALUES ('NEW', 0, 'n', '', '', '', '[]', '[]', false, 'g')") == "42501"
     assert refused(anna, "DELETE FROM codes") == "42501"
     assert refused(anna, "UPDATE meta SET value = 'off' WHERE key = %s", (store_team.BLIND_KEY,)) == "42501"
-    assert refused(anna, "INSERT INTO coders (name, kind, created_at, guid) VALUES ('x', 'human', 'now', 'g')") == "42501"
+    assert refused(anna, "INSERT INTO coders (name, kind, created_at, guid) "
+                         "VALUES ('x', 'human', 'now', 'g')") == "42501"
     assert refused(anna, "DELETE FROM documents") == "42501"
 
 
@@ -270,11 +273,10 @@ def qualcode(cli, team_db):
 
 
 def codings_of(qualcode, name) -> set[tuple[str, str, str]]:
-    import json
-
     status, output = qualcode(name, "codings", "--format", "json")
     assert status == 0, output
-    return {(row["coder"], f'{row["document"]}:{row["segment"]}', row["code"]) for row in json.loads(output) if row["code"]}
+    return {(row["coder"], f'{row["document"]}:{row["segment"]}', row["code"])
+            for row in json.loads(output) if row["code"]}
 
 
 @pytest.mark.postgres
@@ -287,9 +289,9 @@ def test_qualcode_as_a_coder_tags_memos_and_reads_only_their_own_while_blind(qua
     assert codings_of(qualcode, "anna") == {(login("anna"), "km01:1", code)}
     assert codings_of(qualcode, "lea") == {(login("anna"), "km01:1", code), (login("bram"), "km01:1", other)}
     status, output = qualcode("anna", "memo", "list", "--format", "json")
-    assert status == 0 and [memo["text"] for memo in __import__("json").loads(output)] == ["mijn idee"]
+    assert status == 0 and [memo["text"] for memo in json.loads(output)] == ["mijn idee"]
     status, output = qualcode("anna", "log", "--format", "json")
-    assert {entry["actor"] for entry in __import__("json").loads(output)} == {login("anna")}
+    assert {entry["actor"] for entry in json.loads(output)} == {login("anna")}
 
     assert qualcode("lea", "team", "blind", "off") == (0, "blind coding off\n")
     assert codings_of(qualcode, "anna") == codings_of(qualcode, "lea")
@@ -327,13 +329,11 @@ def test_a_lead_edits_the_codebook_and_measures_agreement_while_blind(qualcode, 
     assert qualcode("lea", "codes", "add", "NIEUW", "--name", "Nieuwe code")[0] == 0
     status, output = qualcode("lea", "agreement", "--format", "json", "--codes", code)
     assert status == 0, output
-    assert __import__("json").loads(output)["coders"] == [login("anna"), login("bram")]
+    assert json.loads(output)["coders"] == [login("anna"), login("bram")]
 
 
 @pytest.mark.postgres
 def test_the_team_listed_added_and_removed_by_the_owner(qualcode, connect):
-    import json
-
     code, _ = code_ids(connect("lea"))
     qualcode("anna", "tag", "km01:1", code)
     status, output = qualcode(None, "team", "list", "--format", "json")
@@ -367,7 +367,7 @@ def test_status_says_who_you_are_and_hides_the_chain_head_from_a_coder(qualcode)
     assert "audit log head (the server keeps it)\n" in output
     assert f"team      you are {login('anna')} (coder); blind coding on\n" in output
     status, output = qualcode("lea", "status", "--format", "json")
-    info = __import__("json").loads(output)
+    info = json.loads(output)
     assert info["team"] == {"login": login("lea"), "role": "lead", "blind": True}
     assert len(info["audit_head"]) == 64
 
@@ -410,7 +410,8 @@ def test_the_keyboard_coder_codes_as_the_login_and_shows_no_other_coders_work_wh
     assert login("bram") not in shown and "KG" not in shown
     with Project(url_as(team_db, "lea")) as lea:
         table = lea.codings()
-        rows = {(c, f"{d}:{n}", code) for c, d, n, code in zip(table["coder"], table["document"], table["segment"], table["code"]) if code}
+        rows = {(c, f"{d}:{n}", code) for c, d, n, code
+                in zip(table["coder"], table["document"], table["segment"], table["code"]) if code}
         memos = lea.memos()
     assert rows == {(login("bram"), "km01:1", "KG"), (login("anna"), "km01:1", "KD")}
     assert list(zip(memos["author"], memos["text"])) == [(login("anna"), "mooi")]

@@ -12,7 +12,8 @@ ROLES = ("coder", "lead", "reader")  # qualcode.store.team.ROLES, here so --help
 
 @click.group(invoke_without_command=True)
 @click.option("--project", "project_path", metavar="PATH", help="Project folder, file or server URL (for the list).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", help="Output format of the list.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              help="Output format of the list.")
 @click.pass_context
 def team(ctx, project_path, fmt):
     """Who is who on a PostgreSQL project, and blind coding; the server enforces both.
@@ -48,8 +49,8 @@ def list_team(project, fmt):
         emit_json({"blind": found.blind, "you": {"login": found.login, "role": found.role}, "people": people})
         return
     click.echo(f"blind coding {'on' if found.blind else 'off'}; you are {found.login} ({found.role or 'no role'})")
-    rows = [{"name": p["name"], "role": p["role"], "coder": "yes" if p["coder"] else "", "last activity": p["last_activity"] or ""}
-            for p in people]
+    rows = [{"name": p["name"], "role": p["role"], "coder": "yes" if p["coder"] else "",
+             "last activity": p["last_activity"] or ""} for p in people]
     emit(rows, "table", empty="nobody has a role yet: qualcode team add NAME --role coder")
 
 

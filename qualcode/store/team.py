@@ -213,7 +213,8 @@ def _grants(conn: sa.Connection, groups: dict[str, str]) -> list[str]:
     sequences = {table: conn.exec_driver_sql("SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": table}).scalar()
                  for table in serial}
     grants.append(f"GRANT USAGE ON SEQUENCE {', '.join(sequences.values())} TO {lead}")
-    grants.append(f"GRANT USAGE ON SEQUENCE {', '.join(s for t, s in sequences.items() if t in CODER_WRITES)} TO {coder}")
+    coder_sequences = ", ".join(name for table, name in sequences.items() if table in CODER_WRITES)
+    grants.append(f"GRANT USAGE ON SEQUENCE {coder_sequences} TO {coder}")
     return grants
 
 
@@ -342,7 +343,8 @@ def set_blind(conn: sa.Connection, on: bool) -> None:
     """Make the project blind (coders see only their own work) or lift it; a lead's write."""
     require_server(conn)
     if not roles_on(conn):
-        raise BadInput("blind coding on the server needs the roles: add the team first ('qualcode team add NAME --role coder')")
+        raise BadInput("blind coding on the server needs the roles: add the team first "
+                       "('qualcode team add NAME --role coder')")
     found = standing(conn)
     if found.role not in ("lead", "owner"):
         raise NotPermitted(refusal_text(found, "team.blind"))
