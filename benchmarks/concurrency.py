@@ -10,7 +10,7 @@ against what each writer was told: its actions in the audit log, its codings and
 replayed from the start, must give exactly the codings, review marks and memos the tables hold.
 Reports latency per action (issue 18's target: tag p95 <= 50 ms with 8 coders on a server).
 
-    python benchmarks/concurrency.py [--duration 60] [--writers 3] [--documents 10] [--database URL]
+    python benchmarks/concurrency.py [--duration 60] [--writers 3] [--documents 10] [--database URL] [--think 0.5]
 """
 
 import argparse
@@ -59,7 +59,7 @@ def _percentile(values: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1) if ordered else 0.0
 
 
-def writer(path: str, coder: str, n_documents: int, duration: float, seed: int, start, results) -> None:
+def writer(path: str, coder: str, n_documents: int, duration: float, seed: int, start, results, think: float = 0.0) -> None:
     """Tag, untag, review, memo and apply at random for ``duration`` seconds from the common
     start; report what was acknowledged and how long each call took."""
     import pandas  # noqa: PLC0415 - before the clock starts; apply takes a DataFrame
@@ -72,6 +72,7 @@ def writer(path: str, coder: str, n_documents: int, duration: float, seed: int, 
     done, failed, latencies = Counter(), [], {}
     codings, reviewed = set(), set()
     while time.monotonic() < until:
+        time.sleep(rng.uniform(0, 2 * think))
         document, segment = f"doc{rng.randrange(n_documents):02d}", rng.randrange(1, SEGMENTS + 1)
         ref = f"{document}:{segment}"
         action = rng.choice(("tag", "tag", "untag", "review", "memo", "apply"))
@@ -180,13 +181,13 @@ def log_matches_data(path: Path) -> bool:
     return replayed == held
 
 
-def run(duration: float, n_writers: int, n_documents: int, database: str | None = None) -> dict:
+def run(duration: float, n_writers: int, n_documents: int, database: str | None = None, think: float = 0.0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = build(Path(tmp) / "study", n_documents, database)
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         start = context.Barrier(n_writers + 1)  # all begin together, once started and warm
-        processes = [context.Process(target=writer, args=(str(path), f"coder{i}", n_documents, duration, i, start, results))
+        processes = [context.Process(target=writer, args=(str(path), f"coder{i}", n_documents, duration, i, start, results, think))
                      for i in range(n_writers)]
         processes.append(context.Process(target=reader, args=(str(path), duration, start, results)))
         for process in processes:
@@ -206,6 +207,7 @@ def run(duration: float, n_writers: int, n_documents: int, database: str | None 
     return {
         "backend": "postgresql" if database else "sqlite",
         "duration_s": duration,
+        "think_s": think,
         "latency_ms": {action: {"calls": len(values), "p50": _percentile(values, 0.5), "p95": _percentile(values, 0.95),
                                 "max": round(max(values), 1)} for action, values in sorted(timings.items())},
         "writers": {name: {k: v for k, v in item.items() if k not in ("coder", "codings", "reviewed", "latencies_ms")}
@@ -227,8 +229,10 @@ def main(argv=None) -> int:
     parser.add_argument("--writers", type=int, default=3)
     parser.add_argument("--documents", type=int, default=10)
     parser.add_argument("--database", metavar="URL", help="An empty PostgreSQL database to build the project in.")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="Mean seconds a coder pauses between writes (default 0: write back to back).")
     args = parser.parse_args(argv)
-    report = run(args.duration, args.writers, args.documents, args.database)
+    report = run(args.duration, args.writers, args.documents, args.database, args.think)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0 if report["all_stored"] and not report["writes_failed"] and not report["reads_failed"] else 1
 

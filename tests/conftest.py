@@ -22,6 +22,7 @@ CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
 TRANSCRIPTS = REPO / "transcripts"
 POSTGRES_ENV = "QUALCODE_TEST_POSTGRES"
 SERVER = os.environ.get(POSTGRES_ENV)
+NEEDS_SERVER = f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)"
 # A test with one of these can make a project, so it runs on every backend.
 MAKES_PROJECTS = {"tmp_path", "tmp_path_factory", "project", "new_project_file", "demo_run"}
 
@@ -39,7 +40,7 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(config, items):
     if SERVER:
         return
-    needs = pytest.mark.skip(reason=f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)")
+    needs = pytest.mark.skip(reason=NEEDS_SERVER)
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(needs)
@@ -91,7 +92,7 @@ class Server:
 @pytest.fixture(scope="session")
 def postgres_server():
     if not SERVER:
-        pytest.skip(f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)")
+        pytest.skip(NEEDS_SERVER)
     server = Server.current = Server(SERVER)
     yield server
     server.close()

@@ -67,14 +67,16 @@ def test_no_project_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr == (
         f"qualcode: error: no qualcode project in {tmp_path.resolve()} or above; run 'qualcode init' here, "
-        "or pass --project PATH (or set QUALCODE_PROJECT)\n"
+        "or pass --project PATH (or set QUALCODE_PROJECT, or QUALCODE_DATABASE for a server)\n"
     )
 
 
-def test_init_then_status_as_json(tmp_path, cli):
+def test_init_then_status_as_json(tmp_path, cli, backend):
     created = cli("init", tmp_path / "study", "--codebook", CODEBOOK)
-    assert created.stdout == f"created {tmp_path / 'study' / 'qualcode.sqlite'} with 63 codes from {CODEBOOK}\n"
     status = json.loads(cli("status", "--format", "json", "--project", tmp_path / "study").stdout)
+    where = (tmp_path / "study" / "qualcode.sqlite" if backend == "sqlite"
+             else f"{status['project']} (named in {tmp_path / 'study' / 'qualcode.toml'})")
+    assert created.stdout == f"created {where} with 63 codes from {CODEBOOK}\n"
     assert (status["documents"], status["codes"], status["coders"]) == (0, 63, {})
 
 

@@ -27,7 +27,7 @@ def init(directory, codebook, database):
 
     with Project.init(directory, codebook=codebook, database=database) as project:
         n_codes = project.status()["codes"]
-        where = project.location if database is None else f"{project.location} (named in {project.path})"
+        where = project.location if project.location == str(project.path) else f"{project.location} (named in {project.path})"
         click.echo(f"created {where}" + (f" with {n_codes} codes from {codebook}" if codebook else ""))
 
 
