@@ -88,6 +88,11 @@ class InvalidRows(BadInput):
         )
 
 
+class NotPermitted(BadInput):
+    """The database server refused a read or write to this login's role (a PostgreSQL project
+    with roles); says the role it needs."""
+
+
 class DatabaseUnavailable(QualcodeError):
     """The project's database server cannot be reached or refuses the login."""
 

@@ -24,11 +24,13 @@ from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
 from qualcode.project_pseudonym import PseudonymMethods
+from qualcode.project_team import TeamMethods
 from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_password
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import erase as store_erase
 from qualcode.store import log as store_log
+from qualcode.store import team as store_team
 from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import segmentation_unit
 
@@ -126,7 +128,7 @@ def _new_project(folder: Path, database: str | None, make) -> Path:
     return target
 
 
-class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
+class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, TeamMethods):
     """An open qualcode project (one SQLite file, or one PostgreSQL database)."""
 
     def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
@@ -194,12 +196,13 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
 
     def coder(self, explicit: str | None = None) -> str | None:
         """Who is coding: ``explicit``, else the one given at opening, else ``QUALCODE_CODER``,
-        else the coder this project remembers; None if nobody was ever named."""
+        else (a server project with roles) the login, else the coder this project remembers; None
+        if nobody was ever named."""
         name = explicit or self._coder or os.environ.get(CODER_ENV)
         if name:
             return name
         with self.store.reading() as conn:
-            return self.store.get_meta(conn, "default_coder")
+            return store_team.login_coder(conn) or self.store.get_meta(conn, "default_coder")
 
     def remember_coder(self, name: str) -> None:
         """Remember ``name`` as this project's coder, so the next session need not ask."""
@@ -307,13 +310,15 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
     def status(self) -> dict:
         """Counts a researcher checks first: documents, segments, codes, codings per coder (with
         those from accepted suggestions), codings that break an exclusive group, codings on codes
-        that only group others, and the audit chain head, which names this state of the project
-        in a report."""
+        that only group others, the audit chain head, which names this state of the project in
+        a report (None for a coder on a server project with roles), and on such a project who
+        you are and whether it is blind."""
         with self.store.reading() as conn:
             counts = store_coding.project_counts(conn)
             head = store_log.chain_head(conn)
             title = self.store.get_meta(conn, "codebook.title") or ""
             version = self.store.get_meta(conn, "codebook.version") or ""
+            team = store_team.standing(conn) if store_team.roles_on(conn) else None
         n_segments = counts["segments"]
         return {
             "project": self.location,
@@ -329,4 +334,5 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods):
             "audit_head": head,
             "exclusive_violations": self.exclusive_violations(),
             "codings_on_groups": self.codings_on_groups(),
+            "team": team and {"login": team.login, "role": team.role, "blind": team.blind},
         }

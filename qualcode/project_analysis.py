@@ -19,6 +19,7 @@ from qualcode.store import decision as store_decision
 from qualcode.store import log as store_log
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
+from qualcode.store import team as store_team
 
 
 class AnalysisMethods:
@@ -179,6 +180,7 @@ class AnalysisMethods:
         """The chosen coders, the unit table (segments x coders) and the segment rows it covers."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
+        store_team.refuse_blind_coder(conn, "comparing coders (agreement, disagreements, consensus)")
         names = agreement_mod.choose_coders(coders, store_coding.coder_names(conn), store_coding.reviewing_coders(conn))
         rows = store_segment.segment_rows(conn, Selection.of(attributes=attributes))
         ids = [row["segment_id"] for row in rows] if attributes else None

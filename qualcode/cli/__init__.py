@@ -25,6 +25,7 @@ COMMANDS = {
     "demo": ("project:demo", "Run the whole pipeline on the bundled samples."),
     "copy": ("project:copy", "Copy a project whole: SQLite <-> PostgreSQL server."),
     "codebook": ("codebook:codebook", "Check, show, load or export the codebook."),
+    "team": ("team:team", "Who is who on a server project: roles and blind coding."),
     # import and look (issue 3)
     "import": ("ingest:import_", "Import transcripts (.docx .md .txt .vtt .srt) or REFI-QDA."),
     "inspect": ("inspect:inspect", "Show the detected layout and speakers; writes nothing."),

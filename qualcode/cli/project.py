@@ -77,7 +77,11 @@ def status(project, fmt):
     click.echo(f"project   {info['project']}")
     click.echo(f"codebook  {book['title'] or '(none)'} {book['version']}".rstrip())
     click.echo(f"documents {info['documents']}   segments {info['segments']}   codes {info['codes']}   codings {info['codings']}")
-    click.echo(f"audit log head {info['audit_head'] or '(empty)'}")
+    click.echo(f"audit log head {info['audit_head'] or ('(the server keeps it)' if info['team'] else '(empty)')}")
+    if info["team"]:
+        you = info["team"]
+        click.echo(f"team      you are {you['login']} ({you['role'] or 'no role'}); blind coding "
+                   f"{'on' if you['blind'] else 'off'}")
     rows = [
         {"coder": name, "kind": c["kind"], "codings": c["codings"], "from suggestions": c["from_suggestions"],
          "reviewed": c["reviewed"],

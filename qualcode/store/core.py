@@ -31,10 +31,11 @@ from sqlalchemy import event
 
 from qualcode import auditlog
 from qualcode.errors import (
-    BadFile, BadInput, BrokenChain, DatabaseUnavailable, LockTimeout, ProjectNotFound, SchemaTooNew,
+    BadFile, BadInput, BrokenChain, DatabaseUnavailable, LockTimeout, NotPermitted, ProjectNotFound, SchemaTooNew,
 )
 from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
+from qualcode.store import team
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
     missing_audit_triggers, project_tables, segments, turns,
@@ -176,6 +177,11 @@ class Store:
     # Once the meta table is known to exist (it is never dropped), transactions read the schema
     # version with one small query instead of inspecting the database each time.
     _has_meta: bool = field(default=False, init=False, repr=False)
+    # The server keeps the audit chain (a PostgreSQL project with roles, qualcode.store.team):
+    # writes append their entries without hashes and the server chains them. Read once, when the
+    # store opens; a store opened before the roles were installed goes on chaining itself, which
+    # the server checks entry by entry (only an owner or a lead can have opened one).
+    _server_chains: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self):
         lock = self._take_server_lock if self.url.startswith("postgresql") else self._take_write_lock
@@ -244,8 +250,9 @@ class Store:
     def check_version(self) -> int:
         """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
         try:
-            with self.engine.connect() as conn:
+            with self._refusals(None), self.engine.connect() as conn:
                 found = self.schema_version(conn)
+                self._server_chains = bool(found) and team.roles_on(conn)
         except sa.exc.OperationalError as exc:
             if not self.on_server:
                 raise
@@ -338,12 +345,18 @@ class Store:
         for version in range(found, SCHEMA_VERSION):
             MIGRATIONS[version](conn)
         self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+        if team.roles_on(conn):
+            team.install(conn)  # what a migration added gets the roles' grants and policies
         return found
 
     def _check_chain_tail(self, conn: sa.Connection) -> None:
         """Refuse to append after a broken chain tail (BrokenChain), or with ``accept_break``
         restore the triggers and record the break (and every break a full walk finds, so the
-        entry accepts only what it names) as the entry the chain goes on from."""
+        entry accepts only what it names) as the entry the chain goes on from. When the server
+        keeps the chain, a coder may not read its hashes: the write notes only where the log is."""
+        if self._server_chains:
+            self.head_at_lock = team.audit_position(conn)
+            return
         last = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(1)).mappings().first()
         last = dict(last) if last else None
         missing = missing_audit_triggers(conn)
@@ -374,7 +387,7 @@ class Store:
         the body logs its own entries, or only a migration when opening an older project); the body may log finer steps with :meth:`log`. Validate before, not inside: the lock is held
         until the block ends.
         """
-        with self.locked() as conn:
+        with self._refusals(action), self.locked() as conn:
             migrated_from = self._migrate(conn)
             self._check_chain_tail(conn)
             if migrated_from is not None:
@@ -384,7 +397,8 @@ class Store:
             if action is not None:
                 self.log(conn, action, target, detail or {})
             yield conn
-            self.set_meta(conn, HEAD_KEY, self._head)
+            if not self._server_chains:
+                self.set_meta(conn, HEAD_KEY, self._head)
         self._has_meta = True
 
     @contextmanager
@@ -413,14 +427,30 @@ class Store:
         a snapshot before the write lock is taken, and again inside it only if another writer
         came in between (the chain head moved). Yields the connection and what ``check`` gave."""
         with self.reading() as conn:
-            head, checked = store_log.chain_head(conn), check(conn)
+            if self._server_chains:
+                team.refuse_unless_permitted(conn, action)
+            head = team.audit_position(conn) if self._server_chains else store_log.chain_head(conn)
+            checked = check(conn)
         with self.atomic(action, target, detail) as conn:
             yield conn, (checked if self.head_at_lock == head else check(conn))
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
+        with self._refusals(None), self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def _refusals(self, action: str | None) -> Iterator[None]:
+        """The server's refusal of a read or write to this login's role (grants and row-level
+        policies of :mod:`qualcode.store.team`) as one NotPermitted naming the role needed."""
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            if not team.is_refusal(exc):
+                raise
+            with self.engine.connect() as conn:
+                found = team.standing(conn)
+            raise NotPermitted(team.refusal_text(found, action)) from None
 
     def acting(self) -> str:
         """Who a change is attributed to: the coder, else the operating-system user."""
@@ -439,9 +469,11 @@ class Store:
         for batch in in_batches(entries):
             rows = []
             for action, target, detail in batch:
-                row = {"at": stamp, "actor": actor, "action": action, "target": str(target), "prev_hash": self._head,
+                row = {"at": stamp, "actor": actor, "action": action, "target": str(target),
                        "detail": auditlog.encode_detail(detail)}
-                row["hash"] = self._head = auditlog.entry_hash(row)
+                if not self._server_chains:
+                    row["prev_hash"] = self._head
+                    row["hash"] = self._head = auditlog.entry_hash(row)
                 rows.append(row)
             conn.execute(audit.insert(), rows)
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from qualcode import auditlog
-from qualcode.store import schema
+from qualcode.auditlog import LOG_COLUMNS
+from qualcode.store import schema, team
 from qualcode.store.schema import (
     HEAD_KEY, audit, create_audit_triggers, drop_audit_triggers, meta, missing_audit_triggers,
 )
@@ -25,7 +26,7 @@ REWRITE_ACTION = "audit.rewrite"
 def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | None = None) -> list[dict]:
     """Audit entries oldest first, from ``since`` (the store's time format) on; ``action`` is a
     prefix ('coding' matches coding.add and coding.delete)."""
-    query = sa.select(audit).order_by(audit.c.id)
+    query = sa.select(*(audit.c[name] for name in LOG_COLUMNS)).order_by(audit.c.id)
     if since:
         query = query.where(audit.c.at >= since)
     if action:
@@ -34,7 +35,10 @@ def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | N
 
 
 def chain_head(conn: sa.Connection) -> str | None:
-    """The hash of the last audit entry: names the project's state (status, exports)."""
+    """The hash of the last audit entry: names the project's state (status, exports); None for
+    a login that may not read the chain (a coder on a project with roles)."""
+    if not team.reads_chain(conn):
+        return None
     return conn.execute(sa.select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
 
 
