@@ -133,7 +133,7 @@ def test_forget_removes_the_document_everywhere_and_leaves_tombstones(coded):
     assert len(stones) == done.entries
     assert {json.loads(row["detail"])["forgotten"] for row in stones} == {f"document:{done.guid}"}
     assert sorted({row["action"] for row in stones}) == [
-        "coding.add", "document.add", "memo", "memo.add", "review", "review.add", "tag", "test.add_document"]
+        "coding.add", "document.add", "memo.add", "review", "review.add", "tag", "test.add_document"]
     forget_entry, rewrite_entry = after[-2], after[-1]
     assert (forget_entry["action"], forget_entry["target"], json.loads(forget_entry["detail"])["reason"]) == (
         "forget", f"document:{done.guid}", "consent withdrawn")
