@@ -19,6 +19,7 @@ from qualcode.progress import Progress, silent
 from qualcode.store import erase as store_erase
 from qualcode.store import log as store_log
 from qualcode.store import pseudonym as store_pseudonym
+from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import known_documents
 
 
@@ -142,7 +143,7 @@ class PseudonymMethods:
                                f"{key_id}); nothing changed")
         from qualcode.store import Store  # noqa: PLC0415
 
-        store_pseudonym.copy_to(self.store, target)
+        store_transfer.copy_project(self.store, target)
         copy = Store.open(target, actor=self.store.actor)
         try:
             with copy.atomic("depseudonymise", "project", {"key": found.id, "from": str(self.path)}) as conn:

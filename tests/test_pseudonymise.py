@@ -27,6 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 TRANSCRIPTS = REPO / "transcripts"
 PASSPHRASE = "correct horse battery"
 
+# These tests read the project with plain sqlite3 to compare it row for row and byte for byte.
+pytestmark = pytest.mark.sqlite_only(reason="compares the SQLite file row for row and byte for byte")
+
 
 @pytest.fixture(scope="session")
 def detector():

@@ -4,9 +4,6 @@ the text (turns, segments, passage codings), and the project id a key file is bo
 
 from __future__ import annotations
 
-import os
-import sqlite3
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -38,21 +35,6 @@ def bind_key(store: Store, conn: sa.Connection, project: str, key: str) -> None:
 def unbind_key(store: Store, conn: sa.Connection) -> None:
     """A copy with the originals back holds no tags: it is no longer bound to a key."""
     conn.execute(meta.delete().where(meta.c.key == KEY_ID_KEY))
-
-
-def copy_to(store: Store, target: Path) -> None:
-    """A consistent copy of the project file (SQLite's online backup), readable by its owner only."""
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(descriptor)
-    source = store.engine.raw_connection()
-    try:
-        destination = sqlite3.connect(target)
-        try:
-            source.dbapi_connection.backup(destination)
-        finally:
-            destination.close()
-    finally:
-        source.close()
 
 
 def sources(conn: sa.Connection, names: list[str] | None = None) -> dict[str, list[dict]]:

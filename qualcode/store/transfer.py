@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pathlib import Path
 
 from qualcode.errors import BadFile, BadInput
+from qualcode.outputfile import create_private
 from qualcode.store.core import Store, database_url, is_server_url
 from qualcode.store.schema import SCHEMA_VERSION, codes, create_audit_triggers, metadata, project_tables
 
@@ -43,8 +44,10 @@ def _rows_in_order(conn: sa.Connection, table: sa.Table):
 def copy_project(source: Store, target: str | Path) -> dict[str, int]:
     """Copy every row of ``source`` into the new file or empty database ``target``; returns rows
     per table."""
-    if not is_server_url(target) and Path(target).exists():
-        raise BadFile(target, "a project already exists here; copy into a new folder")
+    if not is_server_url(target):
+        if Path(target).exists():
+            raise BadFile(target, "a project already exists here; copy into a new folder")
+        create_private(Path(target))  # a copy is as private as the project it copies
     destination = Store(database_url(target))
     try:
         destination.check_version()  # a server that cannot be reached says so in one line
