@@ -3,12 +3,13 @@ run with every network call made to fail, in subprocesses (a ``sitecustomize`` o
 and in-process (the same guard, monkeypatched)."""
 
 import importlib.util
-import shutil
 import sys
 
 import pytest
 
-from conftest import REPO, TRANSCRIPTS, run_qualcode
+from conftest import REPO, TRANSCRIPTS, copy_project, run_qualcode
+from qualcode.project import SERVER_FILE
+from qualcode.store import PROJECT_FILE
 
 GUARD_DIR = REPO / "tests" / "no_network"
 
@@ -59,7 +60,9 @@ def test_the_demo_runs_with_the_network_cut_off(tmp_path):
 
 def test_import_suggest_agreement_matrix_export_report_with_the_network_cut_off(demo_run, tmp_path, cli, guard):
     folder = tmp_path / "demo"
-    shutil.copytree(demo_run[0], folder)
+    demo_file = next(path for path in (demo_run[0] / PROJECT_FILE, demo_run[0] / SERVER_FILE) if path.exists())
+    copy_project(demo_file, folder)  # on a server a copied folder would name the shared demo's database
+    (folder / "exports").mkdir()
     project = ["--project", folder]
     commands = [
         ("import", TRANSCRIPTS / "mg-veenstad-02.txt", "--replace", *project),
