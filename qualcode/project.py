@@ -143,7 +143,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, T
         self.path = found if isinstance(found, Path) else None
         self._coder = coder
         self._suggester = None
-        self.store = open_store(found, on_wait=on_wait, accept_break=accept_break)
+        self.store = Store.open(database_of(found), on_wait=on_wait, accept_break=accept_break)
         self.store.actor = self.coder()
 
     @classmethod

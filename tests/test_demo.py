@@ -1,7 +1,7 @@
 import json
 import shutil
 
-from conftest import REPO, run_qualcode
+from conftest import REPO
 from qualcode.project import SERVER_FILE
 from qualcode.store import PROJECT_FILE
 

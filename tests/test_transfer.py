@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project
-from qualcode.errors import BadFile, BadInput
+from qualcode.errors import BadInput
 from qualcode.store import metadata
 from sample_coding import build
 
