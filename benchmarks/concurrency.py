@@ -29,7 +29,7 @@ from qualcode import Project  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from qualcode.store import NewDocument, NewSegment, NewTurn, codings, insert_document, memos, reviews  # noqa: E402
-from qualcode.store import log as store_log  # noqa: E402
+from qualcode.store import reads  # noqa: E402
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "professioneel-handelen.yaml"
 SEGMENTS = 20  # respondent segments per document
@@ -160,7 +160,7 @@ def log_matches_data(path: Path) -> bool:
     compare it with the tables: equal only if no write reached the data without its entry, or
     the log without its data."""
     with Project(path) as project, project.store.reading() as conn:
-        entries = store_log.audit_rows(conn)
+        entries = reads.audit_rows(conn)
         held = {
             "codings": set(conn.execute(sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder))),
             "reviews": set(conn.execute(sa.select(reviews.c.segment_id, reviews.c.coder))),

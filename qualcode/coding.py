@@ -2,17 +2,15 @@
 
 ``read_codings_csv(path) -> Table`` (``records(table)`` yields ``(line, record)``), ``validate(numbers, known_codes, source,
 records, prints) -> list[CodingRow]`` (every bad row or nothing; a row's ``fingerprint`` of the
-segment's text, when given, must match the project's, so ``DOC:N`` means the same text), ``apply_rows(store, conn, rows) ->
-ApplyReport`` (through the store's one write path for codings, review marks and memos) and
+segment's text, when given, must match the project's, so ``DOC:N`` means the same text), and
 ``coding_rows(refs, marks, coded, memos) -> list[dict]``, which writes the same columns so a coder's work
-round-trips. Applying a code to one segment (``tag``) and the rest of the coding writes live in
-:mod:`qualcode.store.coding`: a coding always implies a review mark.
+round-trips. Applying the rows (``apply_rows``), a code to one segment (``tag``) and the rest of the coding
+writes live in :mod:`qualcode.store.coding`: a coding always implies a review mark.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +18,6 @@ from pathlib import Path
 from qualcode.errors import BadInput, InvalidRows, UnknownItem
 from qualcode.inputfile import Table, control_character, read_table, read_utf8
 from qualcode.spreadsheet import unescape
-from qualcode.store import Store
-from qualcode.store import coding as store_coding
-from qualcode.store import memo as store_memo
 
 
 
@@ -214,29 +209,6 @@ def check_exclusive(source, rows: list[CodingRow], held, parents: dict[str, str 
                      if (row.segment_id, row.coder) == (segment_id, coder) and row.code in codes]
     if problems:
         raise InvalidRows(source, sorted(problems))
-
-
-def apply_rows(store: Store, conn, rows: list[CodingRow]) -> ApplyReport:
-    """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
-    report = ApplyReport(rows=len(rows))
-    names = sorted({row.coder for row in rows})
-    authors = set(names)
-    memoed = {memo for memo in store_memo.memo_texts(conn, "segment") if memo[1] in authors}
-    for name in names:
-        store.ensure_coder(conn, name)
-    report.reviews_added = len(store_coding.mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))
-    coded = [(row.segment_id, row.code, row.coder) for row in rows if row.code]
-    added = store_coding.tag_many(store, conn, coded, "import")
-    report.codings_added, report.codings_present = len(added), len(coded) - len(added)
-    report.added_per_coder = {name: 0 for name in names} | Counter(coder for _, _, coder in added)
-    for row in rows:
-        if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
-            report.memos_present += 1
-        elif row.memo:
-            memoed.add((str(row.segment_id), row.coder, row.memo))
-            store_memo.add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
-            report.memos_added += 1
-    return report
 
 
 def coding_rows(refs: dict[int, tuple[str, int]], marks, coded, memos, wanted: set[str] | None = None,

@@ -19,80 +19,22 @@ from pathlib import Path
 
 from qualcode import codebook as codebook_mod
 from qualcode import forget as forget_mod
-from qualcode.errors import BadFile, BadInput, ProjectNotFound
+from qualcode.errors import BadInput
+from qualcode.location import CODER_ENV, SERVER_FILE, database_of, find_project, project_in, resolve_project_path
 from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
 from qualcode.project_pseudonym import PseudonymMethods
+from qualcode.project_reads import ReadMethods
 from qualcode.project_team import TeamMethods
 from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_password
 from qualcode.store import codebook as store_codebook
-from qualcode.store import coding as store_coding
 from qualcode.store import erase as store_erase
 from qualcode.store import log as store_log
+from qualcode.store import reads
 from qualcode.store import team as store_team
 from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import segmentation_unit
-
-PROJECT_ENV = "QUALCODE_PROJECT"
-DATABASE_ENV = "QUALCODE_DATABASE"
-CODER_ENV = "QUALCODE_CODER"
-# In a project folder instead of the SQLite file: names the PostgreSQL database the team shares.
-SERVER_FILE = "qualcode.toml"
-
-
-def find_project(start: Path | None = None) -> Path | str:
-    """Where the project is: ``QUALCODE_DATABASE`` (a server URL) if set, else
-    ``QUALCODE_PROJECT``, else the nearest project folder upward from ``start``: its SQLite
-    file, or its ``qualcode.toml`` naming the server."""
-    for variable in (DATABASE_ENV, PROJECT_ENV):
-        if os.environ.get(variable):
-            return resolve_project_path(os.environ[variable])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        found = _project_in(folder)
-        if found is not None:
-            return found
-    raise ProjectNotFound(
-        f"no qualcode project in {here} or above; run 'qualcode init' here, or pass "
-        f"--project PATH (or set {PROJECT_ENV}, or {DATABASE_ENV} for a server)"
-    )
-
-
-def _project_in(folder: Path) -> Path | None:
-    found = [folder / name for name in (PROJECT_FILE, SERVER_FILE) if (folder / name).is_file()]
-    if len(found) > 1:
-        raise BadInput(f"{folder}: holds both {PROJECT_FILE} and {SERVER_FILE}, so it is unclear which project "
-                       f"to open; move the one not in use elsewhere")
-    return found[0] if found else None
-
-
-def resolve_project_path(path: str | Path) -> Path | str:
-    """Accept a project folder, its project file or server file, or a ``postgresql://`` URL."""
-    if is_server_url(path):
-        return str(path)
-    path = Path(path)
-    candidate = _project_in(path) if path.is_dir() else (path if path.is_file() else None)
-    if candidate is None:
-        raise ProjectNotFound(f"{path}: no qualcode project there; run 'qualcode init {path}' first")
-    return candidate
-
-
-def database_of(found: Path | str) -> Path | str:
-    """The database a found project lives in: the SQLite file, or the URL its server file names."""
-    if isinstance(found, str) or found.name != SERVER_FILE:
-        return found
-    import tomllib  # noqa: PLC0415 - only a server project reads it
-
-    try:
-        url = tomllib.loads(found.read_text(encoding="utf-8"))["database"]["url"]
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise BadFile(found, f"cannot read the server's URL ({exc}); it should hold [database] with "
-                             f'url = "postgresql://HOST/DATABASE"') from None
-    if not isinstance(url, str) or not is_server_url(url):
-        raise BadFile(found, f'[database] url must be a postgresql:// URL, not {url!r}')
-    return url
-
 
 def open_store(path: str | Path | None = None, **kwargs) -> Store:
     """The store of the project at ``path`` (a folder, file or URL; default: found from here)."""
@@ -113,7 +55,7 @@ def _new_project(folder: Path, database: str | None, make) -> Path:
     nothing is left behind (a failed server write rolled back itself)."""
     if database is not None and not is_server_url(database):
         raise BadInput(f"--database {database}: give a postgresql://HOST/DATABASE URL")
-    if folder.is_dir() and _project_in(folder):
+    if folder.is_dir() and project_in(folder):
         raise BadInput(f"{folder}: already holds a qualcode project; use it, or pick another folder")
     target = folder / (SERVER_FILE if database else PROJECT_FILE)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +70,7 @@ def _new_project(folder: Path, database: str | None, make) -> Path:
     return target
 
 
-class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, TeamMethods):
+class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, TeamMethods):
     """An open qualcode project (one SQLite file, or one PostgreSQL database)."""
 
     def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
@@ -213,7 +155,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, T
 
     def coders(self) -> list[str]:
         with self.store.reading() as conn:
-            return store_coding.coder_names(conn)
+            return reads.coder_names(conn)
 
     def require_coder(self, explicit: str | None = None) -> str:
         """The coder for a write, who is then also the actor of its audit entries; an error that
@@ -254,7 +196,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, T
 
         with self.store.reading() as conn:
             book = store_codebook.read_codebook(conn)
-            counts = store_coding.codings_per_code(conn)
+            counts = reads.codings_per_code(conn)
         rows = [
             {
                 "id": code.id,
@@ -294,7 +236,7 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, T
             found = store_erase.footprint(conn, name)
             exports = store_log.exports_holding(conn, found.guid)
             removed = store_erase.delete_footprint(conn, found)
-            entries = forget_mod.concerning(store_log.audit_rows(conn), found)
+            entries = forget_mod.concerning(reads.audit_rows(conn), found)
             store_log.rewrite(self.store, conn, dict.fromkeys(entries, forget_mod.tombstone(found.guid)),
                               target=f"document:{found.guid}", detail={"removed": removed})
         scrubbed = store_erase.scrub(self.store)
@@ -307,32 +249,14 @@ class Project(CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, T
         with self.store.reading() as conn:
             return segmentation_unit(conn)
 
-    def status(self) -> dict:
-        """Counts a researcher checks first: documents, segments, codes, codings per coder (with
-        those from accepted suggestions), codings that break an exclusive group, codings on codes
-        that only group others, the audit chain head, which names this state of the project in
-        a report (None for a coder on a server project with roles), and on such a project who
-        you are and whether it is blind."""
-        with self.store.reading() as conn:
-            counts = store_coding.project_counts(conn)
-            head = store_log.chain_head(conn)
-            title = self.store.get_meta(conn, "codebook.title") or ""
-            version = self.store.get_meta(conn, "codebook.version") or ""
-            team = store_team.standing(conn) if store_team.roles_on(conn) else None
-        n_segments = counts["segments"]
-        return {
-            "project": self.location,
-            "documents": counts["documents"],
-            "segments": n_segments,
-            "codes": counts["codes"],
-            "codings": counts["codings"],
-            "coders": {
-                name: {**found, "share_reviewed": round(found["reviewed"] / n_segments, 4) if n_segments else None}
-                for name, found in counts["coders"].items()
-            },
-            "codebook": {"title": title, "version": version},
-            "audit_head": head,
-            "exclusive_violations": self.exclusive_violations(),
-            "codings_on_groups": self.codings_on_groups(),
-            "team": team and {"login": team.login, "role": team.role, "blind": team.blind},
-        }
+    def _looking(self):
+        return self.store.reading()
+
+    def _chain_head(self, conn) -> str | None:
+        return store_log.chain_head(conn)
+
+    def _team(self, conn) -> dict | None:
+        if not store_team.roles_on(conn):
+            return None
+        found = store_team.standing(conn)
+        return {"login": found.login, "role": found.role, "blind": found.blind}

@@ -20,6 +20,7 @@ from qualcode.store import log as store_log
 from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
 from qualcode.store import team as store_team
+from qualcode.store import reads
 
 
 class AnalysisMethods:
@@ -110,7 +111,7 @@ class AnalysisMethods:
     def _check_coder(self, name: str) -> str:
         """``name`` if it is a coder of this project, else an error naming the known ones."""
         with self.store.reading() as conn:
-            return check_coder(name, store_coding.coder_names(conn))
+            return check_coder(name, reads.coder_names(conn))
 
     def autocode(self, min_score: float = 0.5, coder: str = "model", *, progress: Progress = silent) -> dict:
         """Code every segment with the suggestions scoring ``min_score`` or more, under the model
@@ -181,7 +182,7 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         store_team.refuse_blind_coder(conn, "comparing coders (agreement, disagreements, consensus)")
-        names = agreement_mod.choose_coders(coders, store_coding.coder_names(conn), store_coding.reviewing_coders(conn))
+        names = agreement_mod.choose_coders(coders, reads.coder_names(conn), store_coding.reviewing_coders(conn))
         rows = store_segment.segment_rows(conn, Selection.of(attributes=attributes))
         ids = [row["segment_id"] for row in rows] if attributes else None
         frame = agreement_mod.codings_frame(store_coding.marks_and_codings(conn, names, ids))
@@ -196,7 +197,7 @@ class AnalysisMethods:
 
         with self.store.reading() as conn:
             names, units, _ = self._units(conn, coders, attributes)
-            code_ids = store_codebook.check_codes(conn, codes) if codes else None
+            code_ids = reads.check_codes(conn, codes) if codes else None
             suggested = store_coding.from_suggestions(conn, names)
         tree = self.codes()
         result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
@@ -214,7 +215,7 @@ class AnalysisMethods:
         with self.store.reading() as conn:
             names, units, rows = self._units(conn, coders)
             if code:
-                store_codebook.check_codes(conn, [code])
+                reads.check_codes(conn, [code])
         members = None
         if code:
             members = {code} if exact else agreement_mod.subtree(self.codes())[code]
@@ -254,7 +255,7 @@ class AnalysisMethods:
         decision, kept by later ``consensus`` runs)."""
         with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
-            store_codebook.check_codes(conn, codes)
+            reads.check_codes(conn, codes)
             changed = store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
                                                  origin="manual", replace_all=False)
             store_decision.record(self.store, conn, segment_id, into)
@@ -290,7 +291,7 @@ class AnalysisMethods:
         from qualcode.store import matrix as store_matrix  # noqa: PLC0415 - pandas, as above
 
         with self.store.reading() as conn:
-            known = store_coding.coder_kinds(conn)
+            known = reads.coder_kinds(conn)
             rule = matrices.coding_rule(known, coder)
             return rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
-from qualcode.codebook import with_descendants
 from qualcode.errors import Conflict
-from qualcode.selection import Selection, check_coder
+from qualcode.selection import Selection
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
 from qualcode.store import memo as store_memo
 from qualcode.store import segment as store_segment
+from qualcode.store import reads
 
 
 class CodingMethods:
@@ -27,9 +27,9 @@ class CodingMethods:
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
-            coding.check_codable(store_codebook.not_codable(conn), code_ids)
+            coding.check_codable(reads.not_codable(conn), code_ids)
             held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
-            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
             for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
                 if set(codes) & set(code_ids):
                     raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
@@ -43,35 +43,15 @@ class CodingMethods:
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
             segment_id = store_segment.resolve_segment(conn, ref)
-            store_codebook.check_codes(conn, [code_id])
-            coding.check_codable(store_codebook.not_codable(conn), [code_id])
-            parents, exclusive = store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn)
+            reads.check_codes(conn, [code_id])
+            coding.check_codable(reads.not_codable(conn), [code_id])
+            parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
             branch = coding.exclusive_branch(code_id, parents, exclusive)
             rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
                       if branch and (found := coding.exclusive_branch(c["code_id"], parents, exclusive))
                       and found[0] == branch[0] and found[1] != branch[1]]
             store_coding.untag(self.store, conn, segment_id, [code for code, _ in rivals], coder)
             return bool(store_coding.tag(self.store, conn, segment_id, [code_id], coder, origin)), rivals
-
-    def exclusive_violations(self, coders=None) -> list[dict]:
-        """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
-        one segment: ref, coder, group, codes."""
-        with self.store.reading() as conn:
-            refs = store_segment.segment_refs(conn)
-            found = coding.exclusive_clashes(
-                [row for row in store_coding.coded(conn) if coders is None or row[1] in coders],
-                store_codebook.code_parents(conn), store_codebook.exclusive_codes(conn))
-        return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
-
-    def codings_on_groups(self) -> list[dict]:
-        """Codes that only group others yet hold codings: code, codings, sub_codes. Tagging and
-        applying refuse such codings, but a REFI-QDA import keeps them (the other program's coding
-        is the record, and dropping it would lose work), as does a project coded before the
-        codebook said so; status lists them so they can be recoded to a sub-code."""
-        with self.store.reading() as conn:
-            held = store_coding.codings_per_code(conn)
-            return [{"code": code, "codings": held[code], "sub_codes": children}
-                    for code, children in store_codebook.not_codable(conn).items() if held.get(code)]
 
     def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
@@ -99,9 +79,9 @@ class CodingMethods:
             if segment:
                 target = ("segment", str(store_segment.resolve_segment(conn, segment)))
             elif document:
-                target = ("document", str(store_segment.document_id(conn, document)))
+                target = ("document", str(reads.document_id(conn, document)))
             elif code:
-                target = ("code", store_codebook.check_codes(conn, [code])[0])
+                target = ("code", reads.check_codes(conn, [code])[0])
             else:
                 target = ("project", None)
             return store_memo.add_memo(self.store, conn, *target, author, text)
@@ -129,32 +109,23 @@ class CodingMethods:
         detail = {}
 
         def checked(conn):
-            rows = coding.validate(store_segment.segment_numbers(conn), store_codebook.known_codes(conn), label, records(),
-                                   store_segment.segment_fingerprints(conn), store_codebook.not_codable(conn))
-            coding.check_exclusive(label, rows, store_coding.coded(conn), store_codebook.code_parents(conn),
-                                   store_codebook.exclusive_codes(conn))
+            rows = coding.validate(reads.segment_numbers(conn), reads.known_codes(conn), label, records(),
+                                   reads.segment_fingerprints(conn), reads.not_codable(conn))
+            coding.check_exclusive(label, rows, reads.coded(conn), reads.code_parents(conn),
+                                   reads.exclusive_codes(conn))
             detail["rows"] = len(rows)
             return rows
 
         with self.store.checked_write(checked, "apply", label, detail) as (conn, rows):
-            report = coding.apply_rows(self.store, conn, rows)
+            report = store_coding.apply_rows(self.store, conn, rows)
         report.csv_format = csv_format
         return report
 
     def codings(self, coder: str | None = None, code: str | None = None):
-        """Codings as a DataFrame in the columns ``apply_codings`` takes (document, segment,
-        fingerprint of the segment's text, coder, code, memo): reviewed-without-code segments have an empty code, and the coder's
-        memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
+        """:meth:`coding_records` as a DataFrame."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        with self.store.reading() as conn:
-            if coder:
-                check_coder(coder, store_coding.coder_names(conn))
-            wanted = with_descendants(store_codebook.code_parents(conn), store_codebook.check_codes(conn, [code])) if code else None
-            rows = coding.coding_rows(store_segment.segment_numbers(conn), store_coding.reviewed(conn, coder),
-                                      store_coding.coded(conn, coder), store_memo.segment_memos(conn, coder), wanted,
-                                      store_segment.segment_fingerprints(conn))
-        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+        return pd.DataFrame(self.coding_records(coder, code), columns=list(coding.CODING_COLUMNS))
 
     def fingerprint_codings(self, path: str | Path):
         """A codings CSV as a DataFrame in its own row order, with the fingerprint column filled
@@ -163,7 +134,7 @@ class CodingMethods:
 
         records = coding.records(coding.read_codings_csv(Path(path)))
         with self.store.reading() as conn:
-            rows = coding.with_fingerprints(store_segment.segment_numbers(conn), store_segment.segment_fingerprints(conn),
+            rows = coding.with_fingerprints(reads.segment_numbers(conn), reads.segment_fingerprints(conn),
                                             str(path), records)
         return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
 
@@ -216,17 +187,10 @@ class CodingMethods:
         return auditlog.verify(rows, missing_triggers=missing, recorded_head=recorded)
 
     def log(self, coder: str | None = None, since: str | None = None, action: str | None = None):
-        """The audit log as a DataFrame (id, at, actor, action, target, detail), oldest first; a
-        segment as target is named ``DOC:N``."""
+        """:meth:`log_records` as a DataFrame."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        moment = auditlog.parse_since(since) if since else None
-        with self.store.reading() as conn:
-            if coder:
-                check_coder(coder, {*store_coding.coder_names(conn), *store_log.actors(conn)})
-            rows = auditlog.entries(store_log.audit_rows(conn, since=moment, action=action), coder=coder)
-            refs = store_segment.segment_refs(conn) if auditlog.names_segments(rows) else {}
-        return pd.DataFrame(auditlog.with_segment_refs(rows, refs), columns=auditlog.LOG_COLUMNS)
+        return pd.DataFrame(self.log_records(coder, since, action), columns=auditlog.LOG_COLUMNS)
 
     def coding_events(self):
         """Every coding and review mark as a DataFrame: coder, kind, segment_id, code (None for a

@@ -13,9 +13,11 @@ from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import segment as store_segment
 from qualcode.store import transcript as store_transcript
+from qualcode.store import reads
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
 CODE_COLUMNS = ["codes", "passages"]
+TRANSCRIPT_COLUMNS = ["turn", "speaker", "role", "time_start", "time_end", "segment", "ref", "text"]
 
 
 class CorpusMethods:
@@ -36,11 +38,10 @@ class CorpusMethods:
                                       options=options, progress=progress)
 
     def documents(self):
-        """Documents as a DataFrame: name, turns, segments, speakers, then one column per attribute."""
+        """:meth:`document_records` as a DataFrame: name, turns, segments, speakers, then one column per attribute."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        with self.store.reading() as conn:
-            rows, keys = store_transcript.document_rows(conn)
+        rows, keys = self.document_records()
         return pd.DataFrame(rows, columns=["name", "turns", "segments", "speakers", *keys])
 
     def sources(self):
@@ -58,14 +59,10 @@ class CorpusMethods:
         return pd.DataFrame(table, columns=["name", "source_file", "sha256", "words", "minutes"]).astype({"minutes": float})
 
     def transcript(self, name: str):
-        """One document for reading: a row per segment (with its ``DOC:N`` ref) and per turn
-        that is not a coding unit: turn, speaker, role, time_start, time_end, segment, ref, text."""
+        """:meth:`transcript_records` as a DataFrame (segment numbers as a nullable integer)."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        with self.store.reading() as conn:
-            rows = store_transcript.transcript_rows(conn, name)
-        columns = ["turn", "speaker", "role", "time_start", "time_end", "segment", "ref", "text"]
-        return pd.DataFrame(rows, columns=columns).astype({"segment": "Int64"})
+        return pd.DataFrame(self.transcript_records(name), columns=TRANSCRIPT_COLUMNS).astype({"segment": "Int64"})
 
     def _found(self, selection: Selection) -> retrieval.Found:
         """What retrieval filters: the selected segments, their codes, attributes, coders, code tree."""
@@ -76,8 +73,8 @@ class CorpusMethods:
             in_documents = {row["document"] for row in rows} if narrowed else None
             return retrieval.Found(
                 rows=rows, applied=store_coding.codes_by_segment(conn, selection.coder, in_documents),
-                attributes=attributes, keys=keys, coders=store_coding.coder_names(conn),
-                parents=store_codebook.code_parents(conn),
+                attributes=attributes, keys=keys, coders=reads.coder_names(conn),
+                parents=reads.code_parents(conn),
                 passages=store_coding.partial_passages(conn, selection.coder, in_documents),
             )
 

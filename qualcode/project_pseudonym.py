@@ -21,6 +21,7 @@ from qualcode.store import log as store_log
 from qualcode.store import pseudonym as store_pseudonym
 from qualcode.store import transfer as store_transfer
 from qualcode.store.transcript import known_documents
+from qualcode.store import reads
 
 
 @dataclass
@@ -76,7 +77,7 @@ class PseudonymMethods:
         def planned(conn):
             fresh = pseudonym_key.Key(the_key.project, the_key.id, list(the_key.entries))
             return pseudo.plan(store_pseudonym.sources(conn, list(documents) if documents else None), chosen, fresh,
-                               store_log.audit_rows(conn))
+                               reads.audit_rows(conn))
 
         if dry_run:
             with self.store.reading() as conn:

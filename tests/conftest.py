@@ -122,7 +122,8 @@ def backend(request):
 def copy_project(found: Path, folder: Path) -> Path:
     """Copy the project whose file is ``found`` into ``folder`` (made), on its own backend:
     the SQLite file, or a new server database made from the original's. Returns the new file."""
-    from qualcode.project import SERVER_FILE, database_of, server_file_text
+    from qualcode.location import SERVER_FILE, database_of
+    from qualcode.project import server_file_text
 
     folder.mkdir(parents=True, exist_ok=True)
     if found.name != SERVER_FILE:

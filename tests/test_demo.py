@@ -2,7 +2,7 @@ import json
 import shutil
 
 from conftest import REPO
-from qualcode.project import SERVER_FILE
+from qualcode.location import SERVER_FILE
 from qualcode.store import PROJECT_FILE
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO, TRANSCRIPTS, copy_project, run_qualcode
-from qualcode.project import SERVER_FILE
+from qualcode.location import SERVER_FILE
 from qualcode.store import PROJECT_FILE
 
 GUARD_DIR = REPO / "tests" / "no_network"

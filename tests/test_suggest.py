@@ -172,7 +172,7 @@ def test_autocode_writes_a_model_coder_and_leaves_human_codings_alone(coded, mak
     assert len(written) == len(removed) == report["codings"]
     assert (second["action"] == "review.add").sum() == (second["action"] == "review.delete").sum() == 19
     assert {entry["origin"] for entry in removed} == {"suggestion"}
-    from qualcode.store.segment import segment_refs
+    from qualcode.store.reads import segment_refs
 
     with coded.store.reading() as conn:
         refs = segment_refs(conn)

@@ -20,11 +20,11 @@ from qualcode.interop.reader import RefiProject, Source
 from qualcode.interop.schema import guid_key, is_guid
 from qualcode.layouts import detect_text
 from qualcode.store import NewDocument, NewSegment, NewTurn, insert_document, new_guid
-from qualcode.store.core import coder_exists
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
-from qualcode.store import segment as store_segment
+from qualcode.store import reads
 from qualcode.store import transcript as store_transcript
+from qualcode.store.core import coder_exists
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
@@ -174,7 +174,7 @@ class _ProjectLoader:
 
     def check_names(self) -> None:
         names = [source.name for source in self.refi.sources]
-        clash = sorted(set(names) & set(store_segment.document_names(self.conn)))
+        clash = sorted(set(names) & set(reads.document_names(self.conn)))
         if clash:
             listed = ", ".join(clash[:5]) + (f" and {len(clash) - 5} more" if len(clash) > 5 else "")
             raise Conflict(f"{self.path}: the project already has documents named {listed}; import into a new project ('qualcode init NEW') instead")

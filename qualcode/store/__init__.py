@@ -23,38 +23,24 @@ Outside this package no module imports SQLAlchemy or names a table (``tests/test
 The names below are kept here for scripts and benchmarks that build projects in bulk.
 """
 
-from qualcode.store.core import (
-    PROJECT_FILE,
-    NewDocument,
-    NewSegment,
-    NewTurn,
-    Store,
-    default_actor,
-    insert_document,
-    is_server_url,
-    new_guid,
-    now,
-    url_without_password,
-)
-from qualcode.store.schema import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
-    audit,
-    coders,
-    codes,
-    codings,
-    document_attributes,
-    documents,
-    memos,
-    meta,
-    metadata,
-    reviews,
-    segments,
-    turns,
-)
+from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_server_url
+
+# Loaded on first use (PEP 562): a look-only command imports qualcode.store.reads without
+# loading SQLAlchemy, which these modules need.
+_FROM_CORE = ('NewDocument', 'NewSegment', 'NewTurn', 'Store', 'default_actor', 'insert_document', 'new_guid', 'now', 'url_without_password')
+_FROM_SCHEMA = ('MIGRATIONS', 'audit', 'coders', 'codes', 'codings', 'document_attributes', 'documents', 'memos', 'meta', 'metadata', 'reviews', 'segments', 'turns')
+
 
 __all__ = [
     "MIGRATIONS", "PROJECT_FILE", "SCHEMA_VERSION", "NewDocument", "NewSegment", "NewTurn", "Store",
     "audit", "coders", "codes", "codings", "default_actor", "document_attributes", "documents",
     "insert_document", "is_server_url", "memos", "meta", "metadata", "new_guid", "now", "reviews", "segments", "turns", "url_without_password",
 ]
+
+
+def __getattr__(name: str):
+    if name in _FROM_CORE or name in _FROM_SCHEMA:
+        from importlib import import_module  # noqa: PLC0415
+
+        return getattr(import_module("qualcode.store.core" if name in _FROM_CORE else "qualcode.store.schema"), name)
+    raise AttributeError(f"module 'qualcode.store' has no attribute {name!r}")

@@ -13,8 +13,9 @@ import json
 import sqlalchemy as sa
 
 from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
-from qualcode.errors import BadInput, Conflict, UnknownItem
+from qualcode.errors import BadInput, Conflict
 from qualcode.store.core import Store, new_guid, now
+from qualcode.store.reads import check_codes, code_parents
 from qualcode.store.schema import codes, codings, documents, memos, meta, segments
 from qualcode.store.segment import ref
 
@@ -28,20 +29,6 @@ def insert_code(conn: sa.Connection, row: dict) -> None:
 def code_records(conn: sa.Connection) -> list[dict]:
     """Every code as a dict of its columns."""
     return [dict(row) for row in conn.execute(sa.select(codes)).mappings()]
-
-
-def check_codes(conn: sa.Connection, code_ids) -> list[str]:
-    """Return ``code_ids`` if they all exist; otherwise name the first unknown one."""
-    known = known_codes(conn)
-    for code_id in code_ids:
-        if code_id not in known:
-            raise UnknownItem("code", code_id, known, "see 'qualcode codebook show'")
-    return list(code_ids)
-
-
-def known_codes(conn: sa.Connection) -> set[str]:
-    """The ids of every code in the project."""
-    return set(conn.execute(sa.select(codes.c.id)).scalars())
 
 
 def load_codebook(store: Store, conn: sa.Connection, book: Codebook, source: str = "") -> LoadReport:
@@ -148,27 +135,6 @@ def read_codebook(conn: sa.Connection) -> Codebook:
         rules=json.loads(info.get("codebook.rules", "[]")),
         codes=top,
     )
-
-
-def exclusive_codes(conn: sa.Connection) -> set[str]:
-    """The ids of the codes whose children are mutually exclusive (exclusive groups)."""
-    return set(conn.execute(sa.select(codes.c.id).where(codes.c.exclusive.is_(True))).scalars())
-
-
-def not_codable(conn: sa.Connection) -> dict[str, list[str]]:
-    """Codes that may not be applied, each with the ids of its children (what to code instead)."""
-    rows = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.codable).order_by(codes.c.position)).all()
-    found = {code_id: [] for code_id, _, codable in rows if not codable}
-    for code_id, parent, _ in rows:
-        if parent in found:
-            found[parent].append(code_id)
-    return found
-
-
-def code_parents(conn: sa.Connection) -> dict[str, str | None]:
-    """Every code id of the project mapped to its parent id (None at the top)."""
-
-    return dict(conn.execute(sa.select(codes.c.id, codes.c.parent_id)).all())
 
 
 def _next_position(conn: sa.Connection, parent: str | None) -> int:

@@ -3,15 +3,18 @@ consensus, REFI import all go through ``tag_many``/``mark_reviewed_many``), and 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 
 from qualcode import selection
+from qualcode.coding import ApplyReport, CodingRow
 from qualcode.errors import BadInput, Conflict
-from qualcode.store.codebook import check_codes
 from qualcode.store.core import Store, in_batches, new_guid, now
-from qualcode.store.schema import coders, codes, codings, documents, reviews, segments
+from qualcode.store.memo import add_memo
+from qualcode.store.reads import check_codes, coder_kinds, memo_texts
+from qualcode.store.schema import coders, codings, documents, reviews, segments
 
 
 ORIGINS = ("manual", "suggestion", "import")
@@ -186,33 +189,6 @@ def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: s
     return [code_id for _, code_id, _ in untag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids])]
 
 
-def coded(conn: sa.Connection, coder: str | None = None) -> list[tuple[int, str, str]]:
-    """(segment id, coder, code id) of every coded segment (several passages count once), for
-    one coder or all."""
-    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct()
-    if coder:
-        query = query.where(codings.c.coder == coder)
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def reviewed(conn: sa.Connection, coder: str | None = None) -> list[tuple[int, str]]:
-    """(segment id, coder) of every review mark, for one coder or all."""
-    query = sa.select(reviews.c.segment_id, reviews.c.coder)
-    if coder:
-        query = query.where(reviews.c.coder == coder)
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def coder_names(conn: sa.Connection) -> list[str]:
-    """Every coder's name, sorted."""
-    return list(conn.execute(sa.select(coders.c.name).order_by(coders.c.name)).scalars())
-
-
-def coder_kinds(conn: sa.Connection) -> dict[str, str]:
-    """Coder name -> kind (human, model, consensus), sorted by name."""
-    return dict(conn.execute(sa.select(coders.c.name, coders.c.kind).order_by(coders.c.name)).all())
-
-
 def _in_documents(query, names):
     """``query`` over codings narrowed to the segments of the documents ``names`` (None: every
     document), so a look at one interview does not read the whole project's codings."""
@@ -348,28 +324,6 @@ def write_decided(store: Store, conn: sa.Connection, coder: str, decided: dict[i
     return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}
 
 
-def codings_per_code(conn: sa.Connection) -> dict[str, int]:
-    return dict(conn.execute(sa.select(codings.c.code_id, sa.func.count()).group_by(codings.c.code_id)).all())
-
-
-def project_counts(conn: sa.Connection) -> dict:
-    """Documents, segments, codes and codings, and per coder (by name) its kind, codings, those
-    from accepted suggestions (origin ``suggestion``) and review marks."""
-    def count(table, *where):
-        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar()
-
-    return {
-        "documents": count(documents),
-        "segments": count(segments),
-        "codes": count(codes),
-        "codings": count(codings),
-        "coders": {name: {"kind": kind, "codings": count(codings, codings.c.coder == name),
-                          "from_suggestions": count(codings, codings.c.coder == name, codings.c.origin == "suggestion"),
-                          "reviewed": count(reviews, reviews.c.coder == name)}
-                   for name, kind in coder_kinds(conn).items()},
-    }
-
-
 def from_suggestions(conn: sa.Connection, coder_names: list[str]) -> dict[str, int]:
     """Per coder, how many of their codings came from an accepted suggestion (origin ``suggestion``)."""
     found = dict(conn.execute(
@@ -388,3 +342,26 @@ def coding_events(conn: sa.Connection) -> list[tuple]:
     marks = (sa.select(reviews.c.coder, coders.c.kind, reviews.c.segment_id, sa.null(), sa.null(), reviews.c.reviewed_at)
              .join(coders, coders.c.name == reviews.c.coder))
     return [tuple(row) for row in conn.execute(applied.union_all(marks))]
+
+
+def apply_rows(store: Store, conn: sa.Connection, rows: list[CodingRow]) -> ApplyReport:
+    """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
+    report = ApplyReport(rows=len(rows))
+    names = sorted({row.coder for row in rows})
+    authors = set(names)
+    memoed = {memo for memo in memo_texts(conn, "segment") if memo[1] in authors}
+    for name in names:
+        store.ensure_coder(conn, name)
+    report.reviews_added = len(mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in rows)))
+    coded = [(row.segment_id, row.code, row.coder) for row in rows if row.code]
+    added = tag_many(store, conn, coded, "import")
+    report.codings_added, report.codings_present = len(added), len(coded) - len(added)
+    report.added_per_coder = {name: 0 for name in names} | Counter(coder for _, _, coder in added)
+    for row in rows:
+        if row.memo and (str(row.segment_id), row.coder, row.memo) in memoed:
+            report.memos_present += 1
+        elif row.memo:
+            memoed.add((str(row.segment_id), row.coder, row.memo))
+            add_memo(store, conn, "segment", str(row.segment_id), row.coder, row.memo)
+            report.memos_added += 1
+    return report

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from qualcode.store.reads import segment_refs
 from qualcode.store.schema import codes, coders, codings, documents, memos, reviews, segments
-from qualcode.store.segment import segment_refs
 
 
 def _segment_keys(conn: sa.Connection) -> dict[int, tuple[int, int, int]]:

@@ -35,13 +35,13 @@ from qualcode.errors import (
 )
 from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
+from qualcode.store import reads
 from qualcode.store import team
+from qualcode.store.identity import SCHEMA_VERSION, is_server_url, is_sqlite_file
 from qualcode.store.schema import (
-    HEAD_KEY, MIGRATIONS, SCHEMA_VERSION, audit, coders, create_audit_triggers, document_attributes, documents, meta,
+    HEAD_KEY, MIGRATIONS, audit, coders, create_audit_triggers, document_attributes, documents, meta,
     missing_audit_triggers, project_tables, segments, turns,
 )
-
-PROJECT_FILE = "qualcode.sqlite"
 
 WAIT_NOTICE = 1.0  # seconds a writer waits for the lock before it says so (Store.on_wait)
 
@@ -64,14 +64,6 @@ def in_batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
 # The PostgreSQL advisory lock every qualcode writer takes for its transaction (advisory locks
 # are per database, so one key serves every project on a server).
 SERVER_WRITE_LOCK = 0x7175616C636F6465  # "qualcode"
-
-SERVER_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-
-
-def is_server_url(target: str | Path) -> bool:
-    """Whether ``target`` names a database server (a ``postgresql://`` URL), not a file."""
-    return str(target).startswith(SERVER_SCHEMES)
-
 
 def database_url(target: str | Path) -> str:
     """The SQLAlchemy URL of a project: a path is an SQLite file; a ``postgresql://`` URL is a
@@ -225,9 +217,8 @@ class Store:
             path = Path(target)
             if not path.is_file():
                 raise BadFile(path, "no project file here; create one with 'qualcode init'")
-            with path.open("rb") as handle:
-                if handle.read(16) != b"SQLite format 3\x00":
-                    raise BadFile(path, "not a qualcode project (not an SQLite file)")
+            if not is_sqlite_file(path):
+                raise BadFile(path, "not a qualcode project (not an SQLite file)")
         store = cls(database_url(target), **kwargs)
         found = store.check_version()
         if store.on_server and found == 0:
@@ -244,8 +235,7 @@ class Store:
             if not sa.inspect(conn).has_table("meta"):
                 return 0
             self._has_meta = True
-        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-        return int(value) if value is not None else 0
+        return reads.schema_version(conn)
 
     def check_version(self) -> int:
         """The schema version of the file; SchemaTooNew if this qualcode is too old for it."""
@@ -483,7 +473,7 @@ class Store:
     # ---- small shared reads and writes --------------------------------------------------
 
     def get_meta(self, conn: sa.Connection, key: str) -> str | None:
-        return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+        return reads.meta_value(conn, key)
 
     def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
         """One statement when the key is there (every write sets the chain head: on a server

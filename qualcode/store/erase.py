@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from qualcode.store.core import Store
+from qualcode.store.reads import document_id
 from qualcode.store.schema import codings, decisions, document_attributes, documents, memos, reviews, segments, turns
-from qualcode.store.segment import document_id
 
 
 @dataclass(frozen=True)

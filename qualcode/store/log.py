@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from qualcode import auditlog
-from qualcode.auditlog import LOG_COLUMNS
 from qualcode.store import schema, team
+from qualcode.store import reads
+from qualcode.store.reads import audit_rows
 from qualcode.store.schema import (
     HEAD_KEY, audit, create_audit_triggers, drop_audit_triggers, meta, missing_audit_triggers,
 )
@@ -23,23 +24,12 @@ if TYPE_CHECKING:
 REWRITE_ACTION = "audit.rewrite"
 
 
-def audit_rows(conn: sa.Connection, *, since: str | None = None, action: str | None = None) -> list[dict]:
-    """Audit entries oldest first, from ``since`` (the store's time format) on; ``action`` is a
-    prefix ('coding' matches coding.add and coding.delete)."""
-    query = sa.select(*(audit.c[name] for name in LOG_COLUMNS)).order_by(audit.c.id)
-    if since:
-        query = query.where(audit.c.at >= since)
-    if action:
-        query = query.where(audit.c.action.startswith(action, autoescape=True))
-    return [dict(row) for row in conn.execute(query).mappings()]
-
-
 def chain_head(conn: sa.Connection) -> str | None:
     """The hash of the last audit entry: names the project's state (status, exports); None for
     a login that may not read the chain (a coder on a project with roles)."""
     if not team.reads_chain(conn):
         return None
-    return conn.execute(sa.select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+    return reads.last_hash(conn)
 
 
 def chain(conn: sa.Connection) -> tuple[list[dict], list[str], str | None]:
@@ -48,11 +38,6 @@ def chain(conn: sa.Connection) -> tuple[list[dict], list[str], str | None]:
     rows = [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
     recorded = conn.execute(sa.select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
     return rows, missing_audit_triggers(conn), recorded
-
-
-def actors(conn: sa.Connection) -> set[str]:
-    """Everyone who ever made a change (the log's actors)."""
-    return set(conn.execute(sa.select(audit.c.actor).distinct()).scalars())
 
 
 def rewrite(store: Store, conn: sa.Connection, payloads: dict[int, dict], *, target: str,

@@ -6,10 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, UnknownItem
-from qualcode.store.codebook import check_codes
 from qualcode.store.core import Store, new_guid, now
+from qualcode.store.reads import check_codes, document_id, memo_texts, segment_refs
 from qualcode.store.schema import documents, memos, segments
-from qualcode.store.segment import document_id, segment_refs
 
 
 MEMO_TARGETS = ("project", "document", "segment", "code")
@@ -38,24 +37,6 @@ def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str
     [memo_id] = insert_memos(conn, [{"target_type": target_type, "target_id": target_id, "author": author, "text": text, "guid": guid}])
     store.log(conn, "memo.add", f"{target_type}:{target_id or ''}", {"memo": memo_id, "author": author, "text": text})
     return memo_id
-
-
-def memo_texts(conn: sa.Connection, target_type: str, author: str | None = None) -> list[tuple[str | None, str, str]]:
-    """(target id, author, text) of the memos on one type of target, oldest first, for one
-    author or all."""
-    query = (
-        sa.select(memos.c.target_id, memos.c.author, memos.c.text)
-        .where(memos.c.target_type == target_type)
-        .order_by(memos.c.id)
-    )
-    if author:
-        query = query.where(memos.c.author == author)
-    return [tuple(row) for row in conn.execute(query)]
-
-
-def segment_memos(conn: sa.Connection, author: str | None = None) -> list[tuple[int, str, str]]:
-    """(segment id, author, text) of every segment memo, oldest first, for one author or all."""
-    return [(int(target), name, text) for target, name, text in memo_texts(conn, "segment", author)]
 
 
 def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = None) -> dict[str, list[tuple[str, str]]]:

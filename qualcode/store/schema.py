@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from qualcode.auditlog import GENESIS, entry_hash
 
-SCHEMA_VERSION = 5
-
+# The schema version is in qualcode.store.identity, which a reader without SQLAlchemy imports.
 HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
 metadata = sa.MetaData()

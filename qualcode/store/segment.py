@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput, UnknownItem
-from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, parse_segment_ref, ref
+from qualcode.errors import BadInput
+from qualcode.selection import Selection, check_attributes, matching_documents, parse_segment_ref, ref
+from qualcode.store.reads import document_id
 from qualcode.store.schema import document_attributes, documents, segments, turns
 
 
@@ -85,47 +86,6 @@ def segment_rows(conn: sa.Connection, selection: Selection = Selection()) -> lis
         row["text"] = texts[row.pop("document_id")][row["start"]:row["end"]]
         row["ref"] = ref(row["document"], row["segment"])
     return rows
-
-
-def document_names(conn: sa.Connection) -> list[str]:
-    return list(conn.execute(sa.select(documents.c.name)).scalars())
-
-
-def document_id(conn: sa.Connection, name: str) -> int:
-    """The id of the document called ``name``; the one place an unknown name is refused."""
-    found = conn.execute(sa.select(documents.c.id).where(documents.c.name == name)).scalar()
-    if found is None:
-        raise UnknownItem("document", name, document_names(conn), "see 'qualcode documents'")
-    return found
-
-
-def segment_numbers(conn: sa.Connection) -> dict[int, tuple[str, int]]:
-    """segment id -> (document name, N) for every segment."""
-    return {
-        seg_id: (name, number)
-        for seg_id, name, number in conn.execute(
-            sa.select(segments.c.id, documents.c.name, segments.c.number).join(documents, documents.c.id == segments.c.document_id)
-        )
-    }
-
-
-def segment_fingerprints(conn: sa.Connection) -> dict[int, str]:
-    """segment id -> :func:`~qualcode.selection.fingerprint` of its text, for every segment.
-
-    Each document's text is read once and cut here: cut by SQL, every segment re-reads its
-    document up to its start, which grows with the square of the document's length."""
-    spans: dict[int, list[tuple[int, int, int]]] = {}
-    for seg_id, doc_id, start, end in conn.execute(sa.select(segments.c.id, segments.c.document_id, segments.c.start,
-                                                             segments.c.end)):
-        spans.setdefault(doc_id, []).append((seg_id, start, end))
-    return {seg_id: fingerprint(text[start:end])
-            for doc_id, text in conn.execute(sa.select(documents.c.id, documents.c.text))
-            for seg_id, start, end in spans.get(doc_id, ())}
-
-
-def segment_refs(conn: sa.Connection) -> dict[int, str]:
-    """segment id -> ``DOC:N`` for every segment."""
-    return {seg_id: ref(name, number) for seg_id, (name, number) in segment_numbers(conn).items()}
 
 
 def attributes_by_document(conn: sa.Connection) -> tuple[dict[str, dict[str, str]], list[str]]:

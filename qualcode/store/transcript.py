@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from qualcode.store.core import Store
 from qualcode.store.schema import coders, codings, document_attributes, documents, memos, meta, reviews, segments, turns
-from qualcode.store.segment import document_id, ref
 
 
 def known_documents(conn: sa.Connection) -> dict[str, tuple[int, str, str]]:
@@ -54,49 +53,6 @@ def delete_document(conn: sa.Connection, document_id: int) -> None:
     conn.execute(codings.delete().where(codings.c.segment_id.in_(ids)))
     conn.execute(reviews.delete().where(reviews.c.segment_id.in_(ids)))
     conn.execute(documents.delete().where(documents.c.id == document_id))
-
-
-def document_rows(conn: sa.Connection) -> tuple[list[dict], list[str]]:
-    """One row per document: name, turns, segments, speakers, then its attributes; and the attribute keys."""
-    docs = conn.execute(sa.select(documents.c.id, documents.c.name).order_by(documents.c.name)).all()
-    n_turns = dict(conn.execute(sa.select(turns.c.document_id, sa.func.count()).group_by(turns.c.document_id)).all())
-    n_segments = dict(conn.execute(sa.select(segments.c.document_id, sa.func.count()).group_by(segments.c.document_id)).all())
-    speakers: dict[int, list[str]] = {}
-    for doc_id, speaker, role in conn.execute(
-        sa.select(turns.c.document_id, turns.c.speaker, turns.c.role).order_by(turns.c.document_id, turns.c.number)
-    ):
-        label = f"{speaker} (interviewer)" if role == "interviewer" else speaker
-        if label not in speakers.setdefault(doc_id, []):
-            speakers[doc_id].append(label)
-    values: dict[int, dict] = {}
-    for doc_id, key, value, kind in conn.execute(sa.select(document_attributes)):
-        values.setdefault(doc_id, {})[key] = float(value) if kind == "number" else value
-    keys = sorted({k for v in values.values() for k in v})
-    rows = [
-        {"name": d.name, "turns": n_turns.get(d.id, 0), "segments": n_segments.get(d.id, 0),
-         "speakers": ", ".join(speakers.get(d.id, [])), **{k: values.get(d.id, {}).get(k) for k in keys}}
-        for d in docs
-    ]
-    return rows, keys
-
-
-def transcript_rows(conn: sa.Connection, name: str) -> list[dict]:
-    """A document as ``show`` prints it: one row per segment, and one per turn without segments."""
-    found = document_id(conn, name)
-    text = conn.execute(sa.select(documents.c.text).where(documents.c.id == found)).scalar()
-    by_turn: dict[int, list] = {}
-    for seg in conn.execute(sa.select(segments).where(segments.c.document_id == found).order_by(segments.c.number)):
-        by_turn.setdefault(seg.turn_id, []).append(seg)
-    rows = []
-    for turn in conn.execute(sa.select(turns).where(turns.c.document_id == found).order_by(turns.c.number)):
-        base = {"turn": turn.number, "speaker": turn.speaker, "role": turn.role,
-                "time_start": turn.time_start, "time_end": turn.time_end}
-        pieces = by_turn.get(turn.id) or [None]
-        for seg in pieces:
-            start, end = (seg.start, seg.end) if seg else (turn.start, turn.end)
-            rows.append({**base, "segment": seg.number if seg else None,
-                         "ref": ref(name, seg.number) if seg else None, "text": text[start:end]})
-    return rows
 
 
 UNIT_KEY = "segmentation_unit"

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from qualcode.errors import BadFile, BadInput
 from qualcode.outputfile import create_private
-from qualcode.store.core import Store, database_url, is_server_url
-from qualcode.store.schema import SCHEMA_VERSION, codes, create_audit_triggers, metadata, project_tables
+from qualcode.store.core import Store, database_url
+from qualcode.store.identity import SCHEMA_VERSION, is_server_url
+from qualcode.store.schema import codes, create_audit_triggers, metadata, project_tables
 
 BATCH = 5000  # rows per INSERT: bounded memory on large projects, few round trips to a server
 

@@ -1,0 +1,169 @@
+"""What a project shows without changing it: its status, documents, a transcript, codings and
+the audit log, as plain rows (part of :class:`qualcode.Project`, whose table methods wrap them
+in DataFrames).
+
+The same methods run in :class:`ProjectView`, over a bare ``sqlite3`` connection: the commands
+that only look (``status``, ``documents``, ``show``, ``codings``, ``log``) open an SQLite project
+that way (:func:`open_for_looking`), so they start without loading SQLAlchemy or pandas, which
+alone take longer than such a command may (issue 21). A server project, or a file whose schema
+is not this qualcode's (it must be migrated first), opens as a full ``Project``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from qualcode import auditlog, coding
+from qualcode.codebook import with_descendants
+from qualcode.location import find_project, resolve_project_path
+from qualcode.selection import check_coder
+from qualcode.store import reads
+from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
+
+
+class ReadMethods:
+    """Reads shared by :class:`qualcode.Project` and :class:`ProjectView`. A class using them
+    gives ``_looking()`` (a context manager yielding a connection :mod:`qualcode.store.reads`
+    takes) and ``location``."""
+
+    def _chain_head(self, db) -> str | None:
+        """The audit chain's head as this login may see it."""
+        return reads.last_hash(db)
+
+    def _team(self, db) -> dict | None:
+        """Who you are on a server project with roles (None elsewhere)."""
+        return None
+
+    def status(self) -> dict:
+        """Counts a researcher checks first: documents, segments, codes, codings per coder (with
+        those from accepted suggestions), codings that break an exclusive group, codings on codes
+        that only group others, the audit chain head, which names this state of the project in
+        a report (None for a coder on a server project with roles), and on such a project who
+        you are and whether it is blind."""
+        with self._looking() as db:
+            counts = reads.project_counts(db)
+            head = self._chain_head(db)
+            title = reads.meta_value(db, "codebook.title") or ""
+            version = reads.meta_value(db, "codebook.version") or ""
+            team = self._team(db)
+        n_segments = counts["segments"]
+        return {
+            "project": self.location,
+            "documents": counts["documents"],
+            "segments": n_segments,
+            "codes": counts["codes"],
+            "codings": counts["codings"],
+            "coders": {
+                name: {**found, "share_reviewed": round(found["reviewed"] / n_segments, 4) if n_segments else None}
+                for name, found in counts["coders"].items()
+            },
+            "codebook": {"title": title, "version": version},
+            "audit_head": head,
+            "exclusive_violations": self.exclusive_violations(),
+            "codings_on_groups": self.codings_on_groups(),
+            "team": team,
+        }
+
+    def exclusive_violations(self, coders=None) -> list[dict]:
+        """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
+        one segment: ref, coder, group, codes."""
+        with self._looking() as db:
+            refs = reads.segment_refs(db)
+            found = coding.exclusive_clashes(
+                [row for row in reads.coded(db) if coders is None or row[1] in coders],
+                reads.code_parents(db), reads.exclusive_codes(db))
+        return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
+
+    def codings_on_groups(self) -> list[dict]:
+        """Codes that only group others yet hold codings: code, codings, sub_codes. Tagging and
+        applying refuse such codings, but a REFI-QDA import keeps them (the other program's coding
+        is the record, and dropping it would lose work), as does a project coded before the
+        codebook said so; status lists them so they can be recoded to a sub-code."""
+        with self._looking() as db:
+            held = reads.codings_per_code(db)
+            return [{"code": code, "codings": held[code], "sub_codes": children}
+                    for code, children in reads.not_codable(db).items() if held.get(code)]
+
+    def document_records(self) -> tuple[list[dict], list[str]]:
+        """One row per document (name, turns, segments, speakers, then its attributes), and the
+        attribute keys."""
+        with self._looking() as db:
+            return reads.document_rows(db)
+
+    def transcript_records(self, name: str) -> list[dict]:
+        """One document for reading: a row per segment (with its ``DOC:N`` ref) and per turn
+        that is not a coding unit: turn, speaker, role, time_start, time_end, segment, ref, text."""
+        with self._looking() as db:
+            return reads.transcript_rows(db, name)
+
+    def coding_records(self, coder: str | None = None, code: str | None = None) -> list[dict]:
+        """Codings in the columns ``apply_codings`` takes (document, segment, fingerprint of the
+        segment's text, coder, code, memo): reviewed-without-code segments have an empty code,
+        and the coder's memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
+        with self._looking() as db:
+            if coder:
+                check_coder(coder, reads.coder_names(db))
+            wanted = with_descendants(reads.code_parents(db), reads.check_codes(db, [code])) if code else None
+            return coding.coding_rows(reads.segment_numbers(db), reads.reviewed(db, coder), reads.coded(db, coder),
+                                      reads.segment_memos(db, coder), wanted, reads.segment_fingerprints(db))
+
+    def log_records(self, coder: str | None = None, since: str | None = None, action: str | None = None) -> list[dict]:
+        """The audit log (id, at, actor, action, target, detail), oldest first; a segment as
+        target is named ``DOC:N``."""
+        moment = auditlog.parse_since(since) if since else None
+        with self._looking() as db:
+            if coder:
+                check_coder(coder, {*reads.coder_names(db), *reads.actors(db)})
+            found = auditlog.entries(reads.audit_rows(db, since=moment, action=action), coder=coder)
+            refs = reads.segment_refs(db) if auditlog.names_segments(found) else {}
+        return auditlog.with_segment_refs(found, refs)
+
+
+class ProjectView(ReadMethods):
+    """An SQLite project opened to look, not to change: :class:`ReadMethods` over one read
+    transaction of a bare ``sqlite3`` connection."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._db = reads.open_sqlite(path)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @contextmanager
+    def _looking(self):
+        yield self._db
+
+    def is_current(self) -> bool:
+        """Whether the file is a project of this qualcode's schema (else a Project must open it)."""
+        try:
+            return reads.schema_version(self._db) == SCHEMA_VERSION
+        except sqlite3.DatabaseError:
+            return False
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ProjectView:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_for_looking(path: str | Path | None = None, **options):
+    """The project at ``path`` (default: found from here) for reading: a :class:`ProjectView`
+    when it is an SQLite file of this qualcode's schema, else a ``Project`` opened with
+    ``options`` (a server; a file to migrate, or not a project at all, which it refuses)."""
+    found = resolve_project_path(path) if path else find_project()
+    if isinstance(found, Path) and found.name == PROJECT_FILE and is_sqlite_file(found):
+        view = ProjectView(found)
+        if view.is_current():
+            return view
+        view.close()
+    from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when it must
+
+    return Project(found, **options)

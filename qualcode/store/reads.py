@@ -1,0 +1,274 @@
+"""The store's plain reads: the queries of the commands that only look (``status``,
+``documents``, ``show``, ``codings``, ``log``), as SQL text rather than SQLAlchemy Core.
+
+Loading SQLAlchemy alone takes longer than such a command may (issue 21), so these queries run
+over whatever connection is at hand: the :class:`~qualcode.store.Store`'s own (an SQLAlchemy
+connection, SQLite or PostgreSQL: the library and the writing commands use them there too) or a
+bare ``sqlite3`` connection that a look-only command opens on an SQLite project
+(:func:`open_sqlite`). One text serves both backends: plain standard SQL with ``?``
+placeholders, which become ``%s`` for psycopg; no ``%`` in the text itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from qualcode.auditlog import LOG_COLUMNS
+from qualcode.errors import UnknownItem
+from qualcode.selection import fingerprint, ref
+
+BUSY_TIMEOUT_MS = 5000  # as the Store: wait for a writer's commit rather than fail
+
+
+def rows(db, sql: str, params=()) -> list:
+    """The rows of ``sql`` over ``db``: a ``sqlite3`` connection or an SQLAlchemy one."""
+    if isinstance(db, sqlite3.Connection):
+        return db.execute(sql, tuple(params)).fetchall()
+    if db.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    return db.exec_driver_sql(sql, tuple(params)).all()
+
+
+def column(db, sql: str, params=()) -> list:
+    """The first column of :func:`rows`."""
+    return [row[0] for row in rows(db, sql, params)]
+
+
+def value(db, sql: str, params=()):
+    """The first value of the first row, or None when there is none."""
+    found = rows(db, sql, params)
+    return found[0][0] if found else None
+
+
+def placeholders(values) -> str:
+    """``?, ?, ?``: one placeholder per value, for ``IN (...)``."""
+    return ", ".join("?" for _ in values)
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """A bare connection to an SQLite project for reading, inside one read transaction (one
+    consistent snapshot, as the Store's reads). The caller checked the file's header."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.execute("BEGIN")
+    return db
+
+
+# ---- meta ----------------------------------------------------------------------------------
+
+def meta_value(db, key: str) -> str | None:
+    return value(db, "SELECT value FROM meta WHERE key = ?", (key,))
+
+
+def schema_version(db) -> int:
+    """The schema version the project records (0 when it records none)."""
+    found = meta_value(db, "schema_version")
+    return int(found) if found is not None else 0
+
+
+# ---- documents and segments -------------------------------------------------------------
+
+def document_names(db) -> list[str]:
+    return column(db, "SELECT name FROM documents")
+
+
+def document_id(db, name: str) -> int:
+    """The id of the document called ``name``; the one place an unknown name is refused."""
+    found = value(db, "SELECT id FROM documents WHERE name = ?", (name,))
+    if found is None:
+        raise UnknownItem("document", name, document_names(db), "see 'qualcode documents'")
+    return found
+
+
+def document_rows(db) -> tuple[list[dict], list[str]]:
+    """One row per document: name, turns, segments, speakers, then its attributes; and the attribute keys."""
+    docs = rows(db, "SELECT id, name FROM documents ORDER BY name")
+    n_turns = dict(rows(db, "SELECT document_id, count(*) FROM turns GROUP BY document_id"))
+    n_segments = dict(rows(db, "SELECT document_id, count(*) FROM segments GROUP BY document_id"))
+    speakers: dict[int, list[str]] = {}
+    for doc_id, speaker, role in rows(db, "SELECT document_id, speaker, role FROM turns ORDER BY document_id, number"):
+        label = f"{speaker} (interviewer)" if role == "interviewer" else speaker
+        if label not in speakers.setdefault(doc_id, []):
+            speakers[doc_id].append(label)
+    values: dict[int, dict] = {}
+    for doc_id, key, text, kind in rows(db, 'SELECT document_id, key, value, "type" FROM document_attributes'):
+        values.setdefault(doc_id, {})[key] = float(text) if kind == "number" else text
+    keys = sorted({k for v in values.values() for k in v})
+    found = [
+        {"name": name, "turns": n_turns.get(doc_id, 0), "segments": n_segments.get(doc_id, 0),
+         "speakers": ", ".join(speakers.get(doc_id, [])), **{k: values.get(doc_id, {}).get(k) for k in keys}}
+        for doc_id, name in docs
+    ]
+    return found, keys
+
+
+def transcript_rows(db, name: str) -> list[dict]:
+    """A document as ``show`` prints it: one row per segment, and one per turn without segments."""
+    found = document_id(db, name)
+    text = value(db, "SELECT text FROM documents WHERE id = ?", (found,))
+    by_turn: dict[int, list[tuple[int, int, int]]] = {}
+    for turn_id, number, start, end in rows(
+            db, 'SELECT turn_id, number, start, "end" FROM segments WHERE document_id = ? ORDER BY number', (found,)):
+        by_turn.setdefault(turn_id, []).append((number, start, end))
+    shown = []
+    for turn_id, number, speaker, role, time_start, time_end, start, end in rows(
+            db, 'SELECT id, number, speaker, role, time_start, time_end, start, "end" FROM turns '
+                'WHERE document_id = ? ORDER BY number', (found,)):
+        base = {"turn": number, "speaker": speaker, "role": role, "time_start": time_start, "time_end": time_end}
+        for segment, seg_start, seg_end in by_turn.get(turn_id) or [(None, start, end)]:
+            shown.append({**base, "segment": segment, "ref": None if segment is None else ref(name, segment),
+                          "text": text[seg_start:seg_end]})
+    return shown
+
+
+def segment_numbers(db) -> dict[int, tuple[str, int]]:
+    """segment id -> (document name, N) for every segment."""
+    return {seg_id: (name, number) for seg_id, name, number in
+            rows(db, "SELECT s.id, d.name, s.number FROM segments s JOIN documents d ON d.id = s.document_id")}
+
+
+def segment_refs(db) -> dict[int, str]:
+    """segment id -> ``DOC:N`` for every segment."""
+    return {seg_id: ref(name, number) for seg_id, (name, number) in segment_numbers(db).items()}
+
+
+def segment_fingerprints(db) -> dict[int, str]:
+    """segment id -> :func:`~qualcode.selection.fingerprint` of its text, for every segment.
+
+    Each document's text is read once and cut here: cut by SQL, every segment re-reads its
+    document up to its start, which grows with the square of the document's length."""
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for seg_id, doc_id, start, end in rows(db, 'SELECT id, document_id, start, "end" FROM segments'):
+        spans.setdefault(doc_id, []).append((seg_id, start, end))
+    return {seg_id: fingerprint(text[start:end])
+            for doc_id, text in rows(db, "SELECT id, text FROM documents")
+            for seg_id, start, end in spans.get(doc_id, ())}
+
+
+# ---- codes ---------------------------------------------------------------------------------
+
+def known_codes(db) -> set[str]:
+    """The ids of every code in the project."""
+    return set(column(db, "SELECT id FROM codes"))
+
+
+def check_codes(db, code_ids) -> list[str]:
+    """Return ``code_ids`` if they all exist; otherwise name the first unknown one."""
+    known = known_codes(db)
+    for code_id in code_ids:
+        if code_id not in known:
+            raise UnknownItem("code", code_id, known, "see 'qualcode codebook show'")
+    return list(code_ids)
+
+
+def code_parents(db) -> dict[str, str | None]:
+    """Every code id of the project mapped to its parent id (None at the top)."""
+    return dict(rows(db, "SELECT id, parent_id FROM codes"))
+
+
+def exclusive_codes(db) -> set[str]:
+    """The ids of the codes whose children are mutually exclusive (exclusive groups)."""
+    return set(column(db, "SELECT id FROM codes WHERE exclusive"))
+
+
+def not_codable(db) -> dict[str, list[str]]:
+    """Codes that may not be applied, each with the ids of its children (what to code instead)."""
+    found_rows = rows(db, "SELECT id, parent_id, codable FROM codes ORDER BY position")
+    found = {code_id: [] for code_id, _, codable in found_rows if not codable}
+    for code_id, parent, _ in found_rows:
+        if parent in found:
+            found[parent].append(code_id)
+    return found
+
+
+# ---- coders, codings, review marks, memos ---------------------------------------------
+
+def coder_names(db) -> list[str]:
+    """Every coder's name, sorted."""
+    return column(db, "SELECT name FROM coders ORDER BY name")
+
+
+def coder_kinds(db) -> dict[str, str]:
+    """Coder name -> kind (human, model, consensus), sorted by name."""
+    return dict(rows(db, "SELECT name, kind FROM coders ORDER BY name"))
+
+
+def _of_coder(sql: str, coder: str | None, column_name: str = "coder") -> tuple[str, tuple]:
+    return (f"{sql} WHERE {column_name} = ?", (coder,)) if coder else (sql, ())
+
+
+def coded(db, coder: str | None = None) -> list[tuple[int, str, str]]:
+    """(segment id, coder, code id) of every coded segment (several passages count once), for
+    one coder or all."""
+    return [tuple(row) for row in rows(db, *_of_coder("SELECT DISTINCT segment_id, coder, code_id FROM codings", coder))]
+
+
+def reviewed(db, coder: str | None = None) -> list[tuple[int, str]]:
+    """(segment id, coder) of every review mark, for one coder or all."""
+    return [tuple(row) for row in rows(db, *_of_coder("SELECT segment_id, coder FROM reviews", coder))]
+
+
+def codings_per_code(db) -> dict[str, int]:
+    return dict(rows(db, "SELECT code_id, count(*) FROM codings GROUP BY code_id"))
+
+
+def project_counts(db) -> dict:
+    """Documents, segments, codes and codings, and per coder (by name) its kind, codings, those
+    from accepted suggestions (origin ``suggestion``) and review marks."""
+    def count(table: str) -> int:
+        return value(db, f"SELECT count(*) FROM {table}")
+
+    per_coder = {coder: (n, suggested) for coder, n, suggested in rows(
+        db, "SELECT coder, count(*), sum(CASE WHEN origin = 'suggestion' THEN 1 ELSE 0 END) FROM codings GROUP BY coder")}
+    marks = dict(rows(db, "SELECT coder, count(*) FROM reviews GROUP BY coder"))
+    return {
+        "documents": count("documents"),
+        "segments": count("segments"),
+        "codes": count("codes"),
+        "codings": count("codings"),
+        "coders": {name: {"kind": kind, "codings": per_coder.get(name, (0, 0))[0],
+                          "from_suggestions": int(per_coder.get(name, (0, 0))[1] or 0),
+                          "reviewed": marks.get(name, 0)}
+                   for name, kind in coder_kinds(db).items()},
+    }
+
+
+def memo_texts(db, target_type: str, author: str | None = None) -> list[tuple[str | None, str, str]]:
+    """(target id, author, text) of the memos on one type of target, oldest first, for one
+    author or all."""
+    sql, params = "SELECT target_id, author, text FROM memos WHERE target_type = ?", (target_type,)
+    if author:
+        sql, params = f"{sql} AND author = ?", (*params, author)
+    return [tuple(row) for row in rows(db, f"{sql} ORDER BY id", params)]
+
+
+def segment_memos(db, author: str | None = None) -> list[tuple[int, str, str]]:
+    """(segment id, author, text) of every segment memo, oldest first, for one author or all."""
+    return [(int(target), name, text) for target, name, text in memo_texts(db, "segment", author)]
+
+
+# ---- the audit log ----------------------------------------------------------------------------
+
+def audit_rows(db, *, since: str | None = None, action: str | None = None) -> list[dict]:
+    """Audit entries oldest first, from ``since`` (the store's time format) on; ``action`` is a
+    prefix ('coding' matches coding.add and coding.delete)."""
+    where, params = [], []
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if action:
+        where.append("action LIKE ? ESCAPE '/'")
+        params.append(action.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%")
+    sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit" + (f" WHERE {' AND '.join(where)}" if where else "")
+    return [dict(zip(LOG_COLUMNS, row)) for row in rows(db, f"{sql} ORDER BY id", params)]
+
+
+def actors(db) -> set[str]:
+    """Everyone who ever made a change (the log's actors)."""
+    return set(column(db, "SELECT DISTINCT actor FROM audit"))
+
+
+def last_hash(db) -> str | None:
+    """The hash of the last audit entry (for a login that may read the chain)."""
+    return value(db, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
