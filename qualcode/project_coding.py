@@ -128,15 +128,10 @@ class CodingMethods:
         return pd.DataFrame(self.coding_records(coder, code), columns=list(coding.CODING_COLUMNS))
 
     def fingerprint_codings(self, path: str | Path):
-        """A codings CSV as a DataFrame in its own row order, with the fingerprint column filled
-        from this project's segments (to add it to a table made without it)."""
+        """:meth:`fingerprint_records` as a DataFrame."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        records = coding.records(coding.read_codings_csv(Path(path)))
-        with self.store.reading() as conn:
-            rows = coding.with_fingerprints(reads.segment_numbers(conn), reads.segment_fingerprints(conn),
-                                            str(path), records)
-        return pd.DataFrame(rows, columns=list(coding.CODING_COLUMNS))
+        return pd.DataFrame(self.fingerprint_records(path), columns=list(coding.CODING_COLUMNS))
 
     # ---- codebook evolution ----------------------------------------------------------------
 

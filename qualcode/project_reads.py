@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qualcode import auditlog, coding
-from qualcode.codebook import with_descendants
 from qualcode.location import find_project, resolve_project_path
 from qualcode.selection import check_coder
 from qualcode.store import reads
@@ -102,12 +101,21 @@ class ReadMethods:
         """Codings in the columns ``apply_codings`` takes (document, segment, fingerprint of the
         segment's text, coder, code, memo): reviewed-without-code segments have an empty code,
         and the coder's memos on a segment ride along. ``code`` keeps that code and its sub-codes."""
+        from qualcode.codebook import with_descendants  # noqa: PLC0415 - it loads PyYAML, needed only here
+
         with self._looking() as db:
             if coder:
                 check_coder(coder, reads.coder_names(db))
             wanted = with_descendants(reads.code_parents(db), reads.check_codes(db, [code])) if code else None
             return coding.coding_rows(reads.segment_numbers(db), reads.reviewed(db, coder), reads.coded(db, coder),
                                       reads.segment_memos(db, coder), wanted, reads.segment_fingerprints(db))
+
+    def fingerprint_records(self, path: str | Path) -> list[dict]:
+        """A codings CSV in its own row order, with the fingerprint column filled from this
+        project's segments (to add it to a table made without it)."""
+        records = coding.records(coding.read_codings_csv(Path(path)))
+        with self._looking() as db:
+            return coding.with_fingerprints(reads.segment_numbers(db), reads.segment_fingerprints(db), str(path), records)
 
     def log_records(self, coder: str | None = None, since: str | None = None, action: str | None = None) -> list[dict]:
         """The audit log (id, at, actor, action, target, detail), oldest first; a segment as
@@ -136,6 +144,14 @@ class ProjectView(ReadMethods):
     @contextmanager
     def _looking(self):
         yield self._db
+
+    def verify_log(self):
+        """The hash chain walked by the Store (:meth:`qualcode.Project.verify_log`), which also
+        checks the append-only triggers."""
+        from qualcode.project import Project  # noqa: PLC0415 - only the walk needs SQLAlchemy
+
+        with Project(self.path) as project:
+            return project.verify_log()
 
     def is_current(self) -> bool:
         """Whether the file is a project of this qualcode's schema (else a Project must open it)."""

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option, writing_project_option
+from qualcode.cli.common import emit, emit_json, format_option, looking_project_option, writing_project_option
 
 coder_option = click.option("--coder", metavar="NAME", help="Who codes (default: $QUALCODE_CODER, else the project's coder).")
 
@@ -94,7 +94,7 @@ def apply_codings(project, file):
 @click.option("--add-fingerprints", "unprinted", metavar="CSV", type=click.Path(dir_okay=False, exists=True),
               help="Instead: write CSV (a codings table) with its fingerprint column filled from this project.")
 @format_option(("csv", "json", "table"), default="csv")
-@project_option
+@looking_project_option
 def codings(project, coder, code_id, unprinted, fmt):
     """Export codings as document,segment,fingerprint,coder,code,memo: the columns 'qualcode
     apply' takes, so a coder's work round-trips. The fingerprint (8 hex digits of the SHA-256 of
@@ -107,11 +107,13 @@ def codings(project, coder, code_id, unprinted, fmt):
         qualcode codings --coder anna > anna.csv && qualcode apply anna.csv
         qualcode codings --add-fingerprints old.csv > with-fingerprints.csv
     """
+    from qualcode.coding import CODING_COLUMNS  # noqa: PLC0415 - keeps --help fast
+
     if unprinted:
-        emit(project.fingerprint_codings(unprinted), fmt)
+        emit(project.fingerprint_records(unprinted), fmt, columns=CODING_COLUMNS)
         return
     filters = ", ".join(f"{what} {value}" for what, value in (("coder", coder), ("code", code_id)) if value)
-    emit(project.codings(coder=coder, code=code_id), fmt,
+    emit(project.coding_records(coder=coder, code=code_id), fmt, columns=CODING_COLUMNS,
          empty=f"no codings match ({filters}); the filter is valid" if filters else "no codings yet")
 
 
@@ -121,7 +123,7 @@ def codings(project, coder, code_id, unprinted, fmt):
 @click.option("--action", metavar="PREFIX", help="Only actions starting with this, e.g. coding or code.merge.")
 @click.option("--verify", is_flag=True, help="Walk the hash chain: the first entry changed, removed or inserted, and the triggers.")
 @format_option()
-@project_option
+@looking_project_option
 def log(project, coder, since, action, verify, fmt):
     """Show the audit log: every change to the project, who made it and when. With --verify,
     check its hash chain instead (exit 1 if it is broken or its triggers are gone).
@@ -131,10 +133,13 @@ def log(project, coder, since, action, verify, fmt):
         qualcode log --coder anna --since 2026-11-01 --action coding
         qualcode log --verify
     """
+    from qualcode.auditlog import LOG_COLUMNS  # noqa: PLC0415 - keeps --help fast
+
     if verify:
         render_verification(project.verify_log(), fmt)
         return
-    emit(project.log(coder=coder, since=since, action=action), fmt, empty="no matching entries in the audit log")
+    emit(project.log_records(coder=coder, since=since, action=action), fmt, columns=LOG_COLUMNS,
+         empty="no matching entries in the audit log")
 
 
 def render_verification(result, fmt: str) -> None:

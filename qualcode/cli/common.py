@@ -27,17 +27,20 @@ def _say_waiting() -> None:
     click.echo("qualcode: another qualcode command is writing to this project; waiting for it to finish ...", err=True)
 
 
+project_path_option = click.option(
+    "--project",
+    "project_path",
+    metavar="PATH",
+    help="Project folder or file, or a postgresql:// URL (default: $QUALCODE_DATABASE, "
+         "$QUALCODE_PROJECT, else search upward from here).",
+)
+
+
 def _opening(fn, **opened):
     """Wrap ``fn`` to take ``--project`` and get an open ``Project`` as ``project``, opened
     with ``opened`` plus the options each one names; closes it afterwards."""
 
-    @click.option(
-        "--project",
-        "project_path",
-        metavar="PATH",
-        help="Project folder or file, or a postgresql:// URL (default: $QUALCODE_DATABASE, "
-             "$QUALCODE_PROJECT, else search upward from here).",
-    )
+    @project_path_option
     @functools.wraps(fn)
     def wrapper(*args, project_path=None, **kwargs):
         from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when a project is used
@@ -52,6 +55,22 @@ def _opening(fn, **opened):
 def project_option(fn):
     """Add ``--project`` and pass an open ``Project`` as ``project``; closes it afterwards."""
     return _opening(fn)
+
+
+def looking_project_option(fn):
+    """``project_option`` for a command that only looks: an SQLite project opens as a
+    :class:`~qualcode.project_reads.ProjectView`, which starts without SQLAlchemy or pandas
+    (a server project as a ``Project``, which has the same read methods)."""
+
+    @project_path_option
+    @functools.wraps(fn)
+    def wrapper(*args, project_path=None, **kwargs):
+        from qualcode.project_reads import open_for_looking  # noqa: PLC0415 - keeps --help fast
+
+        with open_for_looking(project_path, on_wait=_say_waiting) as project:
+            return fn(*args, project=project, **kwargs)
+
+    return wrapper
 
 
 ACCEPT_BREAK_HELP = ("Write although the audit log's hash chain is broken at its end, recording the break "
@@ -147,14 +166,15 @@ def _all_rows() -> bool:
     return bool(ctx and ctx.meta.get("qualcode.all_rows"))
 
 
-def _records(data) -> tuple[list[str], list[dict]]:
-    """Columns and rows from a DataFrame or a list of dicts, with NaN shown as None."""
+def _records(data, columns=None) -> tuple[list[str], list[dict]]:
+    """Columns and rows from a DataFrame or a list of dicts (its ``columns``, default those of
+    the first row), with NaN shown as None."""
     if hasattr(data, "to_dict"):
         columns = [str(c) for c in data.columns]
         rows = data.to_dict(orient="records")
     else:
         rows = list(data)
-        columns = list(rows[0]) if rows else []
+        columns = list(columns if columns is not None else rows[0] if rows else [])
     clean = [
         {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in rows
@@ -219,9 +239,11 @@ def print_rich(renderable) -> None:
     console().print(renderable)
 
 
-def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show", wide: str | None = None) -> None:
-    """Render a table (DataFrame or list of dicts) as a rich table, JSON records or CSV; CSV
-    cells that a spreadsheet would run are escaped unless the command was given ``--raw``.
+def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show", wide: str | None = None,
+         columns=None) -> None:
+    """Render a table (DataFrame, or list of dicts with its ``columns``) as a rich table, JSON
+    records or CSV; CSV cells that a spreadsheet would run are escaped unless the command was
+    given ``--raw``.
 
     A table shows the first ``ROWS_SHOWN`` rows and says how many more there are (``--all``
     shows every row); column ``wide`` (long text) gets the width the others leave, or each row
@@ -230,7 +252,7 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
     total = len(data)
     if fmt == "table" and not _all_rows() and total > ROWS_SHOWN:
         data = data.head(ROWS_SHOWN) if hasattr(data, "head") else list(data)[:ROWS_SHOWN]
-    columns, rows = _records(data)
+    columns, rows = _records(data, columns)
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":

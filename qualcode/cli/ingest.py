@@ -5,7 +5,9 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, progress_on_stderr, project_option, writing_project_option
+from qualcode.cli.common import (
+    emit, emit_json, format_option, looking_project_option, progress_on_stderr, writing_project_option,
+)
 from qualcode.cli.inspect import LAYOUT_HELP
 from qualcode.cli.pseudonymise import echo_result, passphrase, pseudonymise_options, telling
 from qualcode.errors import QualcodeError
@@ -124,21 +126,21 @@ def _transcript_or_turn(project, name: str):
     from qualcode.errors import UnknownItem  # noqa: PLC0415 - keeps --help fast
 
     try:
-        return project.transcript(name)
+        return project.transcript_records(name)
     except UnknownItem:
         document, sep, number = name.rpartition(":")
         if not (sep and number.isdigit()):
             raise
-    frame = project.transcript(document)
-    held = frame.loc[frame["ref"] == name, "turn"]
-    if held.empty:
-        raise UnknownItem("segment", name, frame["ref"].dropna(), f"see 'qualcode show {document}'")
-    return frame[frame["turn"] == held.iloc[0]]
+    rows = project.transcript_records(document)
+    held = [row["turn"] for row in rows if row["ref"] == name]
+    if not held:
+        raise UnknownItem("segment", name, [row["ref"] for row in rows if row["ref"]], f"see 'qualcode show {document}'")
+    return [row for row in rows if row["turn"] == held[0]]
 
 
 @click.command()
 @format_option()
-@project_option
+@looking_project_option
 def documents(project, fmt):
     """Imported documents with their turns, segments, speakers and attributes.
 
@@ -146,13 +148,15 @@ def documents(project, fmt):
     Example:
         qualcode documents --format csv > documents.csv
     """
-    emit(project.documents(), fmt, title="documents", empty="no documents yet; add some with 'qualcode import'")
+    rows, keys = project.document_records()
+    emit(rows, fmt, title="documents", empty="no documents yet; add some with 'qualcode import'",
+         columns=["name", "turns", "segments", "speakers", *keys])
 
 
 @click.command()
 @click.argument("document", metavar="DOC|DOC:N")
 @format_option(("text", "json"), default="text")
-@project_option
+@looking_project_option
 def show(project, document, fmt):
     """Print a transcript with its segment numbers (N of DOC:N), speakers and times; DOC:N
     prints the turn that holds segment N.
@@ -164,18 +168,17 @@ def show(project, document, fmt):
         qualcode show km-maasdelta-01
         qualcode show km-maasdelta-01:12
     """
-    frame = _transcript_or_turn(project, document)
-    rows = frame.astype(object).where(frame.notna(), None)
+    rows = _transcript_or_turn(project, document)
     if fmt == "json":
-        emit_json(rows.to_dict(orient="records"))
+        emit_json(rows)
         return
     previous_turn = None
-    for row in rows.itertuples():
-        if row.turn != previous_turn:
+    for row in rows:
+        if row["turn"] != previous_turn:
             if previous_turn is not None:
                 click.echo()
-            click.secho(f"{_clock(row.time_start):>8}  {row.speaker}" + (" (interviewer)" if row.role == "interviewer" else ""), bold=True)
-            previous_turn = row.turn
-        number = "" if row.segment is None else str(row.segment)
-        for i, line in enumerate(row.text.split("\n")):
+            click.secho(f"{_clock(row['time_start']):>8}  {row['speaker']}" + (" (interviewer)" if row["role"] == "interviewer" else ""), bold=True)
+            previous_turn = row["turn"]
+        number = "" if row["segment"] is None else str(row["segment"])
+        for i, line in enumerate(row["text"].split("\n")):
             click.echo(f"{number if i == 0 else '':>8}  {line}")

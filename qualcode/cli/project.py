@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import echo_violations, emit, emit_json, format_option, project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, looking_project_option
 
 
 @click.command()
@@ -60,7 +60,7 @@ def copy(source, destination, database):
 
 @click.command()
 @format_option(("table", "json"))
-@project_option
+@looking_project_option
 def status(project, fmt):
     """Documents, segments, codes, and codings and share reviewed per coder; and the audit
     log's chain head, which names this state of the project in a report.
