@@ -24,12 +24,11 @@ from qualcode.errors import BadInput, QualcodeError
 from qualcode.ingest import READERS, REFUSED_SUFFIXES, Transcript, read
 from qualcode.layouts import check_layout
 from qualcode.segment import UNITS, Segment, pipeline, split
-from qualcode.selection import parse_pairs
+from qualcode.selection import parse_pairs, ref
 from qualcode.store import NewDocument, NewSegment, Store, insert_document
 from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import transcript as store_transcript
-from qualcode.store.segment import ref
 
 SIMILAR = 0.85
 PUNCTUATION = re.compile(r"[^\w\s]")

@@ -62,7 +62,7 @@ class AnalysisMethods:
         """The segments to score, each with its ``question`` (the interviewer turn before it, or "")."""
         selection = Selection.of(documents)
         with self.store.reading() as conn:
-            rows = selection.narrow(store_segment.segment_rows(conn, selection))
+            rows = selection.narrow(reads.segment_rows(conn, selection))
             if segment_ids is not None:
                 wanted = set(segment_ids)
                 rows = [row for row in rows if row["segment_id"] in wanted]
@@ -183,7 +183,7 @@ class AnalysisMethods:
 
         store_team.refuse_blind_coder(conn, "comparing coders (agreement, disagreements, consensus)")
         names = agreement_mod.choose_coders(coders, reads.coder_names(conn), store_coding.reviewing_coders(conn))
-        rows = store_segment.segment_rows(conn, Selection.of(attributes=attributes))
+        rows = reads.segment_rows(conn, Selection.of(attributes=attributes))
         ids = [row["segment_id"] for row in rows] if attributes else None
         frame = agreement_mod.codings_frame(store_coding.marks_and_codings(conn, names, ids))
         return names, agreement_mod.unit_table(frame, names), rows
@@ -264,7 +264,7 @@ class AnalysisMethods:
     def decisions(self, into: str = "consensus") -> dict[str, tuple[list[str], bool]]:
         """The stored consensus per segment ref: (its codes, sorted; whether decided by hand)."""
         with self.store.reading() as conn:
-            refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn, Selection())}
+            refs = {row["segment_id"]: row["ref"] for row in reads.segment_rows(conn, Selection())}
             by_hand = store_decision.adjudicated(conn, into)
             found: dict[int, set[str]] = {}
             for segment_id, _, code_id in store_coding.marks_and_codings(conn, [into]):

@@ -202,7 +202,7 @@ class CodingMethods:
         """The segments the keyboard coder walks through (one query), in document order."""
         selection = Selection.of(documents, attributes)
         with self.store.reading() as conn:
-            return worklist_mod.items(selection.narrow(store_segment.segment_rows(conn, selection)))
+            return worklist_mod.items(selection.narrow(reads.segment_rows(conn, selection)))
 
     def reviewed_segments(self, coder: str) -> set[int]:
         """Ids of the segments ``coder`` has looked at."""

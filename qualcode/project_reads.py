@@ -15,11 +15,14 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from qualcode import auditlog, coding
+from qualcode import auditlog, coding, retrieval
 from qualcode.location import find_project, resolve_project_path
-from qualcode.selection import check_coder
+from qualcode.selection import Selection, check_coder
 from qualcode.store import reads
 from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
+
+SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
+CODE_COLUMNS = ["codes", "passages"]
 
 
 class ReadMethods:
@@ -109,6 +112,48 @@ class ReadMethods:
             wanted = with_descendants(reads.code_parents(db), reads.check_codes(db, [code])) if code else None
             return coding.coding_rows(reads.segment_numbers(db), reads.reviewed(db, coder), reads.coded(db, coder),
                                       reads.segment_memos(db, coder), wanted, reads.segment_fingerprints(db))
+
+    def _found(self, selection: Selection) -> retrieval.Found:
+        """What retrieval filters: the selected segments, their codes, attributes, coders, code tree."""
+        with self._looking() as db:
+            rows = reads.segment_rows(db, selection)
+            attributes, keys = reads.attributes_by_document(db)
+            narrowed = selection.documents or selection.attributes or selection.speaker
+            in_documents = {row["document"] for row in rows} if narrowed else None
+            return retrieval.Found(
+                rows=rows, applied=reads.codes_by_segment(db, selection.coder, in_documents),
+                attributes=attributes, keys=keys, coders=reads.coder_names(db),
+                parents=reads.code_parents(db),
+                passages=reads.partial_passages(db, selection.coder, in_documents),
+            )
+
+    def segment_records(self, documents=None, *, speaker: str | None = None, attributes: dict[str, str] | None = None,
+                        codes=None, all_of=None, any_of=None, none_of=None, exact: bool = False,
+                        coder: str | None = None, uncoded: bool = False,
+                        text: str | None = None) -> tuple[list[dict], list[str]]:
+        """Segments, and their columns: ref, document, segment, unit, speaker, time_start, start, end,
+        text, segment_id, one column per document attribute, codes, and passages (codes that cover
+        only part of the segment, each with the words it covers: every passage coded elsewhere).
+
+        ``codes`` and ``any_of``: at least one of these codes; ``all_of``: each of them;
+        ``none_of``: none of them. A code includes its sub-codes unless ``exact``. ``coder``
+        counts only that coder's codings; ``uncoded`` keeps segments without codes; ``text``
+        keeps segments holding every word of it, ignoring case and accents. An attribute key or
+        value that matches no document is an error naming the ones there are.
+        """
+        selection = Selection.of(documents, attributes, speaker=speaker, coder=coder,
+                                 codes=(*(codes or []), *(any_of or [])))
+        filters = retrieval.Filters(all_of=list(all_of or []), none_of=list(none_of or []), exact=exact,
+                                    uncoded=uncoded, text=text)
+        found = self._found(selection)
+        rows = selection.narrow(retrieval.find(found, selection, filters))
+        named = {key: (f"attribute:{key}" if key in SEGMENT_COLUMNS or key in CODE_COLUMNS else key) for key in found.keys}
+        records = [
+            {**{c: row[c] for c in SEGMENT_COLUMNS}, **{named[k]: row["attributes"].get(k) for k in found.keys},
+             **{c: row[c] for c in CODE_COLUMNS}}
+            for row in rows
+        ]
+        return records, [*SEGMENT_COLUMNS, *named.values(), *CODE_COLUMNS]
 
     def fingerprint_records(self, path: str | Path) -> list[dict]:
         """A codings CSV in its own row order, with the fingerprint column filled from this

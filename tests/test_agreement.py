@@ -32,6 +32,7 @@ from qualcode.agreement import (SEED, category_counts, fleiss_kappa, gwet_ac1, k
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 from qualcode.store import coding as store_coding
+from qualcode.store import reads
 from qualcode.store import segment as store_segment
 
 CODEBOOK = """\
@@ -449,7 +450,7 @@ def test_merge_matches_documents_by_content_and_segments_by_offsets_not_ids(proj
         other.store.close()
     cli("merge", tmp_path / "elsewhere", "--project", project.path)
     with project.store.reading() as conn:
-        merged = store_segment.segment_rows(conn)
+        merged = reads.segment_rows(conn)
     refs = {row["segment_id"]: row["ref"] for row in merged}
     assert sorted((refs[s], c) for s, c in _codes_of(project, "B")) == [("a:2", "Y"), ("b:1", "V1")]
 
@@ -545,7 +546,7 @@ def test_merge_matches_each_document_to_exactly_one_and_refuses_ambiguity(projec
         other.store.close()
     cli("merge", tmp_path / "same", "--project", project.path)
     with project.store.reading() as conn:
-        refs = {row["segment_id"]: row["ref"] for row in store_segment.segment_rows(conn)}
+        refs = {row["segment_id"]: row["ref"] for row in reads.segment_rows(conn)}
     assert [(refs[s], c) for s, c in _codes_of(project, "B")] == [("b:2", "Y")]
     refused = cli("merge", tmp_path / "renamed", "--project", project.path)
     assert refused.exit_code == 2

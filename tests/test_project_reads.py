@@ -1,5 +1,5 @@
-"""The look-only commands read an SQLite project without SQLAlchemy or pandas (issue 21), and
-show exactly what the full ``Project`` shows."""
+"""The look-only commands (status, documents, show, segments, codings, log) read an SQLite
+project without SQLAlchemy or pandas (issue 21), and show exactly what the full ``Project`` shows."""
 
 import json
 import sqlite3
@@ -21,6 +21,8 @@ LOOK_ONLY = [
     ["codings", "--coder", "anna"],
     ["codings", "--code", "KV"],
     ["log", "--action", "coding"],
+    ["segments", "--doc", "km-maasdelta-01"],
+    ["segments", "--code", "KV", "--attr", "role=klantmanager", "--format", "csv"],
 ]
 
 LOADED_AT_EXIT = (
@@ -56,6 +58,9 @@ def test_the_view_reads_what_the_project_reads(demo_run):
         assert view.coding_records("anna", "KV") == records(project.codings("anna", "KV"))
         assert len(view.coding_records("anna", "KV")) > 20
         assert view.log_records(action="coding") == records(project.log(action="coding"))
+        rows, columns = view.segment_records(["km-maasdelta-01"], codes=["KV"])
+        assert 0 < len(rows) < 40 and {row["document"] for row in rows} == {"km-maasdelta-01"}
+        assert rows == records(project.segments(["km-maasdelta-01"], codes=["KV"])[columns])
         assert view.verify_log().ok
 
 

@@ -167,14 +167,17 @@ def _all_rows() -> bool:
 
 
 def _records(data, columns=None) -> tuple[list[str], list[dict]]:
-    """Columns and rows from a DataFrame or a list of dicts (its ``columns``, default those of
-    the first row), with NaN shown as None."""
+    """Columns and rows from a DataFrame or a list of dicts (cut to its ``columns``, default
+    those of the first row), with NaN shown as None."""
     if hasattr(data, "to_dict"):
         columns = [str(c) for c in data.columns]
         rows = data.to_dict(orient="records")
+    elif columns is not None:
+        columns = list(columns)
+        rows = [{c: row.get(c) for c in columns} for row in data]
     else:
         rows = list(data)
-        columns = list(columns if columns is not None else rows[0] if rows else [])
+        columns = list(rows[0]) if rows else []
     clean = [
         {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in rows

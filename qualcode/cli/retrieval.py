@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import attr_show_option, emit, format_option, project_option, raw_option
+from qualcode.cli.common import attr_show_option, emit, format_option, looking_project_option, project_option, raw_option
 
 
 def _pairs(_ctx, _param, values) -> dict[str, str]:
@@ -40,7 +40,7 @@ attr_option = click.option(
 @click.option("--uncoded", is_flag=True, help="Only segments without any code (of --coder, if given).")
 @click.option("--text", metavar="WORDS", help="Only segments holding every word (case and accents ignored).")
 @format_option()
-@project_option
+@looking_project_option
 def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, none_of, coder, uncoded, text, fmt):
     """List segments with their speaker, time, text, document attributes and codes, filtered
     by document, speaker, attribute, code, coder and words. Filters combine with 'and'.
@@ -53,18 +53,19 @@ def segments(project, docs, speaker, attributes, code, exact, all_of, any_of, no
         qualcode segments --code KV --attr role=client --format csv > kv-clients.csv
         qualcode segments --all-of KT,ROL-CTRL --coder anna --text "sanctie"
     """
-    from qualcode.retrieval import format_time  # noqa: PLC0415 - SQLAlchemy loads only when used
+    from qualcode.project_reads import CODE_COLUMNS, SEGMENT_COLUMNS  # noqa: PLC0415 - keeps --help fast
+    from qualcode.retrieval import format_time  # noqa: PLC0415
 
-    table = project.segments(
+    rows, columns = project.segment_records(
         list(docs) or None, speaker=speaker, attributes=attributes, codes=code, exact=exact,
         all_of=all_of, any_of=any_of, none_of=none_of, coder=coder, uncoded=uncoded, text=text,
     )
-    base = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id", "codes", "passages"]
-    attribute_columns = [column for column in table.columns if column not in base]
-    table["time"] = table["time_start"].map(format_time)
+    attribute_columns = [column for column in columns if column not in (*SEGMENT_COLUMNS, *CODE_COLUMNS)]
     keep = ["ref", "speaker", "time", "text"] if fmt == "table" else ["ref", "document", "segment", "speaker", "time", "text"]
-    passages = ["passages"] if fmt != "table" or table["passages"].astype(bool).any() else []
-    emit(table[[*keep, *attribute_columns, "codes", *passages]], fmt, empty="no segments match", wide="text")
+    passages = ["passages"] if fmt != "table" or any(row["passages"] for row in rows) else []
+    shown = [*keep, *attribute_columns, "codes", *passages]
+    emit([{**row, "time": format_time(row["time_start"])} for row in rows], fmt, empty="no segments match", wide="text",
+         columns=shown)
 
 
 @click.command()

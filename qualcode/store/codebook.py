@@ -17,7 +17,7 @@ from qualcode.errors import BadInput, Conflict
 from qualcode.store.core import Store, new_guid, now
 from qualcode.store.reads import check_codes, code_parents
 from qualcode.store.schema import codes, codings, documents, memos, meta, segments
-from qualcode.store.segment import ref
+from qualcode.selection import ref
 
 
 def insert_code(conn: sa.Connection, row: dict) -> None:

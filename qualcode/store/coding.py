@@ -13,8 +13,8 @@ from qualcode.coding import ApplyReport, CodingRow
 from qualcode.errors import BadInput, Conflict
 from qualcode.store.core import Store, in_batches, new_guid, now
 from qualcode.store.memo import add_memo
-from qualcode.store.reads import check_codes, coder_kinds, memo_texts
-from qualcode.store.schema import coders, codings, documents, reviews, segments
+from qualcode.store.reads import check_codes, coder_kinds, default_coders, memo_texts
+from qualcode.store.schema import coders, codings, reviews, segments
 
 
 ORIGINS = ("manual", "suggestion", "import")
@@ -189,51 +189,6 @@ def untag(store: Store, conn: sa.Connection, segment_id: int, code_ids, coder: s
     return [code_id for _, code_id, _ in untag_many(store, conn, [(segment_id, code_id, coder) for code_id in code_ids])]
 
 
-def _in_documents(query, names):
-    """``query`` over codings narrowed to the segments of the documents ``names`` (None: every
-    document), so a look at one interview does not read the whole project's codings."""
-    if names is None:
-        return query
-    held = sa.select(segments.c.id).join(documents, documents.c.id == segments.c.document_id).where(documents.c.name.in_(sorted(names)))
-    return query.where(codings.c.segment_id.in_(held))
-
-
-def codes_by_segment(conn: sa.Connection, coder: str | None = None, document_names=None) -> dict[int, dict[str, list[str]]]:
-    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or
-    the default ones (:func:`default_coders`), in the documents named (None: all)."""
-    query = sa.select(codings.c.segment_id, codings.c.coder, codings.c.code_id).distinct().order_by(codings.c.code_id)
-    query = _in_documents(query.where(codings.c.coder.in_([coder] if coder else default_coders(conn))), document_names)
-    found: dict[int, dict[str, list[str]]] = {}
-    for segment_id, name, code_id in conn.execute(query):
-        found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
-    return found
-
-
-def partial_passages(conn: sa.Connection, coder: str | None = None,
-                     document_names=None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
-    """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
-    the codes that cover only part of a segment: a coder's code that also covers the whole
-    segment is not listed. For one coder or all, in the documents named (None: all)."""
-    query = _in_documents(
-        sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder, codings.c.start, codings.c.end,
-                  segments.c.start.label("first"), segments.c.end.label("last"))
-        .join(segments, segments.c.id == codings.c.segment_id).order_by(codings.c.start),
-        document_names,
-    )
-    if coder:
-        query = query.where(codings.c.coder == coder)
-    found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
-    whole = set()
-    for segment_id, code_id, name, start, end, first, last in conn.execute(query):
-        if start is None or (start <= first and end >= last):
-            whole.add((segment_id, code_id, name))
-        else:
-            found.setdefault(segment_id, {}).setdefault(code_id, {}).setdefault(name, []).append((max(start, first), min(end, last)))
-    for segment_id, code_id, name in whole:
-        found.get(segment_id, {}).get(code_id, {}).pop(name, None)
-    return found
-
-
 def reviewed_by(conn: sa.Connection, coder: str) -> set[int]:
     """Ids of every segment ``coder`` has looked at."""
     return set(conn.execute(sa.select(reviews.c.segment_id).where(reviews.c.coder == coder)).scalars())
@@ -281,11 +236,6 @@ def marks_and_codings(conn: sa.Connection, coder_names: list[str], segment_ids: 
         applied = applied.where(codings.c.segment_id.in_(segment_ids))
     # Plain tuples: pandas probes each Row for attributes, which costs more than the query.
     return [tuple(row) for row in conn.execute(sa.union_all(marks, applied))]
-
-
-def default_coders(conn: sa.Connection) -> list[str]:
-    """The coders a command uses when none is named (:func:`qualcode.selection.default_coders`)."""
-    return selection.default_coders(coder_kinds(conn))
 
 
 def reviewing_coders(conn: sa.Connection) -> list[str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from qualcode.auditlog import LOG_COLUMNS
 from qualcode.errors import UnknownItem
-from qualcode.selection import fingerprint, ref
+from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, ref
+from qualcode.selection import default_coders as selection_default_coders
 
 BUSY_TIMEOUT_MS = 5000  # as the Store: wait for a writer's commit rather than fail
 
@@ -272,3 +273,123 @@ def actors(db) -> set[str]:
 def last_hash(db) -> str | None:
     """The hash of the last audit entry (for a login that may read the chain)."""
     return value(db, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+
+
+# ---- segments as retrieval finds them -----------------------------------------------------
+
+def attribute_rows(db) -> list[tuple[int, str, str]]:
+    """(document id, key, value) of every document attribute."""
+    return [tuple(row) for row in rows(db, "SELECT document_id, key, value FROM document_attributes")]
+
+
+def attribute_values(found_rows) -> dict[str, set[str]]:
+    """Attribute key -> the values documents hold, from :func:`attribute_rows`."""
+    values: dict[str, set[str]] = {}
+    for _document_id, key, text in found_rows:
+        values.setdefault(key, set()).add(text)
+    return values
+
+
+def selected_documents(db, selection: Selection) -> set[int] | None:
+    """The ids of the documents ``selection`` keeps (None: all of them); names, attribute keys
+    and attribute values that match nothing are refused here, the one place that checks them."""
+    for name in selection.documents:
+        document_id(db, name)
+    if not selection.attributes:
+        return None
+    found = attribute_rows(db)
+    check_attributes(selection.attributes, attribute_values(found))
+    return matching_documents(selection.attributes, found)
+
+
+SEGMENT_ROW = ("segment_id", "document", "segment", "unit", "speaker", "start", "end", "time_start", "document_id")
+
+
+def segment_rows(db, selection: Selection = Selection()) -> list[dict]:
+    """Segments in document order with their text, speaker, time and reference, as ``selection``
+    keeps them (documents, attributes and speaker; codes and coder are the caller's)."""
+    where, params = [], []
+    kept = selected_documents(db, selection)
+    if selection.documents:
+        where.append(f"d.name IN ({placeholders(selection.documents)})")
+        params += list(selection.documents)
+    if kept is not None:
+        where.append(f"s.document_id IN ({placeholders(kept)})" if kept else "1 = 0")
+        params += sorted(kept)
+    if selection.speaker:
+        where.append("lower(s.speaker) = ?")
+        params.append(selection.speaker.lower())
+    found = [dict(zip(SEGMENT_ROW, row)) for row in rows(
+        db, 'SELECT s.id, d.name, s.number, s.unit, s.speaker, s.start, s."end", t.time_start, s.document_id '
+            "FROM segments s JOIN documents d ON d.id = s.document_id LEFT JOIN turns t ON t.id = s.turn_id"
+            + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY d.name, s.number", params)]
+    # Slicing each document's text once in Python is far faster than SQLite's substr per row.
+    wanted = sorted({row["document_id"] for row in found})
+    texts = dict(rows(db, f"SELECT id, text FROM documents WHERE id IN ({placeholders(wanted)})", wanted)) if wanted else {}
+    for row in found:
+        row["text"] = texts[row.pop("document_id")][row["start"]:row["end"]]
+        row["ref"] = ref(row["document"], row["segment"])
+    return found
+
+
+def attributes_by_document(db) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """document name -> {key: value}, and every attribute key in first-seen order."""
+    found: dict[str, dict[str, str]] = {}
+    keys: dict[str, None] = {}
+    for name, key, text in rows(db, "SELECT d.name, a.key, a.value FROM document_attributes a "
+                                    "JOIN documents d ON d.id = a.document_id ORDER BY d.name, a.key"):
+        found.setdefault(name, {})[key] = text
+        keys[key] = None
+    return found, list(keys)
+
+
+def default_coders(db) -> list[str]:
+    """The coders a command uses when none is named (:func:`qualcode.selection.default_coders`)."""
+    return selection_default_coders(coder_kinds(db))
+
+
+def _in_documents(names) -> tuple[str, list]:
+    """A condition on ``codings.segment_id`` keeping the segments of the documents ``names``
+    (None: every document), so a look at one interview does not read the whole project's codings."""
+    if names is None:
+        return "1 = 1", []
+    names = sorted(names)
+    return ("c.segment_id IN (SELECT s.id FROM segments s JOIN documents d ON d.id = s.document_id "
+            f"WHERE d.name IN ({placeholders(names)}))" if names else "1 = 0"), names
+
+
+def codes_by_segment(db, coder: str | None = None, document_names=None) -> dict[int, dict[str, list[str]]]:
+    """segment id -> coder -> code ids (sorted, each once however many passages), for one coder or
+    the default ones (:func:`default_coders`), in the documents named (None: all)."""
+    coders = [coder] if coder else default_coders(db)
+    if not coders:
+        return {}
+    inside, params = _in_documents(document_names)
+    found: dict[int, dict[str, list[str]]] = {}
+    for segment_id, name, code_id in rows(
+            db, f"SELECT DISTINCT c.segment_id, c.coder, c.code_id FROM codings c WHERE c.coder IN ({placeholders(coders)}) "
+                f"AND {inside} ORDER BY c.code_id", [*coders, *params]):
+        found.setdefault(segment_id, {}).setdefault(name, []).append(code_id)
+    return found
+
+
+def partial_passages(db, coder: str | None = None,
+                     document_names=None) -> dict[int, dict[str, dict[str, list[tuple[int, int]]]]]:
+    """segment id -> code id -> coder -> passages (document offsets, clipped to the segment) of
+    the codes that cover only part of a segment: a coder's code that also covers the whole
+    segment is not listed. For one coder or all, in the documents named (None: all)."""
+    inside, params = _in_documents(document_names)
+    if coder:
+        inside, params = f"{inside} AND c.coder = ?", [*params, coder]
+    found: dict[int, dict[str, dict[str, list[tuple[int, int]]]]] = {}
+    whole = set()
+    for segment_id, code_id, name, start, end, first, last in rows(
+            db, 'SELECT c.segment_id, c.code_id, c.coder, c.start, c."end", s.start, s."end" FROM codings c '
+                f"JOIN segments s ON s.id = c.segment_id WHERE {inside} ORDER BY c.start", params):
+        if start is None or (start <= first and end >= last):
+            whole.add((segment_id, code_id, name))
+        else:
+            found.setdefault(segment_id, {}).setdefault(code_id, {}).setdefault(name, []).append((max(start, first), min(end, last)))
+    for segment_id, code_id, name in whole:
+        found.get(segment_id, {}).get(code_id, {}).pop(name, None)
+    return found
