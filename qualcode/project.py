@@ -153,10 +153,6 @@ class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, Pseudo
             self.store.ensure_coder(conn, name)
             self.store.set_meta(conn, "default_coder", name)
 
-    def coders(self) -> list[str]:
-        with self.store.reading() as conn:
-            return reads.coder_names(conn)
-
     def require_coder(self, explicit: str | None = None) -> str:
         """The coder for a write, who is then also the actor of its audit entries; an error that
         says how to name one if nobody is known."""

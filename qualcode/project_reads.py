@@ -38,6 +38,16 @@ class ReadMethods:
         """Who you are on a server project with roles (None elsewhere)."""
         return None
 
+    def coders(self) -> list[str]:
+        """Every coder's name, sorted."""
+        with self._looking() as db:
+            return reads.coder_names(db)
+
+    def code_ids(self) -> list[str]:
+        """Every code id in codebook order (each code before its sub-codes)."""
+        with self._looking() as db:
+            return reads.code_ids(db)
+
     def status(self) -> dict:
         """Counts a researcher checks first: documents, segments, codes, codings per coder (with
         those from accepted suggestions), codings that break an exclusive group, codings on codes

@@ -35,13 +35,13 @@ def completion(shell):
 
 def _project(ctx):
     from qualcode.errors import QualcodeError  # noqa: PLC0415
-    from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when completing
+    from qualcode.project_reads import open_for_looking  # noqa: PLC0415 - loads only when completing
 
     path = None
     while ctx is not None and path is None:
         path, ctx = ctx.params.get("project_path"), ctx.parent
     try:
-        return Project(path)
+        return open_for_looking(path)
     except QualcodeError:
         return None
 
@@ -58,18 +58,17 @@ def _with_project(read):
     return complete
 
 
-ATTRIBUTE_BASE = ("name", "turns", "segments", "speakers")
-
-
 def _documents(project, _incomplete: str) -> list[str]:
-    return project.documents()["name"].tolist()
+    return [row["name"] for row in project.document_records()[0]]
 
 
 def _segments(project, incomplete: str) -> list[str]:
     document, sep, _ = incomplete.rpartition(":")
     if not sep:
         return [f"{name}:" for name in _documents(project, incomplete)]
-    return [item.ref for item in project.worklist([document])] if document in _documents(project, "") else []
+    if document not in _documents(project, ""):
+        return []
+    return [row["ref"] for row in project.transcript_records(document) if row["ref"]]
 
 
 def _documents_or_segments(project, incomplete: str) -> list[str]:
@@ -79,7 +78,7 @@ def _documents_or_segments(project, incomplete: str) -> list[str]:
 def _codes(project, incomplete: str) -> list[str]:
     done, _, _ = incomplete.rpartition(",")  # comma-separated lists complete their last item
     prefix = f"{done}," if done else ""
-    return [prefix + code for code in project.codebook().ids()]
+    return [prefix + code for code in project.code_ids()]
 
 
 def _coders(project, _incomplete: str) -> list[str]:
@@ -87,17 +86,17 @@ def _coders(project, _incomplete: str) -> list[str]:
 
 
 def _attribute_names(project, _incomplete: str) -> list[str]:
-    return [str(column) for column in project.documents().columns if column not in ATTRIBUTE_BASE]
+    return project.document_records()[1]
 
 
 def _attribute_pairs(project, incomplete: str) -> list[str]:
     key, sep, _ = incomplete.partition("=")
-    table = project.documents()
+    rows, keys = project.document_records()
     if not sep:
-        return [f"{name}=" for name in _attribute_names(project, incomplete)]
-    if key not in table.columns or key in ATTRIBUTE_BASE:
+        return [f"{name}=" for name in keys]
+    if key not in keys:
         return []
-    return [f"{key}={value}" for value in sorted(table[key].dropna().astype(str).unique())]
+    return [f"{key}={value}" for value in sorted({str(row[key]) for row in rows if row[key] is not None})]
 
 
 # metavar -> completer; commands declare these metavars already.

@@ -168,6 +168,19 @@ def code_parents(db) -> dict[str, str | None]:
     return dict(rows(db, "SELECT id, parent_id FROM codes"))
 
 
+def code_ids(db) -> list[str]:
+    """Every code id in codebook order: each code before its sub-codes, siblings by position."""
+    children: dict[str | None, list[str]] = {}
+    for code_id, parent in rows(db, "SELECT id, parent_id FROM codes ORDER BY position, id"):
+        children.setdefault(parent, []).append(code_id)
+    ordered, todo = [], list(reversed(children.get(None, [])))
+    while todo:
+        code_id = todo.pop()
+        ordered.append(code_id)
+        todo.extend(reversed(children.get(code_id, [])))
+    return ordered
+
+
 def exclusive_codes(db) -> set[str]:
     """The ids of the codes whose children are mutually exclusive (exclusive groups)."""
     return set(column(db, "SELECT id FROM codes WHERE exclusive"))
