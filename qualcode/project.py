@@ -25,7 +25,7 @@ from qualcode.project_analysis import AnalysisMethods
 from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
 from qualcode.project_pseudonym import PseudonymMethods
-from qualcode.project_reads import ReadMethods
+from qualcode.project_reads import CODE_TABLE, ReadMethods
 from qualcode.project_team import TeamMethods
 from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_password
 from qualcode.store import codebook as store_codebook
@@ -172,10 +172,6 @@ class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, Pseudo
         report.warnings = book.warnings
         return report
 
-    def codebook(self) -> codebook_mod.Codebook:
-        with self.store.reading() as conn:
-            return store_codebook.read_codebook(conn)
-
     def export_codebook(self, path: str | Path) -> codebook_mod.Codebook:
         """Write the codebook to ``path`` as YAML, updating an existing file in place; returns it."""
         from qualcode import codebook_file  # noqa: PLC0415 - PyYAML and ruamel.yaml load only here
@@ -186,30 +182,10 @@ class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, Pseudo
         return book
 
     def codes(self):
-        """The codes as a DataFrame in tree order: id, parent_id, depth, name, label, colour,
-        exclusive, codable, source, codings."""
+        """:meth:`code_records` as a DataFrame."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        with self.store.reading() as conn:
-            book = store_codebook.read_codebook(conn)
-            counts = reads.codings_per_code(conn)
-        rows = [
-            {
-                "id": code.id,
-                "parent_id": parent,
-                "depth": depth,
-                "name": code.name,
-                "label": code.label,
-                "color": code.color,
-                "exclusive": code.exclusive,
-                "codable": code.codable,
-                "source": code.source,
-                "codings": counts.get(code.id, 0),
-            }
-            for code, parent, depth in book.walk()
-        ]
-        columns = ["id", "parent_id", "depth", "name", "label", "color", "exclusive", "codable", "source", "codings"]
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(self.code_records(), columns=list(CODE_TABLE))
 
     # ---- privacy: what left the project, and taking a document out -------------------------
 

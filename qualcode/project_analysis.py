@@ -13,7 +13,6 @@ from pathlib import Path
 from qualcode.errors import BadInput
 from qualcode.progress import Progress, batches, silent
 from qualcode.selection import Selection, check_coder
-from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import decision as store_decision
 from qualcode.store import log as store_log
@@ -42,7 +41,7 @@ class AnalysisMethods:
 
         with self.store.reading() as conn:
             rows, marks, coded = store_suggest.training_rows(conn)
-            book = store_codebook.read_codebook(conn)
+            book = reads.read_codebook(conn)
         return suggest_mod.training_set(*suggest_mod.visible_to(rows, marks, coded, coder=coder, hidden=hidden)), book
 
     def _fitted(self, exclude_documents=(), *, coder: str | None = None, blind_documents=(),

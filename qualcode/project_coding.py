@@ -163,15 +163,10 @@ class CodingMethods:
     # ---- memos and the audit log -----------------------------------------------------------
 
     def memos(self, document: str | None = None, code: str | None = None):
-        """Memos as a DataFrame: id, target_type, target, author, created_at, text."""
+        """:meth:`memo_records` as a DataFrame: id, target_type, target, author, created_at, text."""
         import pandas as pd  # noqa: PLC0415 - heavy; only table-returning calls need it
 
-        with self.store.reading() as conn:
-            return pd.DataFrame(store_memo.memo_rows(conn, document=document, code=code), columns=store_memo.MEMO_COLUMNS)
-
-    def memo(self, memo_id: int) -> dict:
-        with self.store.reading() as conn:
-            return store_memo.memo(conn, memo_id)
+        return pd.DataFrame(self.memo_records(document, code), columns=reads.MEMO_COLUMNS)
 
     def verify_log(self) -> auditlog.Verification:
         """Walk the audit log's hash chain: the first entry changed, removed or inserted outside

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from qualcode import quotes as quotes_mod
 from qualcode.selection import Selection, check_attribute_keys
-from qualcode.store import codebook as store_codebook
 from qualcode.store import memo as store_memo
 from qualcode.store import reads
 from qualcode.store import transcript as store_transcript
@@ -76,7 +75,7 @@ class CorpusMethods:
         found = self._found(Selection.of(attributes=attributes, coder=coder))
         with self.store.reading() as conn:
             check_attribute_keys(show_attributes, reads.attribute_values(reads.attribute_rows(conn)))
-            book = store_codebook.read_codebook(conn)
+            book = reads.read_codebook(conn)
             segment_memos = store_memo.memos_by_target(conn, "segment", coder) if memos else {}
             code_memos = store_memo.memos_by_target(conn, "code", None) if memos else {}
         sections = quotes_mod.collect(found, book, selection, segment_memos=segment_memos, code_memos=code_memos,

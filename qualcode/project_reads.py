@@ -23,6 +23,7 @@ from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
 CODE_COLUMNS = ["codes", "passages"]
+CODE_TABLE = ("id", "parent_id", "depth", "name", "label", "color", "exclusive", "codable", "source", "codings")
 
 
 class ReadMethods:
@@ -37,6 +38,33 @@ class ReadMethods:
     def _team(self, db) -> dict | None:
         """Who you are on a server project with roles (None elsewhere)."""
         return None
+
+    def codebook(self):
+        """The project's :class:`~qualcode.codebook.Codebook`, as its codes table holds it now."""
+        with self._looking() as db:
+            return reads.read_codebook(db)
+
+    def code_records(self) -> list[dict]:
+        """The codes in tree order: id, parent_id, depth, name, label, colour, exclusive,
+        codable, source, codings."""
+        with self._looking() as db:
+            book = reads.read_codebook(db)
+            counts = reads.codings_per_code(db)
+        return [{"id": code.id, "parent_id": parent, "depth": depth, "name": code.name, "label": code.label,
+                 "color": code.color, "exclusive": code.exclusive, "codable": code.codable, "source": code.source,
+                 "codings": counts.get(code.id, 0)}
+                for code, parent, depth in book.walk()]
+
+    def memo_records(self, document: str | None = None, code: str | None = None) -> list[dict]:
+        """Memos oldest first (id, target_type, target, author, created_at, text); ``document``
+        keeps those on it and on its segments, ``code`` those on a code."""
+        with self._looking() as db:
+            return reads.memo_rows(db, document=document, code=code)
+
+    def memo(self, memo_id: int) -> dict:
+        """One memo in full, with ``updated_at``."""
+        with self._looking() as db:
+            return reads.memo(db, memo_id)
 
     def coders(self) -> list[str]:
         """Every coder's name, sorted."""

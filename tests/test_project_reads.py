@@ -1,5 +1,5 @@
-"""The look-only commands (status, documents, show, segments, codings, log) read an SQLite
-project without SQLAlchemy or pandas (issue 21), and show exactly what the full ``Project`` shows."""
+"""The look-only commands (status, documents, show, segments, codings, log, codebook show,
+memo list and show) read an SQLite project without SQLAlchemy or pandas (issue 21), and show exactly what the full ``Project`` shows."""
 
 import json
 import sqlite3
@@ -22,6 +22,8 @@ LOOK_ONLY = [
     ["codings", "--code", "KV"],
     ["log", "--action", "coding"],
     ["segments", "--doc", "km-maasdelta-01"],
+    ["codebook", "show"],
+    ["memo", "list"],
     ["segments", "--code", "KV", "--attr", "role=klantmanager", "--format", "csv"],
 ]
 
@@ -61,6 +63,9 @@ def test_the_view_reads_what_the_project_reads(demo_run):
         rows, columns = view.segment_records(["km-maasdelta-01"], codes=["KV"])
         assert 0 < len(rows) < 40 and {row["document"] for row in rows} == {"km-maasdelta-01"}
         assert rows == records(project.segments(["km-maasdelta-01"], codes=["KV"])[columns])
+        assert view.code_records() == records(project.codes())
+        assert view.codebook() == project.codebook()
+        assert view.memo_records() == records(project.memos())
         assert view.verify_log().ok
 
 

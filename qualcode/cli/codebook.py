@@ -4,7 +4,10 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import YAML_SUFFIXES, emit, format_option, print_rich, project_option, require_suffix, writing_project_option
+from qualcode.cli.common import (
+    YAML_SUFFIXES, emit, format_option, looking_project_option, print_rich, project_option, require_suffix,
+    writing_project_option,
+)
 
 REFI_ELSEWHERE = {".qdc": "qualcode import {path}", ".qdpx": "qualcode import {path}"}
 
@@ -43,7 +46,7 @@ def check(file):
 @codebook.command()
 @click.option("--rules", "rules_only", is_flag=True, help="Print the codebook's general coding rules instead of the tree.")
 @format_option()
-@project_option
+@looking_project_option
 def show(project, rules_only, fmt):
     """Print the project's code tree, with the number of codings per code, each code's
     source, and which codes only group others (not codable).
@@ -60,33 +63,35 @@ def show(project, rules_only, fmt):
         if not rules:
             click.echo("the codebook has no general coding rules; add them under 'rules:' in the YAML and load it again")
         return
-    table = project.codes()
+    from qualcode.project_reads import CODE_TABLE  # noqa: PLC0415 - keeps --help fast
+
+    table = project.code_records()
     if fmt != "table":
-        emit(table, fmt)
+        emit(table, fmt, columns=CODE_TABLE)
         return
-    if table.empty:
+    if not table:
         click.echo("the project has no codes yet; load some with 'qualcode codebook load FILE'")
         return
     from rich.text import Text  # noqa: PLC0415 - only the tree view needs rich
     from rich.tree import Tree  # noqa: PLC0415
 
-    info = project.status()["codebook"]
-    root = Tree(Text.assemble((info["title"] or "codebook", "bold"), " ", str(info["version"] or "")))
+    info = project.codebook()
+    root = Tree(Text.assemble((info.title or "codebook", "bold"), " ", str(info.version or "")))
     nodes = {}
-    for row in table.itertuples(index=False):
-        label = Text.assemble((row.id, "bold"), "  ", row.name)
-        if row.label:
-            label.append(f" ({row.label})", style="dim")
-        if row.exclusive:
+    for row in table:
+        label = Text.assemble((row["id"], "bold"), "  ", row["name"])
+        if row["label"]:
+            label.append(f" ({row['label']})", style="dim")
+        if row["exclusive"]:
             label.append(" exclusive", style="italic")
-        if not row.codable:
+        if not row["codable"]:
             label.append(" not codable", style="italic")
-        if row.codings:
-            label.append(f"  {row.codings}", style="cyan")
-        if row.source:
-            label.append(f"\nsource: {row.source}", style="dim")
-        parent = nodes.get(row.parent_id, root)
-        nodes[row.id] = parent.add(label)
+        if row["codings"]:
+            label.append(f"  {row['codings']}", style="cyan")
+        if row["source"]:
+            label.append(f"\nsource: {row['source']}", style="dim")
+        parent = nodes.get(row["parent_id"], root)
+        nodes[row["id"]] = parent.add(label)
     print_rich(root)
 
 

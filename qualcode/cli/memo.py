@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, project_option, writing_project_option
+from qualcode.cli.common import emit, emit_json, format_option, looking_project_option, writing_project_option
 
 
 @click.group()
@@ -36,7 +36,7 @@ def add(project, text, document, segment, code, on_project, author, author_alias
 @click.option("--doc", "document", metavar="DOC", help="Only memos on this document and its segments.")
 @click.option("--code", metavar="ID", help="Only memos on this code.")
 @format_option()
-@project_option
+@looking_project_option
 def list_memos(project, document, code, fmt):
     """List memos, oldest first, with what they are on and who wrote them.
 
@@ -44,13 +44,15 @@ def list_memos(project, document, code, fmt):
     Example:
         qualcode memo list --doc km-maasdelta-01 --format json
     """
-    emit(project.memos(document=document, code=code), fmt, empty="no memos yet", wide="text")
+    from qualcode.store.reads import MEMO_COLUMNS  # noqa: PLC0415 - keeps --help fast
+
+    emit(project.memo_records(document, code), fmt, empty="no memos yet", wide="text", columns=MEMO_COLUMNS)
 
 
 @memo.command()
 @click.argument("memo_id", metavar="ID", type=int)
 @format_option(("table", "json"))
-@project_option
+@looking_project_option
 def show(project, memo_id, fmt):
     """Show one memo in full.
 

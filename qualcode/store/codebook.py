@@ -12,12 +12,12 @@ import json
 
 import sqlalchemy as sa
 
-from qualcode.codebook import ID_PATTERN, Code, Codebook, LoadReport, code_rows, with_descendants
+from qualcode.codebook import ID_PATTERN, Codebook, LoadReport, code_rows, with_descendants
 from qualcode.errors import BadInput, Conflict
+from qualcode.selection import ref
 from qualcode.store.core import Store, new_guid, now
 from qualcode.store.reads import check_codes, code_parents
-from qualcode.store.schema import codes, codings, documents, memos, meta, segments
-from qualcode.selection import ref
+from qualcode.store.schema import codes, codings, documents, memos, segments
 
 
 def insert_code(conn: sa.Connection, row: dict) -> None:
@@ -99,42 +99,6 @@ def _keep_memos_of_dropped_code(conn: sa.Connection, code: dict, source: str) ->
         conn.execute(memos.update().where(memos.c.id == note["id"]).values(target_type="project", target_id=None, text=text,
                                                                        updated_at=now()))
     return notes
-
-
-def read_codebook(conn: sa.Connection) -> Codebook:
-    """The project's current codebook, rebuilt from its ``codes`` table."""
-
-    info = dict(conn.execute(sa.select(meta.c.key, meta.c.value).where(meta.c.key.like("codebook.%"))).all())
-    rows = conn.execute(sa.select(codes).order_by(codes.c.position, codes.c.id)).mappings().all()
-    built: dict[str, Code] = {}
-    for row in rows:
-        built[row["id"]] = Code(
-            id=row["id"],
-            name=row["name"],
-            label=row["label"],
-            definition=row["definition"],
-            include=row["include"],
-            exclude=row["exclude"],
-            source=row["source"],
-            examples=json.loads(row["examples"]),
-            keywords=json.loads(row["keywords"]),
-            color=row["color"],
-            shortcut=row["shortcut"],
-            exclusive=bool(row["exclusive"]),
-            codable=bool(row["codable"]),
-        )
-    top = []
-    for row in rows:
-        code = built[row["id"]]
-        (built[row["parent_id"]].children if row["parent_id"] else top).append(code)
-    return Codebook(
-        title=info.get("codebook.title", ""),
-        version=info.get("codebook.version", ""),
-        language=info.get("codebook.language", ""),
-        description=info.get("codebook.description", ""),
-        rules=json.loads(info.get("codebook.rules", "[]")),
-        codes=top,
-    )
 
 
 def _next_position(conn: sa.Connection, parent: str | None) -> int:

@@ -13,10 +13,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from qualcode.codebook import Codebook
-from qualcode.store.codebook import read_codebook
 from qualcode.store.coding import CODING_TRIPLE
-from qualcode.store.reads import coder_kinds
 from qualcode.store.memo import memos_by_target
+from qualcode.store.reads import coder_kinds, read_codebook
 from qualcode.store.schema import codings, document_attributes, documents, reviews, segments
 from qualcode.store.transcript import segmentation_unit
 

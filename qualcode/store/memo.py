@@ -1,14 +1,14 @@
-"""The one write path for memos (``add_memo``), and memo reads: ``memo_rows(conn, document=, code=)``
-lists them with a readable target (document name, ``DOC:N``, code id), ``memo(conn, id)`` returns one."""
+"""The one write path for memos (``add_memo``), re-anchoring, and the memo reads of matrices and
+the keyboard coder (``memo list`` and ``memo show`` read through :mod:`qualcode.store.reads`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.errors import BadInput, UnknownItem
+from qualcode.errors import BadInput
 from qualcode.store.core import Store, new_guid, now
-from qualcode.store.reads import check_codes, document_id, memo_texts, segment_refs
-from qualcode.store.schema import documents, memos, segments
+from qualcode.store.reads import memo_texts
+from qualcode.store.schema import memos
 
 
 MEMO_TARGETS = ("project", "document", "segment", "code")
@@ -45,52 +45,6 @@ def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = 
     for target, name, text in memo_texts(conn, target_type, author):
         found.setdefault(target, []).append((name, text))
     return found
-
-
-MEMO_COLUMNS = ["id", "target_type", "target", "author", "created_at", "text"]
-
-
-def _target_names(conn: sa.Connection) -> dict[tuple[str, str], str]:
-    names = {("document", str(doc_id)): name for doc_id, name in conn.execute(sa.select(documents.c.id, documents.c.name))}
-    names.update({("segment", str(seg_id)): segment_ref for seg_id, segment_ref in segment_refs(conn).items()})
-    return names
-
-
-def memo_rows(conn: sa.Connection, *, document: str | None = None, code: str | None = None) -> list[dict]:
-    """Memos oldest first; ``document`` keeps those on it and on its segments, ``code`` those on a code."""
-    query = sa.select(memos).order_by(memos.c.id)
-    if document:
-        found = document_id(conn, document)
-        segment_ids = sa.select(sa.cast(segments.c.id, sa.String)).where(segments.c.document_id == found)
-        query = query.where(sa.or_(
-            sa.and_(memos.c.target_type == "document", memos.c.target_id == str(found)),
-            sa.and_(memos.c.target_type == "segment", memos.c.target_id.in_(segment_ids)),
-        ))
-    if code:
-        check_codes(conn, [code])
-        query = query.where(memos.c.target_type == "code", memos.c.target_id == code)
-    names = _target_names(conn)
-    return [
-        {
-            "id": row["id"],
-            "target_type": row["target_type"],
-            "target": names.get((row["target_type"], row["target_id"]), row["target_id"] or ""),
-            "author": row["author"],
-            "created_at": row["created_at"],
-            "text": row["text"],
-        }
-        for row in conn.execute(query).mappings()
-    ]
-
-
-def memo(conn: sa.Connection, memo_id: int) -> dict:
-    """One memo in full (the columns of :data:`MEMO_COLUMNS` plus ``updated_at``)."""
-    row = conn.execute(sa.select(memos).where(memos.c.id == memo_id)).mappings().first()
-    if row is None:
-        known = conn.execute(sa.select(memos.c.id)).scalars().all()
-        raise UnknownItem("memo", str(memo_id), known, "see 'qualcode memo list'")
-    target = _target_names(conn).get((row["target_type"], row["target_id"]), row["target_id"] or "")
-    return {**{k: row[k] for k in ("id", "target_type", "author", "created_at", "updated_at", "text")}, "target": target}
 
 
 def memos_on_segment(conn: sa.Connection, segment_id: int) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ placeholders, which become ``%s`` for psycopg; no ``%`` in the text itself.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -406,3 +407,79 @@ def partial_passages(db, coder: str | None = None,
     for segment_id, code_id, name in whole:
         found.get(segment_id, {}).get(code_id, {}).pop(name, None)
     return found
+
+
+# ---- the codebook and memos ---------------------------------------------------------------
+
+CODE_FIELDS = ("id", "parent_id", "name", "label", "definition", "include", "exclude", "source", "examples",
+               "keywords", "color", "shortcut", "exclusive", "codable")
+
+
+def read_codebook(db):
+    """The project's current :class:`~qualcode.codebook.Codebook`, rebuilt from its ``codes`` table."""
+    from qualcode.codebook import Code, Codebook  # noqa: PLC0415 - it loads PyYAML, which other reads do not need
+
+    info = dict(rows(db, "SELECT key, value FROM meta WHERE key LIKE ?", ("codebook.%",)))
+    found = [dict(zip(CODE_FIELDS, row)) for row in rows(
+        db, f"SELECT {', '.join(CODE_FIELDS)} FROM codes ORDER BY position, id")]
+    built = {
+        row["id"]: Code(id=row["id"], name=row["name"], label=row["label"], definition=row["definition"],
+                        include=row["include"], exclude=row["exclude"], source=row["source"],
+                        examples=json.loads(row["examples"]), keywords=json.loads(row["keywords"]), color=row["color"],
+                        shortcut=row["shortcut"], exclusive=bool(row["exclusive"]), codable=bool(row["codable"]))
+        for row in found
+    }
+    top = []
+    for row in found:
+        (built[row["parent_id"]].children if row["parent_id"] else top).append(built[row["id"]])
+    return Codebook(
+        title=info.get("codebook.title", ""),
+        version=info.get("codebook.version", ""),
+        language=info.get("codebook.language", ""),
+        description=info.get("codebook.description", ""),
+        rules=json.loads(info.get("codebook.rules", "[]")),
+        codes=top,
+    )
+
+
+MEMO_COLUMNS = ["id", "target_type", "target", "author", "created_at", "text"]
+MEMO_FIELDS = ("id", "target_type", "target_id", "author", "created_at", "updated_at", "text")
+
+
+def _target_names(db) -> dict[tuple[str, str], str]:
+    names = {("document", str(doc_id)): name for doc_id, name in rows(db, "SELECT id, name FROM documents")}
+    names.update({("segment", str(seg_id)): segment_ref for seg_id, segment_ref in segment_refs(db).items()})
+    return names
+
+
+def _memo_records(db, where: str = "", params=()) -> list[dict]:
+    return [dict(zip(MEMO_FIELDS, row)) for row in rows(
+        db, f"SELECT {', '.join(MEMO_FIELDS)} FROM memos{f' WHERE {where}' if where else ''} ORDER BY id", params)]
+
+
+def memo_rows(db, *, document: str | None = None, code: str | None = None) -> list[dict]:
+    """Memos oldest first; ``document`` keeps those on it and on its segments, ``code`` those on a code."""
+    where, params = [], []
+    if document:
+        found = document_id(db, document)
+        where.append("((target_type = 'document' AND target_id = ?) OR (target_type = 'segment' AND target_id IN "
+                     "(SELECT CAST(id AS TEXT) FROM segments WHERE document_id = ?)))")
+        params += [str(found), found]
+    if code:
+        check_codes(db, [code])
+        where.append("target_type = 'code' AND target_id = ?")
+        params.append(code)
+    names = _target_names(db)
+    return [{**{k: row[k] for k in MEMO_COLUMNS if k != "target"},
+             "target": names.get((row["target_type"], row["target_id"]), row["target_id"] or "")}
+            for row in _memo_records(db, " AND ".join(where), params)]
+
+
+def memo(db, memo_id: int) -> dict:
+    """One memo in full (the columns of :data:`MEMO_COLUMNS` plus ``updated_at``)."""
+    found = _memo_records(db, "id = ?", (memo_id,))
+    if not found:
+        raise UnknownItem("memo", str(memo_id), column(db, "SELECT id FROM memos"), "see 'qualcode memo list'")
+    row = found[0]
+    target = _target_names(db).get((row["target_type"], row["target_id"]), row["target_id"] or "")
+    return {**{k: row[k] for k in ("id", "target_type", "author", "created_at", "updated_at", "text")}, "target": target}
