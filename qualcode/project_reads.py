@@ -258,11 +258,24 @@ def open_for_looking(path: str | Path | None = None, **options):
     when it is an SQLite file of this qualcode's schema, else a ``Project`` opened with
     ``options`` (a server; a file to migrate, or not a project at all, which it refuses)."""
     found = resolve_project_path(path) if path else find_project()
-    if isinstance(found, Path) and found.name == PROJECT_FILE and is_sqlite_file(found):
-        view = ProjectView(found)
-        if view.is_current():
-            return view
-        view.close()
+    view = _current_view(found) if isinstance(found, Path) and found.name == PROJECT_FILE else None
+    if view is not None:
+        return view
     from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when it must
 
     return Project(found, **options)
+
+
+def _current_view(found: Path) -> ProjectView | None:
+    """A view of the SQLite file ``found`` if it is a project of this qualcode's schema; None
+    for anything else, which the Store opens and, if it cannot, names in one line."""
+    if not is_sqlite_file(found):
+        return None
+    try:
+        view = ProjectView(found)
+    except sqlite3.DatabaseError:
+        return None
+    if view.is_current():
+        return view
+    view.close()
+    return None
