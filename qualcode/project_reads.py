@@ -19,6 +19,7 @@ from qualcode import auditlog, coding, retrieval
 from qualcode.location import find_project, resolve_project_path
 from qualcode.selection import Selection, check_coder
 from qualcode.store import reads
+from qualcode.store.sqltext import open_sqlite
 from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
@@ -218,7 +219,7 @@ class ProjectView(ReadMethods):
 
     def __init__(self, path: Path):
         self.path = path
-        self._db = reads.open_sqlite(path)
+        self._db = open_sqlite(path)
 
     @property
     def location(self) -> str:

@@ -16,9 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import random
-import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -36,20 +33,13 @@ from qualcode.errors import (
 from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
 from qualcode.store import reads
+from qualcode.store.sqltext import BUSY_TIMEOUT_MS, LOCK_TIMEOUT, WAIT_NOTICE, take_sqlite_write_lock
 from qualcode.store import team
 from qualcode.store.identity import SCHEMA_VERSION, is_server_url, is_sqlite_file
 from qualcode.store.schema import (
     HEAD_KEY, MIGRATIONS, audit, coders, create_audit_triggers, document_attributes, documents, meta,
     missing_audit_triggers, project_tables, segments, turns,
 )
-
-WAIT_NOTICE = 1.0  # seconds a writer waits for the lock before it says so (Store.on_wait)
-
-LOCK_TIMEOUT = 60.0  # seconds a writer waits for the lock in all
-
-LOCK_POLL = (0.002, 0.008)  # seconds between tries for the lock, at random so waiters interleave
-
-BUSY_TIMEOUT_MS = 5000  # SQLite's own wait, for anything else that meets a lock
 
 BATCH = 5000  # rows per INSERT in bulk writes: memory stays flat however many rows a command writes
 
@@ -265,32 +255,8 @@ class Store:
         return shown_url(self.url)
 
     def _take_write_lock(self, dbapi_connection) -> None:
-        """``BEGIN IMMEDIATE``: wait up to ``lock_timeout`` for another writer, calling
-        ``on_wait`` once after WAIT_NOTICE seconds; LockTimeout if the lock never comes.
-
-        Polls every few milliseconds instead of SQLite's busy handler, whose sleeps grow to
-        100 ms: a writer that sleeps that long keeps losing the lock to one that writes again at
-        once (starved for 15 s in the concurrency benchmark)."""
-        started = time.monotonic()
-        noticed = False
-        dbapi_connection.execute("PRAGMA busy_timeout=0")
-        try:
-            while True:
-                try:
-                    dbapi_connection.execute("BEGIN IMMEDIATE")
-                    return
-                except sqlite3.OperationalError as exc:
-                    if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                        raise
-                waited = time.monotonic() - started
-                if waited >= self.lock_timeout:
-                    raise self._lock_timed_out()
-                if not noticed and waited >= WAIT_NOTICE and self.on_wait is not None:
-                    self.on_wait()
-                    noticed = True
-                time.sleep(random.uniform(*LOCK_POLL))
-        finally:
-            dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        """SQLite: ``BEGIN IMMEDIATE``, waited for as :func:`~qualcode.store.sqltext.take_sqlite_write_lock` says."""
+        take_sqlite_write_lock(dbapi_connection, self.lock_timeout, self.on_wait, self._lock_timed_out)
 
     def _take_server_lock(self, dbapi_connection) -> None:
         """PostgreSQL: the transaction-level advisory lock every writer takes, waited for in the

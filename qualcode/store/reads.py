@@ -5,57 +5,19 @@ Loading SQLAlchemy alone takes longer than such a command may (issue 21), so the
 over whatever connection is at hand: the :class:`~qualcode.store.Store`'s own (an SQLAlchemy
 connection, SQLite or PostgreSQL: the library and the writing commands use them there too) or a
 bare ``sqlite3`` connection that a look-only command opens on an SQLite project
-(:func:`open_sqlite`). One text serves both backends: plain standard SQL with ``?``
-placeholders, which become ``%s`` for psycopg; no ``%`` in the text itself.
+(:func:`~qualcode.store.sqltext.open_sqlite`); :mod:`qualcode.store.sqltext` runs the text on
+either.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 from qualcode.auditlog import LOG_COLUMNS
 from qualcode.errors import UnknownItem
 from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, ref
 from qualcode.selection import default_coders as selection_default_coders
-
-BUSY_TIMEOUT_MS = 5000  # as the Store: wait for a writer's commit rather than fail
-
-
-def rows(db, sql: str, params=()) -> list:
-    """The rows of ``sql`` over ``db``: a ``sqlite3`` connection or an SQLAlchemy one."""
-    if isinstance(db, sqlite3.Connection):
-        return db.execute(sql, tuple(params)).fetchall()
-    if db.dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    return db.exec_driver_sql(sql, tuple(params)).all()
-
-
-def column(db, sql: str, params=()) -> list:
-    """The first column of :func:`rows`."""
-    return [row[0] for row in rows(db, sql, params)]
-
-
-def value(db, sql: str, params=()):
-    """The first value of the first row, or None when there is none."""
-    found = rows(db, sql, params)
-    return found[0][0] if found else None
-
-
-def placeholders(values) -> str:
-    """``?, ?, ?``: one placeholder per value, for ``IN (...)``."""
-    return ", ".join("?" for _ in values)
-
-
-def open_sqlite(path: Path) -> sqlite3.Connection:
-    """A bare connection to an SQLite project for reading, inside one read transaction (one
-    consistent snapshot, as the Store's reads). The caller checked the file's header."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    db.execute("BEGIN")
-    return db
-
+from qualcode.store.sqltext import column, placeholders, rows, value
 
 # ---- meta ----------------------------------------------------------------------------------
 
