@@ -24,7 +24,7 @@ def audit_table(project) -> list[dict]:
 
 
 def missing_triggers(project) -> list[str]:
-    from qualcode.store.schema import missing_audit_triggers
+    from qualcode.store.reads import missing_audit_triggers
 
     with project.store.reading() as conn:
         return missing_audit_triggers(conn)

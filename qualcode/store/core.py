@@ -32,14 +32,13 @@ from qualcode.errors import (
 )
 from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
-from qualcode.store import reads
-from qualcode.store.sqltext import BUSY_TIMEOUT_MS, LOCK_TIMEOUT, WAIT_NOTICE, take_sqlite_write_lock
-from qualcode.store import team
-from qualcode.store.identity import SCHEMA_VERSION, is_server_url, is_sqlite_file
+from qualcode.store import reads, team
+from qualcode.store.identity import HEAD_KEY, SCHEMA_VERSION, is_server_url, is_sqlite_file
 from qualcode.store.schema import (
-    HEAD_KEY, MIGRATIONS, audit, coders, create_audit_triggers, document_attributes, documents, meta,
-    missing_audit_triggers, project_tables, segments, turns,
+    MIGRATIONS, audit, coders, create_audit_triggers, document_attributes, documents, meta,
+    project_tables, segments, turns,
 )
+from qualcode.store.sqltext import BUSY_TIMEOUT_MS, LOCK_TIMEOUT, WAIT_NOTICE, take_sqlite_write_lock
 
 BATCH = 5000  # rows per INSERT in bulk writes: memory stays flat however many rows a command writes
 
@@ -315,7 +314,7 @@ class Store:
             return
         last = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(1)).mappings().first()
         last = dict(last) if last else None
-        missing = missing_audit_triggers(conn)
+        missing = reads.missing_audit_triggers(conn)
         recorded = self.get_meta(conn, HEAD_KEY)
         problem = auditlog.tail_problem(last, missing_triggers=missing, recorded_head=recorded)
         self._head = auditlog.continuation(last)

@@ -16,6 +16,25 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite fil
 
 SCHEMA_VERSION = 5
 
+HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
+
+# The append-only triggers of the audit table, by name and body, per backend (created by
+# qualcode.store.schema, looked for by qualcode.store.reads.missing_audit_triggers).
+AUDIT_TRIGGERS = {
+    "audit_no_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "audit_no_replace": (
+        "BEFORE INSERT ON audit WHEN NEW.id IN (SELECT id FROM audit) "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    ),
+}
+
+SERVER_AUDIT_TRIGGERS = {
+    "audit_no_update": "BEFORE UPDATE ON audit FOR EACH ROW",
+    "audit_no_delete": "BEFORE DELETE ON audit FOR EACH ROW",
+    "audit_no_truncate": "BEFORE TRUNCATE ON audit FOR EACH STATEMENT",
+}
+
 SERVER_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 

@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from qualcode import auditlog
-from qualcode.store import schema, team
-from qualcode.store import reads
+from qualcode.store import reads, schema, team
+from qualcode.store.identity import HEAD_KEY
 from qualcode.store.reads import audit_rows
-from qualcode.store.schema import (
-    HEAD_KEY, audit, create_audit_triggers, drop_audit_triggers, meta, missing_audit_triggers,
-)
+from qualcode.store.schema import audit, create_audit_triggers, drop_audit_triggers, meta
 
 if TYPE_CHECKING:
     from qualcode.store.core import Store
@@ -37,7 +35,7 @@ def chain(conn: sa.Connection) -> tuple[list[dict], list[str], str | None]:
     triggers, and the chain head the last write recorded."""
     rows = [dict(row) for row in conn.execute(sa.select(audit).order_by(audit.c.id)).mappings()]
     recorded = conn.execute(sa.select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar()
-    return rows, missing_audit_triggers(conn), recorded
+    return rows, reads.missing_audit_triggers(conn), recorded
 
 
 def rewrite(store: Store, conn: sa.Connection, payloads: dict[int, dict], *, target: str,

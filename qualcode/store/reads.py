@@ -17,7 +17,8 @@ from qualcode.auditlog import LOG_COLUMNS
 from qualcode.errors import UnknownItem
 from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, ref
 from qualcode.selection import default_coders as selection_default_coders
-from qualcode.store.sqltext import column, placeholders, rows, value
+from qualcode.store.identity import AUDIT_TRIGGERS, SERVER_AUDIT_TRIGGERS
+from qualcode.store.sqltext import column, dialect, placeholders, rows, value
 
 # ---- meta ----------------------------------------------------------------------------------
 
@@ -227,6 +228,8 @@ def segment_memos(db, author: str | None = None) -> list[tuple[int, str, str]]:
 
 # ---- the audit log ----------------------------------------------------------------------------
 
+AUDIT_ENTRY = (*LOG_COLUMNS, "prev_hash", "hash")
+
 def audit_rows(db, *, since: str | None = None, action: str | None = None) -> list[dict]:
     """Audit entries oldest first, from ``since`` (the store's time format) on; ``action`` is a
     prefix ('coding' matches coding.add and coding.delete)."""
@@ -244,6 +247,22 @@ def audit_rows(db, *, since: str | None = None, action: str | None = None) -> li
 def actors(db) -> set[str]:
     """Everyone who ever made a change (the log's actors)."""
     return set(column(db, "SELECT DISTINCT actor FROM audit"))
+
+
+def last_audit_entry(db) -> dict | None:
+    """The newest audit entry with its hash columns, or None for an empty log."""
+    found = rows(db, f"SELECT {', '.join(AUDIT_ENTRY)} FROM audit ORDER BY id DESC LIMIT 1")
+    return dict(zip(AUDIT_ENTRY, found[0])) if found else None
+
+
+def missing_audit_triggers(db) -> list[str]:
+    """The append-only triggers that are not in the database, or (PostgreSQL) are disabled."""
+    if dialect(db) == "postgresql":
+        present = set(column(db, "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') "
+                                 "AND NOT tgisinternal AND tgenabled <> 'D'"))
+        return [name for name in SERVER_AUDIT_TRIGGERS if name not in present]
+    present = set(column(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    return [name for name in AUDIT_TRIGGERS if name not in present]
 
 
 def last_hash(db) -> str | None:

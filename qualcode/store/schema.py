@@ -9,9 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.auditlog import GENESIS, entry_hash
+from qualcode.store.identity import AUDIT_TRIGGERS, SERVER_AUDIT_TRIGGERS
 
 # The schema version is in qualcode.store.identity, which a reader without SQLAlchemy imports.
-HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
 metadata = sa.MetaData()
 
@@ -181,21 +181,6 @@ sa.Index("ix_memos_target", memos.c.target_type, memos.c.target_id)
 # existing id (INSERT OR REPLACE deletes without firing a DELETE trigger). These triggers are the
 # one place the backends' schemas differ: PostgreSQL has no INSERT OR REPLACE (its primary key
 # refuses an existing id) but has TRUNCATE, which fires no DELETE trigger.
-AUDIT_TRIGGERS = {
-    "audit_no_update": "BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "audit_no_delete": "BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "audit_no_replace": (
-        "BEFORE INSERT ON audit WHEN NEW.id IN (SELECT id FROM audit) "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    ),
-}
-
-SERVER_AUDIT_TRIGGERS = {
-    "audit_no_update": "BEFORE UPDATE ON audit FOR EACH ROW",
-    "audit_no_delete": "BEFORE DELETE ON audit FOR EACH ROW",
-    "audit_no_truncate": "BEFORE TRUNCATE ON audit FOR EACH STATEMENT",
-}
-
 SERVER_AUDIT_FUNCTION = (
     "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
     "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$"
@@ -228,17 +213,6 @@ def drop_audit_triggers(conn: sa.Connection, names=None) -> None:
     suffix = " ON audit" if conn.dialect.name == "postgresql" else ""
     for name in names or audit_triggers(conn):
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}{suffix}")
-
-
-def missing_audit_triggers(conn: sa.Connection) -> list[str]:
-    """The append-only triggers that are not in the database, or (PostgreSQL) are disabled."""
-    if conn.dialect.name == "postgresql":
-        present = set(conn.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('audit') AND NOT tgisinternal "
-            "AND tgenabled <> 'D'").scalars())
-    else:
-        present = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
-    return [name for name in audit_triggers(conn) if name not in present]
 
 
 def project_tables(conn: sa.Connection) -> list[str]:

@@ -39,6 +39,11 @@ def value(db, sql: str, params=()):
     return found[0][0] if found else None
 
 
+def dialect(db) -> str:
+    """``sqlite`` or ``postgresql``: the backend ``db`` talks to."""
+    return "sqlite" if isinstance(db, sqlite3.Connection) else db.dialect.name
+
+
 def placeholders(values) -> str:
     """``?, ?, ?``: one placeholder per value, for ``IN (...)``."""
     return ", ".join("?" for _ in values)
@@ -63,7 +68,7 @@ def execute_many(db, sql: str, params_seq) -> None:
 
 
 def _for_driver(db, sql: str) -> str:
-    return sql.replace("?", "%s") if db.dialect.name == "postgresql" else sql
+    return sql.replace("?", "%s") if dialect(db) == "postgresql" else sql
 
 
 def open_sqlite(path: Path, *, read: bool = True) -> sqlite3.Connection:

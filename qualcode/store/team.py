@@ -33,7 +33,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput, NotPermitted
-from qualcode.store.schema import HEAD_KEY, metadata
+from qualcode.store.identity import HEAD_KEY
+from qualcode.store.schema import metadata
 
 ROLES = ("coder", "lead", "reader")
 BLIND_KEY = "team.blind"
