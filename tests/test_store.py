@@ -282,7 +282,7 @@ def test_the_cli_says_it_waits_on_stderr_and_then_writes(project, make_document)
 
 
 def test_bulk_log_entries_are_written_in_batches_and_stay_chained(project):
-    from qualcode.store.core import BATCH, in_batches
+    from qualcode.store.journal import BATCH, in_batches
 
     assert list(in_batches(range(5), 2)) == [[0, 1], [2, 3], [4]]
     count = BATCH * 2 + 1

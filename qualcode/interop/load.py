@@ -24,7 +24,6 @@ from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import reads
 from qualcode.store import transcript as store_transcript
-from qualcode.store.core import coder_exists
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
@@ -139,7 +138,7 @@ class _ProjectLoader:
         name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
-        if not coder_exists(self.conn, name):
+        if not reads.coder_exists(self.conn, name):
             kind = "system" if self.is_system(name) else "human"
             self.store.ensure_coder(self.conn, name, kind, guid=self.keep_guid("coders", written), log=False)
             self.store.log(self.conn, "coder.add", name, {"via": "REFI-QDA import", "kind": kind})

@@ -24,10 +24,11 @@ The names below are kept here for scripts and benchmarks that build projects in 
 """
 
 from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_server_url
+from qualcode.store.journal import default_actor, new_guid, now
 
 # Loaded on first use (PEP 562): a look-only command imports qualcode.store.reads without
 # loading SQLAlchemy, which these modules need.
-_FROM_CORE = ('NewDocument', 'NewSegment', 'NewTurn', 'Store', 'default_actor', 'insert_document', 'new_guid', 'now', 'url_without_password')
+_FROM_CORE = ('NewDocument', 'NewSegment', 'NewTurn', 'Store', 'insert_document', 'url_without_password')
 _FROM_SCHEMA = ('MIGRATIONS', 'audit', 'coders', 'codes', 'codings', 'document_attributes', 'documents', 'memos', 'meta', 'metadata', 'reviews', 'segments', 'turns')
 
 

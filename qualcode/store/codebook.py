@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from qualcode.codebook import ID_PATTERN, Codebook, LoadReport, code_rows, with_descendants
 from qualcode.errors import BadInput, Conflict
 from qualcode.selection import ref
-from qualcode.store.core import Store, new_guid, now
+from qualcode.store.core import Store
+from qualcode.store.journal import new_guid, now
 from qualcode.store.reads import check_codes, code_parents
 from qualcode.store.schema import codes, codings, documents, memos, segments
 

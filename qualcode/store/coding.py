@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from qualcode import selection
 from qualcode.coding import ApplyReport, CodingRow
 from qualcode.errors import BadInput, Conflict
-from qualcode.store.core import Store, in_batches, new_guid, now
+from qualcode.store.core import Store
+from qualcode.store.journal import in_batches, new_guid, now
 from qualcode.store.memo import add_memo
 from qualcode.store.reads import check_codes, coder_kinds, default_coders, memo_texts
 from qualcode.store.schema import coders, codings, reviews, segments

@@ -13,14 +13,10 @@ are the engine set-up and the lock here, and the audit triggers in ``schema``.
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import json
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,20 +30,13 @@ from qualcode.outputfile import create_private
 from qualcode.store import log as store_log
 from qualcode.store import reads, team
 from qualcode.store.identity import HEAD_KEY, SCHEMA_VERSION, is_server_url, is_sqlite_file
+from qualcode.store.journal import (
+    actor_noted, append_entries, chain_tail_problem, default_actor, insert_coder, lock_timed_out, new_guid, now, set_meta,
+)
 from qualcode.store.schema import (
-    MIGRATIONS, audit, coders, create_audit_triggers, document_attributes, documents, meta,
-    project_tables, segments, turns,
+    MIGRATIONS, create_audit_triggers, document_attributes, documents, meta, project_tables, segments, turns,
 )
 from qualcode.store.sqltext import BUSY_TIMEOUT_MS, LOCK_TIMEOUT, WAIT_NOTICE, take_sqlite_write_lock
-
-BATCH = 5000  # rows per INSERT in bulk writes: memory stays flat however many rows a command writes
-
-
-def in_batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
-    """``items`` in lists of ``size`` (the last one shorter)."""
-    items = iter(items)
-    while batch := list(islice(items, size)):
-        yield batch
 
 
 # The PostgreSQL advisory lock every qualcode writer takes for its transaction (advisory locks
@@ -81,28 +70,6 @@ def shown_url(url: str) -> str:
         return url.removeprefix("sqlite:///")
     parsed = sa.engine.make_url(url).set(drivername="postgresql")
     return parsed.render_as_string(hide_password=True)
-
-
-def now() -> str:
-    """The current time as an ISO 8601 UTC string (seconds), the one time format of the store."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def new_guid() -> str:
-    """A GUID for an item, kept for its life so REFI-QDA exports are stable."""
-    return str(uuid.uuid4())
-
-
-def default_actor() -> str:
-    """Who a change is attributed to when no coder is named: the operating-system user."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def coder_exists(conn: sa.Connection, name: str) -> bool:
-    return conn.execute(sa.select(coders.c.name).where(coders.c.name == name)).first() is not None
 
 
 def _make_engine(url: str, take_write_lock: Callable) -> sa.Engine:
@@ -285,10 +252,7 @@ class Store:
         raise self._lock_timed_out()
 
     def _lock_timed_out(self) -> LockTimeout:
-        return LockTimeout(
-            f"{self.where}: another qualcode command held the project's write lock for "
-            f"{self.lock_timeout:g} s; nothing was written; run this again when it has finished"
-        )
+        return lock_timed_out(self.where, self.lock_timeout)
 
     def _migrate(self, conn: sa.Connection) -> int | None:
         """Bring the schema up to date; returns the version found when it migrated."""
@@ -312,11 +276,7 @@ class Store:
         if self._server_chains:
             self.head_at_lock = team.audit_position(conn)
             return
-        last = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(1)).mappings().first()
-        last = dict(last) if last else None
-        missing = reads.missing_audit_triggers(conn)
-        recorded = self.get_meta(conn, HEAD_KEY)
-        problem = auditlog.tail_problem(last, missing_triggers=missing, recorded_head=recorded)
+        last, problem = chain_tail_problem(conn)
         self._head = auditlog.continuation(last)
         self.head_at_lock = last["hash"] if last else None
         if problem is None:
@@ -326,6 +286,7 @@ class Store:
                 f"{self.where}: {problem}; nothing was written; see 'qualcode log --verify', and run "
                 f"this again with --accept-break to record the break in the log and go on"
             )
+        missing, recorded = reads.missing_audit_triggers(conn), self.get_meta(conn, HEAD_KEY)
         walked = auditlog.verify(store_log.chain(conn)[0], missing_triggers=missing, recorded_head=recorded)
         create_audit_triggers(conn)
         self.log(conn, auditlog.BREAK_ACTION, "audit", {
@@ -347,10 +308,8 @@ class Store:
             self._check_chain_tail(conn)
             if migrated_from is not None:
                 self.log(conn, "migrate", "schema", {"from": migrated_from, "to": SCHEMA_VERSION})
-            if self.actor is None:
-                detail = {**(detail or {}), "actor": "operating-system user: no coder named"}
             if action is not None:
-                self.log(conn, action, target, detail or {})
+                self.log(conn, action, target, actor_noted(self.actor, detail))
             yield conn
             if not self._server_chains:
                 self.set_meta(conn, HEAD_KEY, self._head)
@@ -419,18 +378,7 @@ class Store:
         """Append (action, target, detail) entries in bulk (a statement per :data:`BATCH`), each
         chained to the one before: bulk writes log every change without paying a statement per
         entry, or holding all of them at once."""
-        stamp = now()
-        actor = self.acting()
-        for batch in in_batches(entries):
-            rows = []
-            for action, target, detail in batch:
-                row = {"at": stamp, "actor": actor, "action": action, "target": str(target),
-                       "detail": auditlog.encode_detail(detail)}
-                if not self._server_chains:
-                    row["prev_hash"] = self._head
-                    row["hash"] = self._head = auditlog.entry_hash(row)
-                rows.append(row)
-            conn.execute(audit.insert(), rows)
+        self._head = append_entries(conn, entries, actor=self.acting(), head=self._head, chained=not self._server_chains)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -443,18 +391,15 @@ class Store:
     def set_meta(self, conn: sa.Connection, key: str, value: str) -> None:
         """One statement when the key is there (every write sets the chain head: on a server
         each statement is a round trip inside the write lock)."""
-        if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
-            conn.execute(meta.insert(), [{"key": key, "value": value}])
+        set_meta(conn, key, value)
 
     def ensure_coder(self, conn: sa.Connection, name: str, kind: str = "human", *, created_at: str | None = None,
                      guid: str | None = None, log: bool = True) -> bool:
         """Create a coder on first use (the one INSERT of coders; coders are identified by name);
         a merge or an import passes the coder's own ``created_at`` and ``guid``, and logs itself.
         Returns whether the coder was new."""
-        if coder_exists(conn, name):
+        if not insert_coder(conn, name, kind, created_at=created_at, guid=guid):
             return False
-        conn.execute(coders.insert(), [{"name": name, "kind": kind, "created_at": created_at or now(),
-                                        "guid": guid or new_guid()}])
         if log:
             self.log(conn, "coder.add", name, {"kind": kind})
         return True

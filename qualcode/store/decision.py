@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from qualcode.store.core import Store, now
+from qualcode.store.core import Store
+from qualcode.store.journal import now
 from qualcode.store.schema import decisions
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.errors import BadInput
-from qualcode.store.core import Store, new_guid, now
+from qualcode.store.core import Store
+from qualcode.store.journal import new_guid, now
 from qualcode.store.reads import memo_texts
 from qualcode.store.schema import memos
 

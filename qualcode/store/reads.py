@@ -167,6 +167,10 @@ def coder_names(db) -> list[str]:
     return column(db, "SELECT name FROM coders ORDER BY name")
 
 
+def coder_exists(db, name: str) -> bool:
+    return value(db, "SELECT name FROM coders WHERE name = ?", (name,)) is not None
+
+
 def coder_kinds(db) -> dict[str, str]:
     """Coder name -> kind (human, model, consensus), sorted by name."""
     return dict(rows(db, "SELECT name, kind FROM coders ORDER BY name"))
