@@ -13,7 +13,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 from qualcode.codebook import Codebook
-from qualcode.store.coding import CODING_TRIPLE
 from qualcode.store.memo import memos_by_target
 from qualcode.store.reads import coder_kinds, read_codebook
 from qualcode.store.schema import codings, document_attributes, documents, reviews, segments
@@ -68,7 +67,7 @@ def read_sources(conn: sa.Connection, *, by_coder: bool, texts: bool = False, no
         found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id, codings.c.coder).distinct(),
                       {"segment_id": "int", "code_id": "category", "coder": "category"})
     else:
-        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id).group_by(*CODING_TRIPLE),
+        found = fetch(conn, sa.select(codings.c.segment_id, codings.c.code_id).group_by(codings.c.segment_id, codings.c.code_id, codings.c.coder),
                       {"segment_id": "int", "code_id": "category"})
     where = fetch(conn, sa.select(segments.c.id, segments.c.document_id, segments.c.turn_id, segments.c.number,
                                   segments.c.start, segments.c.end),

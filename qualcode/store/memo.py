@@ -3,32 +3,33 @@ the keyboard coder (``memo list`` and ``memo show`` read through :mod:`qualcode.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from qualcode.errors import BadInput
-from qualcode.store.core import Store
 from qualcode.store.journal import new_guid, now
 from qualcode.store.reads import memo_texts
-from qualcode.store.schema import memos
+from qualcode.store.sqltext import execute, rows, value
 
 
 MEMO_TARGETS = ("project", "document", "segment", "code")
 
 
-def insert_memos(conn: sa.Connection, rows: list[dict]) -> list[int]:
+MEMO_COLUMNS = ("target_type", "target_id", "author", "text", "created_at", "updated_at", "guid")
+
+
+def insert_memos(db, memos: list[dict]) -> list[int]:
     """The one INSERT of memos; returns their ids. Each row holds target_type, target_id, author
     and text; created_at, updated_at and guid default to now and a new GUID, and are kept when
     given (a merge and a REFI-QDA import carry them over). Callers log."""
     stamp = now()
+    insert = f"INSERT INTO memos ({', '.join(MEMO_COLUMNS)}) VALUES ({', '.join('?' for _ in MEMO_COLUMNS)}) RETURNING id"
     return [
-        conn.execute(memos.insert().values(**{"created_at": stamp, "updated_at": stamp,
-                                              **{k: v for k, v in row.items() if k != "id"},
-                                              "guid": row.get("guid") or new_guid()})).inserted_primary_key[0]
-        for row in rows
+        value(db, insert, (row["target_type"], row.get("target_id"), row["author"], row["text"],
+                           row.get("created_at", stamp), row.get("updated_at", stamp),
+                           row.get("guid") or new_guid()))
+        for row in memos
     ]
 
 
-def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str | None, author: str, text: str,
+def add_memo(store, conn, target_type: str, target_id: str | None, author: str, text: str,
              guid: str | None = None) -> int:
     """Attach a memo to the project, a document id, a segment id or a code id; returns its id."""
     if target_type not in MEMO_TARGETS:
@@ -40,7 +41,7 @@ def add_memo(store: Store, conn: sa.Connection, target_type: str, target_id: str
     return memo_id
 
 
-def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = None) -> dict[str, list[tuple[str, str]]]:
+def memos_by_target(conn, target_type: str, author: str | None = None) -> dict[str, list[tuple[str, str]]]:
     """target id -> (author, text) of its memos, oldest first, for one author or all."""
     found: dict[str, list[tuple[str, str]]] = {}
     for target, name, text in memo_texts(conn, target_type, author):
@@ -48,15 +49,13 @@ def memos_by_target(conn: sa.Connection, target_type: str, author: str | None = 
     return found
 
 
-def memos_on_segment(conn: sa.Connection, segment_id: int) -> list[tuple[str, str]]:
+def memos_on_segment(db, segment_id: int) -> list[tuple[str, str]]:
     """(author, text) of a segment's memos, oldest first."""
-    return [tuple(note) for note in conn.execute(
-        sa.select(memos.c.author, memos.c.text)
-        .where(memos.c.target_type == "segment", memos.c.target_id == str(segment_id))
-        .order_by(memos.c.id)
-    ).all()]
+    return [tuple(note) for note in rows(
+        db, "SELECT author, text FROM memos WHERE target_type = 'segment' AND target_id = ? ORDER BY id", (str(segment_id),))]
 
 
-def retarget_memo(conn: sa.Connection, memo_id: int, values: dict) -> None:
+def retarget_memo(db, memo_id: int, values: dict) -> None:
     """Point a memo elsewhere (``target_type``/``target_id``), as a re-import re-anchors it."""
-    conn.execute(memos.update().where(memos.c.id == memo_id).values(**values))
+    assignments = ", ".join(f"{name} = ?" for name in values)  # column names from the caller, never user text
+    execute(db, f"UPDATE memos SET {assignments} WHERE id = ?", (*values.values(), memo_id))

@@ -6,9 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.errors import Conflict
-from qualcode.store.coding import CODING_TRIPLE, insert_codings, insert_reviews
+from qualcode.store.coding import insert_codings, insert_reviews
 from qualcode.store.core import Store
 from qualcode.store.schema import coders, codings, documents, reviews, segments, turns
+
+CODED = (codings.c.segment_id, codings.c.code_id, codings.c.coder)  # a code once per segment and coder
 
 SEGMENT_TEXT = sa.func.substr(documents.c.text, segments.c.start + 1, segments.c.end - segments.c.start)
 _asked, _own = turns.alias("asked"), turns.alias("own")
@@ -36,7 +38,7 @@ def training_rows(conn: sa.Connection) -> tuple[list[tuple[int, int, str, str]],
         .order_by(documents.c.name, segments.c.number)
     ).all()
     coded = conn.execute(
-        sa.select(*CODING_TRIPLE).where(codings.c.coder.in_(humans)).group_by(*CODING_TRIPLE)
+        sa.select(*CODED).where(codings.c.coder.in_(humans)).group_by(*CODED)
     ).all()
     return [tuple(row) for row in rows], [tuple(row) for row in marks], [tuple(row) for row in coded]
 
