@@ -16,7 +16,6 @@ from qualcode.selection import Selection, check_coder
 from qualcode.store import coding as store_coding
 from qualcode.store import decision as store_decision
 from qualcode.store import log as store_log
-from qualcode.store import segment as store_segment
 from qualcode.store import suggest as store_suggest
 from qualcode.store import team as store_team
 from qualcode.store import reads
@@ -253,7 +252,7 @@ class AnalysisMethods:
         """Set the consensus codes of segment ``DOC:N`` to exactly ``codes`` (an adjudicator's
         decision, kept by later ``consensus`` runs)."""
         with self.store.atomic("adjudicate", ref, {"into": into, "codes": sorted(codes)}) as conn:
-            segment_id = store_segment.resolve_segment(conn, ref)
+            segment_id = reads.resolve_segment(conn, ref)
             reads.check_codes(conn, codes)
             changed = store_coding.write_decided(self.store, conn, into, {segment_id: frozenset(codes)},
                                                  origin="manual", replace_all=False)

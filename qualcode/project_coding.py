@@ -13,7 +13,6 @@ from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
 from qualcode.store import log as store_log
 from qualcode.store import memo as store_memo
-from qualcode.store import segment as store_segment
 from qualcode.store import reads
 
 
@@ -26,7 +25,7 @@ class CodingMethods:
         one segment (with the coder's codes there)."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            segment_id = store_segment.resolve_segment(conn, ref)
+            segment_id = reads.resolve_segment(conn, ref)
             coding.check_codable(reads.not_codable(conn), code_ids)
             held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
             parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
@@ -42,7 +41,7 @@ class CodingMethods:
         One transaction."""
         coder = self.require_coder(coder)
         with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
-            segment_id = store_segment.resolve_segment(conn, ref)
+            segment_id = reads.resolve_segment(conn, ref)
             reads.check_codes(conn, [code_id])
             coding.check_codable(reads.not_codable(conn), [code_id])
             parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
@@ -57,19 +56,19 @@ class CodingMethods:
         """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
         coder = self.require_coder(coder)
         with self.store.atomic("untag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return store_coding.untag(self.store, conn, store_segment.resolve_segment(conn, ref), code_ids, coder)
+            return store_coding.untag(self.store, conn, reads.resolve_segment(conn, ref), code_ids, coder)
 
     def review(self, ref: str, *, coder: str | None = None) -> bool:
         """Mark segment ``DOC:N`` as looked at (with or without codes); False if it already was."""
         coder = self.require_coder(coder)
         with self.store.atomic("review", ref, {"coder": coder}) as conn:
-            return store_coding.mark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
+            return store_coding.mark_reviewed(self.store, conn, reads.resolve_segment(conn, ref), coder)
 
     def unreview(self, ref: str, *, coder: str | None = None) -> bool:
         """Withdraw the review mark and the coder's codes on ``DOC:N`` (the undo of a first look)."""
         coder = self.require_coder(coder)
         with self.store.atomic("unreview", ref, {"coder": coder}) as conn:
-            return store_coding.unmark_reviewed(self.store, conn, store_segment.resolve_segment(conn, ref), coder)
+            return store_coding.unmark_reviewed(self.store, conn, reads.resolve_segment(conn, ref), coder)
 
     def add_memo(self, text: str, *, document: str | None = None, segment: str | None = None,
                  code: str | None = None, author: str | None = None) -> int:
@@ -77,7 +76,7 @@ class CodingMethods:
         author = self.require_coder(author)
         with self.store.atomic(None) as conn:  # the one entry is add_memo's memo.add
             if segment:
-                target = ("segment", str(store_segment.resolve_segment(conn, segment)))
+                target = ("segment", str(reads.resolve_segment(conn, segment)))
             elif document:
                 target = ("document", str(reads.document_id(conn, document)))
             elif code:
@@ -207,7 +206,7 @@ class CodingMethods:
     def turns(self, document: str) -> list[worklist_mod.Turn]:
         """A document's turns with their text, to show a segment in context."""
         with self.store.reading() as conn:
-            return [worklist_mod.Turn(**row) for row in store_segment.turn_rows(conn, document)]
+            return [worklist_mod.Turn(**row) for row in reads.turn_rows(conn, document)]
 
     def segment_state(self, segment_id: int, coder: str, *, others: bool = False) -> worklist_mod.SegmentState:
         """Codings, review mark and memos of one segment, as the coder may see them: blind

@@ -2,7 +2,7 @@
 
 Takes what the store read (``Found``), a :class:`~qualcode.selection.Selection` and ``Filters``,
 gives rows (``find(found, selection, filters) -> rows``): each row is a segment from
-:func:`qualcode.store.segment.segment_rows` plus its document's attributes and its codes per coder. A code includes its sub-codes unless ``exact``; text search ignores case and
+:func:`qualcode.store.reads.segment_rows` plus its document's attributes and its codes per coder. A code includes its sub-codes unless ``exact``; text search ignores case and
 accents (Unicode decomposition, done in Python so it runs the same on every database).
 """
 

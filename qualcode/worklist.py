@@ -61,7 +61,7 @@ class SegmentState:
 
 
 def items(rows: list[dict]) -> list[Item]:
-    """Work-list items from segment rows (:func:`qualcode.store.segment.segment_rows`)."""
+    """Work-list items from segment rows (:func:`qualcode.store.reads.segment_rows`)."""
     return [
         Item(
             segment_id=row["segment_id"], ref=row["ref"], document=row["document"], number=row["segment"],

@@ -33,7 +33,6 @@ from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 from qualcode.store import coding as store_coding
 from qualcode.store import reads
-from qualcode.store import segment as store_segment
 
 CODEBOOK = """\
 title: Agreement tests
@@ -89,7 +88,7 @@ def code_rows(project, rows):
     """Apply (document, segment, coder, code) rows in one transaction; code None = reviewed, no code."""
     with project.store.atomic("test.codings") as conn:
         for document, number, coder, code in rows:
-            segment_id = store_segment.resolve_segment(conn, f"{document}:{number}")
+            segment_id = reads.resolve_segment(conn, f"{document}:{number}")
             if code is None:
                 store_coding.mark_reviewed(project.store, conn, segment_id, coder)
             else:
@@ -461,7 +460,7 @@ def _autocoded(project, doc):
     code_rows(project, [("d", 1, "A", "V1"), ("d", 1, "B", "V1"), ("d", 2, "A", "V2"), ("d", 2, "B", "V1"),
                         ("d", 3, "A", "Y")])
     with project.store.atomic("test.autocode") as conn:
-        ids = [store_segment.resolve_segment(conn, f"d:{n}") for n in range(1, 5)]
+        ids = [reads.resolve_segment(conn, f"d:{n}") for n in range(1, 5)]
         from qualcode.store import suggest as store_suggest
         store_suggest.write_autocoding(project.store, conn, "model", ids, [(i, "Y") for i in ids])
 

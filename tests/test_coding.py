@@ -11,7 +11,7 @@ from qualcode.selection import fingerprint
 from qualcode.store import audit, coders, codings, reviews
 from sample_coding import build
 from qualcode.store import coding as store_coding
-from qualcode.store import segment as store_segment
+from qualcode.store import reads
 
 TURNS = [
     ("I", "interviewer", "Hoe leert u het vak?"),
@@ -280,7 +280,7 @@ def test_the_library_refuses_a_code_that_only_groups_others_in_tag_and_apply(two
 def test_codings_on_a_code_that_only_groups_others_are_kept_and_status_lists_them(two_docs, cli):
     with two_docs.store.atomic("test.import") as conn:  # as a REFI-QDA import of another program's coding leaves them
         for ref in ("km01:1", "km01:2"):
-            store_coding.tag(two_docs.store, conn, store_segment.resolve_segment(conn, ref), ["KV"], "anna", "import")
+            store_coding.tag(two_docs.store, conn, reads.resolve_segment(conn, ref), ["KV"], "anna", "import")
     assert two_docs.status()["codings_on_groups"] == [{"code": "KV", "codings": 2, "sub_codes": ["KV-OPL", "KV-ZELF", "KV-LEER"]}]
     assert ("code KV only groups other codes but holds 2 coding(s), imported or from before: recode them to one of its "
             "sub-codes (KV-OPL, KV-ZELF, KV-LEER)") in cli("status", "--project", two_docs.path).output.splitlines()
@@ -323,7 +323,7 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
     monkeypatch.setattr(project.store, "log_many", failing)
     with pytest.raises(RuntimeError, match="disk full"), project.store.atomic("test.bulk") as conn:
-        first, second = (store_segment.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
+        first, second = (reads.resolve_segment(conn, ref) for ref in ("km01:1", "km01:2"))
         store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (second, "KD-OVL", "anna")])
     with project.store.reading() as conn:
         written = [conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() for table in (codings, reviews)]
@@ -334,7 +334,7 @@ def test_a_bulk_write_that_fails_halfway_leaves_nothing(project, doc, monkeypatc
 
 def test_tag_many_checks_codes_once_and_names_the_unknown_one(project, doc):
     with pytest.raises(UnknownItem, match=r"^unknown code 'NOPE': 63 known, e.g. CTX, CTX-CASE, CTX-FLEX, CTX-POL, CTX-PRES; see 'qualcode codebook show'$"), project.store.atomic("test.bulk") as conn:
-        first = store_segment.resolve_segment(conn, "km01:1")
+        first = reads.resolve_segment(conn, "km01:1")
         store_coding.tag_many(project.store, conn, [(first, "KV-LEER", "anna"), (first, "NOPE", "anna")])
     assert _codings(project) == []
 
@@ -447,7 +447,7 @@ def test_exclusive_group_second_child_is_refused_by_tag_and_apply_and_reported(p
                                       f"line 3: {reason}; line 4: {reason}; fix them and apply again")
     assert project.codings(coder="anna")["code"].tolist() == ["ROL-HULP"]
     with project.store.atomic("test.violation") as conn:  # as an older qualcode or an import could leave it
-        store_coding.tag(project.store, conn, store_segment.resolve_segment(conn, "d:1"), ["ROL-CTRL"], "anna")
+        store_coding.tag(project.store, conn, reads.resolve_segment(conn, "d:1"), ["ROL-CTRL"], "anna")
     line = "exclusive group ROL broken on d:1 by anna: ROL-CTRL, ROL-HULP (keep one: qualcode untag)"
     assert line in cli("status", *where).output.splitlines()
     assert project.status()["exclusive_violations"] == [

@@ -94,7 +94,7 @@ def test_labels_are_the_union_of_the_human_coders(coded):
     data = coded.training_set()
     labels = dict(zip(data.segment_ids, data.labels))
     with coded.store.reading() as conn:
-        from qualcode.store.segment import resolve_segment
+        from qualcode.store.reads import resolve_segment
 
         third, first = resolve_segment(conn, "km-0:3"), resolve_segment(conn, "km-0:1")
     assert labels[third] == {"KG-REL"}
@@ -228,7 +228,7 @@ def test_evaluate_reports_grouped_cross_validation(coded):
 
 def test_session_suggester_for_the_terminal_coder(coded, make_document):
     _probe(make_document)
-    from qualcode.store.segment import resolve_segment
+    from qualcode.store.reads import resolve_segment
 
     with coded.store.reading() as conn:
         probe = resolve_segment(conn, "nieuw:1")
@@ -323,7 +323,7 @@ def test_blind_suggestions_for_a_coder_ignore_other_coders_work_on_that_document
     coded.review("tweede:2", coder="anna")
     before = coded.suggest(["nieuw", "tweede"], coder="anna")
     unblind_before = coded.suggest(["nieuw"])
-    from qualcode.store.segment import resolve_segment
+    from qualcode.store.reads import resolve_segment
     with coded.store.reading() as conn:
         probe = resolve_segment(conn, "nieuw:1")
     tui_before = coded.suggester(coder="anna").suggest(probe)

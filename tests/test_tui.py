@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from qualcode import Project
-from qualcode.store.segment import resolve_segment
+from qualcode.store.reads import resolve_segment
 from qualcode.store import codes, codings, memos, reviews
 from qualcode.tui.coder import KEYS, CoderApp, CoderScreen
 from qualcode.tui.screens import Ask

@@ -1,17 +1,21 @@
 """The store: the only package that speaks SQL.
 
 ``schema`` holds the tables and the numbered migrations, ``core`` the :class:`Store` (engine,
-``atomic()`` transactions that take the write lock up front, the hash-chained audit log, meta
-values, coders, documents). The other modules read
+``atomic()`` transactions that take the write lock up front, documents). The other modules read
 (plain values, dataclasses, rows for DataFrames) and write, one path per kind of row:
 
-- ``segment``: documents by name (``UnknownItem`` raised in one place), segments of a
-  :class:`~qualcode.selection.Selection`, ``DOC:N`` lookups;
-- ``coding``: the one INSERT of codings and of review marks (``insert_codings``,
+- ``identity`` (file name, header, schema version, trigger names), ``sqltext`` (SQL text over a
+  bare ``sqlite3`` connection or the Store's, the SQLite write lock), ``reads`` (what the
+  commands that only look read: documents by name with ``UnknownItem`` raised in one place,
+  segments of a :class:`~qualcode.selection.Selection`, ``DOC:N`` lookups, codes, coders, memos,
+  the audit log) and ``journal`` (audit entries in chain, meta values, coders, and
+  ``FileWriter``, a write transaction without SQLAlchemy) load no SQLAlchemy, so ``status``,
+  ``show``, ``tag`` and the like start fast;
+- ``coding`` (SQL text too): the one INSERT of codings and of review marks (``insert_codings``,
   ``insert_reviews``) under tag, untag, review, apply, consensus, autocode, merge, re-import and
   REFI-QDA import; coder reads. A coding is a passage: several spans of one segment may carry
   one code from one coder; segment-level reads count the code once;
-- ``memo``: the one INSERT of memos, memo reads; ``codebook``: codes read, loaded and evolved;
+- ``memo`` (SQL text): the one INSERT of memos; ``codebook``: codes loaded and evolved;
 - ``transcript`` (import, documents, the project's unit), ``matrix``, ``suggest``, ``copies``
   (merge), ``exchange`` (REFI-QDA export), ``log`` (the audit log read back), ``transfer`` (a
   whole project copied to another database, SQLite or PostgreSQL, either way).

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 
 from qualcode.auditlog import LOG_COLUMNS
-from qualcode.errors import UnknownItem
-from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, ref
+from qualcode.errors import BadInput, UnknownItem
+from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, parse_segment_ref, ref
 from qualcode.selection import default_coders as selection_default_coders
 from qualcode.store.identity import AUDIT_TRIGGERS, SERVER_AUDIT_TRIGGERS
 from qualcode.store.sqltext import column, dialect, placeholders, rows, value
@@ -468,3 +468,30 @@ def memo(db, memo_id: int) -> dict:
     row = found[0]
     target = _target_names(db).get((row["target_type"], row["target_id"]), row["target_id"] or "")
     return {**{k: row[k] for k in ("id", "target_type", "author", "created_at", "updated_at", "text")}, "target": target}
+
+
+# ---- one segment and its turn --------------------------------------------------------------
+
+def resolve_segment(db, segment_ref: str) -> int:
+    """The id of the segment ``DOC:N``; unknown documents and numbers are named in the error."""
+    name, number = parse_segment_ref(segment_ref)
+    found = document_id(db, name)
+    segment_id = value(db, "SELECT id FROM segments WHERE document_id = ? AND number = ?", (found, number))
+    if segment_id is None:
+        last = value(db, "SELECT max(number) FROM segments WHERE document_id = ?", (found,))
+        raise BadInput(f"{name} has no segment {number}: its segments are 1 to {last or 0}; see 'qualcode show {name}'")
+    return segment_id
+
+
+TURN_ROW = ("speaker", "role", "time_start", "start", "end")
+
+
+def turn_rows(db, document: str) -> list[dict]:
+    """A document's turns in order (speaker, role, time_start, start, end) with their text, cut in
+    Python (SQLite's substr walks the text from its start for every turn); none if no such document."""
+    found = rows(db, "SELECT id, text FROM documents WHERE name = ?", (document,))
+    if not found:
+        return []
+    found_id, text = found[0]
+    return [{**dict(zip(TURN_ROW, row)), "text": text[row[3]:row[4]]} for row in rows(
+        db, 'SELECT speaker, role, time_start, start, "end" FROM turns WHERE document_id = ? ORDER BY number', (found_id,))]
