@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from qualcode import codebook as codebook_mod
@@ -26,6 +27,7 @@ from qualcode.project_coding import CodingMethods
 from qualcode.project_corpus import CorpusMethods
 from qualcode.project_pseudonym import PseudonymMethods
 from qualcode.project_reads import CODE_TABLE, ReadMethods
+from qualcode.project_tagging import SegmentCodingMethods
 from qualcode.project_team import TeamMethods
 from qualcode.store import PROJECT_FILE, Store, is_server_url, url_without_password
 from qualcode.store import codebook as store_codebook
@@ -70,7 +72,7 @@ def _new_project(folder: Path, database: str | None, make) -> Path:
     return target
 
 
-class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, TeamMethods):
+class Project(ReadMethods, SegmentCodingMethods, CorpusMethods, CodingMethods, AnalysisMethods, PseudonymMethods, TeamMethods):
     """An open qualcode project (one SQLite file, or one PostgreSQL database)."""
 
     def __init__(self, path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
@@ -136,31 +138,12 @@ class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, Pseudo
 
     # ---- coders --------------------------------------------------------------------------
 
-    def coder(self, explicit: str | None = None) -> str | None:
-        """Who is coding: ``explicit``, else the one given at opening, else ``QUALCODE_CODER``,
-        else (a server project with roles) the login, else the coder this project remembers; None
-        if nobody was ever named."""
-        name = explicit or self._coder or os.environ.get(CODER_ENV)
-        if name:
-            return name
-        with self.store.reading() as conn:
-            return store_team.login_coder(conn) or self.store.get_meta(conn, "default_coder")
-
     def remember_coder(self, name: str) -> None:
         """Remember ``name`` as this project's coder, so the next session need not ask."""
         self.store.actor = name
         with self.store.atomic("coder.remember", name) as conn:
             self.store.ensure_coder(conn, name)
             self.store.set_meta(conn, "default_coder", name)
-
-    def require_coder(self, explicit: str | None = None) -> str:
-        """The coder for a write, who is then also the actor of its audit entries; an error that
-        says how to name one if nobody is known."""
-        name = self.coder(explicit)
-        if not name:
-            raise BadInput(f"no coder named: pass --coder NAME, or set {CODER_ENV}=NAME")
-        self.store.actor = name
-        return name
 
     # ---- codebook ------------------------------------------------------------------------
 
@@ -223,6 +206,17 @@ class Project(ReadMethods, CorpusMethods, CodingMethods, AnalysisMethods, Pseudo
 
     def _looking(self):
         return self.store.reading()
+
+    @contextmanager
+    def _writing(self, action: str, target: str, detail: dict):
+        with self.store.atomic(action, target, detail) as conn:
+            yield self.store, conn
+
+    def _login_coder(self, conn) -> str | None:
+        return store_team.login_coder(conn)
+
+    def _act_as(self, name: str) -> None:
+        self.store.actor = name
 
     def _chain_head(self, conn) -> str | None:
         return store_log.chain_head(conn)

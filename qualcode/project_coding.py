@@ -7,7 +7,6 @@ from pathlib import Path
 
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
-from qualcode.errors import Conflict
 from qualcode.selection import Selection
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -18,57 +17,6 @@ from qualcode.store import reads
 
 class CodingMethods:
     """Coding a project: every write is one ``atomic()`` transaction through the store."""
-
-    def tag(self, ref: str, code_ids, *, coder: str | None = None, origin: str = "manual") -> list[str]:
-        """Apply codes to segment ``DOC:N``; returns the codes newly applied. A code that only
-        groups others (not codable) is refused, and so are two children of an exclusive group on
-        one segment (with the coder's codes there)."""
-        coder = self.require_coder(coder)
-        with self.store.atomic("tag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            segment_id = reads.resolve_segment(conn, ref)
-            coding.check_codable(reads.not_codable(conn), code_ids)
-            held = [(segment_id, coder, c["code_id"]) for c in store_coding.segment_codings(conn, segment_id, coder)]
-            parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
-            for _, _, group, codes in coding.exclusive_clashes([*held, *((segment_id, coder, c) for c in code_ids)], parents, exclusive):
-                if set(codes) & set(code_ids):
-                    raise Conflict(f"{ref}: {coding.clash_message(group, codes)}")
-            return store_coding.tag(self.store, conn, segment_id, code_ids, coder, origin)
-
-    def tag_replacing(self, ref: str, code_id: str, *, coder: str | None = None, origin: str = "manual") -> tuple[bool, list[tuple[str, str]]]:
-        """Apply one code, first removing the coder's codes on ``DOC:N`` from other children of its
-        exclusive group (the keyboard coder's way); returns whether it was new, and the (code,
-        origin) removed, so an undo can put them back. A code that is not codable is refused.
-        One transaction."""
-        coder = self.require_coder(coder)
-        with self.store.atomic("tag", ref, {"coder": coder, "codes": [code_id], "replacing": True}) as conn:
-            segment_id = reads.resolve_segment(conn, ref)
-            reads.check_codes(conn, [code_id])
-            coding.check_codable(reads.not_codable(conn), [code_id])
-            parents, exclusive = reads.code_parents(conn), reads.exclusive_codes(conn)
-            branch = coding.exclusive_branch(code_id, parents, exclusive)
-            rivals = [(c["code_id"], c["origin"]) for c in store_coding.segment_codings(conn, segment_id, coder)
-                      if branch and (found := coding.exclusive_branch(c["code_id"], parents, exclusive))
-                      and found[0] == branch[0] and found[1] != branch[1]]
-            store_coding.untag(self.store, conn, segment_id, [code for code, _ in rivals], coder)
-            return bool(store_coding.tag(self.store, conn, segment_id, [code_id], coder, origin)), rivals
-
-    def untag(self, ref: str, code_ids, *, coder: str | None = None) -> list[str]:
-        """Remove codes from segment ``DOC:N``; the segment stays reviewed."""
-        coder = self.require_coder(coder)
-        with self.store.atomic("untag", ref, {"coder": coder, "codes": list(code_ids)}) as conn:
-            return store_coding.untag(self.store, conn, reads.resolve_segment(conn, ref), code_ids, coder)
-
-    def review(self, ref: str, *, coder: str | None = None) -> bool:
-        """Mark segment ``DOC:N`` as looked at (with or without codes); False if it already was."""
-        coder = self.require_coder(coder)
-        with self.store.atomic("review", ref, {"coder": coder}) as conn:
-            return store_coding.mark_reviewed(self.store, conn, reads.resolve_segment(conn, ref), coder)
-
-    def unreview(self, ref: str, *, coder: str | None = None) -> bool:
-        """Withdraw the review mark and the coder's codes on ``DOC:N`` (the undo of a first look)."""
-        coder = self.require_coder(coder)
-        with self.store.atomic("unreview", ref, {"coder": coder}) as conn:
-            return store_coding.unmark_reviewed(self.store, conn, reads.resolve_segment(conn, ref), coder)
 
     def add_memo(self, text: str, *, document: str | None = None, segment: str | None = None,
                  code: str | None = None, author: str | None = None) -> int:

@@ -2,11 +2,13 @@
 the audit log, as plain rows (part of :class:`qualcode.Project`, whose table methods wrap them
 in DataFrames).
 
-The same methods run in :class:`ProjectView`, over a bare ``sqlite3`` connection: the commands
-that only look (``status``, ``documents``, ``show``, ``codings``, ``log``) open an SQLite project
-that way (:func:`open_for_looking`), so they start without loading SQLAlchemy or pandas, which
-alone take longer than such a command may (issue 21). A server project, or a file whose schema
-is not this qualcode's (it must be migrated first), opens as a full ``Project``.
+The same methods run in :class:`QuickProject`, over a bare ``sqlite3`` connection: the commands
+that only look (``status``, ``documents``, ``show``, ``segments``, ``codings``, ``log``,
+``codebook show``, ``memo list``/``show``) and those that code one segment (``tag``, ``untag``,
+``review``) open an SQLite project that way (:func:`open_quick`), so they start without loading
+SQLAlchemy or pandas, which alone take longer than such a command may (issue 21). A server
+project, or a file whose schema is not this qualcode's (it must be migrated first), opens as a
+full ``Project``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from pathlib import Path
 from qualcode import auditlog, coding, retrieval
 from qualcode.location import find_project, resolve_project_path
 from qualcode.selection import Selection, check_coder
+from qualcode.project_tagging import SegmentCodingMethods
 from qualcode.store import reads
-from qualcode.store.sqltext import open_sqlite
 from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
+from qualcode.store.journal import FileWriter, TailProblem
+from qualcode.store.sqltext import open_sqlite
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
 CODE_COLUMNS = ["codes", "passages"]
@@ -213,13 +217,18 @@ class ReadMethods:
         return auditlog.with_segment_refs(found, refs)
 
 
-class ProjectView(ReadMethods):
-    """An SQLite project opened to look, not to change: :class:`ReadMethods` over one read
-    transaction of a bare ``sqlite3`` connection."""
+class QuickProject(ReadMethods, SegmentCodingMethods):
+    """An SQLite project opened without SQLAlchemy: the reads of :class:`ReadMethods` over a
+    bare ``sqlite3`` connection, and the per-segment coding writes (``tag``, ``untag``,
+    ``review``) through a :class:`~qualcode.store.journal.FileWriter`. A write that finds the
+    audit chain's tail broken is handed to a full ``Project``, which refuses it or (with
+    ``--accept-break``) records the break."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, coder: str | None = None, on_wait=None):
         self.path = path
-        self._db = open_sqlite(path)
+        self._coder = coder
+        self._db = open_sqlite(path, read=False)
+        self._writer = FileWriter(path, on_wait=on_wait)
 
     @property
     def location(self) -> str:
@@ -227,56 +236,89 @@ class ProjectView(ReadMethods):
 
     @contextmanager
     def _looking(self):
-        yield self._db
+        """One read transaction (one consistent state), or the one already open."""
+        if self._db.in_transaction:
+            yield self._db
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            self._db.execute("ROLLBACK")
+
+    def _act_as(self, name: str) -> None:
+        self._writer.actor = name
+
+    @contextmanager
+    def _writing(self, action: str, target: str, detail: dict):
+        try:
+            with self._writer.atomic(action, target, detail) as db:
+                yield self._writer, db
+                return
+        except TailProblem:
+            pass
+        with self._full() as project, project.store.atomic(action, target, detail) as conn:
+            yield project.store, conn
+
+    def _full(self):
+        """This project opened as a full ``Project`` (SQLAlchemy), acting as the same coder."""
+        from qualcode.project import Project  # noqa: PLC0415 - only what the quick path cannot do needs it
+
+        project = Project(self.path, coder=self._coder, on_wait=self._writer.on_wait)
+        project.store.actor = self._writer.actor
+        return project
 
     def verify_log(self):
         """The hash chain walked by the Store (:meth:`qualcode.Project.verify_log`), which also
         checks the append-only triggers."""
-        from qualcode.project import Project  # noqa: PLC0415 - only the walk needs SQLAlchemy
-
-        with Project(self.path) as project:
+        with self._full() as project:
             return project.verify_log()
 
     def is_current(self) -> bool:
         """Whether the file is a project of this qualcode's schema (else a Project must open it)."""
         try:
-            return reads.schema_version(self._db) == SCHEMA_VERSION
+            with self._looking() as db:
+                return reads.schema_version(db) == SCHEMA_VERSION
         except sqlite3.DatabaseError:
             return False
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> ProjectView:
+    def __enter__(self) -> QuickProject:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def open_for_looking(path: str | Path | None = None, **options):
-    """The project at ``path`` (default: found from here) for reading: a :class:`ProjectView`
-    when it is an SQLite file of this qualcode's schema, else a ``Project`` opened with
-    ``options`` (a server; a file to migrate, or not a project at all, which it refuses)."""
+def open_quick(path: str | Path | None = None, *, coder: str | None = None, on_wait=None,
+               accept_break: bool = False):
+    """The project at ``path`` (default: found from here) as a :class:`QuickProject` when it is
+    an SQLite file of this qualcode's schema, else (a server; a file to migrate, or not a
+    project at all, which it refuses; or ``accept_break``, which only the Store does) as a
+    ``Project``."""
     found = resolve_project_path(path) if path else find_project()
-    view = _current_view(found) if isinstance(found, Path) and found.name == PROJECT_FILE else None
-    if view is not None:
-        return view
+    quick = None
+    if isinstance(found, Path) and found.name == PROJECT_FILE and not accept_break:
+        quick = _quick_project(found, coder=coder, on_wait=on_wait)
+    if quick is not None:
+        return quick
     from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when it must
 
-    return Project(found, **options)
+    return Project(found, coder=coder, on_wait=on_wait, accept_break=accept_break)
 
 
-def _current_view(found: Path) -> ProjectView | None:
-    """A view of the SQLite file ``found`` if it is a project of this qualcode's schema; None
-    for anything else, which the Store opens and, if it cannot, names in one line."""
+def _quick_project(found: Path, **options) -> QuickProject | None:
+    """A quick project on the SQLite file ``found`` if it is a project of this qualcode's
+    schema; None for anything else, which the Store opens and, if it cannot, names in one line."""
     if not is_sqlite_file(found):
         return None
     try:
-        view = ProjectView(found)
+        quick = QuickProject(found, **options)
     except sqlite3.DatabaseError:
         return None
-    if view.is_current():
-        return view
-    view.close()
+    if quick.is_current():
+        return quick
+    quick.close()
     return None

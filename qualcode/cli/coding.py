@@ -16,7 +16,7 @@ def segment_codes_command(fn):
         click.argument("ref", metavar="DOC:N"),
         click.argument("code_ids", metavar="CODE...", nargs=-1, required=True),
         coder_option,
-        writing_project_option(coder=False),
+        writing_project_option(coder=False, quick=True),
     )):
         fn = decorate(fn)
     return fn
@@ -54,7 +54,7 @@ def untag(project, ref, code_ids, coder):
 @click.command()
 @click.argument("ref", metavar="DOC:N")
 @coder_option
-@writing_project_option(coder=False)
+@writing_project_option(coder=False, quick=True)
 def review(project, ref, coder):
     """Mark segment DOC:N as reviewed with no code (the coder looked, nothing applies).
 

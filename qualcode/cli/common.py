@@ -36,17 +36,22 @@ project_path_option = click.option(
 )
 
 
-def _opening(fn, **opened):
+def _opening(fn, *, quick: bool = False, **opened):
     """Wrap ``fn`` to take ``--project`` and get an open ``Project`` as ``project``, opened
-    with ``opened`` plus the options each one names; closes it afterwards."""
+    with ``opened`` plus the options each one names; closes it afterwards. ``quick``: an SQLite
+    project opens as a :class:`~qualcode.project_reads.QuickProject` instead, which starts
+    without SQLAlchemy or pandas (for what it does: reads, and coding one segment)."""
 
     @project_path_option
     @functools.wraps(fn)
     def wrapper(*args, project_path=None, **kwargs):
-        from qualcode.project import Project  # noqa: PLC0415 - SQLAlchemy loads only when a project is used
+        if quick:
+            from qualcode.project_reads import open_quick as opener  # noqa: PLC0415 - keeps --help fast
+        else:
+            from qualcode.project import Project as opener  # noqa: PLC0415 - SQLAlchemy loads only when used
 
         options = {name: kwargs.pop(option) for name, option in opened.items()}
-        with Project(project_path, on_wait=_say_waiting, **options) as project:
+        with opener(project_path, on_wait=_say_waiting, **options) as project:
             return fn(*args, project=project, **kwargs)
 
     return wrapper
@@ -58,32 +63,22 @@ def project_option(fn):
 
 
 def looking_project_option(fn):
-    """``project_option`` for a command that only looks: an SQLite project opens as a
-    :class:`~qualcode.project_reads.ProjectView`, which starts without SQLAlchemy or pandas
-    (a server project as a ``Project``, which has the same read methods)."""
-
-    @project_path_option
-    @functools.wraps(fn)
-    def wrapper(*args, project_path=None, **kwargs):
-        from qualcode.project_reads import open_for_looking  # noqa: PLC0415 - keeps --help fast
-
-        with open_for_looking(project_path, on_wait=_say_waiting) as project:
-            return fn(*args, project=project, **kwargs)
-
-    return wrapper
+    """``project_option`` for a command that only looks (a quick project on SQLite)."""
+    return _opening(fn, quick=True)
 
 
 ACCEPT_BREAK_HELP = ("Write although the audit log's hash chain is broken at its end, recording the break "
                      "as an entry the chain goes on from (see 'qualcode log --verify').")
 
 
-def writing_project_option(fn=None, *, coder: bool = True):
+def writing_project_option(fn=None, *, coder: bool = True, quick: bool = False):
     """``project_option`` for a command that writes: adds ``--accept-break`` and, unless the
-    command names its coder itself (``coder=False``), ``--coder``, who its log entries name."""
+    command names its coder itself (``coder=False``), ``--coder``, who its log entries name.
+    ``quick``: the command codes one segment, which a quick project does on SQLite."""
 
     def decorate(fn):
         opened = {"accept_break": "accept_break", **({"coder": "acting_coder"} if coder else {})}
-        wrapped = click.option("--accept-break", is_flag=True, help=ACCEPT_BREAK_HELP)(_opening(fn, **opened))
+        wrapped = click.option("--accept-break", is_flag=True, help=ACCEPT_BREAK_HELP)(_opening(fn, quick=quick, **opened))
         if coder:
             wrapped = click.option("--coder", "acting_coder", metavar="NAME",
                                    help="Who makes this change, for the audit log (default: $QUALCODE_CODER, "

@@ -35,13 +35,13 @@ def completion(shell):
 
 def _project(ctx):
     from qualcode.errors import QualcodeError  # noqa: PLC0415
-    from qualcode.project_reads import open_for_looking  # noqa: PLC0415 - loads only when completing
+    from qualcode.project_reads import open_quick  # noqa: PLC0415 - loads only when completing
 
     path = None
     while ctx is not None and path is None:
         path, ctx = ctx.params.get("project_path"), ctx.parent
     try:
-        return open_for_looking(path)
+        return open_quick(path)
     except QualcodeError:
         return None
 
