@@ -16,15 +16,19 @@ from __future__ import annotations
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qualcode import auditlog, coding, retrieval
+from qualcode import auditlog, coding
 from qualcode.location import find_project, resolve_project_path
-from qualcode.selection import Selection, check_coder
 from qualcode.project_tagging import SegmentCodingMethods
+from qualcode.selection import Selection, check_coder
 from qualcode.store import reads
 from qualcode.store.identity import PROJECT_FILE, SCHEMA_VERSION, is_sqlite_file
 from qualcode.store.journal import FileWriter, TailProblem
 from qualcode.store.sqltext import open_sqlite
+
+if TYPE_CHECKING:
+    from qualcode.retrieval import Found
 
 SEGMENT_COLUMNS = ["ref", "document", "segment", "unit", "speaker", "time_start", "start", "end", "text", "segment_id"]
 CODE_COLUMNS = ["codes", "passages"]
@@ -156,8 +160,10 @@ class ReadMethods:
             return coding.coding_rows(reads.segment_numbers(db), reads.reviewed(db, coder), reads.coded(db, coder),
                                       reads.segment_memos(db, coder), wanted, reads.segment_fingerprints(db))
 
-    def _found(self, selection: Selection) -> retrieval.Found:
+    def _found(self, selection: Selection) -> Found:
         """What retrieval filters: the selected segments, their codes, attributes, coders, code tree."""
+        from qualcode import retrieval  # noqa: PLC0415 - it loads the codebook module (PyYAML); only segments needs it
+
         with self._looking() as db:
             rows = reads.segment_rows(db, selection)
             attributes, keys = reads.attributes_by_document(db)
@@ -184,6 +190,8 @@ class ReadMethods:
         keeps segments holding every word of it, ignoring case and accents. An attribute key or
         value that matches no document is an error naming the ones there are.
         """
+        from qualcode import retrieval  # noqa: PLC0415 - see _found
+
         selection = Selection.of(documents, attributes, speaker=speaker, coder=coder,
                                  codes=(*(codes or []), *(any_of or [])))
         filters = retrieval.Filters(all_of=list(all_of or []), none_of=list(none_of or []), exact=exact,
