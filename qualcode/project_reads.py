@@ -119,10 +119,11 @@ class ReadMethods:
         """Where a coder (of ``coders``, default all) holds two children of an exclusive group on
         one segment: ref, coder, group, codes."""
         with self._looking() as db:
-            refs = reads.segment_refs(db)
-            found = coding.exclusive_clashes(
-                [row for row in reads.coded(db) if coders is None or row[1] in coders],
-                reads.code_parents(db), reads.exclusive_codes(db))
+            parents, exclusive = reads.code_parents(db), reads.exclusive_codes(db)
+            grouped = [code for code in parents if coding.exclusive_branch(code, parents, exclusive)]
+            found = coding.exclusive_clashes(  # only codes under a group can clash: read no others
+                [row for row in reads.coded(db, codes=grouped) if coders is None or row[1] in coders], parents, exclusive)
+            refs = reads.segment_refs(db) if found else {}
         return [{"ref": refs[s], "coder": coder, "group": group, "codes": codes} for s, coder, group, codes in found]
 
     def codings_on_groups(self) -> list[dict]:

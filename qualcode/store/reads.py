@@ -180,10 +180,17 @@ def _of_coder(sql: str, coder: str | None, column_name: str = "coder") -> tuple[
     return (f"{sql} WHERE {column_name} = ?", (coder,)) if coder else (sql, ())
 
 
-def coded(db, coder: str | None = None) -> list[tuple[int, str, str]]:
+def coded(db, coder: str | None = None, codes=None) -> list[tuple[int, str, str]]:
     """(segment id, coder, code id) of every coded segment (several passages count once), for
-    one coder or all."""
-    return [tuple(row) for row in rows(db, *_of_coder("SELECT DISTINCT segment_id, coder, code_id FROM codings", coder))]
+    one coder or all, with any code or one of ``codes``."""
+    sql, params = _of_coder("SELECT DISTINCT segment_id, coder, code_id FROM codings", coder)
+    if codes is not None:
+        codes = sorted(codes)
+        if not codes:
+            return []
+        sql = f"{sql} {'AND' if params else 'WHERE'} code_id IN ({placeholders(codes)})"
+        params = (*params, *codes)
+    return [tuple(row) for row in rows(db, sql, params)]
 
 
 def reviewed(db, coder: str | None = None) -> list[tuple[int, str]]:
