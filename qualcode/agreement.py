@@ -95,6 +95,7 @@ class Units:
             # -1 (a review mark) indexes the appended -1.
             lookup = np.array([vocabulary.setdefault(name, len(vocabulary)) for name in names] + [-1], dtype=np.int64)
             parts.append((segment, np.full(len(rows), column), lookup[found]))
+            del rows  # before the next coder's rows are read, not after
         segment, column, code = (np.concatenate(part) for part in zip(*parts))
         segment_ids = np.unique(segment)
         cell = np.searchsorted(segment_ids, segment) * len(coders) + column
