@@ -8,7 +8,7 @@ time, CPU time (user + system; the figure to trust on a shared machine) and peak
 report gives, per command, the figures at each size and how much each grew against the input
 (1.0 is linear); table commands are timed beside their CSV form.
 
-    python benchmarks/scale.py [--documents 200 800]
+    python benchmarks/scale.py [--documents 200 800] [--only agreement ...]
 """
 
 import argparse
@@ -129,7 +129,7 @@ def commands(codings_csv: Path) -> dict[str, list[str]]:
     }
 
 
-def measure(n_documents: int, folder: Path) -> dict:
+def measure(n_documents: int, folder: Path, only: list[str] | None = None) -> dict:
     rng = random.Random(21)
     started = time.perf_counter()
     project = build(folder / f"study{n_documents}", n_documents, rng)
@@ -138,7 +138,8 @@ def measure(n_documents: int, folder: Path) -> dict:
     n_rows = write_codings(codings_csv, codable_codes(project), n_documents, rng)
     project.close()
     built_s = time.perf_counter() - started
-    results = {name: run(args, path) for name, args in commands(codings_csv).items()}
+    results = {name: run(args, path) for name, args in commands(codings_csv).items()
+               if not only or name == "apply" or name in only}
     return {"documents": n_documents, "segments": n_documents * SEGMENTS, "codings": n_rows,
             "build_s": round(built_s, 1), "load_before": round(os.getloadavg()[0], 2), "results": results}
 
@@ -153,9 +154,11 @@ def growth(small: dict, large: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, nargs="+", default=[200, 800])
+    parser.add_argument("--only", nargs="+", choices=list(commands(Path("codings.csv"))), metavar="COMMAND",
+                        help="run only these (apply always runs: the others need its codings)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        sizes = [measure(n, Path(folder)) for n in sorted(args.documents)]
+        sizes = [measure(n, Path(folder), args.only) for n in sorted(args.documents)]
     report = {"sizes": sizes}
     if len(sizes) > 1:
         report["cpu_growth_over_input_growth"] = growth(sizes[0], sizes[-1])

@@ -1,10 +1,10 @@
 """Agreement between coders, measured on the unit they code: the segment.
 
-Takes the review marks and codings of chosen coders (``codings_frame(rows) -> DataFrame``),
-gives a unit table (``unit_table(rows, coders) -> DataFrame``: segments x coders, the value a
-frozenset of codes if the coder reviewed the segment, None if not: *missing*, never "absent"),
-and from it one nominal variable per code (applied or not, sub-codes included unless exact) or
-per exclusive group (its children plus "none"). Each statistic is one function on a count
+Takes the review marks and codings of chosen coders, one coder at a time
+(``Units.read(per_coder) -> Units``: segments x coders, for each cell the codes applied if the
+coder reviewed the segment, *missing* if not, never "absent"; ``Units.table()`` gives them as a
+DataFrame of frozensets), and from it one nominal variable per code (applied or not, sub-codes
+included unless exact) or per exclusive group (its children plus "none"). Each statistic is one function on a count
 matrix (units x categories, the number of coders who chose each category) and returns a
 :class:`Stat`: a value, or None with the reason it is undefined. :func:`measure` puts them
 together into an :class:`Agreement`, whose ``to_dict()`` is the stable JSON of
@@ -50,12 +50,6 @@ def undefined(reason: str) -> Stat:
 # ---- reading the data ------------------------------------------------------------------
 
 
-def codings_frame(rows) -> pd.DataFrame:
-    """Review marks and codings as (segment_id, coder, code_id) rows (code_id None for the review
-    mark itself, :func:`qualcode.store.coding.marks_and_codings`) in a DataFrame."""
-    return pd.DataFrame(rows, columns=["segment_id", "coder", "code_id"])
-
-
 def choose_coders(names: list[str] | None, known: list[str], reviewing: list[str]) -> list[str]:
     """The coders to compare: ``names`` (checked against ``known``), else every coder with a
     review mark that is not a consensus coder (``reviewing``); at least two."""
@@ -74,21 +68,89 @@ def choose_coders(names: list[str] | None, known: list[str], reviewing: list[str
     return chosen
 
 
-def unit_table(rows: pd.DataFrame, coder_names: list[str]) -> pd.DataFrame:
-    """Segments (index, sorted) x coders: the frozenset of codes a coder applied to a segment they
-    reviewed, None where they did not review it. Segments nobody reviewed are not units."""
-    sets: dict[int, dict[str, set]] = {}
-    for segment_id, coder, code_id in rows.itertuples(index=False):
-        found = sets.setdefault(int(segment_id), {}).setdefault(coder, set())
-        if code_id is not None and not pd.isna(code_id):
-            found.add(code_id)
-    table = pd.DataFrame(
-        [[frozenset(by_coder[c]) if c in by_coder else None for c in coder_names] for by_coder in sets.values()],
-        index=pd.Index(list(sets), name="segment_id"),
-        columns=list(coder_names),
-        dtype=object,
-    )
-    return table.sort_index()
+class Units:
+    """Segments x coders: who reviewed which segment and which codes each applied there.
+
+    Held as arrays (a reviewed mask, and per code the cells where it was applied) rather than a
+    table of code sets, so that each variable is a vectorised step and memory grows with the
+    codings alone. ``table()`` gives the code sets for the readers that want them.
+    """
+
+    def __init__(self, segment_ids: np.ndarray, coders: list[str], reviewed: np.ndarray, held: dict[str, np.ndarray]):
+        self.segment_ids = segment_ids  # sorted; the units
+        self.coders = list(coders)
+        self.reviewed = reviewed  # bool, segments x coders
+        self.held = held  # code -> positions in the flattened segments x coders grid where it was applied
+
+    @classmethod
+    def read(cls, per_coder) -> Units:
+        """From ``(coder, rows)`` pairs, rows as :func:`qualcode.store.coding.marks_and_codings`
+        gives them ((segment_id, coder, code_id), code_id None for the review mark itself); a
+        coder's rows may be dropped once read. A segment nobody reviewed is not a unit."""
+        coders, vocabulary, parts = [], {}, []
+        for column, (coder, rows) in enumerate(per_coder):
+            coders.append(coder)
+            segment = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            found, names = pd.factorize(np.array([row[2] for row in rows], dtype=object))
+            # -1 (a review mark) indexes the appended -1.
+            lookup = np.array([vocabulary.setdefault(name, len(vocabulary)) for name in names] + [-1], dtype=np.int64)
+            parts.append((segment, np.full(len(rows), column), lookup[found]))
+            del rows  # before the next coder's rows are read, not after
+        segment, column, code = (np.concatenate(part) for part in zip(*parts))
+        segment_ids = np.unique(segment)
+        cell = np.searchsorted(segment_ids, segment) * len(coders) + column
+        reviewed = np.zeros(len(segment_ids) * len(coders), dtype=bool)
+        reviewed[cell] = True
+        coded = code >= 0
+        order = np.argsort(code[coded], kind="stable")
+        cells, codes = cell[coded][order], code[coded][order]
+        bounds = np.searchsorted(codes, np.arange(len(vocabulary) + 1))
+        held = {name: cells[bounds[i]:bounds[i + 1]] for name, i in vocabulary.items()}
+        return cls(segment_ids, coders, reviewed.reshape(len(segment_ids), len(coders)), held)
+
+    def __len__(self) -> int:
+        return len(self.segment_ids)
+
+    def _frame(self, values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values.reshape(self.reviewed.shape), index=pd.Index(self.segment_ids, name="segment_id"),
+                            columns=self.coders, dtype=values.dtype)
+
+    def _meets(self, members: set[str]) -> np.ndarray:
+        """Per cell (flattened): whether the coder applied any code in ``members``."""
+        found = np.zeros(self.reviewed.size, dtype=bool)
+        for code in members & self.held.keys():
+            found[self.held[code]] = True
+        return found
+
+    def table(self) -> pd.DataFrame:
+        """Segments (index, sorted) x coders: the frozenset of codes a coder applied to a segment
+        they reviewed, None where they did not review it."""
+        cells: list[list[str]] = [[] for _ in range(self.reviewed.size)]
+        for code, positions in self.held.items():
+            for position in positions.tolist():
+                cells[position].append(code)
+        sets = (frozenset(codes) if seen else None for codes, seen in zip(cells, self.reviewed.ravel().tolist()))
+        return self._frame(np.fromiter(sets, dtype=object, count=len(cells)))
+
+    def applied(self, members: set[str]) -> pd.DataFrame:
+        """The binary variable "code applied": 1.0 if a coder's codes meet ``members``, 0.0 if
+        not, NaN where the coder did not review the segment."""
+        return self._frame(np.where(self.reviewed.ravel(), self._meets(members), np.nan))
+
+    def category(self, children: dict[str, set[str]]) -> pd.DataFrame:
+        """The nominal variable of an exclusive group: the child applied (with its sub-codes),
+        "none" if no child, the children joined by "+" if a coder broke exclusivity; None where
+        the coder did not review the segment."""
+        names = sorted(children)
+        meets = [self._meets(children[name]) for name in names]
+        chosen = np.sum(meets, axis=0, dtype=int) if meets else np.zeros(self.reviewed.size, dtype=int)
+        values = np.full(self.reviewed.size, NONE, dtype=object)
+        for name, found in zip(names, meets):
+            values[found & (chosen == 1)] = name
+        for position in np.flatnonzero(chosen > 1):
+            values[position] = "+".join(name for name, found in zip(names, meets) if found[position])
+        values[~self.reviewed.ravel()] = None
+        return self._frame(values)
 
 
 def subtree(code_tree: pd.DataFrame) -> dict[str, set[str]]:
@@ -105,25 +167,6 @@ def subtree(code_tree: pd.DataFrame) -> dict[str, set[str]]:
         return found
 
     return {code_id: below(code_id) for code_id in code_tree["id"]}
-
-
-def applied(units: pd.DataFrame, members: set[str]) -> pd.DataFrame:
-    """The binary variable "code applied": 1.0 if a coder's codes meet ``members``, 0.0 if
-    not, NaN where the coder did not review the segment."""
-    return units.apply(lambda column: column.map(lambda codes: np.nan if codes is None else float(bool(codes & members))))
-
-
-def group_category(units: pd.DataFrame, children: dict[str, set[str]]) -> pd.DataFrame:
-    """The nominal variable of an exclusive group: the child applied (with its sub-codes),
-    "none" if no child, the children joined by "+" if a coder broke exclusivity."""
-
-    def category(codes):
-        if codes is None:
-            return None
-        chosen = sorted(child for child, members in children.items() if codes & members)
-        return "+".join(chosen) if chosen else NONE
-
-    return units.apply(lambda column: column.map(category))
 
 
 def category_counts(values: pd.DataFrame, categories: list) -> np.ndarray:
@@ -218,11 +261,23 @@ def cohen_kappa(values: pd.DataFrame) -> Stat:
     return Stat((observed - chance) / (1 - chance))
 
 
+def unit_patterns(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a count matrix in the order of ``np.unique(units, axis=0)``, and how
+    often each occurs. Counts are small whole numbers, so each row is read as one number in base
+    (largest count + 1), first column first, which sorts like the rows and many times faster."""
+    base = int(units.max()) + 1 if units.size else 1
+    if base ** units.shape[1] >= 2**63:
+        return np.unique(units, axis=0, return_counts=True)
+    keys = units.astype(np.int64) @ (base ** np.arange(units.shape[1] - 1, -1, -1, dtype=np.int64))
+    _, first, frequency = np.unique(keys, return_index=True, return_counts=True)
+    return units[first], frequency
+
+
 def resample(units: np.ndarray, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``draws`` bootstrap resamples of the units, as the distinct unit patterns (rows of
     counts) and how often each occurs per resample: drawing N units with replacement gives
     pattern counts that are multinomial(N, share of each pattern), so this is exact and small."""
-    patterns, frequency = np.unique(units, axis=0, return_counts=True)
+    patterns, frequency = unit_patterns(units)
     weights = np.random.default_rng(seed).multinomial(len(units), frequency / len(units), size=draws)
     return patterns, weights.astype(float)
 
@@ -354,15 +409,31 @@ def code_agreement(code: str, values: pd.DataFrame, draws: int = DRAWS) -> CodeA
     return variable_agreement(code, values, [0.0, 1.0], draws)
 
 
-def group_agreement(code: str, units: pd.DataFrame, children: dict[str, set[str]], draws: int = DRAWS) -> CodeAgreement:
+def group_agreement(code: str, units: Units, children: dict[str, set[str]], draws: int = DRAWS) -> CodeAgreement:
     """Every statistic for an exclusive group: categories its children, "none", and any
     combination a coder gave against exclusivity."""
-    values = group_category(units, children)
+    values = units.category(children)
     observed = {v for column in values for v in values[column].dropna()}
     return variable_agreement(code, values, sorted(set(children) | {NONE} | observed), draws)
 
 
-def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *, exact: bool = False,
+def pooled_alpha(per_variable: list[tuple[np.ndarray, np.ndarray]]) -> Stat:
+    """Krippendorff's alpha over the pairable units of every variable at once, from each one's
+    distinct unit patterns and how often each occurs (:func:`unit_patterns`): the units x codes
+    rows themselves would take hundreds of megabytes on a large project. The nominal formula of
+    :func:`weighted_alphas`, held equal to the package by a test."""
+    if not per_variable:
+        return undefined("no codes")
+    patterns = np.vstack([found for found, _ in per_variable])
+    frequency = np.concatenate([n for _, n in per_variable])
+    if len(patterns) == 0:
+        return undefined("no pairable units (no segment reviewed by two coders)")
+    if np.count_nonzero(frequency @ patterns) < 2:
+        return undefined("no variation: all values are the same category")
+    return Stat(float(weighted_alphas(patterns, frequency[np.newaxis, :].astype(float))[0]))
+
+
+def measure(units: Units, code_tree: pd.DataFrame, code_ids: list[str], *, exact: bool = False,
             draws: int = DRAWS) -> Agreement:
     """Agreement per code in ``code_ids``, per exclusive group among them, and overall.
 
@@ -371,19 +442,19 @@ def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *
     below = subtree(code_tree)
     per_code, pooled = [], []
     for code_id in code_ids:
-        values = applied(units, {code_id} if exact else below[code_id])
+        values = units.applied({code_id} if exact else below[code_id])
         per_code.append(code_agreement(code_id, values, draws))
-        pooled.append(category_counts(values, [0.0, 1.0]))
+        pooled.append(unit_patterns(pairable(category_counts(values, [0.0, 1.0]))))
     exclusive = set(code_tree.loc[code_tree["exclusive"].astype(bool), "id"])
     groups = []
     for code_id in (c for c in code_ids if c in exclusive):
         children = code_tree.loc[code_tree["parent_id"] == code_id, "id"]
         groups.append(group_agreement(code_id, units, {child: below[child] for child in children}, draws))
     return Agreement(
-        coders=list(units.columns),
+        coders=list(units.coders),
         codes=per_code,
         groups=groups,
-        alpha_pooled=krippendorff_alpha(np.vstack(pooled)) if pooled else undefined("no codes"),
+        alpha_pooled=pooled_alpha(pooled),
         alpha_mean=mean_alpha([c.stats["alpha"] for c in per_code]),
         n_segments=len(units),
         exact=exact,
@@ -394,29 +465,31 @@ def measure(units: pd.DataFrame, code_tree: pd.DataFrame, code_ids: list[str], *
 # ---- disagreements and consensus -------------------------------------------------------
 
 
-def disagreements(units: pd.DataFrame, members: set[str] | None = None) -> pd.DataFrame:
+def disagreements(units: Units, members: set[str] | None = None) -> pd.DataFrame:
     """The units reviewed by two or more coders whose codes differ (or, with ``members``,
-    who differ on whether that code applies). Same index and columns as ``units``."""
-    values = units if members is None else applied(units, members)
+    who differ on whether that code applies), as rows of ``units.table()``."""
+    table = units.table()
+    values = table if members is None else units.applied(members)
 
     def differs(row) -> bool:
         given = [v for v in row if v is not None and not (isinstance(v, float) and np.isnan(v))]
         return len(given) >= 2 and len(set(given)) > 1
 
-    return units[values.apply(differs, axis=1)] if len(units) else units
+    return table[values.apply(differs, axis=1)] if len(table) else table
 
 
-def consensus(units: pd.DataFrame, rule: str) -> dict[int, frozenset]:
+def consensus(units: Units, rule: str) -> dict[int, frozenset]:
     """The consensus codes per segment by a rule (any segment a coder reviewed gets one):
     union (any coder), intersection (every coder who reviewed it), majority (more than half of
     those who reviewed it; with two coders that is both), prefer:NAME (NAME's codes where NAME
     reviewed the segment, the majority of the others elsewhere)."""
     preferred = rule.split(":", 1)[1] if rule.startswith("prefer:") else None
-    if rule not in CONSENSUS_RULES and preferred not in units.columns:
+    if rule not in CONSENSUS_RULES and preferred not in units.coders:
         raise BadInput(
             f"unknown consensus rule {rule!r}: use one of {', '.join(CONSENSUS_RULES)}, prefer:NAME, "
-            f"NAME one of the coders compared ({', '.join(units.columns)})"
+            f"NAME one of the coders compared ({', '.join(units.coders)})"
         )
+    units = units.table()
     result = {}
     for segment_id, values in zip(units.index, units.itertuples(index=False)):
         row = dict(zip(units.columns, values))

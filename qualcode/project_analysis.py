@@ -175,16 +175,22 @@ class AnalysisMethods:
 
     # ---- agreement, consensus, merging coders' copies (agreement) --------------------------
 
-    def _units(self, conn, coders: list[str] | None, attributes: dict[str, str] | None = None):
-        """The chosen coders, the unit table (segments x coders) and the segment rows it covers."""
+    def _compared(self, conn, coders: list[str] | None) -> list[str]:
+        """The coders to compare: ``coders``, else every human coder who reviewed segments."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         store_team.refuse_blind_coder(conn, "comparing coders (agreement, disagreements, consensus)")
-        names = agreement_mod.choose_coders(coders, reads.coder_names(conn), store_coding.reviewing_coders(conn))
-        rows = reads.segment_rows(conn, Selection.of(attributes=attributes))
-        ids = [row["segment_id"] for row in rows] if attributes else None
-        frame = agreement_mod.codings_frame(store_coding.marks_and_codings(conn, names, ids))
-        return names, agreement_mod.unit_table(frame, names), rows
+        return agreement_mod.choose_coders(coders, reads.coder_names(conn), store_coding.reviewing_coders(conn))
+
+    def _units(self, conn, names: list[str], attributes: dict[str, str] | None = None):
+        """The units (segments x the coders ``names``) of the documents ``attributes`` keep."""
+        from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
+
+        ids = None
+        if attributes:
+            ids = [row["segment_id"] for row in reads.segment_rows(conn, Selection.of(attributes=attributes))]
+        # One coder's rows at a time: all coders' rows at once are the largest thing in memory.
+        return agreement_mod.Units.read((name, store_coding.marks_and_codings(conn, [name], ids)) for name in names)
 
     def agreement(self, coders: list[str] | None = None, codes: list[str] | None = None, *, exact: bool = False,
                   attributes: dict[str, str] | None = None, draws: int | None = None):
@@ -194,13 +200,16 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.reading() as conn:
-            names, units, _ = self._units(conn, coders, attributes)
+            names = self._compared(conn, coders)
             code_ids = reads.check_codes(conn, codes) if codes else None
+            # Before the units: it reads every coding of these coders, freed before they are read.
+            violations = self.exclusive_violations(names)
+            units = self._units(conn, names, attributes)
             suggested = store_coding.from_suggestions(conn, names)
         tree = self.codes()
         result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
         result.from_suggestions = suggested
-        result.exclusive_violations = self.exclusive_violations(names)
+        result.exclusive_violations = violations
         return result
 
     def disagreements(self, coders: list[str] | None = None, code: str | None = None, *, exact: bool = False):
@@ -211,9 +220,11 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - numpy loads only when measuring
 
         with self.store.reading() as conn:
-            names, units, rows = self._units(conn, coders)
+            names = self._compared(conn, coders)
+            units = self._units(conn, names)
             if code:
                 reads.check_codes(conn, [code])
+            rows = reads.segment_rows(conn, Selection())
         members = None
         if code:
             members = {code} if exact else agreement_mod.subtree(self.codes())[code]
@@ -234,7 +245,8 @@ class AnalysisMethods:
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         def decide(conn):
-            names, units, _ = self._units(conn, coders)
+            names = self._compared(conn, coders)
+            units = self._units(conn, names)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
             return agreement_mod.consensus(units, rule)

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 
 from conftest import copy_project
 from qualcode import Project
-from qualcode.agreement import (SEED, category_counts, fleiss_kappa, gwet_ac1, krippendorff_alpha, pairable,
-                                percent_agreement, resample, weighted_alphas)
+from qualcode.agreement import (NONE, SEED, Units, category_counts, fleiss_kappa, gwet_ac1, krippendorff_alpha,
+                                pairable, percent_agreement, pooled_alpha, resample, unit_patterns, weighted_alphas)
 from qualcode.errors import BadInput, Conflict
 from qualcode.store import audit, codings, coders, memos
 from qualcode.store import coding as store_coding
@@ -149,6 +149,50 @@ def test_batched_bootstrap_alphas_equal_the_krippendorff_package():
     expected = [krippendorff.alpha(value_counts=np.repeat(patterns, w.astype(int), axis=0), level_of_measurement="nominal")
                 for w in weights]
     assert weighted_alphas(patterns, weights) == pytest.approx(expected, abs=1e-12)
+
+
+def test_units_hold_what_each_coder_gave_cell_by_cell():
+    # The arrays against the plain definitions on code sets, with a coder who broke exclusivity,
+    # segments reviewed without a code, segments a coder never saw and one nobody saw (4).
+    import numpy as np
+
+    rows = {"A": [(1, "A", None), (1, "A", "V1"), (1, "A", "V2"), (2, "A", None), (3, "A", "Y-SUB"), (5, "A", "Y")],
+            "B": [(1, "B", "V1"), (2, "B", "Y"), (2, "B", "V3"), (5, "B", None)],
+            "C": []}
+    units = Units.read((name, list(found)) for name, found in rows.items())
+    sets = {(s, coder): set() for found in rows.values() for s, coder, _ in found}
+    for found in rows.values():
+        for s, coder, code in found:
+            sets[s, coder] |= {code} - {None}
+    expected = pd.DataFrame([[frozenset(sets[s, c]) if (s, c) in sets else None for c in "ABC"] for s in (1, 2, 3, 5)],
+                            index=pd.Index([1, 2, 3, 5], name="segment_id"), columns=list("ABC"), dtype=object)
+    pd.testing.assert_frame_equal(units.table(), expected)
+    table = units.table()
+    applied = table.apply(lambda column: column.map(lambda codes: np.nan if codes is None else float(bool(codes & {"Y", "Y-SUB"}))))
+    pd.testing.assert_frame_equal(units.applied({"Y", "Y-SUB"}), applied)
+    children = {f"V{i}": {f"V{i}"} for i in (1, 2, 3)}
+    assert units.category(children).to_numpy().tolist() == [
+        ["V1+V2", "V1", None], [NONE, "V3", None], [NONE, None, None], [NONE, NONE, None]]
+
+
+def test_pooled_alpha_and_unit_patterns_equal_the_package_and_numpy():
+    import krippendorff
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    per_code = [pairable(rng.multinomial(n, [0.7, 0.3], size=500).astype(float)) for n in rng.integers(0, 5, size=40)]
+    found = [unit_patterns(counts) for counts in per_code]
+    for counts, (patterns, frequency) in zip(per_code, found):
+        expected = np.unique(counts, axis=0, return_counts=True)
+        assert (patterns.tolist(), frequency.tolist()) == (expected[0].tolist(), expected[1].tolist())
+    wide = rng.integers(0, 9, size=(50, 25)).astype(float)  # 9**25 overflows a 64-bit key: numpy's own way
+    assert unit_patterns(wide)[0].tolist() == np.unique(wide, axis=0).tolist()
+    everything = krippendorff.alpha(value_counts=np.vstack(per_code), level_of_measurement="nominal")
+    assert pooled_alpha(found).value == pytest.approx(everything, abs=1e-12)
+    assert pooled_alpha([unit_patterns(np.array([[3.0, 0.0], [2.0, 0.0]]))]).reason == (
+        "no variation: all values are the same category")
+    assert pooled_alpha([unit_patterns(np.zeros((0, 2)))]).reason == "no pairable units (no segment reviewed by two coders)"
+    assert pooled_alpha([]).reason == "no codes"
 
 
 def test_krippendorff_binary_two_coder_example(project, doc, cli):
