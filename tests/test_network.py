@@ -42,6 +42,7 @@ def test_the_guard_refuses_every_way_out(tmp_path, guard):
     assert log.read_text().startswith("socket.create_connection(('127.0.0.1', 9)")
 
 
+@pytest.mark.sqlite_only(reason="'qualcode demo' builds an SQLite project; the server's run is the in-process test below")
 def test_the_demo_runs_with_the_network_cut_off(guarded_demo):
     folder, printed, log, made = guarded_demo  # exit code 0 checked where it was built
     assert printed.rstrip().endswith(f"the demo project is in {folder}; try: cd {folder} && qualcode status")
