@@ -192,7 +192,7 @@ def guarded_demo(tmp_path_factory, worker_id):
 
 
 @pytest.fixture(scope="session")
-def demo_run(backend, tmp_path_factory, worker_id, request):
+def demo_run(backend, tmp_path_factory, request):
     """The demo, built once per test run as ``qualcode demo DIR`` builds it: (its folder, what it
     printed). Tests read it; one that changes it works on a copy. On SQLite it is
     ``guarded_demo``'s build (under pytest-xdist the first worker that needs it builds it in the
