@@ -134,14 +134,23 @@ def copy_project(found: Path, folder: Path) -> Path:
     return folder / found.name
 
 
-# Started first, so that under pytest-xdist the longest files do not start last and leave one
-# worker running alone at the end (file order otherwise).
-LONGEST_FIRST = ("test_readme.py", "test_report.py", "test_tui.py")
+# Started first, longest first, so that under pytest-xdist the longest files do not start last
+# and leave one worker running alone at the end (file order otherwise); in the order of their
+# wall time in the suite: the README's commands (three cross-validations) take the longest, the
+# keyboard coder's pilot mostly waits for the screen to settle between key presses.
+LONGEST_FIRST = ("test_readme.py", "test_tui.py", "test_pseudonymise.py", "test_report.py", "test_interop.py")
+
+
+def pytest_configure(config):
+    """pytest-xdist (3.8 here) sends files to its workers by their number of tests, most
+    first, unless told not to: that put the README's two tests last of all, after LONGEST_FIRST
+    had put them first."""
+    config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
     """The longest files first; without a server, the server's tests are skipped with the reason."""
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else len(LONGEST_FIRST))
     if SERVER:
         return
     needs = pytest.mark.skip(reason=NEEDS_SERVER)
