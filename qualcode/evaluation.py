@@ -42,6 +42,9 @@ class Evaluation:
     learning_curve: object  # DataFrame: share_of_documents, training_segments, micro_f1
     threshold: float = 0.5
     notes: list[str] = field(default_factory=list)
+    # segments x codes: each segment's scores from the fold that left its document out (for
+    # compare_baselines, which then need not fit the suggester again)
+    scores: object = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {
@@ -167,7 +170,7 @@ def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARE
         micro=averages["micro"], macro=averages["macro"],
         hit_at_1=hit_at(scores, labels, 1), hit_at_3=hit_at(scores, labels, 3),
         learning_curve=pd.DataFrame(curve, columns=["share_of_documents", "training_segments", "micro_f1"]),
-        threshold=estimator.threshold,
+        threshold=estimator.threshold, scores=scores,
     )
 
 
@@ -262,7 +265,7 @@ def fold_scores(labels: np.ndarray, scores: np.ndarray, splits, threshold: float
     return found
 
 
-def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5):
+def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester_scores=None):
     """The suggester and three baselines (the plain scikit-learn pipeline, the codebook keywords
     only, the prior) on the same document-grouped folds: mean and standard deviation over folds
     of hit@3 and micro F1, one row per method; and for each baseline the suggester's gain over
@@ -270,7 +273,8 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5):
 
     Folds differ more from each other than methods do on one fold, so the paired gain's spread,
     not the spread of either method, says whether a gain is real: a gain smaller than its sd is
-    not a gain."""
+    not a gain. ``suggester_scores`` (``Evaluation.scores`` of the same data and folds) are the
+    suggester's out-of-fold scores, then not fitted again."""
     import pandas as pd  # noqa: PLC0415 - heavy; only the result table needs it
 
     code_ids = [cue.id for cue in estimator.codes]
@@ -285,7 +289,8 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5):
     }
     rows, ours = [], {}
     for name, method in methods.items():
-        scores, _ = out_of_fold_scores(method, data, labels, splits)
+        reused = name == "suggester" and suggester_scores is not None and suggester_scores.shape == labels.shape
+        scores = suggester_scores if reused else out_of_fold_scores(method, data, labels, splits)[0]
         per_fold = {metric: np.array(values) for metric, values in fold_scores(labels, scores, splits, estimator.threshold).items()}
         ours = ours or per_fold
         row = {"method": name}

@@ -142,14 +142,17 @@ class AnalysisMethods:
         return evaluation.evaluate(estimator, data, folds=folds, progress=progress,
                                    shares=evaluation.CURVE_SHARES if learning_curve else (1.0,))
 
-    def compare_baselines(self, folds: int = 5, *, min_positives: int = 5):
+    def compare_baselines(self, folds: int = 5, *, min_positives: int = 5, evaluated=None):
         """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the
-        prior, on the same folds: mean and sd over folds of hit@3 and micro F1 (a DataFrame)."""
+        prior, on the same folds: mean and sd over folds of hit@3 and micro F1 (a DataFrame).
+        ``evaluated``, what :meth:`evaluate` just gave with the same folds and ``min_positives``,
+        lends the suggester's out-of-fold scores, so that it is not fitted on every fold twice."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         data, book = self._training()
         estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
-        return evaluation.compare_baselines(estimator, data, folds=folds)
+        reused = evaluated.scores if evaluated is not None and evaluated.folds == folds else None
+        return evaluation.compare_baselines(estimator, data, folds=folds, suggester_scores=reused)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""

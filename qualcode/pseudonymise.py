@@ -26,6 +26,7 @@ audit log it ignores case and writes the tag in lower case (``km-plaats-1-01``).
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import re
 from collections.abc import Iterable
@@ -123,7 +124,7 @@ class Detector:
     """deduce, loaded once per command, plus qualcode's own checks (IBAN, phone numbers,
     organisations); where spans overlap, qualcode's checks win, then the longer span.
 
-    deduce loads its lookup tables in about ten seconds. The first time after installing it
+    deduce loads its lookup tables in about three seconds. The first time after installing it
     builds them (about two minutes) and caches them as a pickle inside its own package folder
     (``deduce/data/lookup/cache``, 74 MB); nothing is downloaded."""
 
@@ -137,7 +138,17 @@ class Detector:
         # deduce (and its name lists) is imported here only: no other command pays for it.
         import deduce  # noqa: PLC0415
 
-        model = deduce.Deduce()
+        # Unpickling the tables makes millions of objects that live as long as the process: with
+        # the cyclic collector running meanwhile, and over them later, loading took 12 s instead
+        # of 2.6 s. So it is paused while they load and they are frozen out of its later passes.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            model = deduce.Deduce()
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
         progress("loading deduce", 1, 1)
         return cls(model)
 
@@ -349,8 +360,8 @@ class Substitution:
             identifiers = {original: _slug(new) for original, new in mapping.items()}
         self.folded = {original.casefold(): new for original, new in identifiers.items()}
         self.skip_tags = skip_tags
-        self.exact = _pattern(sorted(mapping, key=len, reverse=True), 0) if mapping else None
-        self.any_case = _pattern(sorted(self.folded, key=len, reverse=True), re.IGNORECASE) if self.folded else None
+        self.exact = _pattern(mapping, 0) if mapping else None
+        self.any_case = _pattern(self.folded, re.IGNORECASE) if self.folded else None
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, replacement) of every occurrence in ``text``, in order, none in a tag."""
@@ -372,10 +383,32 @@ class Substitution:
         return apply(text, self.identifier_spans(text))
 
 
-def _pattern(strings: list[str], flags: int) -> re.Pattern:
-    parts = [(r"(?<!\w)" if s[:1].isalnum() or s[:1] == "_" else "") + re.escape(s)
-             + (r"(?!\w)" if s[-1:].isalnum() or s[-1:] == "_" else "") for s in strings]
-    return re.compile("|".join(parts), flags)
+def _pattern(strings, flags: int) -> re.Pattern:
+    """Whole-word occurrences of any of ``strings``, the longest where several start at one place
+    (a string that begins or ends with a word character needs a non-word character or the text's
+    edge beside it there). The strings are laid out as a trie, so at each position the engine
+    follows the text's characters instead of trying every string in turn: on the samples' 359
+    capitalised words, ten times faster than an alternation of the strings longest first."""
+    trie: dict = {}
+    for string in strings:
+        node = trie
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def after(node: dict, char: str) -> str:
+        # longer strings first; ending here last, so that backtracking falls back to it
+        options = [re.escape(next_char) + after(child, next_char) for next_char, child in node.items() if next_char]
+        if "" in node:
+            options.append(r"(?!\w)" if _word_char(char) else "")
+        return options[0] if len(options) == 1 else f"(?:{'|'.join(options)})"
+
+    return re.compile("|".join((r"(?<!\w)" if _word_char(char) else "") + re.escape(char) + after(child, char)
+                               for char, child in trie.items() if char), flags)
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _slug(value: str) -> str:

@@ -8,6 +8,7 @@ nature is marked ``sqlite_only`` with its reason. Without the variable the suite
 """
 
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 REPO = Path(__file__).resolve().parents[1]
 CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
 TRANSCRIPTS = REPO / "transcripts"
+GUARD_DIR = REPO / "tests" / "no_network"
 POSTGRES_ENV = "QUALCODE_TEST_POSTGRES"
 SERVER = os.environ.get(POSTGRES_ENV)
 NEEDS_SERVER = f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)"
@@ -133,14 +135,23 @@ def copy_project(found: Path, folder: Path) -> Path:
     return folder / found.name
 
 
-# Started first, so that under pytest-xdist the longest files do not start last and leave one
-# worker running alone at the end (file order otherwise).
-LONGEST_FIRST = ("test_readme.py", "test_report.py", "test_tui.py")
+# Started first, longest first, so that under pytest-xdist the longest files do not start last
+# and leave one worker running alone at the end (file order otherwise); in the order of their
+# wall time in the suite: the README's commands (three cross-validations) take the longest, the
+# keyboard coder's pilot mostly waits for the screen to settle between key presses.
+LONGEST_FIRST = ("test_readme.py", "test_tui.py", "test_pseudonymise.py", "test_report.py", "test_interop.py")
+
+
+def pytest_configure(config):
+    """pytest-xdist (3.8 here) sends files to its workers by their number of tests, most
+    first, unless told not to: that put the README's two tests last of all, after LONGEST_FIRST
+    had put them first."""
+    config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
     """The longest files first; without a server, the server's tests are skipped with the reason."""
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)
+    items.sort(key=lambda item: LONGEST_FIRST.index(item.path.name) if item.path.name in LONGEST_FIRST else len(LONGEST_FIRST))
     if SERVER:
         return
     needs = pytest.mark.skip(reason=NEEDS_SERVER)
@@ -157,27 +168,54 @@ def _clean_env(monkeypatch):
     monkeypatch.delenv("QUALCODE_DATABASE", raising=False)
 
 
+def shared_folder(tmp_path_factory, worker_id) -> Path:
+    """The folder all pytest-xdist workers of this run share (the session's own without xdist)."""
+    shared = tmp_path_factory.getbasetemp()
+    return shared.parent if worker_id != "master" else shared
+
+
+def guarded_env(log) -> dict:
+    """Environment for a subprocess in which every network call fails and is written to ``log``."""
+    return {"PYTHONPATH": f"{GUARD_DIR}:{REPO}", "QUALCODE_NETWORK_LOG": str(log)}
+
+
 @pytest.fixture(scope="session")
-def demo_run(backend, tmp_path_factory, worker_id):
-    """The demo, built once per test run in-process as ``qualcode demo DIR`` builds it: (its
-    folder, what it printed). Tests read it; one that changes it works on a copy. Under
-    pytest-xdist the first worker that needs it builds it in the run's shared folder and the
-    others wait for it; on the server each worker builds its own, since a worker drops the
-    databases it made when it ends."""
+def guarded_demo(tmp_path_factory, worker_id):
+    """``python -m qualcode demo DIR`` run once per test run as a user's shell runs it, in a
+    subprocess with every network call made to fail (``tests/no_network``): (its folder, what it
+    printed, the network log it would have written, {file: permissions} right after it ended).
+    The SQLite ``demo_run`` is this same build, so the network check costs no demo of its own."""
     from filelock import FileLock
 
+    shared = shared_folder(tmp_path_factory, worker_id)
+    directory, printed = shared / "guarded-demo", shared / "guarded-demo.out"
+    log, made = shared / "guarded-demo-network.log", shared / "guarded-demo-files.json"
+    with FileLock(shared / "guarded-demo.lock"):
+        if not printed.exists():
+            done = run_qualcode("demo", directory, env=guarded_env(log), timeout=900)
+            assert done.returncode == 0, done.stderr
+            made.write_text(json.dumps({
+                path.relative_to(directory).as_posix(): oct(path.stat().st_mode & 0o777)
+                for path in sorted(directory.rglob("*")) if path.is_file() and path.name != ".qualcode-demo"}))
+            printed.write_text(done.stdout, encoding="utf-8")
+    return directory, printed.read_text(encoding="utf-8"), log, json.loads(made.read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_run(backend, tmp_path_factory, request):
+    """The demo, built once per test run as ``qualcode demo DIR`` builds it: (its folder, what it
+    printed). Tests read it; one that changes it works on a copy. On SQLite it is
+    ``guarded_demo``'s build (under pytest-xdist the first worker that needs it builds it in the
+    run's shared folder and the others wait for it); on the server each worker builds its own
+    in-process, since a worker drops the databases it made when it ends."""
+    if backend == "sqlite":
+        return request.getfixturevalue("guarded_demo")[:2]
     from qualcode.cli import cli as command
 
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master" and backend == "sqlite":
-        shared = shared.parent
-    directory, printed = shared / f"shared-demo-{backend}", shared / f"shared-demo-{backend}.out"
-    with FileLock(shared / "shared-demo.lock"):
-        if not printed.exists():
-            result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
-            assert result.exit_code == 0, result.output
-            printed.write_text(result.output, encoding="utf-8")
-    return directory, printed.read_text(encoding="utf-8")
+    directory = tmp_path_factory.mktemp("shared-demo") / "demo"
+    result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return directory, result.output
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ def _benchmark(*args):
 
 @pytest.mark.postgres
 def test_eight_coders_on_a_server_lose_nothing_and_the_log_is_the_data(postgres_server):
-    result, report = _benchmark("--duration", "3", "--writers", "8", "--documents", "2",
+    result, report = _benchmark("--duration", "1.5", "--writers", "8", "--documents", "2",
                                 "--database", postgres_server.fresh())
     assert (result.returncode, report["backend"], report["writes_failed"], report["writes_lost"]) == (0, "postgresql", 0, 0), result.stdout
     assert sorted(report["writers"]) == [f"coder{i}" for i in range(8)]
@@ -28,7 +28,7 @@ def test_eight_coders_on_a_server_lose_nothing_and_the_log_is_the_data(postgres_
 
 
 def test_three_writers_and_a_reader_lose_and_fail_nothing():
-    result, report = _benchmark("--duration", "3", "--writers", "3", "--documents", "4")
+    result, report = _benchmark("--duration", "1.5", "--writers", "3", "--documents", "4")
     assert (result.returncode, report["writes_failed"], report["reads_failed"], report["all_stored"]) == (0, 0, 0, True), result.stdout
     assert sorted(report["writers"]) == ["coder0", "coder1", "coder2"]
     assert all(sum(item["done"].values()) > 0 for item in report["writers"].values())

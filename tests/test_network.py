@@ -1,21 +1,16 @@
 """Nothing leaves the machine: the demo and the commands that read, suggest, measure and write
 run with every network call made to fail, in subprocesses (a ``sitecustomize`` on PYTHONPATH)
-and in-process (the same guard, monkeypatched)."""
+and in-process (the same guard, monkeypatched). The demo checked here is the suite's shared
+SQLite demo, which conftest's ``guarded_demo`` builds under the guard."""
 
 import importlib.util
 import sys
 
 import pytest
 
-from conftest import REPO, TRANSCRIPTS, copy_project, run_qualcode
+from conftest import GUARD_DIR, REPO, TRANSCRIPTS, copy_project, guarded_env
 from qualcode.location import SERVER_FILE
 from qualcode.store import PROJECT_FILE
-
-GUARD_DIR = REPO / "tests" / "no_network"
-
-
-def guarded_env(log) -> dict:
-    return {"PYTHONPATH": f"{GUARD_DIR}:{REPO}", "QUALCODE_NETWORK_LOG": str(log)}
 
 
 @pytest.fixture
@@ -47,15 +42,12 @@ def test_the_guard_refuses_every_way_out(tmp_path, guard):
     assert log.read_text().startswith("socket.create_connection(('127.0.0.1', 9)")
 
 
-def test_the_demo_runs_with_the_network_cut_off(tmp_path):
-    log = tmp_path / "network.log"
-    done = run_qualcode("demo", tmp_path / "demo", env=guarded_env(log), timeout=900)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.rstrip().endswith(f"the demo project is in {tmp_path / 'demo'}; try: cd {tmp_path / 'demo'} && qualcode status")
+@pytest.mark.sqlite_only(reason="'qualcode demo' builds an SQLite project; the server's run is the in-process test below")
+def test_the_demo_runs_with_the_network_cut_off(guarded_demo):
+    folder, printed, log, made = guarded_demo  # exit code 0 checked where it was built
+    assert printed.rstrip().endswith(f"the demo project is in {folder}; try: cd {folder} && qualcode status")
     assert not log.exists(), log.read_text()
-    made = sorted(path for path in (tmp_path / "demo").rglob("*") if path.is_file() and path.name != ".qualcode-demo")
-    assert len(made) == 18 and {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
-        path.name: "0o600" for path in made}  # the project, every export and the report are private
+    assert len(made) == 18 and made == {name: "0o600" for name in made}  # the project, every export and the report are private
 
 
 def test_import_suggest_agreement_matrix_export_report_with_the_network_cut_off(demo_run, tmp_path, cli, guard):

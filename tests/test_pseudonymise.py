@@ -132,6 +132,13 @@ def test_deduce_spans_are_split_into_qualcode_categories(detector):
                      ("078-6142093", "TELEFOON"), ("j.kok@hotmail.com", "EMAIL")]
 
 
+def test_the_longest_whole_word_original_is_replaced_and_in_identifiers_any_case():
+    swap = pseudo.Substitution({"Van": "[PERSOON-1]", "Van Dijk": "[PERSOON-2]", "Dijk": "[PERSOON-3]", "06-1234": "[TELEFOON-1]"})
+    assert swap.prose("Van Dijk, Van Dijkstra en mevrouw Van Dijk_x; VanDijk bel 06-12345 of 06-1234.") == (
+        "[PERSOON-2], [PERSOON-1] Dijkstra en mevrouw [PERSOON-1] Dijk_x; VanDijk bel 06-12345 of [TELEFOON-1].")
+    assert swap.identifier("van-dijk.docx vandijk van_dijk VAN DIJK") == "persoon-1-persoon-3.docx vandijk van_dijk persoon-2"
+
+
 def test_speaker_labels_that_name_a_role_are_not_names():
     assert pseudo.person_names("Lisa Vermeulen") == ["Lisa Vermeulen", "Lisa", "Vermeulen"]
     assert [pseudo.person_names(label) for label in ("Interviewer", "Klantmanager", "Spreker 2", "R", "B")] == [[]] * 5
