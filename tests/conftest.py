@@ -30,6 +30,7 @@ CODEBOOK = REPO / "codebooks" / "professioneel-handelen.yaml"
 TRANSCRIPTS = REPO / "transcripts"
 GUARD_DIR = REPO / "tests" / "no_network"
 POSTGRES_ENV = "QUALCODE_TEST_POSTGRES"
+THROWAWAY_ENV = "QUALCODE_TEST_POSTGRES_THROWAWAY"  # set: the server goes after the run, databases and all
 SERVER = os.environ.get(POSTGRES_ENV)
 NEEDS_SERVER = f"needs a PostgreSQL server: set {POSTGRES_ENV}=postgresql://... (.ci/run starts one)"
 # A test with one of these can make a project, so it runs on every backend.
@@ -85,9 +86,12 @@ class Server:
         return self._create(sa.engine.make_url(url).database)
 
     def close(self) -> None:
-        with self.admin.connect() as conn:
-            for name in self.created:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """Drop the session's databases, unless the whole server is thrown away after the run
+        (``.ci/run`` says so): dropping them one by one took a worker 15-20 s."""
+        if not os.environ.get(THROWAWAY_ENV):
+            with self.admin.connect() as conn:
+                for name in self.created:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.dispose()
 
 
@@ -147,6 +151,20 @@ def pytest_configure(config):
     first, unless told not to: that put the README's two tests last of all, after LONGEST_FIRST
     had put them first."""
     config.option.loadscopereorder = False
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's ``--dist loadfile``, with a file's server tests a unit of their own: a file's
+    SQLite and PostgreSQL halves share no fixtures, and the README walk run on each backend
+    (a minute each) would otherwise hold one worker for both."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileAndBackend(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return f"{scope}[postgresql]" if "postgresql" in nodeid.partition("[")[2] else scope
+
+    return FileAndBackend(config, log)
 
 
 def pytest_collection_modifyitems(config, items):
