@@ -1,8 +1,8 @@
 """The audit log read back: who changed what, when, filtered by coder, date and action; and
 its hash chain, made and checked.
 
-``entries(rows, coder=) -> list[dict]`` with the columns of :data:`LOG_COLUMNS`, oldest first;
-``with_segment_refs`` names segment targets ``DOC:N``. A
+``entries(rows, coder=)`` yields the entries (columns of :data:`LOG_COLUMNS`) oldest first, and
+``with_segment_refs`` names their segment targets ``DOC:N``, one by one for a long log. A
 coder matches an entry they made (the actor) or one made on their behalf (``coder`` or
 ``author`` in the entry's detail), so work applied from a file counts too.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qualcode.errors import BadInput
@@ -51,9 +52,10 @@ def _concerns(entry: dict, coder: str) -> bool:
     return coder in (detail.get("coder"), detail.get("author"))
 
 
-def entries(rows: list[dict], *, coder: str | None = None) -> list[dict]:
-    """The audit entries (from :func:`qualcode.store.log.audit_rows`) that concern ``coder``, or all."""
-    return [row for row in rows if coder is None or _concerns(row, coder)]
+def entries(rows, *, coder: str | None = None):
+    """The audit entries (from :func:`qualcode.store.reads.audit_entries`) that concern
+    ``coder``, or all, one by one."""
+    return (row for row in rows if coder is None or _concerns(row, coder))
 
 
 def _segment_id(entry: dict) -> str | None:
@@ -64,24 +66,24 @@ def _segment_id(entry: dict) -> str | None:
     return None
 
 
-def names_segments(rows: list[dict]) -> bool:
-    """Whether any entry's target is a segment (so its ``DOC:N`` is worth looking up)."""
-    return any(_segment_id(row) for row in rows)
+def with_segment_refs(rows, refs: Callable[[], dict[int, str]]):
+    """The entries one by one, segment targets named ``DOC:N`` (``refs()``: segment id ->
+    reference, asked for at the first segment target); a segment that no longer exists keeps
+    its id.
 
-
-def with_segment_refs(rows: list[dict], refs: dict[int, str]) -> list[dict]:
-    """Segment targets named ``DOC:N`` (``refs``: segment id -> reference); a segment that no
-    longer exists keeps its id.
-
-    >>> with_segment_refs([{"action": "coding.add", "target": "7"}, {"action": "memo.add", "target": "segment:7"}], {7: "km01:2"})
+    >>> list(with_segment_refs([{"action": "coding.add", "target": "7"}, {"action": "memo.add", "target": "segment:7"}],
+    ...                        lambda: {7: "km01:2"}))
     [{'action': 'coding.add', 'target': 'km01:2'}, {'action': 'memo.add', 'target': 'segment:km01:2'}]
     """
+    known = None
     for row in rows:
         found = _segment_id(row)
-        if found is not None and found.isdigit() and int(found) in refs:
-            reference = refs[int(found)]
-            row["target"] = reference if row["action"] in SEGMENT_TARGETS else f"segment:{reference}"
-    return rows
+        if found is not None and found.isdigit():
+            known = refs() if known is None else known
+            if int(found) in known:
+                reference = known[int(found)]
+                row["target"] = reference if row["action"] in SEGMENT_TARGETS else f"segment:{reference}"
+        yield row
 
 
 def canonical(entry: dict) -> bytes:

@@ -217,13 +217,21 @@ class ReadMethods:
     def log_records(self, coder: str | None = None, since: str | None = None, action: str | None = None) -> list[dict]:
         """The audit log (id, at, actor, action, target, detail), oldest first; a segment as
         target is named ``DOC:N``."""
+        return list(self.log_stream(coder, since, action))
+
+    def log_stream(self, coder: str | None = None, since: str | None = None, action: str | None = None):
+        """:meth:`log_records` one by one, for a log too long to hold (a wrong coder or date is
+        refused at once, before the first entry)."""
         moment = auditlog.parse_since(since) if since else None
         with self._looking() as db:
             if coder:
                 check_coder(coder, {*reads.coder_names(db), *reads.actors(db)})
-            found = auditlog.entries(reads.audit_rows(db, since=moment, action=action), coder=coder)
-            refs = reads.segment_refs(db) if auditlog.names_segments(found) else {}
-        return auditlog.with_segment_refs(found, refs)
+        return self._log_entries(coder, moment, action)
+
+    def _log_entries(self, coder, moment, action):
+        with self._looking() as db:
+            found = auditlog.entries(reads.audit_entries(db, since=moment, action=action), coder=coder)
+            yield from auditlog.with_segment_refs(found, lambda: reads.segment_refs(db))
 
 
 class QuickProject(ReadMethods, SegmentCodingMethods):

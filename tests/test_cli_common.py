@@ -69,3 +69,28 @@ def test_progress_is_drawn_on_a_terminal_stderr_only(monkeypatch):
         with progress_on_stderr() as progress:
             progress("scoring segments", 1, 2)
         assert ("scoring segments" in stream.getvalue()) is drawn
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+@pytest.mark.parametrize("shown", [5, 60])
+def test_a_stream_of_rows_renders_as_the_same_rows_in_a_list(fmt, shown, monkeypatch):
+    """``log`` streams its entries: a table keeps only the rows it shows, CSV writes as it reads."""
+    import click
+    from click.testing import CliRunner
+
+    from qualcode.cli.common import emit, format_option
+
+    rows = [{"id": n, "text": f"={n}" if n % 7 == 0 else LONG[:n], "extra": "not a column"} for n in range(shown)]
+
+    @click.command()
+    @format_option()
+    @click.option("--stream", is_flag=True)
+    def show(fmt, stream):
+        emit(iter(rows) if stream else rows, fmt, columns=["id", "text"], empty="nothing")
+
+    monkeypatch.setenv("COLUMNS", "120")
+    listed, streamed = (CliRunner().invoke(show, ["--format", fmt, *extra]) for extra in ([], ["--stream"]))
+    assert listed.exit_code == streamed.exit_code == 0
+    assert streamed.output == listed.output
+    assert "not a column" not in streamed.output and ("'=0" in streamed.output) == (fmt == "csv")
+    assert ("first 50 of 60 rows" in streamed.output) == (fmt == "table" and shown == 60)

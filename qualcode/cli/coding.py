@@ -138,7 +138,7 @@ def log(project, coder, since, action, verify, fmt):
     if verify:
         render_verification(project.verify_log(), fmt)
         return
-    emit(project.log_records(coder=coder, since=since, action=action), fmt, columns=LOG_COLUMNS,
+    emit(project.log_stream(coder=coder, since=since, action=action), fmt, columns=LOG_COLUMNS,
          empty="no matching entries in the audit log")
 
 

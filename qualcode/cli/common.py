@@ -3,6 +3,7 @@
 import contextlib
 import csv
 import functools
+import itertools
 import json
 import math
 import sys
@@ -173,11 +174,32 @@ def _records(data, columns=None) -> tuple[list[str], list[dict]]:
     else:
         rows = list(data)
         columns = list(rows[0]) if rows else []
-    clean = [
-        {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in rows
-    ]
-    return columns, clean
+    return columns, [_cleaned(row) for row in rows]
+
+
+def _cleaned(row: dict) -> dict:
+    """A row with string keys and NaN shown as None."""
+    return {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def _kept(rows, fmt: str) -> tuple[list[dict], int]:
+    """From a stream of rows, those a table shows (all for --all and JSON), and how many there were."""
+    if fmt == "table" and not _all_rows():
+        shown = list(itertools.islice(rows, ROWS_SHOWN))
+        return shown, len(shown) + sum(1 for _ in rows)
+    shown = list(rows)
+    return shown, len(shown)
+
+
+def _write_csv(columns: list[str], rows) -> None:
+    """CSV to stdout, row by row; a cell a spreadsheet would run is escaped unless ``--raw``."""
+    from qualcode.spreadsheet import csv_row  # noqa: PLC0415
+
+    ctx = click.get_current_context(silent=True)
+    raw = bool(ctx and ctx.meta.get("qualcode.raw"))
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    writer.writerow(csv_row(dict(zip(columns, columns)), raw))
+    writer.writerows(csv_row(row, raw) for row in rows)
 
 
 def _json_default(value):
@@ -245,22 +267,24 @@ def emit(data, fmt: str, title: str | None = None, empty: str = "nothing to show
 
     A table shows the first ``ROWS_SHOWN`` rows and says how many more there are (``--all``
     shows every row); column ``wide`` (long text) gets the width the others leave, or each row
-    becomes a block when that is too little.
+    becomes a block when that is too little. ``data`` may also be an iterator of dicts with its
+    ``columns`` (a long table read as it goes): CSV is then written row by row, and a table
+    holds only the rows it shows.
     """
-    total = len(data)
+    if not hasattr(data, "__len__"):
+        if fmt == "csv":
+            _write_csv(list(columns), (_cleaned({c: row.get(c) for c in columns}) for row in data))
+            return
+        data, total = _kept(data, fmt)
+    else:
+        total = len(data)
     if fmt == "table" and not _all_rows() and total > ROWS_SHOWN:
         data = data.head(ROWS_SHOWN) if hasattr(data, "head") else list(data)[:ROWS_SHOWN]
     columns, rows = _records(data, columns)
     if fmt == "json":
         emit_json(rows)
     elif fmt == "csv":
-        from qualcode.spreadsheet import csv_row  # noqa: PLC0415
-
-        ctx = click.get_current_context(silent=True)
-        raw = bool(ctx and ctx.meta.get("qualcode.raw"))
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writerow(csv_row(dict(zip(columns, columns)), raw))
-        writer.writerows(csv_row(row, raw) for row in rows)
+        _write_csv(columns, rows)
     elif not rows:
         click.echo(empty)
     else:

@@ -18,7 +18,7 @@ from qualcode.errors import BadInput, UnknownItem
 from qualcode.selection import Selection, check_attributes, fingerprint, matching_documents, parse_segment_ref, ref
 from qualcode.selection import default_coders as selection_default_coders
 from qualcode.store.identity import AUDIT_TRIGGERS, SERVER_AUDIT_TRIGGERS
-from qualcode.store.sqltext import column, dialect, placeholders, rows, value
+from qualcode.store.sqltext import column, dialect, placeholders, rows, stream, value
 
 # ---- meta ----------------------------------------------------------------------------------
 
@@ -242,8 +242,13 @@ def segment_memos(db, author: str | None = None) -> list[tuple[int, str, str]]:
 AUDIT_ENTRY = (*LOG_COLUMNS, "prev_hash", "hash")
 
 def audit_rows(db, *, since: str | None = None, action: str | None = None) -> list[dict]:
-    """Audit entries oldest first, from ``since`` (the store's time format) on; ``action`` is a
-    prefix ('coding' matches coding.add and coding.delete)."""
+    """:func:`audit_entries` as a list."""
+    return list(audit_entries(db, since=since, action=action))
+
+
+def audit_entries(db, *, since: str | None = None, action: str | None = None):
+    """Audit entries oldest first, one by one, from ``since`` (the store's time format) on;
+    ``action`` is a prefix ('coding' matches coding.add and coding.delete)."""
     where, params = [], []
     if since:
         where.append("at >= ?")
@@ -252,7 +257,7 @@ def audit_rows(db, *, since: str | None = None, action: str | None = None) -> li
         where.append("action LIKE ? ESCAPE '/'")
         params.append(action.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%")
     sql = f"SELECT {', '.join(LOG_COLUMNS)} FROM audit" + (f" WHERE {' AND '.join(where)}" if where else "")
-    return [dict(zip(LOG_COLUMNS, row)) for row in rows(db, f"{sql} ORDER BY id", params)]
+    return (dict(zip(LOG_COLUMNS, row)) for row in stream(db, f"{sql} ORDER BY id", params))
 
 
 def actors(db) -> set[str]:

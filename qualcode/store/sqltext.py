@@ -28,6 +28,14 @@ def rows(db, sql: str, params=()) -> list:
     return db.exec_driver_sql(_for_driver(db, sql), tuple(params)).all()
 
 
+def stream(db, sql: str, params=()):
+    """The rows of ``sql`` one by one, for a result too long to hold at once."""
+    if isinstance(db, sqlite3.Connection):
+        yield from db.execute(sql, tuple(params))
+    else:
+        yield from db.exec_driver_sql(_for_driver(db, sql), tuple(params))
+
+
 def column(db, sql: str, params=()) -> list:
     """The first column of :func:`rows`."""
     return [row[0] for row in rows(db, sql, params)]
