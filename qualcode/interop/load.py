@@ -24,10 +24,10 @@ from qualcode.store import coding as store_coding
 from qualcode.store import memo as store_memo
 from qualcode.store import reads
 from qualcode.store import transcript as store_transcript
+from qualcode.store.identity import CODER_NAME_LENGTH
 
 SPEAKER = re.compile(r"^(?P<speaker>[^\W\d_][\w .'()-]{0,39}?):[ \t]+(?=\S)")
 INTERVIEWER = re.compile(r"^(i|int|interviewer|onderzoeker|q|vraag|interviewster)\b", re.IGNORECASE)
-CODER_LENGTH = store_coding.CODER_NAME_LENGTH
 # Users that programs write as the author of their own work (ATLAS.ti's "ATLAS.ti" user): coders
 # of kind "system", left out of agreement and of the suggester's training.
 SYSTEM_USERS = {"atlas.ti", "nvivo", "maxqda", "qualcoder", "taguette", "system", "administrator"}
@@ -135,7 +135,7 @@ class _ProjectLoader:
         if key in self.coders:
             return self.coders[key]
         written, name = self.refi.users.get(key, (user_guid, ""))
-        name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_LENGTH]
+        name = (name or (f"user-{key[:8]}" if key else self.fallback))[:CODER_NAME_LENGTH]
         if not key:
             self.report.decisions.append(f"work without a creating user is attributed to {name}")
         if not reads.coder_exists(self.conn, name):

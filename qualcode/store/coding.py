@@ -42,9 +42,6 @@ CODING_TRIPLE = ("segment_id", "code_id", "coder")
 PASSAGE = (*CODING_TRIPLE, "start", "end")  # a whole-segment coding has no span
 
 
-CODER_NAME_LENGTH = 64  # coders.name is VARCHAR(64) (qualcode.store.schema)
-
-
 def _listed(columns) -> str:
     return ", ".join(f'"{name}"' for name in columns)
 

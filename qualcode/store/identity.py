@@ -16,6 +16,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite fil
 
 SCHEMA_VERSION = 5
 
+CODER_NAME_LENGTH = 64  # characters of a coder's name (coders.name)
+
 HEAD_KEY = "audit.head"  # meta: the chain head the last write left, so a cut-off tail shows
 
 # The append-only triggers of the audit table, by name and body, per backend (created by

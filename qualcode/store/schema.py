@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from qualcode.auditlog import GENESIS, entry_hash
-from qualcode.store.identity import AUDIT_TRIGGERS, SERVER_AUDIT_TRIGGERS
+from qualcode.store.identity import AUDIT_TRIGGERS, CODER_NAME_LENGTH, SERVER_AUDIT_TRIGGERS
 
 # The schema version is in qualcode.store.identity, which a reader without SQLAlchemy imports.
 
@@ -98,7 +98,7 @@ codes = sa.Table(
 coders = sa.Table(
     "coders",
     metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(CODER_NAME_LENGTH), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False, default="human"),  # human | model | consensus | system
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("guid", sa.String(40), nullable=False, unique=True),

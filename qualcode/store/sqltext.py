@@ -23,13 +23,11 @@ LOCK_POLL = (0.002, 0.008)  # seconds between tries for the lock, at random so w
 
 def rows(db, sql: str, params=()) -> list:
     """The rows of ``sql`` over ``db``: a ``sqlite3`` connection or an SQLAlchemy one."""
-    if isinstance(db, sqlite3.Connection):
-        return db.execute(sql, tuple(params)).fetchall()
-    return db.exec_driver_sql(_for_driver(db, sql), tuple(params)).all()
+    return list(stream(db, sql, params))
 
 
 def stream(db, sql: str, params=()):
-    """The rows of ``sql`` one by one, for a result too long to hold at once."""
+    """:func:`rows` one by one, for a result too long to hold at once."""
     if isinstance(db, sqlite3.Connection):
         yield from db.execute(sql, tuple(params))
     else:
