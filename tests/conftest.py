@@ -256,6 +256,20 @@ def project(tmp_path, new_project_file):
         yield opened
 
 
+@pytest.fixture(scope="session")
+def quick_pilot():
+    """Textual's pilot polls every 20 ms, twice after each key, until the app is idle: typing
+    thirty keys slept over a second. Polling every 2 ms waits for the same events (a key is
+    handled before the next is sent); a test that reads sizes calls ``pilot.pause()``, which
+    also lays the screen out. ``textual._wait`` is private: were it renamed, this only slows."""
+    from textual import _wait
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_wait, "SLEEP_GRANULARITY", 1 / 500, raising=False)
+        patch.setattr(_wait, "SLEEP_IDLE", 1 / 500 / 20, raising=False)
+        yield
+
+
 @pytest.fixture
 def cli(monkeypatch):
     """Run the CLI in-process (click's runner) from a given folder; returns the Result."""

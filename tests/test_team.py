@@ -396,6 +396,7 @@ def test_roles_need_a_server_project(project, cli, args):
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("quick_pilot")
 def test_the_keyboard_coder_codes_as_the_login_and_shows_no_other_coders_work_while_blind(team_db):
     from qualcode.tui.coder import CoderApp
     from test_tui import drive, panel

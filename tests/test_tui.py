@@ -14,6 +14,8 @@ from qualcode.tui.screens import Ask
 from qualcode.tui.widgets import SegmentView
 from qualcode.worklist import ORDERS
 
+pytestmark = pytest.mark.usefixtures("quick_pilot")
+
 
 @pytest.fixture
 def interviews(project, make_document):
@@ -172,6 +174,7 @@ def test_a_long_segment_grows_its_pane_and_a_short_one_shrinks_it_back(interview
             heights = [app.screen.query_one(SegmentView).size.height]
             for key in ("right", "left"):
                 await pilot.press(key)
+                await pilot.pause()  # laid out
                 heights.append(app.screen.query_one(SegmentView).size.height)
             return pane, heights
 
