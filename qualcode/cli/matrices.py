@@ -72,13 +72,14 @@ def _cell(value) -> str:
     return str(value)
 
 
-def _width(frame) -> int:
+def _widths(frame) -> tuple[int, list[int]]:
     """How many characters a rich table of ``frame`` needs: the first column with its border and
-    padding, then each column with its padding and the border after it."""
-    cells = [len(str(frame.index.name or "")), *map(len, map(str, frame.index))]
-    return 3 + max(cells) + sum(
-        3 + max([len(str(column)), *(len(_cell(value)) for value in frame[column])]) for column in frame.columns
-    )
+    padding, and each further column with its padding and the border after it. Reads the cells
+    as one array: a column taken from the frame copies its ``attrs`` (the data dictionary)."""
+    first = 3 + max([len(str(frame.index.name or "")), *map(len, map(str, frame.index))])
+    cells = frame.to_numpy(dtype=object)
+    return first, [3 + max([len(str(column)), *(len(_cell(value)) for value in cells[:, k])])
+                   for k, column in enumerate(frame.columns)]
 
 
 def _show(frame, title: str) -> None:
@@ -89,16 +90,20 @@ def _show(frame, title: str) -> None:
     console = Console()
     original = frame
     rule = frame.attrs["qualcode"]["coding_rule"]
-    if _width(frame) > console.width and _width(frame.T) < _width(frame):
-        frame = frame.T.rename_axis("code")
-        title += " (transposed to fit: codes as rows)"
-    total = len(frame.columns)
-    while len(frame.columns) > 1 and _width(frame) > console.width:
-        frame = frame.iloc[:, :-1]
+    first, widths = _widths(frame)
+    if first + sum(widths) > console.width:
+        first_turned, widths_turned = _widths(frame.T)
+        if first_turned + sum(widths_turned) < first + sum(widths):
+            frame, first, widths = frame.T.rename_axis("code"), first_turned, widths_turned
+            title += " (transposed to fit: codes as rows)"
+    total = fitting = len(frame.columns)
+    while fitting > 1 and first + sum(widths[:fitting]) > console.width:
+        fitting -= 1
+    frame = frame.iloc[:, :fitting]
     table = literal_table(title)
     table.add_column(literal(frame.index.name or ""), style="bold", no_wrap=True)
-    for column in frame.columns:
-        table.add_column(literal(column), justify="left" if frame[column].dtype == object else "right", overflow="fold")
+    for column, kind in frame.dtypes.items():
+        table.add_column(literal(column), justify="left" if kind == object else "right", overflow="fold")
     for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         table.add_row(literal(key), *(literal(_cell(value)) for value in row))
     console.print(table)
