@@ -11,10 +11,12 @@ hit@3 and micro F1 as mean and standard deviation over folds. Measuring never wr
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields, replace
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -26,6 +28,8 @@ from qualcode.progress import Progress, silent
 from qualcode.suggest import KEYWORD_WEIGHT, KeywordMatcher, TrainingSet, learnable, phrase_matcher, split_inputs
 
 CURVE_SHARES = (0.2, 0.4, 0.6, 0.8, 1.0)
+PER_CODE_COLUMNS = ["code", "precision", "recall", "f1", "support", "model_folds"]
+CURVE_COLUMNS = ["share_of_documents", "training_segments", "micro_f1"]
 
 
 @dataclass
@@ -42,9 +46,9 @@ class Evaluation:
     learning_curve: object  # DataFrame: share_of_documents, training_segments, micro_f1
     threshold: float = 0.5
     notes: list[str] = field(default_factory=list)
-    # segments x codes: each segment's scores from the fold that left its document out (for
-    # compare_baselines, which then need not fit the suggester again)
-    scores: object = field(default=None, repr=False, compare=False)
+    # hit@3 and micro F1 of each fold's test segments (for compare_baselines, which then need
+    # not fit the suggester again)
+    per_fold: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -54,6 +58,37 @@ class Evaluation:
             "per_code": self.per_code.to_dict(orient="records"),
             "learning_curve": self.learning_curve.to_dict(orient="records"),
         }
+
+    def saved(self) -> dict:
+        """Everything, as JSON-ready values: :meth:`restored` gives it back."""
+        return self.to_dict() | {"notes": self.notes, "per_fold": self.per_fold}
+
+    @classmethod
+    def restored(cls, saved: dict) -> Evaluation:
+        import pandas as pd  # noqa: PLC0415 - heavy; only the result tables need it
+
+        tables = {"per_code": PER_CODE_COLUMNS, "learning_curve": CURVE_COLUMNS}
+        return cls(**{name: pd.DataFrame(saved[name], columns=tables[name]) if name in tables else saved[name]
+                      for name in (item.name for item in fields(cls))})
+
+    def without_curve(self) -> Evaluation:
+        """This evaluation as one without a learning curve gives it: the curve's last point only."""
+        return replace(self, learning_curve=self.learning_curve[self.learning_curve["share_of_documents"] == 1.0]
+                       .reset_index(drop=True))
+
+
+def fingerprint(data: TrainingSet, codes, folds: int, min_positives: int) -> str:
+    """Names all that an evaluation's figures follow from: the segments, their questions,
+    documents and codes, the codebook's cues, the folds, and the versions of the code that
+    computes them. Every fit has a fixed seed, so one fingerprint always gives the same figures."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    from qualcode import __version__  # noqa: PLC0415 - the package imports this module lazily
+
+    content = [__version__, *(version(name) for name in ("scikit-learn", "numpy", "scipy", "spacy")),
+               folds, min_positives, data.texts, data.questions, data.groups, [sorted(codes) for codes in data.labels],
+               [astuple(cue) for cue in codes]]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
 
 
 def check_enough(data: TrainingSet, code_ids, folds: int, min_positives: int) -> None:
@@ -169,8 +204,8 @@ def evaluate(estimator, data: TrainingSet, *, folds: int = 5, shares=CURVE_SHARE
         coded_segments=int((labels.sum(axis=1) > 0).sum()), per_code=per_code,
         micro=averages["micro"], macro=averages["macro"],
         hit_at_1=hit_at(scores, labels, 1), hit_at_3=hit_at(scores, labels, 3),
-        learning_curve=pd.DataFrame(curve, columns=["share_of_documents", "training_segments", "micro_f1"]),
-        threshold=estimator.threshold, scores=scores,
+        learning_curve=pd.DataFrame(curve, columns=CURVE_COLUMNS),
+        threshold=estimator.threshold, per_fold=fold_scores(labels, scores, splits, estimator.threshold),
     )
 
 
@@ -265,7 +300,7 @@ def fold_scores(labels: np.ndarray, scores: np.ndarray, splits, threshold: float
     return found
 
 
-def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester_scores=None):
+def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester_folds=None):
     """The suggester and three baselines (the plain scikit-learn pipeline, the codebook keywords
     only, the prior) on the same document-grouped folds: mean and standard deviation over folds
     of hit@3 and micro F1, one row per method; and for each baseline the suggester's gain over
@@ -273,8 +308,8 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester
 
     Folds differ more from each other than methods do on one fold, so the paired gain's spread,
     not the spread of either method, says whether a gain is real: a gain smaller than its sd is
-    not a gain. ``suggester_scores`` (``Evaluation.scores`` of the same data and folds) are the
-    suggester's out-of-fold scores, then not fitted again."""
+    not a gain. ``suggester_folds`` (``Evaluation.per_fold`` of the same data and folds) are the
+    suggester's figures per fold, then not fitted again."""
     import pandas as pd  # noqa: PLC0415 - heavy; only the result table needs it
 
     code_ids = [cue.id for cue in estimator.codes]
@@ -289,9 +324,11 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester
     }
     rows, ours = [], {}
     for name, method in methods.items():
-        reused = name == "suggester" and suggester_scores is not None and suggester_scores.shape == labels.shape
-        scores = suggester_scores if reused else out_of_fold_scores(method, data, labels, splits)[0]
-        per_fold = {metric: np.array(values) for metric, values in fold_scores(labels, scores, splits, estimator.threshold).items()}
+        if name == "suggester" and suggester_folds:
+            found = suggester_folds
+        else:
+            found = fold_scores(labels, out_of_fold_scores(method, data, labels, splits)[0], splits, estimator.threshold)
+        per_fold = {metric: np.array(values) for metric, values in found.items()}
         ours = ours or per_fold
         row = {"method": name}
         for metric, values in per_fold.items():

@@ -7,10 +7,13 @@ its stage, and writes (if it writes) in one ``atomic()`` transaction.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from qualcode.errors import BadInput
+from qualcode.outputfile import write_atomically
 from qualcode.progress import Progress, batches, silent
 from qualcode.selection import Selection, check_coder
 from qualcode.store import coding as store_coding
@@ -134,25 +137,64 @@ class AnalysisMethods:
                  progress: Progress = silent):
         """Grouped cross-validation of the suggester on the human coding (see ``qualcode.evaluation``);
         a code with fewer than ``min_positives`` coded training segments is left to the codebook.
-        Without ``learning_curve`` it fits ``folds`` models instead of five times as many."""
+        Without ``learning_curve`` it fits ``folds`` models instead of five times as many.
+
+        The figures are kept beside the project (:attr:`EVALUATION_FILE`) with the fingerprint of
+        what they follow from: while the coding, the texts and the codebook stay the same, the
+        next evaluation (``evaluate --baselines``, the methods report) reads them instead of
+        fitting every model again, and gives the same figures, as every fit has a fixed seed."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         data, book = self._training()
         estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
-        return evaluation.evaluate(estimator, data, folds=folds, progress=progress,
-                                   shares=evaluation.CURVE_SHARES if learning_curve else (1.0,))
+        key = evaluation.fingerprint(data, estimator.codes, folds, min_positives)
+        kept = self._kept_evaluation(key, learning_curve)
+        if kept is not None:
+            return kept
+        result = evaluation.evaluate(estimator, data, folds=folds, progress=progress,
+                                     shares=evaluation.CURVE_SHARES if learning_curve else (1.0,))
+        self._keep_evaluation(key, learning_curve, result)
+        return result
+
+    # The last evaluation, beside the project's file; derived figures only, no text.
+    EVALUATION_FILE = Path(".qualcode-cache") / "evaluation.json"
+
+    def _kept_evaluation(self, key: str, learning_curve: bool):
+        """The kept evaluation with fingerprint ``key`` (with a learning curve when asked for one),
+        or None: none kept, another fingerprint, or a file that cannot be read."""
+        from qualcode import evaluation  # noqa: PLC0415
+
+        if self.path is None:
+            return None
+        try:
+            kept = json.loads((self.path.parent / self.EVALUATION_FILE).read_text(encoding="utf-8"))
+            if kept["key"] != key or (learning_curve and not kept["learning_curve"]):
+                return None
+            result = evaluation.Evaluation.restored(kept["evaluation"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return result if learning_curve else result.without_curve()
+
+    def _keep_evaluation(self, key: str, learning_curve: bool, result) -> None:
+        """Keep ``result`` for the next evaluation of the same data; a folder that cannot be
+        written to only means the next one fits again."""
+        if self.path is None:
+            return
+        text = json.dumps({"key": key, "learning_curve": learning_curve, "evaluation": result.saved()})
+        with contextlib.suppress(OSError):
+            write_atomically(self.path.parent / self.EVALUATION_FILE, lambda path: path.write_text(text, encoding="utf-8"))
 
     def compare_baselines(self, folds: int = 5, *, min_positives: int = 5, evaluated=None):
         """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the
         prior, on the same folds: mean and sd over folds of hit@3 and micro F1 (a DataFrame).
         ``evaluated``, what :meth:`evaluate` just gave with the same folds and ``min_positives``,
-        lends the suggester's out-of-fold scores, so that it is not fitted on every fold twice."""
+        lends the suggester's figures per fold, so that it is not fitted on every fold twice."""
         from qualcode import evaluation, suggest as suggest_mod  # noqa: PLC0415 - loads scikit-learn and spaCy
 
         data, book = self._training()
         estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
-        reused = evaluated.scores if evaluated is not None and evaluated.folds == folds else None
-        return evaluation.compare_baselines(estimator, data, folds=folds, suggester_scores=reused)
+        reused = evaluated.per_fold if evaluated is not None and evaluated.folds == folds else None
+        return evaluation.compare_baselines(estimator, data, folds=folds, suggester_folds=reused)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""

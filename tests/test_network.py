@@ -47,7 +47,7 @@ def test_the_demo_runs_with_the_network_cut_off(guarded_demo):
     folder, printed, log, made = guarded_demo  # exit code 0 checked where it was built
     assert printed.rstrip().endswith(f"the demo project is in {folder}; try: cd {folder} && qualcode status")
     assert not log.exists(), log.read_text()
-    assert len(made) == 18 and made == {name: "0o600" for name in made}  # the project, every export and the report are private
+    assert len(made) == 19 and made == {name: "0o600" for name in made}  # the project, its kept evaluation, every export and the report are private
 
 
 def test_import_suggest_agreement_matrix_export_report_with_the_network_cut_off(demo_run, tmp_path, cli, guard):
