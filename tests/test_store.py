@@ -254,12 +254,14 @@ def test_a_writer_waits_for_the_lock_says_so_once_and_succeeds(project, make_doc
 
 def test_a_writer_that_never_gets_the_lock_fails_with_one_line_and_writes_nothing(project, make_document):
     make_document("km01", [("R", "respondent", "Vooral door intervisie.")])
-    project.store.lock_timeout = 1.5
+    project.store.lock_timeout = 0.5
     before = len(project.log())
-    holder = _hold_write_lock(project.path, 3)
+    release = threading.Event()  # the lock is held until the writer gave up
+    holder = _hold_write_lock(project.path, 120, release)
     with pytest.raises(LockTimeout, match=rf"^{re.escape(project.location)}: another qualcode command held the project's write "
-                                          r"lock for 1.5 s; nothing was written; run this again when it has finished$"):
+                                          r"lock for 0.5 s; nothing was written; run this again when it has finished$"):
         project.tag("km01:1", ["KV-LEER"], coder="anna")
+    release.set()
     holder.join()
     assert len(project.log()) == before
     assert project.codings().empty
