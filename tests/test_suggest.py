@@ -224,40 +224,42 @@ def test_evaluate_reports_grouped_cross_validation(coded):
     assert curve.share_of_documents.tolist() == [0.2, 0.4, 0.6, 0.8, 1.0]
     assert curve.training_segments.tolist() == [3.0, 6.0, 9.0, 12.0, 12.0]
     assert curve.micro_f1.iloc[-1] == result.micro["f1"]
+    read_back = coded.evaluate(folds=3, min_positives=3, learning_curve=False)  # kept: no model fitted
+    assert read_back.learning_curve.to_dict(orient="records") == [curve.iloc[-1].to_dict()]
+    assert {**read_back.to_dict(), "learning_curve": None} == {**result.to_dict(), "learning_curve": None}
 
 
 def test_an_evaluation_of_unchanged_data_is_read_back_and_any_change_fits_again(coded, monkeypatch):
     from qualcode import evaluation
 
-    fits = []
-    fit = evaluation.out_of_fold_scores
-    monkeypatch.setattr(evaluation, "out_of_fold_scores", lambda *args, **kwargs: fits.append(1) or fit(*args, **kwargs))
-    first = coded.evaluate(folds=3)
-    assert len(fits) == 5  # the folds once, and four more training sizes
-    fits.clear()
-    again, without_curve = coded.evaluate(folds=3), coded.evaluate(folds=3, learning_curve=False)
-    assert fits == []
+    class Fitting(Exception):
+        """Raised by the first fit: enough to know the evaluation was not read back."""
+
+    def fits(**options) -> bool:
+        with monkeypatch.context() as patch:
+            patch.setattr(evaluation, "out_of_fold_scores", lambda *args, **kwargs: (_ for _ in ()).throw(Fitting()))
+            try:
+                coded.evaluate(**options)
+            except Fitting:
+                return True
+        return False
+
+    first = coded.evaluate(folds=3, learning_curve=False)
+    assert not fits(folds=3, learning_curve=False)
+    again = coded.evaluate(folds=3, learning_curve=False)
     assert again.to_dict() == first.to_dict() and again.per_fold == first.per_fold
     assert again.per_code.equals(first.per_code) and again.learning_curve.equals(first.learning_curve)
     kept = coded.path.parent / coded.EVALUATION_FILE
     assert "KV-OPL" in kept.read_text(encoding="utf-8") and "cursus" not in kept.read_text(encoding="utf-8")
-    kept.unlink()
-    fresh = coded.evaluate(folds=3, learning_curve=False)
-    assert len(fits) == 1 and without_curve.learning_curve.equals(fresh.learning_curve)
-    assert without_curve.to_dict() == fresh.to_dict()
 
-    def fitted(**options) -> bool:
-        fits.clear()
-        coded.evaluate(**options)
-        return bool(fits)
-
-    assert fitted(folds=3)  # the one kept had no learning curve
-    assert not fitted(folds=3)
+    assert fits(folds=3)  # the one kept has no learning curve
+    assert fits(folds=2, learning_curve=False) and fits(folds=3, min_positives=3, learning_curve=False)
     coded.tag("km-0:3", ["KV-OPL"], coder="anna")
-    assert fitted(folds=3)
+    assert fits(folds=3, learning_curve=False)
+    coded.untag("km-0:3", ["KV-OPL"], coder="anna")
+    assert not fits(folds=3, learning_curve=False)  # the same coding again
     kept.write_text("{ not json", encoding="utf-8")
-    assert fitted(folds=3)
-    assert fitted(folds=2) and fitted(folds=2, min_positives=3)
+    assert fits(folds=3, learning_curve=False)
 
 
 def test_session_suggester_for_the_terminal_coder(coded, make_document):
