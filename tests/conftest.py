@@ -146,7 +146,8 @@ def copy_project(found: Path, folder: Path) -> Path:
 # and leave one worker running alone at the end (file order otherwise); in the order of their
 # wall time in the suite: the README's commands (three cross-validations) take the longest, the
 # keyboard coder's pilot mostly waits for the screen to settle between key presses.
-LONGEST_FIRST = ("test_readme.py", "test_tui.py", "test_pseudonymise.py", "test_report.py", "test_interop.py")
+LONGEST_FIRST = ("test_readme.py", "test_tui.py", "test_pseudonymise.py", "test_report.py", "test_suggest.py",
+                 "test_fuzz.py", "test_concurrency.py", "test_interop.py")
 
 
 def pytest_configure(config):
@@ -271,15 +272,18 @@ def project(tmp_path, new_project_file):
 
 @pytest.fixture(scope="session")
 def quick_pilot():
-    """Textual's pilot polls every 20 ms, twice after each key, until the app is idle: typing
-    thirty keys slept over a second. Polling every 2 ms waits for the same events (a key is
-    handled before the next is sent); a test that reads sizes calls ``pilot.pause()``, which
-    also lays the screen out. ``textual._wait`` is private: were it renamed, this only slows."""
+    """Textual's pilot polls every 20 ms, twice after each key, until the app is idle (used under
+    a twentieth of the poll's time): typing thirty keys slept over a second. Polling every 2 ms
+    waits for the same events (a key is handled before the next is sent); idle is then under a
+    quarter of the poll, as waking up alone can cost a twentieth of 2 ms on a busy machine, and
+    every poll would run to the pilot's 1 s limit. A test that reads sizes calls
+    ``pilot.pause()``, which also lays the screen out. ``textual._wait`` is private: were it
+    renamed, this only slows."""
     from textual import _wait
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_wait, "SLEEP_GRANULARITY", 1 / 500, raising=False)
-        patch.setattr(_wait, "SLEEP_IDLE", 1 / 500 / 20, raising=False)
+        patch.setattr(_wait, "SLEEP_IDLE", 1 / 2000, raising=False)
         yield
 
 
