@@ -46,8 +46,8 @@ def check_reason(reason: str, name: str) -> str:
     if not reason:
         raise BadInput("give a --reason, e.g. --reason \"consent withdrawn\": the audit log keeps it")
     if _mentions(name).search(reason):
-        raise BadInput(f"the --reason names the document it forgets; say why without naming it "
-                       f"(e.g. \"consent withdrawn\"): the audit log keeps the reason")
+        raise BadInput("the --reason names the document it forgets; say why without naming it "
+                       "(e.g. \"consent withdrawn\"): the audit log keeps the reason")
     return reason
 
 

@@ -112,7 +112,7 @@ def test_insert_or_replace_is_refused_and_caught_when_its_trigger_is_dropped(cod
                    "VALUES (5, '2026-01-01T00:00:00+00:00', 'bram', 'coding.add', 'x', '{}')")
     raw(coded, "DROP TRIGGER audit_no_replace",
         "INSERT OR REPLACE INTO audit (id, at, actor, action, target, detail, prev_hash, hash) "
-        f"SELECT id, at, 'bram', action, target, detail, prev_hash, hash FROM audit WHERE id = 5")
+        "SELECT id, at, 'bram', action, target, detail, prev_hash, hash FROM audit WHERE id = 5")
     assert verified(coded) == ((5, "changed: its fields no longer match its hash"), ["audit_no_replace"])
 
 
