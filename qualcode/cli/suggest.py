@@ -68,6 +68,8 @@ def evaluate(project, folds, baselines, fmt):
     a learning curve. With too little coded data it says how much more is needed.
     --baselines adds a table of the suggester beside three baselines, mean and sd over folds,
     and the suggester's gain over each baseline fold by fold (paired: mean and sd).
+    The figures are kept in .qualcode-cache/ beside the project: while the coding, the texts
+    and the codebook stay the same, the next evaluate and the methods report read them back.
 
     \b
     Example:
