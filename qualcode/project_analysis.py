@@ -159,15 +159,20 @@ class AnalysisMethods:
     # The last evaluation, beside the project's file; derived figures only, no text.
     EVALUATION_FILE = Path(".qualcode-cache") / "evaluation.json"
 
+    @property
+    def _evaluation_file(self) -> Path | None:
+        """Where the last evaluation is kept; None for a project opened by URL (no folder)."""
+        return self.path.parent / self.EVALUATION_FILE if self.path else None
+
     def _kept_evaluation(self, key: str, learning_curve: bool):
         """The kept evaluation with fingerprint ``key`` (with a learning curve when asked for one),
         or None: none kept, another fingerprint, or a file that cannot be read."""
         from qualcode import evaluation  # noqa: PLC0415
 
-        if self.path is None:
+        if self._evaluation_file is None:
             return None
         try:
-            kept = json.loads((self.path.parent / self.EVALUATION_FILE).read_text(encoding="utf-8"))
+            kept = json.loads(self._evaluation_file.read_text(encoding="utf-8"))
             if kept["key"] != key or (learning_curve and not kept["learning_curve"]):
                 return None
             result = evaluation.Evaluation.restored(kept["evaluation"])
@@ -178,11 +183,11 @@ class AnalysisMethods:
     def _keep_evaluation(self, key: str, learning_curve: bool, result) -> None:
         """Keep ``result`` for the next evaluation of the same data; a folder that cannot be
         written to only means the next one fits again."""
-        if self.path is None:
+        if self._evaluation_file is None:
             return
         text = json.dumps({"key": key, "learning_curve": learning_curve, "evaluation": result.saved()})
         with contextlib.suppress(OSError):
-            write_atomically(self.path.parent / self.EVALUATION_FILE, lambda path: path.write_text(text, encoding="utf-8"))
+            write_atomically(self._evaluation_file, lambda path: path.write_text(text, encoding="utf-8"))
 
     def compare_baselines(self, folds: int = 5, *, min_positives: int = 5, evaluated=None):
         """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the

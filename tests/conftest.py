@@ -223,7 +223,7 @@ def guarded_demo(tmp_path_factory, worker_id):
     return directory, printed.read_text(encoding="utf-8"), log, json.loads(made.read_text())
 
 
-# What a worker built once for its whole run, by name: a session fixture that depends on
+# What a worker built once for its whole run, by (what, backend): a session fixture that depends on
 # ``backend`` is torn down whenever the next test's backend differs, and would build again.
 BUILT = {}
 
@@ -238,14 +238,14 @@ def demo_run(backend, tmp_path_factory, request):
     paths are in what the demo printed."""
     if backend == "sqlite":
         return request.getfixturevalue("guarded_demo")[:2]
-    if "server-demo" not in BUILT:
+    if ("demo", backend) not in BUILT:
         from qualcode.cli import cli as command
 
         directory = tmp_path_factory.mktemp("shared-demo") / "demo"
         result = CliRunner().invoke(command, ["demo", str(directory)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        BUILT["server-demo"] = directory, result.output
-    return BUILT["server-demo"]
+        BUILT["demo", backend] = directory, result.output
+    return BUILT["demo", backend]
 
 
 @pytest.fixture(scope="session")
@@ -254,10 +254,10 @@ def new_project_file(backend, tmp_path_factory):
     costs a twentieth of reading the codebook into a new project for every test."""
     from qualcode import Project
 
-    if backend not in BUILT:
+    if ("template", backend) not in BUILT:
         with Project.init(tmp_path_factory.mktemp("template") / "study", codebook=CODEBOOK) as made:
-            BUILT[backend] = made.path
-    return BUILT[backend]
+            BUILT["template", backend] = made.path
+    return BUILT["template", backend]
 
 
 @pytest.fixture

@@ -235,9 +235,12 @@ def test_an_evaluation_of_unchanged_data_is_read_back_and_any_change_fits_again(
     class Fitting(Exception):
         """Raised by the first fit: enough to know the evaluation was not read back."""
 
+    def refuse_to_fit(*args, **kwargs):
+        raise Fitting
+
     def fits(**options) -> bool:
         with monkeypatch.context() as patch:
-            patch.setattr(evaluation, "out_of_fold_scores", lambda *args, **kwargs: (_ for _ in ()).throw(Fitting()))
+            patch.setattr(evaluation, "out_of_fold_scores", refuse_to_fit)
             try:
                 coded.evaluate(**options)
             except Fitting:
