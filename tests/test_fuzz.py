@@ -152,3 +152,30 @@ def test_mutated_files_are_read_or_refused_in_one_line(materials, target, tmp_pa
                 assert len([line for line in stderr if line.startswith("qualcode: error: ")]) == 1, (where, stderr)
                 assert all(line.startswith("qualcode: ") for line in stderr), (where, stderr)
             assert _project_bytes(project) == before, where
+
+
+EDGE_CODEBOOKS = [
+    "", "---\n", "codes:\n  - &a {id: KV, name: x}\n  - *a\n", "codes: [" * 60 + "]" * 60, "codes:\n\t- id: KV\n",
+    "codes:\n  - id: KV\n    name: a\x85b\n", "codes:\n  - id: KV\n    name: a\u2028b\n", "%YAML 1.2\n---\ncodes: []\n",
+    "codes: []\n---\ncodes: []\n", "codes:\n  - id: KV\n    id: KT\n    name: dubbel\n", "codes:\n  - id: KV\n    name: \x07\n",
+    "\ufeffcodes:\n  - {id: KV, name: x}\n", "codes:\n  - id: KV\n    name: 'open\n",
+]
+
+
+def test_libyaml_and_the_python_parser_read_every_codebook_alike(materials, monkeypatch):
+    """The codebook is read by libyaml when PyYAML has it: the same codebook, warnings and
+    problems (with their lines) as the pure-Python parser gives, for the shipped codebook, odd
+    YAML and mutated codebooks."""
+    import yaml
+
+    from qualcode import codebook
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("this PyYAML has no libyaml: codebooks are read by the Python parser alone")
+    rng = random.Random(f"{SEED}libyaml")
+    texts = [CODEBOOK.read_text(encoding="utf-8"), *EDGE_CODEBOOKS]
+    texts += [mutate(materials[".yaml"][0], rng).decode("utf-8", errors="replace") for _ in range(CASES * 2)]
+    fast = [codebook.parse(text) for text in texts]
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    for text, found in zip(texts, fast):
+        assert found == codebook.parse(text), text

@@ -299,7 +299,7 @@ RENDERERS = {
 
 def load(path):
     """Read one source and refuse what would render a misleading sample."""
-    src = yaml.safe_load(path.read_text(encoding="utf-8"))
+    src = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 20x faster
     if src["layout"] not in RENDERERS:
         raise ValueError(f"{path.name}: unknown layout {src['layout']!r}; "
                          f"choose one of {', '.join(RENDERERS)}")
