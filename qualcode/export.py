@@ -153,6 +153,7 @@ def prepare(frame, labelled: bool, exported_at: str, raw: bool = False) -> Prepa
     key = info["key"]
     specs = {key["name"]: {"role": "key", **key}, **info["variables"]}
     data = frame.reset_index()[list(specs)]
+    data.attrs = {}  # read above; pandas deep-copies a frame's attrs at every column taken or set
     names = variable_names(specs)
     value_labels: dict[str, dict[int, str]] = {}
     variables = []
