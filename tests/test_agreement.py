@@ -64,11 +64,11 @@ FLEISS = [  # Fleiss' kappa (Wikipedia): raters per category 1-5, per subject
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, new_project):
     """A project with the small test codebook (overrides the shared fixture, so make_document uses it)."""
     book = tmp_path / "agreement.yaml"
     book.write_text(CODEBOOK, encoding="utf-8")
-    with Project.init(tmp_path / "study", codebook=book) as opened:
+    with new_project(tmp_path / "study", book) as opened:
         yield opened
 
 

@@ -307,8 +307,8 @@ def coded_texts(project, document):
     return text, [(text[start:end], code, coder, number) for start, end, code, coder, number in rows]
 
 
-def test_nvivo_project_with_bom_crlf_emoji_and_utf16_offsets(tmp_path):
-    with Project.init(tmp_path / "p") as project:
+def test_nvivo_project_with_bom_crlf_emoji_and_utf16_offsets(tmp_path, new_project):
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(nvivo_fixture(tmp_path))
         text, found = coded_texts(project, "Interview Anna")
         assert text == NVIVO_TEXT.replace("\r\n", "\n")
@@ -338,13 +338,13 @@ def test_nvivo_project_with_bom_crlf_emoji_and_utf16_offsets(tmp_path):
     assert (report.counts["selections"], report.counts["codings"]) == (4, 3)  # and one repeat, reported
 
 
-def test_the_unit_is_checked_not_just_taken_from_the_origin(tmp_path):
+def test_the_unit_is_checked_not_just_taken_from_the_origin(tmp_path, new_project):
     qde = nvivo_fixture(tmp_path)
     with zipfile.ZipFile(qde) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     members["project.qde"] = members["project.qde"].replace(b'origin="NVivo 14 for Windows"', b'origin="Some tool"')
     other = make_qdpx(tmp_path / "other.qdpx", members.pop("project.qde"), members)
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(other)
         assert coded_texts(project, "Interview Anna")[1][0][0] == "Ik werk graag met klanten."
     assert "positions read as UTF-16 code units, CRLF as two (origin Some tool; 100% of selection edges at word boundaries)" in report.decisions
@@ -377,7 +377,7 @@ def test_taguette_empty_containers_and_atlas_qde_named_after_the_project(tmp_pat
 
 
 @pytest.mark.parametrize("namespace", ["urn:QDA-XML:codebook:1.0", "urn:QDA-XML:codebook:1:0", "urn:QDA-XML:codebook:0:4"])
-def test_codebook_namespace_variants_and_set_members(tmp_path, namespace):
+def test_codebook_namespace_variants_and_set_members(tmp_path, new_project, namespace):
     path = tmp_path / "book.qdc"
     path.write_text(f"""<?xml version="1.0" encoding="utf-8"?>
 <CodeBook xmlns="{namespace}" origin="ATLAS.ti"><Codes>
@@ -386,7 +386,7 @@ def test_codebook_namespace_variants_and_set_members(tmp_path, namespace):
   </Code></Codes>
   <Sets><Set guid="11111111-0000-4000-8000-000000000009" name="Kern"><MemberCode guid="11111111-0000-4000-8000-000000000002"/></Set></Sets>
 </CodeBook>""", encoding="utf-8")
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(path)
         with project.store.reading() as conn:
             rows = conn.execute(sa.select(codes.c.id, codes.c.parent_id, codes.c.name, codes.c.color, codes.c.guid).order_by(codes.c.name.desc())).all()
@@ -497,10 +497,10 @@ def test_demo_step_7_writes_valid_refi_qda_files(demo_run):
     assert f"and {exports / 'demo.qdc'} (63 codes), both valid against the REFI-QDA schemas;" in " ".join(detail.split())
 
 
-def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, capsys):
+def test_the_import_report_prints_counts_and_every_skipped_item(tmp_path, new_project, capsys):
     from qualcode.cli.interop import show_import_report
 
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(nvivo_fixture(tmp_path))
     show_import_report(report)
     lines = capsys.readouterr().out.splitlines()
@@ -647,12 +647,12 @@ def test_other_programs_see_plain_text_with_speaker_labels_and_a_valid_project(d
     assert any(line.split(":")[0] in text for line in text.splitlines()[:3])
 
 
-def test_a_changed_project_qde_is_read_as_plain_refi_qda_and_says_so(demo_round_trip, tmp_path):
+def test_a_changed_project_qde_is_read_as_plain_refi_qda_and_says_so(demo_round_trip, tmp_path, new_project):
     with zipfile.ZipFile(demo_round_trip["path"]) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     qde = members.pop("project.qde").replace(b'origin="qualcode', b'origin="NVivo 14 (qualcode')
     changed = make_qdpx(tmp_path / "changed.qdpx", qde, members)
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(changed)
     assert ("qualcode/project.json belongs to another version of project.qde (changed by another program?); "
             "read the REFI-QDA part only") in report.decisions
@@ -702,12 +702,12 @@ def passages_fixture(tmp_path, name="passages.qdpx"):
     return make_qdpx(tmp_path / name, qde.encode("utf-8"), {f"sources/{source_guid}.txt": PASSAGE_TEXT.encode("utf-8")})
 
 
-def test_every_passage_is_kept_with_its_span_and_the_counts_equal_the_files(tmp_path):
+def test_every_passage_is_kept_with_its_span_and_the_counts_equal_the_files(tmp_path, new_project):
     path = passages_fixture(tmp_path)
     official("project").assertValid(qde_of(path))
     in_file = {"selections": len(qde_of(path).findall(".//p:PlainTextSelection", P)),
                "codings": len(qde_of(path).findall(".//p:Coding", P))}
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(path)
         found = coded_texts(project, "board_2017.docx")[1]
         with project.store.reading() as conn:
@@ -750,8 +750,8 @@ def test_passages_survive_qualcode_and_back(tmp_path):
     assert len(first["selections"]) == 8  # 7 passages of selections, and the whole source once
 
 
-def test_the_tui_marks_a_code_that_covers_only_part_of_the_segment(tmp_path):
-    with Project.init(tmp_path / "p") as project:
+def test_the_tui_marks_a_code_that_covers_only_part_of_the_segment(tmp_path, new_project):
+    with new_project(tmp_path / "p") as project:
         project.import_refi(passages_fixture(tmp_path))
         project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
         segment_id = int(project.segments()["segment_id"].iloc[1])
@@ -777,8 +777,8 @@ def test_minutes_with_item_and_action_labels_are_paragraphs_not_speakers():
         "Item 2: Staffing. Two vacancies remain open."]
 
 
-def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
-    with Project.init(tmp_path / "p") as project:
+def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path, new_project):
+    with new_project(tmp_path / "p") as project:
         project.import_refi(passages_fixture(tmp_path))
         project.tag("board_2017.docx:3", ["Leren"], coder="Eva")
         sections = {section.code: section for section in project.quotes(tmp_path / "quotes.csv")}
@@ -798,11 +798,11 @@ def test_quotes_show_every_passage_and_whole_segments_stay_whole(tmp_path):
 
 
 @pytest.mark.parametrize("carried", [b"[1, 2]", b"\xff", b'{"format": "qualcode-project", "version": 1}'])
-def test_a_broken_sidecar_is_named_and_the_refi_qda_part_read(tmp_path, carried):
+def test_a_broken_sidecar_is_named_and_the_refi_qda_part_read(tmp_path, new_project, carried):
     with zipfile.ZipFile(passages_fixture(tmp_path)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     broken = make_qdpx(tmp_path / "broken.qdpx", members.pop("project.qde"), {**members, "qualcode/project.json": carried})
-    with Project.init(tmp_path / "p") as project:
+    with new_project(tmp_path / "p") as project:
         report = project.import_refi(broken)
     assert "qualcode/project.json is not qualcode's project data version 1; read the REFI-QDA part only" in report.decisions
     assert (report.counts["selections"], report.counts["codings"]) == (6, 8)

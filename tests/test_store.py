@@ -168,6 +168,48 @@ def test_a_migration_rolled_back_is_run_again_by_the_next_transaction(tmp_path, 
     assert actions == ["migrate", "test.again"]
 
 
+def _catalog(conn) -> dict:
+    """Every table's columns, keys and constraints; every index and trigger as the database states it."""
+    inspector = sa.inspect(conn)
+    found = {table: {"columns": [(c["name"], str(c["type"]), c["nullable"], c["default"]) for c in inspector.get_columns(table)],
+                     "primary": inspector.get_pk_constraint(table)["constrained_columns"],
+                     "foreign": sorted(str(sorted(fk.items())) for fk in inspector.get_foreign_keys(table)),
+                     "unique": sorted(str(sorted(uq.items())) for uq in inspector.get_unique_constraints(table))}
+             for table in sorted(inspector.get_table_names())}
+    if conn.dialect.name == "postgresql":
+        indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        triggers = "SELECT tgname, tgtype FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        indexes, triggers = ("SELECT name, sql FROM sqlite_master WHERE type = 'index'",
+                             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+    return found | {"indexes": sorted(map(tuple, conn.exec_driver_sql(indexes))),
+                    "triggers": sorted(map(tuple, conn.exec_driver_sql(triggers)))}
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")  # that index is compared by its SQL
+def test_a_new_project_gets_at_once_the_schema_the_migrations_give_an_old_one(tmp_path, backend, request):
+    """A new store is made in the current schema at once; an old one is migrated step by step
+    from what version 1 made (all tables, two of the audit triggers): both end alike."""
+    from qualcode.store.schema import MIGRATIONS, create_audit_triggers, metadata
+
+    server = request.getfixturevalue("postgres_server") if backend == "postgresql" else None
+    new, old = (server.fresh(), server.fresh()) if server else (tmp_path / "new.sqlite", tmp_path / "old.sqlite")
+    Store.create(new).close()
+    stores = [Store(database_url(new)), Store(database_url(old))]
+    with stores[1].engine.connect() as conn, conn.begin():
+        metadata.create_all(conn)
+        create_audit_triggers(conn, ["audit_no_update", "audit_no_delete"])
+        for version in range(1, SCHEMA_VERSION):
+            MIGRATIONS[version](conn)
+    catalogs = []
+    for store in stores:
+        with store.engine.connect() as conn:
+            catalogs.append(_catalog(conn))
+        store.close()
+    assert catalogs[0] == catalogs[1]
+    assert {"documents", "codings", "decisions", "audit", "meta"} <= set(catalogs[0])
+
+
 def test_migration_5_adds_source_and_codable_to_the_codes_of_an_older_project(tmp_path):
     from conftest import CODEBOOK
 

@@ -34,7 +34,7 @@ from qualcode.store.journal import (
     actor_noted, append_entries, chain_tail_problem, default_actor, insert_coder, lock_timed_out, new_guid, now, set_meta,
 )
 from qualcode.store.schema import (
-    MIGRATIONS, create_audit_triggers, document_attributes, documents, meta, project_tables, segments, turns,
+    MIGRATIONS, create_audit_triggers, create_schema, document_attributes, documents, meta, project_tables, segments, turns,
 )
 from qualcode.store.sqltext import BUSY_TIMEOUT_MS, LOCK_TIMEOUT, WAIT_NOTICE, take_sqlite_write_lock
 
@@ -261,7 +261,9 @@ class Store:
             return None
         if found > SCHEMA_VERSION:
             self.check_version()
-        for version in range(found, SCHEMA_VERSION):
+        if found == 0:
+            create_schema(conn)
+        for version in range(max(found, 1), SCHEMA_VERSION):
             MIGRATIONS[version](conn)
         self.set_meta(conn, "schema_version", str(SCHEMA_VERSION))
         if team.roles_on(conn):
