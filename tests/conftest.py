@@ -157,16 +157,24 @@ def pytest_configure(config):
     config.option.loadscopereorder = False
 
 
+# The files whose server tests read the server demo (``demo_run``): one unit, so that one worker
+# builds it (7-10 s), not each.
+SERVER_DEMO_READERS = ("test_readme.py", "test_demo.py", "test_interop.py", "test_network.py", "test_project_reads.py")
+
+
 def pytest_xdist_make_scheduler(config, log):
     """xdist's ``--dist loadfile``, with a file's server tests a unit of their own: a file's
     SQLite and PostgreSQL halves share no fixtures, and the README walk run on each backend
-    (a minute each) would otherwise hold one worker for both."""
+    (a minute each) would otherwise hold one worker for both. The server tests of
+    :data:`SERVER_DEMO_READERS` are one unit."""
     from xdist.scheduler import LoadFileScheduling
 
     class FileAndBackend(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             scope = super()._split_scope(nodeid)
-            return f"{scope}[postgresql]" if "postgresql" in nodeid.partition("[")[2] else scope
+            if "postgresql" not in nodeid.partition("[")[2]:
+                return scope
+            return "server-demo[postgresql]" if Path(scope).name in SERVER_DEMO_READERS else f"{scope}[postgresql]"
 
     return FileAndBackend(config, log)
 
@@ -233,9 +241,9 @@ def demo_run(backend, tmp_path_factory, request):
     """The demo, built once per test run as ``qualcode demo DIR`` builds it: (its folder, what it
     printed). Tests read it; one that changes it works on a copy. On SQLite it is
     ``guarded_demo``'s build (under pytest-xdist the first worker that needs it builds it in the
-    run's shared folder and the others wait for it); on the server each worker builds its own
-    in-process, once: a worker drops the databases it made when it ends, and the folder's
-    paths are in what the demo printed."""
+    run's shared folder and the others wait for it); on the server the worker that runs
+    :data:`SERVER_DEMO_READERS` builds its own in-process, once (a worker drops the databases it
+    made when it ends, and the folder's paths are in what the demo printed)."""
     if backend == "sqlite":
         return request.getfixturevalue("guarded_demo")[:2]
     if ("demo", backend) not in BUILT:
