@@ -289,12 +289,9 @@ def new_project(backend, tmp_path_factory):
 
 
 @pytest.fixture
-def project(tmp_path, new_project_file):
+def project(tmp_path, new_project):
     """A new project with the shipped codebook, in a temp folder."""
-    from qualcode import Project
-
-    copy_project(new_project_file, tmp_path / "study")
-    with Project(tmp_path / "study") as opened:
+    with new_project(tmp_path / "study", CODEBOOK) as opened:
         yield opened
 
 
