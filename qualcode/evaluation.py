@@ -304,7 +304,8 @@ def fold_scores(labels: np.ndarray, scores: np.ndarray, splits, threshold: float
     return found
 
 
-def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester_folds=None):
+def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester_folds=None,
+                      progress: Progress = silent):
     """The suggester and three baselines (the plain scikit-learn pipeline, the codebook keywords
     only, the prior) on the same document-grouped folds: mean and standard deviation over folds
     of hit@3 and micro F1, one row per method; and for each baseline the suggester's gain over
@@ -313,7 +314,7 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester
     Folds differ more from each other than methods do on one fold, so the paired gain's spread,
     not the spread of either method, says whether a gain is real: a gain smaller than its sd is
     not a gain. ``suggester_folds`` (``Evaluation.per_fold`` of the same data and folds) are the
-    suggester's figures per fold, then not fitted again."""
+    suggester's figures per fold, then not fitted again. ``progress`` hears of every model fitted."""
     import pandas as pd  # noqa: PLC0415 - heavy; only the result table needs it
 
     code_ids = [cue.id for cue in estimator.codes]
@@ -326,12 +327,17 @@ def compare_baselines(estimator, data: TrainingSet, *, folds: int = 5, suggester
         "keywords only": KeywordsOnly(codes=estimator.codes, threshold=estimator.threshold),
         "prior": Prior(codes=estimator.codes, threshold=estimator.threshold),
     }
+    fitted_methods = [name for name in methods if not (name == "suggester" and suggester_folds)]
+    fits, total = itertools.count(1), folds * len(fitted_methods)
+    what = f"fitting {total} models for the comparison ({folds} folds x {len(fitted_methods)} methods)"
+    progress(what, 0, total)
     rows, ours = [], {}
     for name, method in methods.items():
-        if name == "suggester" and suggester_folds:
-            found = suggester_folds
+        if name in fitted_methods:
+            scores = out_of_fold_scores(method, data, labels, splits, fitted=lambda: progress(what, next(fits), total))[0]
+            found = fold_scores(labels, scores, splits, estimator.threshold)
         else:
-            found = fold_scores(labels, out_of_fold_scores(method, data, labels, splits)[0], splits, estimator.threshold)
+            found = suggester_folds
         per_fold = {metric: np.array(values) for metric, values in found.items()}
         ours = ours or per_fold
         row = {"method": name}

@@ -12,7 +12,7 @@ many steps (None when unknown); the CLI draws it on stderr, a notebook may log i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -28,3 +28,22 @@ def batches(progress: Progress, what: str, items: Sequence, size: int) -> Iterat
         progress(what, start, len(items))
         yield items[start:start + size]
     progress(what, len(items), len(items))
+
+
+def counted(progress: Progress, what: str, items: Iterable, total: int | None = None, every: int = 10_000) -> Iterator:
+    """``items`` as they are taken; ``progress`` hears how many were taken, every ``every`` and
+    when all were (for work done on a stream, such as rows checked or audit entries written).
+
+    >>> seen = []
+    >>> list(counted(lambda *told: seen.append(told), "checking rows", "abcde", every=2))
+    ['a', 'b', 'c', 'd', 'e']
+    >>> seen
+    [('checking rows', 0, None), ('checking rows', 2, None), ('checking rows', 4, None), ('checking rows', 5, None)]
+    """
+    progress(what, 0, total)
+    done = 0
+    for done, item in enumerate(items, start=1):
+        if done % every == 0:
+            progress(what, done, total)
+        yield item
+    progress(what, done, total)

@@ -189,7 +189,8 @@ class AnalysisMethods:
         with contextlib.suppress(OSError):
             write_atomically(self._evaluation_file, lambda path: path.write_text(text, encoding="utf-8"))
 
-    def compare_baselines(self, folds: int = 5, *, min_positives: int = 5, evaluated=None):
+    def compare_baselines(self, folds: int = 5, *, min_positives: int = 5, evaluated=None,
+                          progress: Progress = silent):
         """The suggester beside a plain scikit-learn pipeline, the codebook keywords alone and the
         prior, on the same folds: mean and sd over folds of hit@3 and micro F1 (a DataFrame).
         ``evaluated``, what :meth:`evaluate` just gave with the same folds and ``min_positives``,
@@ -199,7 +200,7 @@ class AnalysisMethods:
         data, book = self._training()
         estimator = suggest_mod.SegmentSuggester(codes=suggest_mod.code_cues(book), min_positives=min_positives)
         reused = evaluated.per_fold if evaluated is not None and evaluated.folds == folds else None
-        return evaluation.compare_baselines(estimator, data, folds=folds, suggester_folds=reused)
+        return evaluation.compare_baselines(estimator, data, folds=folds, suggester_folds=reused, progress=progress)
 
     def uncertain_order(self, segment_ids) -> list[int]:
         """``segment_ids`` with those the model is least sure about first, for active learning."""
@@ -464,14 +465,15 @@ class AnalysisMethods:
     # ---- the methods report (report) ----------------------------------------------------------
 
     def report(self, *, lang: str = "en", coders=None, attributes: dict[str, str] | None = None, by: str | None = None,
-               evaluate: bool = True, folds: int = 5, draws: int | None = None):
+               evaluate: bool = True, folds: int = 5, draws: int | None = None, progress: Progress = silent):
         """The methods appendix as a :class:`qualcode.report.Report`: tables, figures and the methods
-        paragraph, each number from the method that prints it (``agreement``, ``matrix``, ...)."""
+        paragraph, each number from the method that prints it (``agreement``, ``matrix``, ...).
+        ``progress`` hears each stage and every model the evaluation fits."""
         from qualcode import report as report_mod  # noqa: PLC0415 - matplotlib loads only for a report
 
         options = report_mod.Options(lang=lang, coders=tuple(coders) if coders else None, attributes=attributes,
                                      by=by, evaluate=evaluate, folds=folds, draws=draws)
-        return report_mod.build(self, options)
+        return report_mod.build(self, options, progress)
 
     def write_report(self, report, path: str | Path) -> Path:
         """Write a :meth:`report` to ``path`` (.html or .docx, by suffix); returns the path."""

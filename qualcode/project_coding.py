@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qualcode import auditlog, coding
 from qualcode import worklist as worklist_mod
+from qualcode.progress import Progress, counted, silent
 from qualcode.selection import Selection
 from qualcode.store import codebook as store_codebook
 from qualcode.store import coding as store_coding
@@ -33,11 +34,12 @@ class CodingMethods:
                 target = ("project", None)
             return store_memo.add_memo(self.store, conn, *target, author, text)
 
-    def apply_codings(self, source) -> coding.ApplyReport:
+    def apply_codings(self, source, *, progress: Progress = silent) -> coding.ApplyReport:
         """Apply a codings table (a CSV path or a DataFrame with document, segment, coder, code
         and optional memo): every row is checked first, then all are written in one
         transaction. Rows already in the project change nothing. Checking happens before the
-        write lock is taken, and again inside it only if another writer came in between."""
+        write lock is taken, and again inside it only if another writer came in between.
+        ``progress`` hears how many rows were checked and how many were written."""
         if hasattr(source, "to_dict"):
             coding.check_columns("the table", source.columns)
             frame = source.fillna("")
@@ -56,7 +58,8 @@ class CodingMethods:
         detail = {}
 
         def checked(conn):
-            rows = coding.validate(reads.segment_numbers(conn), reads.known_codes(conn), label, records(),
+            rows = coding.validate(reads.segment_numbers(conn), reads.known_codes(conn), label,
+                                   counted(progress, f"checking the rows of {label}", records()),
                                    reads.segment_fingerprints(conn), reads.not_codable(conn))
             coding.check_exclusive(label, rows, reads.coded(conn), reads.code_parents(conn),
                                    reads.exclusive_codes(conn))
@@ -64,7 +67,7 @@ class CodingMethods:
             return rows
 
         with self.store.checked_write(checked, "apply", label, detail) as (conn, rows):
-            report = store_coding.apply_rows(self.store, conn, rows)
+            report = store_coding.apply_rows(self.store, conn, rows, progress)
         report.csv_format = csv_format
         return report
 

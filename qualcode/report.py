@@ -25,10 +25,14 @@ from importlib import metadata
 
 from qualcode import __version__
 from qualcode.errors import BadInput, NotEnoughData
+from qualcode.progress import Progress, silent
 from qualcode.report_text import methods_paragraph, text
 
 LANGUAGES = ("en", "nl")
 CODEBOOK_ACTIONS = ("codebook.load", "codes.add", "codes.rename", "codes.move", "codes.merge", "codes.delete")
+# What building a report does, in order: what the progress callback hears.
+STAGES = ("reading the corpus and codebook", "measuring agreement", "counting the coding", "counting the themes",
+          "evaluating the suggestions", "drawing the figures")
 PACKAGES = ("pandas", "numpy", "scipy", "scikit-learn", "krippendorff", "SQLAlchemy", "spacy", "matplotlib",
             "python-docx")
 
@@ -203,11 +207,11 @@ def _agreement_table(result, tree):
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
-def _evaluation(project, options: Options):
+def _evaluation(project, options: Options, progress: Progress):
     if not options.evaluate:
         return None, text(options.lang, "evaluation_skipped")
     try:
-        return project.evaluate(folds=options.folds), ""
+        return project.evaluate(folds=options.folds, progress=lambda what, done, total: progress(f"report: {what}", done, total)), ""
     except NotEnoughData as exc:
         return None, str(exc)
 
@@ -267,12 +271,17 @@ def _selection(project, options: Options):
     return set(found["segment_id"]), set(found["document"])
 
 
-def build(project, options: Options) -> Report:
-    """Compute every table, the methods paragraph and the figures of the report."""
+def build(project, options: Options, progress: Progress = silent) -> Report:
+    """Compute every table, the methods paragraph and the figures of the report; ``progress``
+    hears each of :data:`STAGES` begin, and every model the evaluation fits."""
     from qualcode import agreement as agreement_mod  # noqa: PLC0415 - its default draws; loaded by agreement anyway
     from qualcode import report_plots  # noqa: PLC0415 - matplotlib loads only for a report
 
+    def stage(what: str) -> None:
+        progress(f"report: {what}", STAGES.index(what), len(STAGES))
+
     options.check()
+    stage("reading the corpus and codebook")
     created = datetime.now(UTC).isoformat(timespec="seconds")
     segment_ids, selected = _selection(project, options)
     status = project.status()
@@ -282,16 +291,20 @@ def build(project, options: Options) -> Report:
     book, codebook, codebook_digest = _codebook(project)
     corpus, corpus_by = _corpus(project, documents, selected, by)
     dimensions = list(tree.loc[tree["depth"] == 0, "id"])
+    stage("measuring agreement")
     result, agreement_note = _agreement(project, options, dimensions)
+    stage("counting the coding")
     n_segments = int(corpus["segments"].sum())
     coders, compared, double, timeline = _coders(project, segment_ids, result.coders if result else options.coders,
                                                  n_segments)
     log = project.log()
     changes = log[log["action"].isin(CODEBOOK_ACTIONS)].reset_index(drop=True)
+    stage("counting the themes")
     frequencies = project.matrix(rows=by, value="count", attributes=options.attributes)
     cooccurrence = project.cooccurrence(measure="jaccard", attributes=options.attributes)
     themes = project.matrix(value="presence", attributes=options.attributes)
-    evaluation, evaluation_note = _evaluation(project, options)
+    stage("evaluating the suggestions")
+    evaluation, evaluation_note = _evaluation(project, options, progress)
     agreement = _agreement_table(result, tree)
     summary = {
         "documents": len(corpus), "segments": n_segments, "words": int(corpus["words"].sum()),
@@ -317,6 +330,7 @@ def build(project, options: Options) -> Report:
         commands=_commands(options, summary, dimensions), methods="",
     )
     report.methods = methods_paragraph(report)
+    stage("drawing the figures")
     report.figures = report_plots.figures(report, timeline)
     return report
 

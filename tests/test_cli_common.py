@@ -67,8 +67,11 @@ def test_progress_is_drawn_on_a_terminal_stderr_only(monkeypatch):
     for stream, drawn in ((io.StringIO(), False), (Terminal(), True)):
         monkeypatch.setattr(sys, "stderr", stream)
         with progress_on_stderr() as progress:
-            progress("scoring segments", 1, 2)
+            progress("scoring segments", 2, 2)
+            progress("writing 5 codings", 0, 5)  # a new step after a finished one
+            progress("writing 5 codings", 3, 5)
         assert ("scoring segments" in stream.getvalue()) is drawn
+        assert ("writing 5 codings" in stream.getvalue() and "3/5" in stream.getvalue()) is drawn
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])

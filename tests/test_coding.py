@@ -194,6 +194,16 @@ def test_apply_takes_a_dataframe(two_docs):
     assert (report.codings_added, report.reviews_added, report.added_per_coder) == (1, 2, {"anna": 1})
 
 
+def test_apply_tells_how_many_rows_it_checked_and_wrote(two_docs, tmp_path):
+    path = _write(tmp_path, HEADER + "km01,1,anna,KV-LEER,\nkm01,1,bram,KV-LEER,\nkm01,2,anna,,\n")
+    told = []
+    two_docs.apply_codings(path, progress=lambda *step: told.append(step))
+    assert told == [(f"checking the rows of {path}", 0, None), (f"checking the rows of {path}", 3, None),
+                    ("marking 3 segment reviews", 0, 3), ("marking 3 segment reviews", 3, 3),
+                    ("writing 2 codings", 0, 2), ("writing 2 codings", 2, 2),
+                    ("logging 2 codings", 0, 2), ("logging 2 codings", 2, 2)]
+
+
 def test_codings_export_round_trips_through_apply(project, make_document, tmp_path, cli):
     build(project, make_document)
     project.add_memo("Twijfel tussen KT-WET en ROL-CTRL", segment="km01:2", author="anna")

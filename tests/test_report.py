@@ -13,8 +13,9 @@ from lxml import html as lxml_html
 
 from qualcode import Project
 from qualcode.location import SERVER_FILE
-from qualcode.store import PROJECT_FILE
+from qualcode.report import STAGES
 from qualcode.report_write import sections, write
+from qualcode.store import PROJECT_FILE
 
 HOSTILE = 'Kennis <script>alert("x")</script> & <img src="http://127.0.0.1:9/leak.png">'
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -202,10 +203,14 @@ def test_suggestion_quality_comes_from_evaluate(five_interviews, monkeypatch):
         return calls[-1][2]
 
     monkeypatch.setattr(Project, "evaluate", recorded)
+    told = []
     with Project(five_interviews) as project:
-        found = project.report(evaluate=True, draws=50)
+        found = project.report(evaluate=True, draws=50, progress=lambda *step: told.append(step))
     [(args, kwargs, direct)] = calls
-    assert (args, kwargs) == ((), {"folds": 5})
+    assert (args, kwargs.pop("folds")) == ((), 5)
+    fitting = "report: fitting 25 models (5 folds x 5 training sizes)"
+    assert [step for step in told if step[0] != fitting] == [(f"report: {what}", k, 6) for k, what in enumerate(STAGES)]
+    assert [step for step in told if step[0] == fitting] == [(fitting, n, 25) for n in range(26)]
     assert found.evaluation is direct
     assert "curve" in found.figures
     assert f"estimated micro F1 of {direct.micro['f1']:.2f}" in found.methods

@@ -365,9 +365,13 @@ def test_long_calls_tell_their_progress(coded, make_document):
     assert told == [("training the suggester on the reviewed segments", 0, None),
                     ("scoring segments", 0, 1), ("scoring segments", 1, 1)]
     told.clear()
-    coded.evaluate(folds=3, progress=lambda *step: told.append(step))
+    evaluated = coded.evaluate(folds=3, progress=lambda *step: told.append(step))
     what = "fitting 15 models (3 folds x 5 training sizes)"
     assert told == [(what, n, 15) for n in range(16)]
+    told.clear()
+    coded.compare_baselines(folds=3, evaluated=evaluated, progress=lambda *step: told.append(step))
+    what = "fitting 9 models for the comparison (3 folds x 3 methods)"  # the suggester's folds are lent
+    assert told == [(what, n, 9) for n in range(10)]
     told.clear()
     coded.autocode(progress=lambda *step: told.append(step))
     assert [step[0] for step in told][:2] == ["training the suggester on the reviewed segments", "scoring segments"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import emit, emit_json, format_option, looking_project_option, writing_project_option
+from qualcode.cli.common import emit, emit_json, format_option, looking_project_option, progress_on_stderr, writing_project_option
 
 coder_option = click.option("--coder", metavar="NAME", help="Who codes (default: $QUALCODE_CODER, else the project's coder).")
 
@@ -79,7 +79,8 @@ def apply_codings(project, file):
     Example:
         qualcode apply transcripts/reference-coding.csv
     """
-    report = project.apply_codings(file)
+    with progress_on_stderr() as progress:
+        report = project.apply_codings(file, progress=progress)
     per_coder = ", ".join(f"{name} {n}" for name, n in report.added_per_coder.items())
     click.echo(
         f"{file}: {report.csv_format}, {report.rows} rows; codings {report.codings_added} added, {report.codings_present} already present"

@@ -241,10 +241,15 @@ def progress_on_stderr():
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("", total=None, visible=False)  # no empty bar before the library says what it does
+        doing = [None]
 
         def report(what: str, done: int, total: int | None) -> None:
-            bar.update(task, description=literal(what).markup, completed=done, total=total)
+            if what != doing[0]:  # a new step: its own clock, and not "finished" because the last one was
+                doing[0] = what
+                bar.reset(task, total=total, completed=done, description=literal(what).markup, visible=True)
+            else:
+                bar.update(task, completed=done, total=total)
 
         yield report
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from qualcode.cli.agreement import split_names
-from qualcode.cli.common import project_option
+from qualcode.cli.common import progress_on_stderr, project_option
 from qualcode.selection import parse_pairs
 
 
@@ -32,8 +32,10 @@ def report(project, out, lang, coders, attributes, by, skip_evaluate, folds):
     from qualcode import report_write  # noqa: PLC0415 - matplotlib and the writers load only here
 
     path = report_write.check_out(out)
-    built = project.report(lang=lang, coders=split_names(coders), attributes=parse_pairs(attributes), by=by,
-                           evaluate=not skip_evaluate, folds=folds)
-    project.write_report(built, path)
+    with progress_on_stderr() as progress:
+        built = project.report(lang=lang, coders=split_names(coders), attributes=parse_pairs(attributes), by=by,
+                               evaluate=not skip_evaluate, folds=folds, progress=progress)
+        progress(f"report: writing {path.name}", 0, None)
+        project.write_report(built, path)
     click.echo(f"wrote {path} ({len(built.figures)} figures); open it in a browser" if path.suffix.lower() == ".html"
                else f"wrote {path} ({len(built.figures)} figures)")

@@ -78,7 +78,7 @@ def evaluate(project, folds, baselines, fmt):
     """
     with progress_on_stderr() as progress:
         result = project.evaluate(folds=folds, progress=progress)
-        compared = project.compare_baselines(folds=folds, evaluated=result) if baselines else None
+        compared = project.compare_baselines(folds=folds, evaluated=result, progress=progress) if baselines else None
     if fmt == "json":
         emit_json(result.to_dict() | ({"baselines": compared.astype(object).where(compared.notna(), None).to_dict(orient="records")}
                                       if baselines else {}))

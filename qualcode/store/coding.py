@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from qualcode import selection
 from qualcode.coding import ApplyReport, CodingRow
 from qualcode.errors import BadInput, Conflict
+from qualcode.progress import Progress, batches, counted, silent
 from qualcode.store.journal import in_batches, new_guid, now
 from qualcode.store.memo import add_memo
 from qualcode.store.reads import check_codes, coder_kinds, default_coders, memo_texts
@@ -103,9 +104,10 @@ def insert_reviews(db, marks: Iterable[dict]) -> None:
                      [(row["segment_id"], row["coder"], row.get("reviewed_at", stamp)) for row in batch])
 
 
-def mark_reviewed_many(store, db, pairs) -> list[Pair]:
+def mark_reviewed_many(store, db, pairs, progress: Progress = silent) -> list[Pair]:
     """Record that each coder looked at each segment of ``(segment id, coder)`` pairs; returns
-    the pairs that were not recorded yet (one statement and one audit entry each, in bulk)."""
+    the pairs that were not recorded yet (one statement and one audit entry each, in bulk;
+    ``progress`` hears of the entries written)."""
     wanted = list(dict.fromkeys(pairs))
     if not wanted:
         return []
@@ -115,7 +117,8 @@ def mark_reviewed_many(store, db, pairs) -> list[Pair]:
         for name in dict.fromkeys(coder for _, coder in added):
             store.ensure_coder(db, name)
         insert_reviews(db, ({"segment_id": s, "coder": c} for s, c in added))
-        store.log_many(db, (("review.add", str(s), {"coder": c}) for s, c in added))
+        store.log_many(db, counted(progress, f"marking {len(added):,} segment reviews", (
+            ("review.add", str(s), {"coder": c}) for s, c in added), len(added)))
     return added
 
 
@@ -136,21 +139,24 @@ def unmark_reviewed_many(store, db, pairs) -> list[Pair]:
     return gone
 
 
-def tag_many(store, db, triples, origin: str = "manual") -> list[Triple]:
+def tag_many(store, db, triples, origin: str = "manual", progress: Progress = silent) -> list[Triple]:
     """Apply ``(segment id, code id, coder)`` codings, marking their segments reviewed; returns
-    those that were not there yet. Codes are checked once, rows written in bulk."""
+    those that were not there yet. Codes are checked once, rows written in bulk; ``progress``
+    hears how many rows and audit entries were written."""
     if origin not in ORIGINS:
         raise BadInput(f"unknown coding origin {origin!r}: use one of {', '.join(ORIGINS)}")
     wanted = list(dict.fromkeys(triples))
     if not wanted:
         return []
     check_codes(db, dict.fromkeys(code for _, code, _ in wanted))
-    mark_reviewed_many(store, db, ((s, c) for s, _, c in wanted))
+    mark_reviewed_many(store, db, ((s, c) for s, _, c in wanted), progress)
     present = _present(db, "codings", CODING_TRIPLE, wanted)
     added = [triple for triple in wanted if triple not in present]
-    for batch in in_batches(added, FEW_SEGMENTS):  # a batch spans few segments: looked up by id
+    # a batch spans few segments: looked up by id
+    for batch in batches(progress, f"writing {len(added):,} codings", added, FEW_SEGMENTS):
         insert_codings(db, [{"segment_id": s, "code_id": code, "coder": c, "origin": origin} for s, code, c in batch])
-    store.log_many(db, (("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added))
+    store.log_many(db, counted(progress, f"logging {len(added):,} codings", (
+        ("coding.add", str(s), {"coder": c, "code": code, "origin": origin}) for s, code, c in added), len(added)))
     return added
 
 
@@ -292,17 +298,18 @@ def coding_events(db) -> list[tuple]:
             "SELECT r.coder, k.kind, r.segment_id, NULL, NULL, r.reviewed_at FROM reviews r JOIN coders k ON k.name = r.coder")]
 
 
-def apply_rows(store, conn, validated: list[CodingRow]) -> ApplyReport:
-    """Write validated rows (codings, review marks, segment memos); what exists already is kept."""
+def apply_rows(store, conn, validated: list[CodingRow], progress: Progress = silent) -> ApplyReport:
+    """Write validated rows (codings, review marks, segment memos); what exists already is kept.
+    ``progress`` hears how many review marks, codings and audit entries were written."""
     report = ApplyReport(rows=len(validated))
     names = sorted({row.coder for row in validated})
     authors = set(names)
     memoed = {memo for memo in memo_texts(conn, "segment") if memo[1] in authors}
     for name in names:
         store.ensure_coder(conn, name)
-    report.reviews_added = len(mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in validated)))
+    report.reviews_added = len(mark_reviewed_many(store, conn, ((row.segment_id, row.coder) for row in validated), progress))
     coded = [(row.segment_id, row.code, row.coder) for row in validated if row.code]
-    added = tag_many(store, conn, coded, "import")
+    added = tag_many(store, conn, coded, "import", progress)
     report.codings_added, report.codings_present = len(added), len(coded) - len(added)
     report.added_per_coder = {name: 0 for name in names} | Counter(coder for _, _, coder in added)
     for row in validated:
