@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode.errors import BadInput, NotEnoughData, UnknownItem
+from qualcode.progress import Progress, silent
 
 NONE = "none"
 DRAWS = 1000
@@ -434,14 +435,17 @@ def pooled_alpha(per_variable: list[tuple[np.ndarray, np.ndarray]]) -> Stat:
 
 
 def measure(units: Units, code_tree: pd.DataFrame, code_ids: list[str], *, exact: bool = False,
-            draws: int = DRAWS) -> Agreement:
-    """Agreement per code in ``code_ids``, per exclusive group among them, and overall.
+            draws: int = DRAWS, progress: Progress = silent) -> Agreement:
+    """Agreement per code in ``code_ids``, per exclusive group among them, and overall;
+    ``progress`` hears of every code measured.
 
     ``code_tree`` has columns id, parent_id, exclusive (as ``Project.codes()``).
     """
     below = subtree(code_tree)
     per_code, pooled = [], []
-    for code_id in code_ids:
+    what = f"measuring agreement on {len(code_ids)} codes ({draws} bootstrap draws each)"
+    for done, code_id in enumerate(code_ids):
+        progress(what, done, len(code_ids))
         values = units.applied({code_id} if exact else below[code_id])
         per_code.append(code_agreement(code_id, values, draws))
         pooled.append(unit_patterns(pairable(category_counts(values, [0.0, 1.0]))))
@@ -450,6 +454,7 @@ def measure(units: Units, code_tree: pd.DataFrame, code_ids: list[str], *, exact
     for code_id in (c for c in code_ids if c in exclusive):
         children = code_tree.loc[code_tree["parent_id"] == code_id, "id"]
         groups.append(group_agreement(code_id, units, {child: below[child] for child in children}, draws))
+    progress(what, len(code_ids), len(code_ids))
     return Agreement(
         coders=list(units.coders),
         codes=per_code,

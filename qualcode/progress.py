@@ -46,4 +46,5 @@ def counted(progress: Progress, what: str, items: Iterable, total: int | None = 
         if done % every == 0:
             progress(what, done, total)
         yield item
-    progress(what, done, total)
+    if done % every:
+        progress(what, done, total)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qualcode.errors import BadInput
 from qualcode.outputfile import write_atomically
-from qualcode.progress import Progress, batches, silent
+from qualcode.progress import Progress, batches, counted, silent
 from qualcode.selection import Selection, check_coder
 from qualcode.store import coding as store_coding
 from qualcode.store import decision as store_decision
@@ -233,21 +233,24 @@ class AnalysisMethods:
         store_team.refuse_blind_coder(conn, "comparing coders (agreement, disagreements, consensus)")
         return agreement_mod.choose_coders(coders, reads.coder_names(conn), store_coding.reviewing_coders(conn))
 
-    def _units(self, conn, names: list[str], attributes: dict[str, str] | None = None):
-        """The units (segments x the coders ``names``) of the documents ``attributes`` keep."""
+    def _units(self, conn, names: list[str], attributes: dict[str, str] | None = None, progress: Progress = silent):
+        """The units (segments x the coders ``names``) of the documents ``attributes`` keep;
+        ``progress`` hears of each coder read."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         ids = None
         if attributes:
             ids = [row["segment_id"] for row in reads.segment_rows(conn, Selection.of(attributes=attributes))]
         # One coder's rows at a time: all coders' rows at once are the largest thing in memory.
-        return agreement_mod.Units.read((name, store_coding.marks_and_codings(conn, [name], ids)) for name in names)
+        return agreement_mod.Units.read(counted(progress, f"reading the codings of {len(names)} coders", (
+            (name, store_coding.marks_and_codings(conn, [name], ids)) for name in names), len(names), every=1))
 
     def agreement(self, coders: list[str] | None = None, codes: list[str] | None = None, *, exact: bool = False,
-                  attributes: dict[str, str] | None = None, draws: int | None = None):
+                  attributes: dict[str, str] | None = None, draws: int | None = None, progress: Progress = silent):
         """Agreement between coders per code, per exclusive group and overall; segments are the
         units and a segment a coder did not review is missing for that coder. An attribute key or
-        value that matches no document is an error naming the ones there are."""
+        value that matches no document is an error naming the ones there are. ``progress`` hears
+        of each coder read and each code measured."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         with self.store.reading() as conn:
@@ -255,10 +258,11 @@ class AnalysisMethods:
             code_ids = reads.check_codes(conn, codes) if codes else None
             # Before the units: it reads every coding of these coders, freed before they are read.
             violations = self.exclusive_violations(names)
-            units = self._units(conn, names, attributes)
+            units = self._units(conn, names, attributes, progress)
             suggested = store_coding.from_suggestions(conn, names)
         tree = self.codes()
-        result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact, draws=draws or agreement_mod.DRAWS)
+        result = agreement_mod.measure(units, tree, code_ids or list(tree["id"]), exact=exact,
+                                       draws=draws or agreement_mod.DRAWS, progress=progress)
         result.from_suggestions = suggested
         result.exclusive_violations = violations
         return result
@@ -289,15 +293,16 @@ class AnalysisMethods:
         return pd.DataFrame(table, columns=["ref", "text", *names])
 
     def consensus(self, rule: str, *, into: str = "consensus", coders: list[str] | None = None,
-                  overwrite: bool = False) -> dict[str, int]:
+                  overwrite: bool = False, progress: Progress = silent) -> dict[str, int]:
         """Write coder ``into`` (kind consensus) by a rule over the coders' codes, in one
         transaction; rerunning replaces its codings with the same result. Segments decided by
-        hand in ``adjudicate`` are kept (counted as ``kept``) unless ``overwrite``."""
+        hand in ``adjudicate`` are kept (counted as ``kept``) unless ``overwrite``. ``progress``
+        hears of each coder read and of the codings written."""
         from qualcode import agreement as agreement_mod  # noqa: PLC0415 - pandas and numpy load only when measuring
 
         def decide(conn):
             names = self._compared(conn, coders)
-            units = self._units(conn, names)
+            units = self._units(conn, names, progress=progress)
             if into in names:
                 raise BadInput(f"coder {into!r} cannot be both compared and the consensus; pass --coders without it")
             return agreement_mod.consensus(units, rule)
@@ -308,7 +313,8 @@ class AnalysisMethods:
                 store_decision.forget(self.store, conn, into)
             kept = store_decision.adjudicated(conn, into)
             decided = {s: codes for s, codes in decided.items() if s not in kept}
-            changed = store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True, keep=kept)
+            changed = store_coding.write_decided(self.store, conn, into, decided, origin="import", replace_all=True,
+                                                 keep=kept, progress=progress)
             return {**changed, "kept": len(kept)}
 
     def adjudicate(self, ref: str, codes: list[str], *, into: str = "consensus") -> dict[str, int]:
@@ -346,47 +352,56 @@ class AnalysisMethods:
 
     # ---- matrices and survey export (matrices, export) -------------------------------------
 
-    def _matrix_sources(self, coder: str | None, *, texts: bool = False, notes: bool = False):
-        """The coding rule for ``coder`` and what the matrices count, read in one go."""
+    def _matrix_sources(self, coder: str | None, progress: Progress = silent, *, texts: bool = False, notes: bool = False):
+        """The coding rule for ``coder`` and what the matrices count, read in one go; ``progress``
+        hears of the reading, then of the counting that follows it."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
         from qualcode.store import matrix as store_matrix  # noqa: PLC0415 - pandas, as above
 
+        progress("reading the codings", 0, None)
         with self.store.reading() as conn:
             known = reads.coder_kinds(conn)
             rule = matrices.coding_rule(known, coder)
-            return rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
+            found = rule, store_matrix.read_sources(conn, by_coder=matrices.by_coder(rule, known), texts=texts, notes=notes)
+        progress("counting the codings", 0, None)
+        return found
 
     def matrix(self, *, rows: str = "document", codes="top", value: str = "count", coder: str | None = None,
-               attributes: dict[str, str] | None = None, attribute_columns: bool = False, labels: str | None = None):
+               attributes: dict[str, str] | None = None, attribute_columns: bool = False, labels: str | None = None,
+               progress: Progress = silent):
         """Respondents (or attribute values) x codes as a DataFrame; ``.attrs["qualcode"]`` states the
         coding rule and the unit counted. ``attributes`` selects documents by attribute value;
         ``attribute_columns`` puts their attributes before the codes. Options as in
-        :func:`qualcode.matrices.matrix`."""
+        :func:`qualcode.matrices.matrix`; ``progress`` hears of the reading and the counting."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(value=value)
-        rule, sources = self._matrix_sources(coder, texts=value == "words")
+        rule, sources = self._matrix_sources(coder, progress, texts=value == "words")
         return matrices.matrix(sources, rule, rows=rows, codes=codes, value=value, attributes=attributes,
                                attribute_columns=attribute_columns, labels=labels)
 
     def cooccurrence(self, *, within: str = "segment", measure: str = "count", codes="top",
-                     coder: str | None = None, attributes: dict[str, str] | None = None, labels: str | None = None):
-        """Code x code co-occurrence within segments, turns or documents, as a DataFrame."""
+                     coder: str | None = None, attributes: dict[str, str] | None = None, labels: str | None = None,
+                     progress: Progress = silent):
+        """Code x code co-occurrence within segments, turns or documents, as a DataFrame;
+        ``progress`` hears of the reading and the counting."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(within=within, measure=measure)
-        rule, sources = self._matrix_sources(coder)
+        rule, sources = self._matrix_sources(coder, progress)
         return matrices.cooccurrence(sources, rule, within=within, measure=measure, codes=codes, attributes=attributes,
                                      labels=labels)
 
     def framework(self, *, codes="top", quotes: int = 3, coder: str | None = None,
-                  attributes: dict[str, str] | None = None, labels: str | None = None, show_attributes=()):
+                  attributes: dict[str, str] | None = None, labels: str | None = None, show_attributes=(),
+                  progress: Progress = silent):
         """Respondents x themes, each cell up to ``quotes`` coded passages with their memos; each
-        passage names only the attributes in ``show_attributes`` (none by default)."""
+        passage names only the attributes in ``show_attributes`` (none by default). ``progress``
+        hears of the reading and the counting."""
         from qualcode import matrices  # noqa: PLC0415 - pandas loads only for table-returning calls
 
         matrices.check_options(quotes=quotes)
-        rule, sources = self._matrix_sources(coder, texts=True, notes=True)
+        rule, sources = self._matrix_sources(coder, progress, texts=True, notes=True)
         return matrices.framework(sources, rule, codes=codes, quotes=quotes, attributes=attributes, labels=labels,
                                   show=tuple(show_attributes))
 
@@ -401,9 +416,8 @@ class AnalysisMethods:
         kind = frame.attrs.get("qualcode", {}).get("kind", "matrix") if frame is not None else "matrix"
         out = export.check_out(out, kind)
         if frame is None:
-            progress("counting the codings", 0, None)
             options.setdefault("attribute_columns", True)
-            frame = self.matrix(**options)
+            frame = self.matrix(**options, progress=progress)
         progress(f"writing {out.name} ({len(frame):,} rows)", 0, None)
         with self.store.reading() as conn:
             frame.attrs["qualcode"] = {**frame.attrs["qualcode"], "audit_head": store_log.chain_head(conn)}

@@ -511,9 +511,16 @@ def _autocoded(project, doc):
 
 def test_model_and_consensus_coders_count_only_when_named(project, doc, cli):
     _autocoded(project, doc)
-    assert project.agreement().coders == ["A", "B"]
+    told = []
+    assert project.agreement(progress=lambda *step: told.append(step), draws=50).coders == ["A", "B"]
+    codes = len(project.codes())
+    assert told == [("reading the codings of 2 coders", n, 2) for n in range(3)] + [
+        (f"measuring agreement on {codes} codes (50 bootstrap draws each)", n, codes) for n in range(codes + 1)]
     assert list(project.disagreements().columns) == ["ref", "text", "A", "B"]
-    assert project.consensus("union")["added"] == 4
+    told.clear()
+    assert project.consensus("union", progress=lambda *step: told.append(step))["added"] == 4
+    assert list(dict.fromkeys(what for what, *_ in told)) == [
+        "reading the codings of 2 coders", "marking 3 segment reviews", "writing 4 codings", "logging 4 codings"]
     assert _codes_of(project, "consensus") == [(1, "V1"), (2, "V1"), (2, "V2"), (3, "Y")]
     assert project.agreement(["A", "model"]).coders == ["A", "model"]
     assert list(project.segments()["codes"])[:4] == ["A: V1 | B: V1", "A: V2 | B: V1", "A: Y", ""]

@@ -74,6 +74,24 @@ def test_progress_is_drawn_on_a_terminal_stderr_only(monkeypatch):
         assert ("writing 5 codings" in stream.getvalue() and "3/5" in stream.getvalue()) is drawn
 
 
+def test_csv_into_a_file_counts_its_rows_on_a_terminal_stderr(monkeypatch):
+    import io
+    import sys
+
+    from qualcode.cli.common import _write_csv
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for out, counted in ((io.StringIO(), True), (Terminal(), False)):  # onto the terminal the rows show it
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", Terminal())
+        _write_csv(["n"], ({"n": n} for n in range(3)))
+        assert out.getvalue() == "n\n0\n1\n2\n"
+        assert ("writing CSV rows" in sys.stderr.getvalue() and "3/?" in sys.stderr.getvalue()) is counted
+
+
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 @pytest.mark.parametrize("shown", [5, 60])
 def test_a_stream_of_rows_renders_as_the_same_rows_in_a_list(fmt, shown, monkeypatch):

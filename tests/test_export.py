@@ -354,4 +354,8 @@ def test_labels_choose_the_language_of_the_variable_labels(survey, tmp_path, cli
 def test_export_tells_its_progress(survey, tmp_path):
     told = []
     survey.export_matrix(tmp_path / "m.csv", progress=lambda *step: told.append(step))
-    assert told == [("counting the codings", 0, None), ("writing m.csv (3 rows)", 0, None)]
+    assert told == [("reading the codings", 0, None), ("counting the codings", 0, None), ("writing m.csv (3 rows)", 0, None)]
+    for table in (survey.cooccurrence, survey.framework):  # the matrix commands that print or write a table
+        told.clear()
+        table(progress=lambda *step: told.append(step))
+        assert told == [("reading the codings", 0, None), ("counting the codings", 0, None)]

@@ -2,7 +2,7 @@
 
 import click
 
-from qualcode.cli.common import echo_violations, emit, emit_json, format_option, literal, literal_table, print_rich, project_option, writing_project_option
+from qualcode.cli.common import echo_violations, emit, emit_json, format_option, literal, literal_table, print_rich, progress_on_stderr, project_option, writing_project_option
 from qualcode.selection import parse_pairs
 
 CODERS_HELP = "Coders to compare, comma-separated (default: every human coder with review marks; model and consensus coders only when named)."
@@ -88,7 +88,9 @@ def agreement(project, coders, code_ids, exact, attributes, fmt):
         qualcode agreement --format json --attr role=klantmanager
     """
     codes = [code for value in code_ids for code in split_names(value) or []] or None
-    result = project.agreement(split_names(coders), codes, exact=exact, attributes=parse_pairs(attributes))
+    with progress_on_stderr() as progress:
+        result = project.agreement(split_names(coders), codes, exact=exact, attributes=parse_pairs(attributes),
+                                   progress=progress)
     if fmt == "json":
         emit_json(result.to_dict())
     else:
@@ -130,7 +132,8 @@ def consensus(project, rule, into, coders, overwrite):
     Example:
         qualcode consensus --rule majority --into consensus --coders anna,bram,carla
     """
-    changed = project.consensus(rule, into=into, coders=split_names(coders), overwrite=overwrite)
+    with progress_on_stderr() as progress:
+        changed = project.consensus(rule, into=into, coders=split_names(coders), overwrite=overwrite, progress=progress)
     click.echo(
         f"coder {into!r} by rule {rule}: {changed['added']} codes added, {changed['removed']} removed, "
         f"{changed['withdrawn']} segments withdrawn"

@@ -143,8 +143,9 @@ def matrix(project, rows, codes, value, coder, attributes, labels, out, raw):
     """
     if out is not None:
         check_out(out)
-    frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attributes=parse_pairs(attributes),
-                           attribute_columns=out is not None, labels=labels)
+    with progress_on_stderr() as progress:
+        frame = project.matrix(rows=rows, codes=_codes(codes), value=value, coder=coder, attributes=parse_pairs(attributes),
+                               attribute_columns=out is not None, labels=labels, progress=progress)
     if out is None:
         _show(frame, f"{value} per {rows}")
     else:
@@ -174,8 +175,9 @@ def cooccurrence(project, within, measure, codes, coder, attributes, labels, out
     """
     if out is not None:
         check_out(out, "cooccurrence")
-    frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
-                                 attributes=parse_pairs(attributes), labels=labels)
+    with progress_on_stderr() as progress:
+        frame = project.cooccurrence(within=within, measure=measure, codes=_codes(codes), coder=coder,
+                                     attributes=parse_pairs(attributes), labels=labels, progress=progress)
     if out is None:
         _show(frame, f"{measure} of codes within the same {within}")
     else:
@@ -202,6 +204,7 @@ def framework(project, codes, quotes, coder, attributes, labels, out, show_attri
         qualcode framework --codes top --quotes 2 --attr-show role --out exports/framework.docx
     """
     check_out(out, "framework")
-    frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes),
-                              labels=labels, show_attributes=show_attributes)
+    with progress_on_stderr() as progress:
+        frame = project.framework(codes=_codes(codes), quotes=quotes, coder=coder, attributes=parse_pairs(attributes),
+                                  labels=labels, show_attributes=show_attributes, progress=progress)
     _write(project, frame, out)

@@ -254,10 +254,11 @@ def reviewing_coders(db) -> list[str]:
 
 
 def write_decided(store, db, coder: str, decided: dict[int, frozenset], *,
-                  origin: str, replace_all: bool, keep=frozenset()) -> dict[str, int]:
+                  origin: str, replace_all: bool, keep=frozenset(), progress: Progress = silent) -> dict[str, int]:
     """Make ``coder``'s codes on each segment exactly ``decided[segment]`` (a consensus coder
     of its own); with ``replace_all`` the coder's other segments, except those in ``keep``, are
-    withdrawn. Changes only what differs, so writing the same decision twice changes nothing."""
+    withdrawn. Changes only what differs, so writing the same decision twice changes nothing.
+    ``progress`` hears how many codings and review marks were written."""
     kind = coder_kinds(db).get(coder)
     if kind is not None and kind != "consensus":
         raise Conflict(f"coder {coder!r} is a {kind} coder; consensus goes into a coder of its own, e.g. --into consensus")
@@ -276,8 +277,8 @@ def write_decided(store, db, coder: str, decided: dict[int, frozenset], *,
             unreviewed.append((segment_id, coder))
     withdrawn = [(segment_id, coder) for segment_id in sorted(set(current) - set(decided) - set(keep))] if replace_all else []
     n_removed = len(untag_many(store, db, removed))
-    n_added = len(tag_many(store, db, added, origin))
-    mark_reviewed_many(store, db, unreviewed)
+    n_added = len(tag_many(store, db, added, origin, progress))
+    mark_reviewed_many(store, db, unreviewed, progress)
     n_withdrawn = len(unmark_reviewed_many(store, db, withdrawn))
     return {"added": n_added, "removed": n_removed, "withdrawn": n_withdrawn}
 
