@@ -126,6 +126,7 @@ def commands(codings_csv: Path) -> dict[str, list[str]]:
         "log --format csv": ["log", "--format", "csv"],
         "matrix (table)": ["matrix"],
         "agreement": ["agreement"],
+        "export project (.qdpx)": ["export", "project", str(codings_csv.with_suffix(".qdpx"))],
     }
 
 

@@ -507,21 +507,23 @@ class AnalysisMethods:
         self.record_export("REFI-QDA codebook", [path], documents=False)
         return counts
 
-    def export_refi_project(self, path: str | Path) -> dict:
-        """Write the whole project as a REFI-QDA ``.qdpx`` archive, validated against the schemas."""
+    def export_refi_project(self, path: str | Path, *, progress: Progress = silent) -> dict:
+        """Write the whole project as a REFI-QDA ``.qdpx`` archive, validated against the schemas;
+        ``progress`` hears of each step."""
         from qualcode import interop  # noqa: PLC0415
 
-        counts = interop.export_project(self, path)
+        counts = interop.export_project(self, path, progress)
         self.record_export("REFI-QDA project", [path])
         return counts
 
-    def import_refi(self, path: str | Path):
-        """Import a REFI-QDA codebook (``.qdc``) or project (``.qdpx``); returns the import report."""
+    def import_refi(self, path: str | Path, *, progress: Progress = silent):
+        """Import a REFI-QDA codebook (``.qdc``) or project (``.qdpx``); returns the import report.
+        ``progress`` hears of a project's reading and writing."""
         from qualcode import interop  # noqa: PLC0415
 
         suffix = Path(path).suffix.lower()
         if suffix == ".qdc":
             return interop.import_codebook(self, path)
         if suffix == ".qdpx":
-            return interop.import_project(self, path)
+            return interop.import_project(self, path, progress)
         raise BadInput(f"{path}: not a REFI-QDA file; give a .qdc codebook or a .qdpx project")

@@ -191,9 +191,16 @@ def test_exporting_twice_gives_the_same_guids(coded, tmp_path):
 
 
 def test_round_trip_into_a_new_project_gives_the_same_project(coded, tmp_path):
-    coded.export_refi_project(tmp_path / "one.qdpx")
+    told = []
+    coded.export_refi_project(tmp_path / "one.qdpx", progress=lambda *step: told.append(step))
+    assert told == [("reading the project", 0, None), ("building project.qde: 2 documents", 0, 2),
+                    ("building project.qde: 2 documents", 2, 2), ("checking project.qde against the REFI-QDA schema", 0, None),
+                    ("writing one.qdpx: 2 documents", 0, 2), ("writing one.qdpx: 2 documents", 2, 2)]
+    told.clear()
     with Project.init(tmp_path / "copy") as copy:
-        report = copy.import_refi(tmp_path / "one.qdpx")
+        report = copy.import_refi(tmp_path / "one.qdpx", progress=lambda *step: told.append(step))
+        assert told == [("reading one.qdpx", 0, None), ("reading one.qdpx: 2 sources", 0, 2),
+                        ("reading one.qdpx: 2 sources", 2, 2), ("writing 2 documents into the project", 0, None)]
         assert report.counts == {"documents": 2, "turns": 6, "segments": 3, "codes_added": 63, "codes_matched": 0,
                                  "coders_added": 2, "selections": 4, "codings": 5, "coding_rows": 5, "reviews": 4,
                                  "attributes": 4, "memos": 4}

@@ -246,15 +246,15 @@ def progress_on_stderr():
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=None, visible=False)  # no empty bar before the library says what it does
-        doing = [None]
+        steps: list[tuple[str, int]] = []  # (what, task) of the step shown: no empty bar before the first
 
         def report(what: str, done: int, total: int | None) -> None:
-            if what != doing[0]:  # a new step: its own clock, and not "finished" because the last one was
-                doing[0] = what
-                bar.reset(task, total=total, completed=done, description=literal(what).markup, visible=True)
+            if not steps or steps[-1][0] != what:  # a new step: a bar of its own, with its own clock and total
+                if steps:
+                    bar.remove_task(steps[-1][1])
+                steps.append((what, bar.add_task(literal(what).markup, total=total, completed=done)))
             else:
-                bar.update(task, completed=done, total=total)
+                bar.update(steps[-1][1], completed=done, total=total)
 
         yield report
 

@@ -113,7 +113,8 @@ def _import_project_file(project, path: Path) -> bool:
     method, printer = PROJECT_IMPORTS[path.suffix.lower()]
     module_name, function = printer.split(":")
     try:
-        result = getattr(project, method)(path)
+        with progress_on_stderr() as progress:
+            result = getattr(project, method)(path, progress=progress)
     except QualcodeError as exc:
         click.echo(f"qualcode: error: {exc}", err=True)
         return False

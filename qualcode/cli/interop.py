@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.common import YAML_SUFFIXES, emit_json, project_option, require_suffix
+from qualcode.cli.common import YAML_SUFFIXES, emit_json, progress_on_stderr, project_option, require_suffix
 
 
 @click.group()
@@ -42,7 +42,8 @@ def project(project, file):
     """
     require_suffix(file, (".qdpx",), "a REFI-QDA project", {
         **dict.fromkeys(YAML_SUFFIXES, "qualcode codebook export {path}"), ".qdc": "qualcode export codebook {path}"})
-    counts = project.export_refi_project(file)
+    with progress_on_stderr() as progress:
+        counts = project.export_refi_project(file, progress=progress)
     click.echo(
         f"wrote {file}: {counts['documents']} documents, {counts['codes']} codes, {counts['codings']} codings "
         f"in {counts['selections']} selections, {counts['users']} users, {counts['memos']} memos, "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qualcode.interop import export, load, reader, sidecar
 from qualcode.interop.load import ImportReport
+from qualcode.progress import Progress, silent
 from qualcode.store.exchange import is_empty
 
 FALLBACK_CODER = "refi-import"
@@ -31,9 +32,9 @@ def export_codebook(project, path: str | Path) -> dict:
     return export.export_codebook(project.store, Path(path))
 
 
-def export_project(project, path: str | Path) -> dict:
+def export_project(project, path: str | Path, progress: Progress = silent) -> dict:
     """Write the project as a REFI-QDA ``.qdpx`` archive; returns counts of what it holds."""
-    return export.export_project(project.store, Path(path), project.name)
+    return export.export_project(project.store, Path(path), project.name, progress)
 
 
 def import_codebook(project, path: str | Path) -> ImportReport:
@@ -43,10 +44,12 @@ def import_codebook(project, path: str | Path) -> ImportReport:
         return load.load_codebook(project.store, conn, codes, str(path), skipped)
 
 
-def import_project(project, path: str | Path) -> ImportReport:
+def import_project(project, path: str | Path, progress: Progress = silent) -> ImportReport:
     """Add a ``.qdpx`` project's sources, codes, coders, codings, attributes and memos; a
-    qualcode export read into a new project gives the same project (:mod:`~qualcode.interop.sidecar`)."""
-    refi = reader.read_project(Path(path))
+    qualcode export read into a new project gives the same project (:mod:`~qualcode.interop.sidecar`).
+    ``progress`` hears of the sources read, then of the writing."""
+    refi = reader.read_project(Path(path), progress)
+    progress(f"writing {len(refi.sources):,} documents into the project", 0, None)
     with project.store.atomic("refi.import.project", str(path)) as conn:
         data, why_not = sidecar.check(refi, is_empty(conn))
         if data is not None:

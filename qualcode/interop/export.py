@@ -23,6 +23,7 @@ from lxml import etree
 from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.outputfile import PERSONAL_DATA, write_atomically
+from qualcode.progress import Progress, counted, silent
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
 from qualcode.interop import sidecar
@@ -178,7 +179,7 @@ class _ProjectWriter:
         if len(element) == 0:
             self.root.remove(element)
 
-    def build(self) -> etree._Element:
+    def build(self, progress: Progress = silent) -> etree._Element:
         if self.users:
             users = self.container("Users")
             for name, guid in sorted(self.users.items()):
@@ -192,7 +193,7 @@ class _ProjectWriter:
         if not self.counts["codes"]:
             self.root.remove(codebook)
         self.cases()
-        self.sources(notes_on)
+        self.sources(notes_on, progress)
         self.notes()
         for guid in notes_on.get(("project", None), []):
             _sub(self.root, "NoteRef", {"targetGUID": guid})
@@ -232,18 +233,20 @@ class _ProjectWriter:
                 grouped[spans[memo["target_id"]]]["notes"].append(memo["guid"])
         return grouped
 
-    def sources(self, notes_on) -> None:
+    def sources(self, notes_on, progress: Progress) -> None:
         if not self.docs:
             return
         grouped = self.selections()
+        spans_of = defaultdict(list)  # per document: one pass, not a scan of every selection per document
+        for document_id, start, end in grouped:
+            spans_of[document_id].append((start, end))
         sources = self.container("Sources")
-        for doc in self.docs:
+        for doc in counted(progress, f"building project.qde: {len(self.docs):,} documents", self.docs, len(self.docs), every=10):
             source = _sub(sources, "TextSource", {"guid": doc["guid"], "name": doc["name"],
                                                   "plainTextPath": f"internal://{doc['guid']}.txt",
                                                   "creationDateTime": doc["imported_at"]})
-            spans = sorted((start, end) for (doc_id, start, end) in grouped if doc_id == doc["id"])
             labels = self.labels[doc["guid"]]
-            for start, end in spans:
+            for start, end in sorted(spans_of[doc["id"]]):
                 selection = grouped[(doc["id"], start, end)]
                 attributes = {"guid": derived_guid("selection", doc["guid"], start, end),
                               "startPosition": labels.start(start), "endPosition": labels.end(end)}
@@ -274,16 +277,19 @@ class _ProjectWriter:
             _sub(note, "PlainTextContent", text=memo["text"])
 
 
-def export_project(store, path: Path, name: str) -> dict:
-    """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds."""
+def export_project(store, path: Path, name: str, progress: Progress = silent) -> dict:
+    """Write the whole project as a ``.qdpx`` archive; returns counts of what it holds.
+    ``progress`` hears of each step, and of the documents built and written."""
+    progress("reading the project", 0, None)
     with store.reading() as conn:
         writer = _ProjectWriter(project_rows(conn), name)
         own = qualcode_rows(conn)
     try:
-        root = writer.build()
+        root = writer.build(progress)
     except _NotXml as exc:
         raise _not_xml(path, exc) from None
     texts = {guid: labels.text for guid, labels in writer.labels.items()}
+    progress("checking project.qde against the REFI-QDA schema", 0, None)
     validate(root, "project", f"{path} (project.qde)")
     # The notice as an XML comment after the declaration: every reader and the schema skip it.
     data = _serialise(root).replace(b"?>\n", f"?>\n<!-- {PERSONAL_DATA} -->\n".encode(), 1)
@@ -293,7 +299,7 @@ def export_project(store, path: Path, name: str) -> dict:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             archive.comment = PERSONAL_DATA.encode()
             archive.writestr("project.qde", data)
-            for guid, text in texts.items():
+            for guid, text in counted(progress, f"writing {path.name}: {len(texts):,} documents", texts.items(), len(texts), every=10):
                 archive.writestr(f"sources/{guid}.txt", text.encode("utf-8"))
             archive.writestr(SIDECAR, extra)
 

@@ -16,6 +16,7 @@ from qualcode.errors import BadFile
 from qualcode.interop.archive import Archive, decode_text
 from qualcode.interop.codes import IncomingCode
 from qualcode.interop.offsets import STANDARD, choose_unit, convert, normalise
+from qualcode.progress import Progress, counted, silent
 from qualcode.interop.schema import (
     CODEBOOK_NS_VARIANTS,
     PROJECT_NS_VARIANTS,
@@ -167,7 +168,7 @@ class _ProjectReader:
             else:
                 self.skipped.append(f"note reference {ref.get('targetGUID')}: no such note")
 
-    def read(self) -> RefiProject:
+    def read(self, progress: Progress = silent) -> RefiProject:
         root, project = self.root, self.project
         users = child(root, "Users")
         for user in children(users, "User") if users is not None else []:
@@ -186,7 +187,7 @@ class _ProjectReader:
         variables = child(root, "Variables")
         for variable in children(variables, "Variable") if variables is not None else []:
             self.variables[guid_key(variable.get("guid"))] = ((variable.get("name") or "").strip(), variable.get("typeOfVariable") or "Text")
-        self.read_sources()
+        self.read_sources(progress)
         self.read_cases()
         self.read_links()
         _skip_sets(root, self.skipped)
@@ -211,9 +212,10 @@ class _ProjectReader:
                 continue
             self.notes[guid_key(element.get("guid"))] = Note(element.get("guid"), normalise(text).strip(), element.get("creatingUser"))
 
-    def read_sources(self) -> None:
+    def read_sources(self, progress: Progress) -> None:
         sources = child(self.root, "Sources")
-        for element in sources if sources is not None else []:
+        found = list(sources) if sources is not None else []
+        for element in counted(progress, f"reading {self.path.name}: {len(found):,} sources", found, len(found), every=10):
             kind = local(element)
             if kind in OTHER_SOURCES:
                 selections = [item for item in element.iter() if local(item).endswith("Selection")]
@@ -361,13 +363,15 @@ def _source_name(element) -> str:
     return name
 
 
-def read_project(path: Path) -> RefiProject:
+def read_project(path: Path, progress: Progress = silent) -> RefiProject:
     """Everything a ``.qdpx`` holds that qualcode can carry, positions already converted, and
-    qualcode's own data (:mod:`qualcode.interop.sidecar`) when the archive carries it."""
+    qualcode's own data (:mod:`qualcode.interop.sidecar`) when the archive carries it.
+    ``progress`` hears of the sources read."""
+    progress(f"reading {path.name}", 0, None)
     archive = Archive(path)
     try:
         reader = _ProjectReader(path, archive)
-        project = reader.read()
+        project = reader.read(progress)
         project.qde_sha256 = hashlib.sha256(reader.qde).hexdigest()
         member = archive.find(SIDECAR)
         project.sidecar = archive.read(member) if member is not None else None
