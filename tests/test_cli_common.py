@@ -74,20 +74,25 @@ def test_progress_is_drawn_on_a_terminal_stderr_only(monkeypatch):
         assert ("writing 5 codings" in stream.getvalue() and "3/5" in stream.getvalue()) is drawn
 
 
-def test_csv_into_a_file_counts_its_rows_on_a_terminal_stderr(monkeypatch):
+def test_csv_into_a_file_counts_its_rows_on_a_terminal_stderr_after_a_second(monkeypatch):
     import io
+    import itertools
     import sys
 
-    from qualcode.cli.common import _write_csv
+    from qualcode.cli import common
 
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
-    for out, counted in ((io.StringIO(), True), (Terminal(), False)):  # onto the terminal the rows show it
+    # (stdout, seconds per clock reading, counted): onto the terminal the rows show it, and a
+    # CSV written within a second draws nothing (nor loads rich)
+    for out, tick, counted in ((io.StringIO(), 1.0, True), (io.StringIO(), 0.0, False), (Terminal(), 1.0, False)):
+        clock = itertools.count(step=tick)
+        monkeypatch.setattr(common.time, "monotonic", lambda: next(clock))
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", Terminal())
-        _write_csv(["n"], ({"n": n} for n in range(3)))
+        common._write_csv(["n"], ({"n": n} for n in range(3)))
         assert out.getvalue() == "n\n0\n1\n2\n"
         assert ("writing CSV rows" in sys.stderr.getvalue() and "3/?" in sys.stderr.getvalue()) is counted
 

@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import sys
+import time
 
 import click
 
@@ -203,7 +204,7 @@ def _write_csv(columns: list[str], rows) -> None:
     raw = bool(ctx and ctx.meta.get("qualcode.raw"))
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
     writer.writerow(csv_row(dict(zip(columns, columns)), raw))
-    with progress_on_stderr() if not sys.stdout.isatty() else contextlib.nullcontext(silent) as progress:
+    with progress_on_stderr(delay=1.0) if not sys.stdout.isatty() else contextlib.nullcontext(silent) as progress:
         writer.writerows(csv_row(row, raw) for row in counted(progress, "writing CSV rows", rows))
 
 
@@ -235,21 +236,40 @@ def literal_table(title=None, **options):
 
 
 @contextlib.contextmanager
-def progress_on_stderr():
+def progress_on_stderr(delay: float = 0.0):
     """A library ``progress`` callback drawn as a rich bar on stderr while the block runs, and
-    gone after it; a no-op when stderr is no terminal (a pipe, a log file, a test)."""
+    gone after it; a no-op when stderr is no terminal (a pipe, a log file, a test). With
+    ``delay``, nothing is drawn (nor rich loaded) for work done sooner: a light command stays light."""
     if not sys.stderr.isatty():
-        yield lambda _what, _done, _total: None
+        yield silent
         return
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        shown: list = []
+
+        def report(what: str, done: int, total: int | None) -> None:
+            if not shown:
+                if time.monotonic() - started < delay:
+                    return
+                shown.append(stack.enter_context(_progress_bar()))
+            shown[0](what, done, total)
+
+        yield report
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """The rich display of :func:`progress_on_stderr`: each step a bar of its own (its own
+    clock and total), the last step's replaced by the next."""
     from rich.console import Console  # noqa: PLC0415 - only terminal output needs rich
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        steps: list[tuple[str, int]] = []  # (what, task) of the step shown: no empty bar before the first
+        steps: list[tuple[str, int]] = []  # (what, task)
 
         def report(what: str, done: int, total: int | None) -> None:
-            if not steps or steps[-1][0] != what:  # a new step: a bar of its own, with its own clock and total
+            if not steps or steps[-1][0] != what:
                 if steps:
                     bar.remove_task(steps[-1][1])
                 steps.append((what, bar.add_task(literal(what).markup, total=total, completed=done)))
