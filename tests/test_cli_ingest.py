@@ -86,7 +86,7 @@ def test_whole_project_files_go_to_their_registered_importer(project, tmp_path, 
     from qualcode.errors import BadFile
     from qualcode.project import Project
 
-    def import_fake(self, path):
+    def import_fake(self, path, *, progress):
         if path.name == "bad.qdpx":
             raise BadFile(path, "is not a REFI-QDA project")
         return {"imported": path.name}
