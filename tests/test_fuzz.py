@@ -70,7 +70,7 @@ def mutate_archive(data: bytes, rng: random.Random, kind: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def materials(tmp_path_factory):
+def materials(backend, tmp_path_factory):
     """The base files: samples, a small .qdpx of qualcode's own, a small codebook and CSVs."""
     from qualcode import Project
 

@@ -590,7 +590,7 @@ def natural_rows(project):
 
 
 @pytest.fixture(scope="module")
-def demo_round_trip(tmp_path_factory):
+def demo_round_trip(backend, tmp_path_factory):
     """The demo project (interviews, attributes, both reference coders) with what the demo lacks
     (passages inside segments, a model and a consensus coder, memos on every target), exported
     and imported into a new project."""

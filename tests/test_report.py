@@ -22,7 +22,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
+def study(backend, tmp_path_factory):
     """The demo's interviews and reference coding, a renamed code (hostile name, for the history
     and the escaping), and one coding accepted from a suggestion."""
     folder = tmp_path_factory.mktemp("report") / "study"
