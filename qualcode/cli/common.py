@@ -266,15 +266,16 @@ def _progress_bar():
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        steps: list[tuple[str, int]] = []  # (what, task)
+        shown: dict[str, int] = {}  # the step on screen: what -> its task
 
         def report(what: str, done: int, total: int | None) -> None:
-            if not steps or steps[-1][0] != what:
-                if steps:
-                    bar.remove_task(steps[-1][1])
-                steps.append((what, bar.add_task(literal(what).markup, total=total, completed=done)))
-            else:
-                bar.update(steps[-1][1], completed=done, total=total)
+            if what in shown:
+                bar.update(shown[what], completed=done, total=total)
+                return
+            for task in shown.values():
+                bar.remove_task(task)
+            shown.clear()
+            shown[what] = bar.add_task(literal(what).markup, total=total, completed=done)
 
         yield report
 

@@ -13,8 +13,8 @@ from qualcode.cli.pseudonymise import echo_result, passphrase, pseudonymise_opti
 from qualcode.errors import QualcodeError
 
 # Files that are whole projects rather than transcripts: suffix -> (Project method that imports
-# one, called as method(path, progress=...), "module:function" under qualcode.cli that prints its report). Everything else goes to
-# Project.import_files.
+# one, called as method(path, progress=...), "module:function" under qualcode.cli that prints
+# its report). Everything else goes to Project.import_files.
 PROJECT_IMPORTS: dict[str, tuple[str, str]] = {
     **dict.fromkeys((".qdc", ".qdpx"), ("import_refi", "interop:show_import_report")),
 }

@@ -23,11 +23,11 @@ from lxml import etree
 from qualcode import __version__
 from qualcode.errors import BadInput
 from qualcode.outputfile import PERSONAL_DATA, write_atomically
-from qualcode.progress import Progress, counted, silent
 from qualcode.interop.codes import describe
 from qualcode.interop.schema import CODEBOOK_NS, PROJECT_NS, colour, derived_guid, validate
 from qualcode.interop import sidecar
 from qualcode.interop.reader import SIDECAR
+from qualcode.progress import Progress, counted, silent
 from qualcode.store.exchange import ordered_codes, project_rows, qualcode_rows
 
 ORIGIN = f"qualcode {__version__}"

@@ -16,7 +16,6 @@ from qualcode.errors import BadFile
 from qualcode.interop.archive import Archive, decode_text
 from qualcode.interop.codes import IncomingCode
 from qualcode.interop.offsets import STANDARD, choose_unit, convert, normalise
-from qualcode.progress import Progress, counted, silent
 from qualcode.interop.schema import (
     CODEBOOK_NS_VARIANTS,
     PROJECT_NS_VARIANTS,
@@ -30,6 +29,7 @@ from qualcode.interop.schema import (
     parse,
     text_of,
 )
+from qualcode.progress import Progress, counted, silent
 from qualcode.store.transcript import ATTRIBUTE_KEY_LENGTH
 
 MAX_QDC_BYTES = 50_000_000
